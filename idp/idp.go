@@ -1,0 +1,98 @@
+package idp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+)
+
+// Provider drives one IdP's login and returns the base64 SAMLResponse that
+// the IdP would have posted to AWS.
+type Provider interface {
+	Login(ctx context.Context, req *Request) (string, error)
+}
+
+// Request is everything an adapter may need for one login. Secrets are asked
+// for lazily, so a login that rides on a stored IdP session prompts for nothing.
+type Request struct {
+	// URL is the IdP-initiated sign-on URL from the profile.
+	URL string
+	// Username is the login name; adapters may ask Prompt for it when empty.
+	Username string
+	// Password returns the password; it is called only when a password form
+	// is shown, and at most once per login.
+	Password func(ctx context.Context) (string, error)
+	// MFA is "auto" or a factor name from the profile or --mfa.
+	MFA string
+	// MFACode is a code given up front (--mfa-code); used once, before any prompt.
+	MFACode string
+	// Prompt asks the user for codes and choices; never nil (the broker
+	// supplies one that fails with ErrNoTerminal when there is no terminal).
+	Prompt Prompter
+	// Client carries the shared transport and a cookie jar that may already
+	// hold a stored IdP session.
+	Client *http.Client
+	// Debug, when non-nil, receives redacted copies of unexpected pages.
+	Debug Debugger
+}
+
+// Prompter asks the user things on the terminal, never on stdout.
+type Prompter interface {
+	// Secret asks for a value without echo (a password).
+	Secret(ctx context.Context, label string) (string, error)
+	// Code asks for a short one-time code (echo allowed).
+	Code(ctx context.Context, label string) (string, error)
+	// Choose shows options and returns the index picked.
+	Choose(ctx context.Context, label string, options []string) (int, error)
+}
+
+// Debugger receives diagnostics that only --debug may show.
+type Debugger interface {
+	// SavePage keeps a redacted copy of an unexpected page and returns where
+	// it was saved ("" when nothing was saved).
+	SavePage(name string, body []byte) string
+}
+
+// ErrNoTerminal means input is needed but no terminal is attached.
+var ErrNoTerminal = errors.New("input needed but no terminal is available")
+
+// AuthError is the IdP rejecting the credentials or the MFA answer. Message
+// is the IdP's own text, verbatim.
+type AuthError struct {
+	Message string
+}
+
+func (e *AuthError) Error() string { return "identity provider rejected the login: " + e.Message }
+
+// UnsupportedError names a step the adapter cannot perform (WebAuthn, ...).
+type UnsupportedError struct {
+	What string // e.g. "WebAuthn (security key) authentication"
+	Hint string // e.g. "choose another factor in your account settings"
+}
+
+func (e *UnsupportedError) Error() string {
+	if e.Hint == "" {
+		return e.What + " is not supported"
+	}
+	return fmt.Sprintf("%s is not supported: %s", e.What, e.Hint)
+}
+
+// PageError is an unexpected page: not a step the adapter knows.
+type PageError struct {
+	Title string // page <title>, trimmed
+	URL   string // where the page came from (query string dropped)
+	Saved string // where --debug saved a redacted copy, if anywhere
+	Why   string // what the adapter expected
+}
+
+func (e *PageError) Error() string {
+	msg := fmt.Sprintf("unexpected page %q at %s", e.Title, e.URL)
+	if e.Why != "" {
+		msg += ": " + e.Why
+	}
+	if e.Saved != "" {
+		msg += " (redacted copy: " + e.Saved + ")"
+	}
+	return msg
+}

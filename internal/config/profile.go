@@ -1,0 +1,24 @@
+package config
+
+import "time"
+
+// Profile is one resolved profile: file values overridden by environment
+// variables, overridden by flags. Zero values have been replaced by defaults.
+type Profile struct {
+	Name               string
+	Provider           string        // keycloak | okta | adfs | form
+	URL                string        // IdP-initiated sign-on URL
+	Username           string
+	RoleARN            string
+	PrincipalARN       string
+	Region             string
+	Duration           time.Duration // default 1h
+	MFA                string        // "auto" or a factor name
+	Cache              string        // auto | keyring | file
+	PasswordCommand    string
+	RefreshWindow      time.Duration // default 15m
+	OpenSearchEndpoint string
+	OpenSearchService  string // auto | es | aoss
+	// Source names where the profile came from (file path), for messages.
+	Source string
+}

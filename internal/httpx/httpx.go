@@ -1,0 +1,100 @@
+// Package httpx builds the one HTTP transport every outbound call uses:
+// verified TLS with an optional extra CA bundle, proxies from the
+// environment, plain http only to loopback hosts, and an optional redacted
+// trace for --debug.
+package httpx
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+)
+
+// Options configures [NewTransport].
+type Options struct {
+	// CABundle is a PEM file of extra trusted roots (--ca-bundle); when empty
+	// AWS_CA_BUNDLE is used.
+	CABundle string
+	// Trace, when set, receives a redacted line per request and response.
+	Trace io.Writer
+}
+
+// InsecureSchemeError is a plain-http URL to a host that is not loopback.
+type InsecureSchemeError struct{ Host string }
+
+func (e *InsecureSchemeError) Error() string {
+	return fmt.Sprintf("refusing plain http to %s: use https (http is allowed only for loopback hosts)", e.Host)
+}
+
+// NewTransport returns the shared transport described in the package doc.
+func NewTransport(o Options) (http.RoundTripper, error) {
+	base := http.DefaultTransport.(*http.Transport).Clone()
+	base.Proxy = http.ProxyFromEnvironment
+	base.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+	bundle := o.CABundle
+	if bundle == "" {
+		bundle = os.Getenv("AWS_CA_BUNDLE")
+	}
+	if bundle != "" {
+		pool, err := loadPool(bundle)
+		if err != nil {
+			return nil, err
+		}
+		base.TLSClientConfig.RootCAs = pool
+	}
+	var rt http.RoundTripper = guard{base}
+	if o.Trace != nil {
+		rt = &tracer{next: rt, w: o.Trace}
+	}
+	return rt, nil
+}
+
+// NewClient is NewTransport wrapped in a client with an overall timeout.
+func NewClient(o Options, timeout time.Duration) (*http.Client, error) {
+	rt, err := NewTransport(o)
+	if err != nil {
+		return nil, err
+	}
+	return &http.Client{Transport: rt, Timeout: timeout}, nil
+}
+
+func loadPool(path string) (*x509.CertPool, error) {
+	pem, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read CA bundle: %w", err)
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("CA bundle %s holds no PEM certificate", path)
+	}
+	return pool, nil
+}
+
+// IsLoopback reports whether host (no port) is localhost or a loopback IP.
+func IsLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") || strings.HasSuffix(strings.ToLower(host), ".localhost") {
+		return true
+	}
+	ip := net.ParseIP(strings.Trim(host, "[]"))
+	return ip != nil && ip.IsLoopback()
+}
+
+// guard refuses plain http to anything but loopback, on every hop
+// (redirects included, since the client calls RoundTrip per hop).
+type guard struct{ next http.RoundTripper }
+
+func (g guard) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.URL.Scheme == "http" && !IsLoopback(r.URL.Hostname()) {
+		return nil, &InsecureSchemeError{Host: r.URL.Hostname()}
+	}
+	return g.next.RoundTrip(r)
+}
