@@ -6,8 +6,8 @@ import "time"
 // variables, overridden by flags. Zero values have been replaced by defaults.
 type Profile struct {
 	Name               string
-	Provider           string        // keycloak | okta | adfs | form
-	URL                string        // IdP-initiated sign-on URL
+	Provider           string // keycloak | okta | adfs | form
+	URL                string // IdP-initiated sign-on URL
 	Username           string
 	RoleARN            string
 	PrincipalARN       string

@@ -1,0 +1,140 @@
+package cache
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/base32"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+
+	"github.com/saml2sts/saml2sts/internal/atomicfile"
+)
+
+// fileMagic starts every cache file; the checksum of the payload follows on
+// the same line, so a truncated or edited file reads as a miss.
+const fileMagic = "saml2sts-cache-v1"
+
+// names are lower-case base32hex: safe for '/' in keys and for
+// case-insensitive file systems.
+var names = base32.HexEncoding.WithPadding(base32.NoPadding)
+
+// File is a Store in a private directory, one 0600 file per key. The
+// values are not encrypted: the protection is the file mode.
+type File struct {
+	dir string
+}
+
+// NewFile returns a file store in dir, creating it with mode 0700 and
+// tightening it to 0700 if it exists with looser permissions.
+func NewFile(dir string) (*File, error) {
+	if err := privateDir(dir); err != nil {
+		return nil, err
+	}
+	return &File{dir: dir}, nil
+}
+
+// Dir is the directory the store writes to.
+func (f *File) Dir() string { return f.dir }
+
+// Name implements Store.
+func (f *File) Name() string { return "file" }
+
+// Get implements Store. A corrupt or unreadable file is a miss.
+func (f *File) Get(key string) ([]byte, error) {
+	b, err := os.ReadFile(f.path(key))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: cache file for %s is unreadable: %v", ErrNotFound, key, err)
+	}
+	line, val, ok := bytes.Cut(b, []byte("\n"))
+	if !ok || string(line) != fileMagic+" "+fileSum(val) {
+		return nil, fmt.Errorf("%w: cache file for %s is corrupt", ErrNotFound, key)
+	}
+	return val, nil
+}
+
+// Set implements Store.
+func (f *File) Set(key string, value []byte) error {
+	var b bytes.Buffer
+	b.Grow(len(fileMagic) + 66 + len(value))
+	fmt.Fprintf(&b, "%s %s\n", fileMagic, fileSum(value))
+	b.Write(value)
+	if err := atomicfile.Write(f.path(key), b.Bytes(), 0o600); err != nil {
+		return fmt.Errorf("cache %s: %w", key, err)
+	}
+	return nil
+}
+
+// Delete implements Store.
+func (f *File) Delete(key string) error {
+	err := os.Remove(f.path(key))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("cache delete %s: %w", key, err)
+	}
+	return nil
+}
+
+func (f *File) path(key string) string {
+	n := strings.ToLower(names.EncodeToString([]byte(key)))
+	if len(n) > 200 { // stay under the usual 255-byte name limit
+		s := sha256.Sum256([]byte(key))
+		n = "h" + hex.EncodeToString(s[:])
+	}
+	return filepath.Join(f.dir, n+".cache")
+}
+
+func fileSum(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
+// DefaultDir is the cache directory: $XDG_CACHE_HOME/saml2sts, else
+// ~/.cache/saml2sts; on macOS and Windows os.UserCacheDir()/saml2sts.
+func DefaultDir() (string, error) {
+	switch runtime.GOOS {
+	case "darwin", "windows", "ios", "plan9":
+		d, err := os.UserCacheDir()
+		if err != nil {
+			return "", fmt.Errorf("find cache directory: %w", err)
+		}
+		return filepath.Join(d, "saml2sts"), nil
+	}
+	if x := os.Getenv("XDG_CACHE_HOME"); filepath.IsAbs(x) {
+		return filepath.Join(x, "saml2sts"), nil
+	}
+	h, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("find cache directory: %w; set XDG_CACHE_HOME", err)
+	}
+	return filepath.Join(h, ".cache", "saml2sts"), nil
+}
+
+// privateDir makes dir (and parents) with mode 0700 and removes group and
+// other access from an existing one.
+func privateDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("cache directory: %w", err)
+	}
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("cache directory: %w", err)
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("cache directory %s is not a directory", dir)
+	}
+	// Windows has no group/other bits; its ACLs come from the profile dir.
+	if runtime.GOOS != "windows" && fi.Mode().Perm()&0o077 != 0 {
+		if err := os.Chmod(dir, 0o700); err != nil {
+			return fmt.Errorf("cache directory %s has mode %v and cannot be made private: %w", dir, fi.Mode().Perm(), err)
+		}
+	}
+	return nil
+}

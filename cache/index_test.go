@@ -1,0 +1,122 @@
+package cache
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestIndexMissingAndCorrupt(t *testing.T) {
+	dir := t.TempDir()
+	for _, content := range []string{"", "{", "null", `{"version":2,"profiles":{"x":{}}}`, `{"version":1}`, "\x00\x01"} {
+		if content != "" {
+			if err := os.WriteFile(indexPath(dir), []byte(content), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		m, err := ReadIndex(dir)
+		if err != nil || m == nil || len(m) != 0 {
+			t.Errorf("index %q: ReadIndex = %v, %v; want an empty map", content, m, err)
+		}
+	}
+	// A corrupt index is replaced by the next update.
+	if err := UpdateIndex(dir, func(m map[string]Meta) { m["dev"] = Meta{Profile: "dev"} }); err != nil {
+		t.Fatal(err)
+	}
+	if m, _ := ReadIndex(dir); len(m) != 1 {
+		t.Fatalf("after update: %v", m)
+	}
+}
+
+func TestIndexUpdate(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "cache")
+	exp := time.Date(2026, 5, 1, 13, 0, 0, 0, time.UTC)
+	dev := Meta{
+		Profile: "dev", RoleARN: "arn:aws:iam::123456789012:role/Dev", Region: "eu-west-1",
+		Backend: "keyring", Expiration: exp, Updated: exp.Add(-time.Hour), HasSession: true,
+	}
+	if err := UpdateIndex(dir, func(m map[string]Meta) { m["dev"] = dev }); err != nil {
+		t.Fatal(err)
+	}
+	if err := UpdateIndex(dir, func(m map[string]Meta) { m["prod"] = Meta{Profile: "prod", Backend: "file"} }); err != nil {
+		t.Fatal(err)
+	}
+	m, err := ReadIndex(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := m["dev"]; got != dev {
+		t.Fatalf("dev = %+v, want %+v", got, dev)
+	}
+	if m["prod"].Backend != "file" || len(m) != 2 {
+		t.Fatalf("index = %+v", m)
+	}
+	if err := UpdateIndex(dir, func(m map[string]Meta) { delete(m, "dev") }); err != nil {
+		t.Fatal(err)
+	}
+	if m, _ := ReadIndex(dir); len(m) != 1 || m["prod"].Profile != "prod" {
+		t.Fatalf("after delete: %+v", m)
+	}
+	if runtime.GOOS != "windows" {
+		assertMode(t, indexPath(dir), 0o600)
+		assertMode(t, dir, 0o700)
+	}
+}
+
+func TestIndexConcurrentUpdates(t *testing.T) {
+	dir := t.TempDir()
+	const n = 20
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Go(func() {
+			name := fmt.Sprintf("p%d", i)
+			errs <- UpdateIndex(dir, func(m map[string]Meta) {
+				time.Sleep(time.Millisecond) // widen the read-modify-write window
+				m[name] = Meta{Profile: name}
+			})
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	m, err := ReadIndex(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m) != n {
+		t.Fatalf("index has %d profiles, want %d: updates were lost", len(m), n)
+	}
+}
+
+// The index lock must not be the lock of a profile named "index", or a
+// broker updating the index while holding that profile's lock deadlocks.
+func TestIndexUnderProfileLock(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"index", ".index"} {
+		unlock, err := Lock(context.Background(), dir, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- UpdateIndex(dir, func(m map[string]Meta) { m[name] = Meta{Profile: name} }) }()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+		case <-time.After(2 * time.Second):
+			t.Fatalf("UpdateIndex blocked by the lock of profile %q", name)
+		}
+		unlock()
+	}
+}

@@ -1,0 +1,7 @@
+package cache
+
+// CredsKey is the Store key of a profile's STS credentials.
+func CredsKey(profile string) string { return "creds/" + profile }
+
+// SessionKey is the Store key of a profile's IdP session (cookies).
+func SessionKey(profile string) string { return "session/" + profile }

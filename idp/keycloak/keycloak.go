@@ -1,0 +1,503 @@
+package keycloak
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/PuerkitoBio/goquery"
+
+	"github.com/saml2sts/saml2sts/idp"
+)
+
+// maxPages bounds the pages one login may fetch. A full login with the
+// Kerberos fallback and OTP takes five; the cap is what keeps an
+// unrecognised page from turning into a lockout (saml2aws issue #1536).
+const maxPages = 8
+
+// Provider is the Keycloak [idp.Provider].
+type Provider struct {
+	maxPages int
+}
+
+// New returns a Keycloak provider.
+func New() *Provider { return &Provider{maxPages: maxPages} }
+
+// Login implements [idp.Provider]. req.URL is the IdP-initiated SSO URL,
+// https://<host>[/auth]/realms/<realm>/protocol/saml/clients/<url-name>.
+func (p *Provider) Login(ctx context.Context, req *idp.Request) (string, error) {
+	if req == nil || req.Client == nil {
+		return "", errors.New("keycloak: login request has no http client")
+	}
+	u, err := url.Parse(req.URL)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return "", fmt.Errorf("keycloak: url %q is not an absolute https url: set the profile's url to the IdP-initiated SSO URL "+
+			"(https://<host>/realms/<realm>/protocol/saml/clients/<url-name>)", redactedURL(req.URL))
+	}
+	l := &login{req: req, max: p.maxPages}
+	if l.max <= 0 {
+		l.max = maxPages
+	}
+	page, err := l.start(ctx, u)
+	if err != nil {
+		return "", err
+	}
+	for {
+		if saml, ok := idp.SAMLResponse(page); ok {
+			return saml, nil
+		}
+		if l.pages >= l.max {
+			return "", l.pageError(page, fmt.Sprintf("still no SAML response after %d pages; stopped so the account is not locked", l.max))
+		}
+		next, err := l.next(ctx, page)
+		if err != nil {
+			return "", err
+		}
+		page, err = l.fetch(ctx, next.Method, next.Action, next.Values)
+		if err != nil {
+			return "", err
+		}
+	}
+}
+
+// login is the state of one Login call.
+type login struct {
+	req   *idp.Request
+	max   int
+	pages int // fetched so far
+
+	password     string
+	havePassword bool
+	sentUser     bool
+	sentPassword bool
+	sentOTP      bool
+	usedCode     bool
+	code         string // last code sent, scrubbed from errors
+}
+
+// start fetches the entry URL. Keycloak up to 16 (and later ones run with
+// --http-relative-path=/auth) serve under /auth, newer ones do not, and
+// users copy whichever URL they find; on a 404 the other form is tried once.
+func (l *login) start(ctx context.Context, u *url.URL) (*idp.Page, error) {
+	page, err := l.fetch(ctx, http.MethodGet, u.String(), nil)
+	if err != nil || page.Status != http.StatusNotFound {
+		return page, err
+	}
+	alt, ok := toggleAuth(u)
+	if !ok {
+		return nil, l.pageError(page, "not found (HTTP 404): check the realm and the IdP-initiated SSO URL name in the profile's url")
+	}
+	altPage, err := l.fetch(ctx, http.MethodGet, alt.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+	if altPage.Status == http.StatusNotFound {
+		return nil, l.pageError(page, fmt.Sprintf("not found (HTTP 404), nor at %s: check the realm and the IdP-initiated SSO URL name in the profile's url",
+			idp.StripQuery(alt)))
+	}
+	return altPage, nil
+}
+
+// toggleAuth adds or removes the legacy /auth path prefix.
+func toggleAuth(u *url.URL) (*url.URL, bool) {
+	alt := *u
+	alt.RawPath = ""
+	switch {
+	case strings.HasPrefix(u.Path, "/auth/realms/"):
+		alt.Path = strings.TrimPrefix(u.Path, "/auth")
+	case strings.HasPrefix(u.Path, "/realms/"):
+		alt.Path = "/auth" + u.Path
+	default:
+		return nil, false
+	}
+	return &alt, true
+}
+
+func (l *login) fetch(ctx context.Context, method, rawURL string, form url.Values) (*idp.Page, error) {
+	l.pages++
+	p, err := idp.Fetch(ctx, l.req.Client, method, rawURL, form)
+	if err != nil {
+		return nil, fmt.Errorf("keycloak: %w", err)
+	}
+	return p, nil
+}
+
+// next decides what to submit on page, which holds no SAMLResponse.
+func (l *login) next(ctx context.Context, page *idp.Page) (*idp.Form, error) {
+	doc := page.Doc
+	if doc.Find("form#webauth, form#authn_select").Length() > 0 {
+		return nil, webAuthnError(doc)
+	}
+	if why := requiredAction(doc); why != "" {
+		return nil, l.pageError(page, why)
+	}
+	if f := otpForm(doc); f != nil {
+		return l.otp(ctx, page, f)
+	}
+	if f := loginForm(doc); f != nil {
+		return l.credentials(ctx, page, f)
+	}
+	// The Kerberos (SPNEGO) fallback answers 401 with a page that submits
+	// itself; a browser without a ticket just goes on to the login form.
+	if f := idp.AutoSubmitForm(page); f != nil {
+		return idp.ParseForm(page, f), nil
+	}
+	why := "expected a Keycloak login, one-time code or SAML post page"
+	if page.Status != http.StatusOK {
+		why = fmt.Sprintf("HTTP %d; %s", page.Status, why)
+	}
+	if msg := errorText(doc); msg != "" {
+		why += fmt.Sprintf("; the page says %q", msg)
+	}
+	return nil, l.pageError(page, why)
+}
+
+// loginForm finds the username/password form: #kc-form-login in every
+// Keycloak theme (also the split username-only and password-only forms),
+// or, for custom themes, any form with a username and a password field.
+func loginForm(doc *goquery.Document) *goquery.Selection {
+	if f := doc.Find("form#kc-form-login").First(); f.Length() > 0 && (hasUsername(f) || passwordInput(f).Length() > 0) {
+		return f
+	}
+	var found *goquery.Selection
+	doc.Find("form").EachWithBreak(func(_ int, f *goquery.Selection) bool {
+		if hasUsername(f) && passwordInput(f).Length() > 0 {
+			found = f
+		}
+		return found == nil
+	})
+	return found
+}
+
+func hasUsername(f *goquery.Selection) bool { return f.Find("input[name=username]").Length() > 0 }
+
+func passwordInput(f *goquery.Selection) *goquery.Selection {
+	return f.Find("input").FilterFunction(func(_ int, s *goquery.Selection) bool {
+		return strings.EqualFold(s.AttrOr("type", ""), "password")
+	}).First()
+}
+
+// credentials fills in and submits the login form, once: the form coming
+// back means Keycloak refused, with or without a message we recognise.
+func (l *login) credentials(ctx context.Context, page *idp.Page, sel *goquery.Selection) (*idp.Form, error) {
+	pw := passwordInput(sel)
+	user := hasUsername(sel)
+	if (pw.Length() > 0 && l.sentPassword) || (pw.Length() == 0 && l.sentUser) {
+		return nil, l.authError(page, "the login form was shown again; the password or username was not accepted")
+	}
+	f := idp.ParseForm(page, sel)
+	// A browser posts hidden inputs without a value as empty (credentialId
+	// in the base theme); ParseForm leaves them out.
+	sel.Find("input").Each(func(_ int, s *goquery.Selection) {
+		name, ok := s.Attr("name")
+		if _, hasValue := s.Attr("value"); ok && !hasValue && strings.EqualFold(s.AttrOr("type", ""), "hidden") && !f.Values.Has(name) {
+			f.Values.Set(name, "")
+		}
+	})
+	// "Try another way" switches the flow away from the password.
+	f.Values.Del("tryAnotherWay")
+	// Old themes have a submit input named login; keycloak.v2 has a button
+	// that sends nothing. Post what the theme would.
+	sel.Find("input[name=login]").EachWithBreak(func(_ int, s *goquery.Selection) bool {
+		if v, ok := s.Attr("value"); ok && strings.EqualFold(s.AttrOr("type", ""), "submit") {
+			f.Values.Set("login", v)
+			return false
+		}
+		return true
+	})
+	if user {
+		name := l.req.Username
+		if name == "" {
+			name = strings.TrimSpace(f.Values.Get("username")) // prefilled by a login hint
+		}
+		if name == "" {
+			return nil, errors.New("keycloak: the login form needs a username: set username in the profile")
+		}
+		f.Values.Set("username", name)
+		l.sentUser = true
+	}
+	if pw.Length() > 0 {
+		secret, err := l.getPassword(ctx)
+		if err != nil {
+			return nil, err // unchanged: the CLI tests errors.Is(err, idp.ErrNoTerminal)
+		}
+		f.Values.Set(pw.AttrOr("name", "password"), secret)
+		l.sentPassword = true
+	}
+	return f, nil
+}
+
+func (l *login) getPassword(ctx context.Context) (string, error) {
+	if l.havePassword {
+		return l.password, nil
+	}
+	var (
+		p   string
+		err error
+	)
+	if l.req.Password != nil {
+		p, err = l.req.Password(ctx)
+	} else {
+		p, err = l.prompt().Secret(ctx, "Keycloak password")
+	}
+	if err != nil {
+		return "", err
+	}
+	l.password, l.havePassword = p, true
+	return p, nil
+}
+
+// otpForm finds the OTP form: #kc-otp-login-form (Keycloak 8+, field otp)
+// or #kc-totp-login-form (older, field totp), or any form with such a field.
+func otpForm(doc *goquery.Document) *goquery.Selection {
+	if f := doc.Find("form#kc-otp-login-form, form#kc-totp-login-form").First(); f.Length() > 0 {
+		return f
+	}
+	if f := doc.Find("input[name=otp], input[name=totp]").First().Closest("form"); f.Length() > 0 {
+		return f
+	}
+	return nil
+}
+
+// credential is one OTP authenticator offered by the page.
+type credential struct {
+	id, label string
+	checked   bool
+}
+
+func (l *login) otp(ctx context.Context, page *idp.Page, sel *goquery.Selection) (*idp.Form, error) {
+	if l.sentOTP {
+		return nil, l.authError(page, "the one-time code form was shown again; the code was not accepted")
+	}
+	f := idp.ParseForm(page, sel)
+	field := "otp"
+	if sel.Find("input[name=otp]").Length() == 0 && sel.Find("input[name=totp]").Length() > 0 {
+		field = "totp"
+	}
+	var creds []credential
+	sel.Find("input[name=selectedCredentialId]").Each(func(i int, s *goquery.Selection) {
+		c := credential{id: s.AttrOr("value", "")}
+		_, c.checked = s.Attr("checked")
+		if id := s.AttrOr("id", ""); id != "" {
+			c.label = idp.Text(page.Doc.Find("label").FilterFunction(func(_ int, lb *goquery.Selection) bool {
+				return lb.AttrOr("for", "") == id
+			}).First())
+		}
+		if c.label == "" {
+			c.label = fmt.Sprintf("authenticator %d", i+1)
+		}
+		creds = append(creds, c)
+	})
+	label := ""
+	if len(creds) > 0 {
+		i, err := l.choose(ctx, creds)
+		if err != nil {
+			return nil, err
+		}
+		f.Values.Set("selectedCredentialId", creds[i].id)
+		label = creds[i].label
+	}
+	code, err := l.otpCode(ctx, label)
+	if err != nil {
+		return nil, err
+	}
+	f.Values.Set(field, code)
+	l.sentOTP = true
+	return f, nil
+}
+
+// genericMFA are factor names that mean "a one-time code" rather than one
+// authenticator; with them the user is asked as with auto.
+var genericMFA = map[string]bool{"otp": true, "totp": true, "code": true}
+
+// choose picks the authenticator: the one req.MFA names, else the user's
+// choice, else (no terminal) the one Keycloak preselected.
+func (l *login) choose(ctx context.Context, creds []credential) (int, error) {
+	if len(creds) == 1 {
+		return 0, nil
+	}
+	def := 0
+	labels := make([]string, len(creds))
+	for i, c := range creds {
+		labels[i] = c.label
+		if c.checked {
+			def = i
+		}
+	}
+	mfa := strings.TrimSpace(l.req.MFA)
+	if mfa != "" && !strings.EqualFold(mfa, "auto") {
+		if i := match(labels, mfa); i >= 0 {
+			return i, nil
+		}
+		if !genericMFA[strings.ToLower(mfa)] {
+			return 0, fmt.Errorf("keycloak: mfa %q matches none of your one-time code authenticators (%s): set mfa to one of them or to auto",
+				mfa, strings.Join(labels, ", "))
+		}
+	}
+	i, err := l.prompt().Choose(ctx, "Keycloak one-time code authenticator", labels)
+	switch {
+	case errors.Is(err, idp.ErrNoTerminal):
+		return def, nil
+	case err != nil:
+		return 0, err
+	case i < 0 || i >= len(creds):
+		return 0, fmt.Errorf("keycloak: authenticator choice %d is not one of the %d offered", i, len(creds))
+	}
+	return i, nil
+}
+
+// match finds name among labels: exactly first, then as a substring,
+// ignoring case.
+func match(labels []string, name string) int {
+	for i, lb := range labels {
+		if strings.EqualFold(lb, name) {
+			return i
+		}
+	}
+	for i, lb := range labels {
+		if strings.Contains(strings.ToLower(lb), strings.ToLower(name)) {
+			return i
+		}
+	}
+	return -1
+}
+
+func (l *login) otpCode(ctx context.Context, label string) (string, error) {
+	if l.req.MFACode != "" && !l.usedCode {
+		l.usedCode = true
+		l.code = strings.Join(strings.Fields(l.req.MFACode), "")
+		return l.code, nil
+	}
+	q := "Keycloak one-time code"
+	if label != "" {
+		q += " (" + label + ")"
+	}
+	c, err := l.prompt().Code(ctx, q)
+	if err != nil {
+		return "", err
+	}
+	l.code = strings.Join(strings.Fields(c), "") // "123 456" as some apps show it
+	return l.code, nil
+}
+
+func (l *login) prompt() idp.Prompter {
+	if l.req.Prompt == nil {
+		return noTerminal{}
+	}
+	return l.req.Prompt
+}
+
+// noTerminal stands in for a missing Prompter.
+type noTerminal struct{}
+
+func (noTerminal) Secret(context.Context, string) (string, error)        { return "", idp.ErrNoTerminal }
+func (noTerminal) Code(context.Context, string) (string, error)          { return "", idp.ErrNoTerminal }
+func (noTerminal) Choose(context.Context, string, []string) (int, error) { return 0, idp.ErrNoTerminal }
+
+// errorSelectors are where Keycloak themes put the reason a form came back,
+// most specific first: keycloak.v2 per-field ids, the base theme's
+// #input-error, the feedback text every theme uses, old alert boxes.
+var errorSelectors = []string{
+	"#input-error-otp-code",
+	"#input-error-username",
+	"#input-error-password",
+	"#input-error",
+	".kc-feedback-text",
+	".alert-error",
+}
+
+// errorText is Keycloak's own error message on the page, or "".
+func errorText(doc *goquery.Document) string {
+	for _, s := range errorSelectors {
+		if t := idp.Text(doc.Find(s).First()); t != "" {
+			return t
+		}
+	}
+	return ""
+}
+
+// requiredAction explains the Keycloak pages that need a browser: required
+// actions, expired pages, error and info pages. "" for any other page.
+func requiredAction(doc *goquery.Document) string {
+	has := func(sel string) bool { return doc.Find(sel).Length() > 0 }
+	switch {
+	case has("form#kc-passwd-update-form, input[name=password-new]"):
+		return `Keycloak wants a new password first (required action "Update Password"): change it in a browser, then run again`
+	case has("#kc-terms-text, input[name=accept], #kc-accept"):
+		return "Keycloak wants you to accept its terms and conditions first: accept them in a browser, then run again"
+	case has("form#kc-totp-settings-form, input[name=totpSecret]"):
+		return `Keycloak wants you to set up an authenticator app first (required action "Configure OTP"): do it in a browser, then run again`
+	case has("form#kc-update-profile-form, form#kc-update-email-form"):
+		return `Keycloak wants you to complete your profile first (required action "Update Profile"): do it in a browser, then run again`
+	case has("#loginRestartLink, #loginContinueLink"):
+		return "Keycloak says the login page has expired (the login took too long or was restarted elsewhere): run the command again"
+	case has("#kc-error-message"):
+		return "Keycloak reported an error: " + message(doc.Find("#kc-error-message"))
+	case has("#kc-info-message"):
+		return "Keycloak says: " + message(doc.Find("#kc-info-message"))
+	}
+	return ""
+}
+
+// message is the instruction text of an error or info page.
+func message(s *goquery.Selection) string {
+	if t := idp.Text(s.Find(".instruction").First()); t != "" {
+		return t
+	}
+	return idp.Text(s.First())
+}
+
+// webAuthnError explains that the WebAuthn step needs a browser.
+func webAuthnError(doc *goquery.Document) error {
+	hint := "use an OTP authenticator: ask your Keycloak administrator to allow OTP for this sign-in instead of WebAuthn"
+	if doc.Find("#kc-select-try-another-way-form, #try-another-way").Length() > 0 {
+		hint = `use an OTP authenticator: this realm offers "Try another way", so ask your Keycloak administrator ` +
+			"to put your OTP credential before the security key, or set up OTP in the account console if you have none"
+	}
+	return &idp.UnsupportedError{What: "WebAuthn (security key) authentication", Hint: hint}
+}
+
+// authError is Keycloak's refusal in its own words, or fallback.
+func (l *login) authError(page *idp.Page, fallback string) error {
+	msg := errorText(page.Doc)
+	if msg == "" {
+		msg = fallback
+	}
+	return &idp.AuthError{Message: l.scrub(msg)}
+}
+
+// pageError describes a page the login cannot get past, saving a redacted
+// copy when debugging.
+func (l *login) pageError(page *idp.Page, why string) error {
+	e := &idp.PageError{Title: l.scrub(page.Title()), URL: idp.StripQuery(page.URL), Why: l.scrub(why)}
+	if l.req.Debug != nil {
+		body := page.Body
+		if l.password != "" {
+			body = []byte(strings.ReplaceAll(string(body), l.password, "REDACTED"))
+		}
+		e.Saved = l.req.Debug.SavePage(fmt.Sprintf("keycloak-page%d", l.pages), idp.RedactPage(body))
+	}
+	return e
+}
+
+// scrub removes the password and the code from text shown to the user, in
+// case a theme echoes what was posted.
+func (l *login) scrub(s string) string {
+	for _, secret := range []string{l.password, l.code} {
+		if secret != "" {
+			s = strings.ReplaceAll(s, secret, "REDACTED")
+		}
+	}
+	return s
+}
+
+// redactedURL drops the query of a URL that failed to parse or validate.
+func redactedURL(raw string) string {
+	if i := strings.IndexAny(raw, "?#"); i >= 0 {
+		return raw[:i]
+	}
+	return raw
+}

@@ -1,0 +1,311 @@
+package broker
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/saml2sts/saml2sts/cache"
+	"github.com/saml2sts/saml2sts/idp"
+	"github.com/saml2sts/saml2sts/internal/config"
+	"github.com/saml2sts/saml2sts/sts"
+)
+
+// STS is the part of the STS client the broker uses.
+type STS interface {
+	AssumeRoleWithSAML(ctx context.Context, a *sts.Assertion, role sts.Role, d time.Duration) (*sts.Result, error)
+}
+
+// Broker hands out credentials for profiles. Fields are dependencies; the
+// zero value is not usable.
+type Broker struct {
+	Store     cache.Store
+	Dir       string // cache directory: locks and the status index
+	Providers map[string]idp.Provider
+	NewSTS    func(ctx context.Context, region string) (STS, error)
+	Transport http.RoundTripper // shared transport for IdP traffic
+	Prompt    idp.Prompter
+	Debug     idp.Debugger // nil unless --debug
+	Notice    io.Writer    // one-line notices (stderr)
+	Now       func() time.Time
+}
+
+// Options are per-call choices.
+type Options struct {
+	// Force ignores the cached credentials and the stored IdP session.
+	Force bool
+	// Password supplies the password (stdin, password_command, prompt);
+	// nil means ask Prompt.
+	Password func(ctx context.Context) (string, error)
+	MFACode  string
+	// LoginHint is the command to suggest when a login needs a terminal.
+	LoginHint string
+}
+
+// Record is what is cached per profile.
+type Record struct {
+	Profile      string          `json:"profile"`
+	RoleARN      string          `json:"role_arn"`
+	PrincipalARN string          `json:"principal_arn"`
+	Region       string          `json:"region"`
+	Credentials  sts.Credentials `json:"credentials"`
+	Issued       time.Time       `json:"issued"`
+}
+
+// Result says where the credentials came from.
+type Result struct {
+	Record
+	Cached bool // served from the cache without a login
+}
+
+// RoleError is a role choice that cannot be met: not granted, or several
+// granted and no way to choose.
+type RoleError struct {
+	Want    string
+	Granted []sts.Role
+}
+
+func (e *RoleError) Error() string {
+	var arns []string
+	for _, r := range e.Granted {
+		arns = append(arns, r.RoleARN)
+	}
+	if e.Want == "" {
+		return fmt.Sprintf("the IdP grants %d roles and none was chosen: pass --role-arn (or set role_arn) to one of: %s",
+			len(e.Granted), strings.Join(arns, ", "))
+	}
+	return fmt.Sprintf("role %s is not granted by the IdP; granted: %s", e.Want, strings.Join(arns, ", "))
+}
+
+// NeedLoginError is a refresh that needs the user while no terminal is
+// attached. It wraps idp.ErrNoTerminal.
+type NeedLoginError struct{ Hint string }
+
+func (e *NeedLoginError) Error() string {
+	return "credentials expired and logging in needs a terminal; run: " + e.Hint
+}
+
+func (e *NeedLoginError) Unwrap() error { return idp.ErrNoTerminal }
+
+// Cached returns the profile's cached record, or cache.ErrNotFound.
+func (b *Broker) Cached(p *config.Profile) (*Record, error) {
+	raw, err := b.Store.Get(cache.CredsKey(p.Name))
+	if err != nil {
+		return nil, err
+	}
+	var r Record
+	if err := json.Unmarshal(raw, &r); err != nil || r.Credentials.AccessKeyID == "" {
+		return nil, cache.ErrNotFound // corrupt entry: a miss, re-login
+	}
+	return &r, nil
+}
+
+// fits reports whether a cached record answers the profile as configured.
+func (b *Broker) fits(r *Record, p *config.Profile) bool {
+	return (p.RoleARN == "" || p.RoleARN == r.RoleARN) && cache.Fresh(r.Credentials.Expiration, b.Now(), p.RefreshWindow)
+}
+
+// Credentials returns fresh credentials for p, logging in when needed.
+func (b *Broker) Credentials(ctx context.Context, p *config.Profile, o Options) (*Result, error) {
+	if !o.Force {
+		if r, err := b.Cached(p); err == nil && b.fits(r, p) {
+			return &Result{Record: *r, Cached: true}, nil
+		}
+	}
+	unlock, err := cache.Lock(ctx, b.Dir, "profile-"+p.Name)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	// Another process may have logged in while we waited for the lock.
+	stale, _ := b.Cached(p)
+	if !o.Force && stale != nil && b.fits(stale, p) {
+		return &Result{Record: *stale, Cached: true}, nil
+	}
+	r, err := b.login(ctx, p, o)
+	if err != nil {
+		// Still-valid credentials beat a hard failure when only a terminal
+		// could refresh them: callers retry later, the user is told now.
+		if errors.Is(err, idp.ErrNoTerminal) && !o.Force && stale != nil &&
+			(p.RoleARN == "" || p.RoleARN == stale.RoleARN) && cache.Usable(stale.Credentials.Expiration, b.Now()) {
+			left := stale.Credentials.Expiration.Sub(b.Now()).Round(time.Minute)
+			fmt.Fprintf(b.Notice, "saml2sts: credentials for %q expire in %s and refreshing needs a terminal; run: %s\n", p.Name, left, o.LoginHint)
+			return &Result{Record: *stale, Cached: true}, nil
+		}
+		if errors.Is(err, idp.ErrNoTerminal) {
+			var ne *NeedLoginError
+			if !errors.As(err, &ne) {
+				return nil, &NeedLoginError{Hint: o.LoginHint}
+			}
+		}
+		return nil, err
+	}
+	return &Result{Record: *r}, nil
+}
+
+// login runs IdP login -> role choice -> AssumeRoleWithSAML -> store.
+// The caller holds the profile lock.
+func (b *Broker) login(ctx context.Context, p *config.Profile, o Options) (*Record, error) {
+	if err := p.CheckLogin(); err != nil {
+		return nil, err
+	}
+	prov, ok := b.Providers[p.Provider]
+	if !ok {
+		return nil, &ProviderError{Name: p.Provider}
+	}
+	var saved []byte
+	if !o.Force {
+		saved, _ = b.Store.Get(cache.SessionKey(p.Name))
+	}
+	jar, _ := idp.NewJar(saved) // a corrupt session is just no session
+	req := &idp.Request{
+		URL:      p.URL,
+		Username: p.Username,
+		Password: b.password(p, o),
+		MFA:      p.MFA,
+		MFACode:  o.MFACode,
+		Prompt:   b.Prompt,
+		Client:   idp.NewClient(b.Transport, jar),
+		Debug:    b.Debug,
+	}
+	samlResp, err := prov.Login(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	// Keep the IdP session even if a later step fails: the next try then
+	// needs no password.
+	if err := b.Store.Set(cache.SessionKey(p.Name), jar.Export()); err != nil {
+		fmt.Fprintf(b.Notice, "saml2sts: could not keep the IdP session (%v); the next refresh will ask for the password\n", err)
+	}
+	a, err := sts.ParseResponse(samlResp)
+	if err != nil {
+		return nil, err
+	}
+	role, err := b.pickRole(ctx, a, p)
+	if err != nil {
+		return nil, err
+	}
+	region := a.STSRegion(p.Region)
+	client, err := b.NewSTS(ctx, region)
+	if err != nil {
+		return nil, err
+	}
+	res, err := client.AssumeRoleWithSAML(ctx, a, role, p.Duration)
+	if err != nil {
+		return nil, err
+	}
+	if res.Notice != "" {
+		fmt.Fprintf(b.Notice, "saml2sts: %s\n", res.Notice)
+	}
+	rec := &Record{
+		Profile:      p.Name,
+		RoleARN:      role.RoleARN,
+		PrincipalARN: role.PrincipalARN,
+		Region:       p.Region,
+		Credentials:  res.Credentials,
+		Issued:       b.Now().UTC(),
+	}
+	if rec.Region == "" {
+		rec.Region = region
+	}
+	if err := b.save(rec); err != nil {
+		return nil, err
+	}
+	return rec, nil
+}
+
+// password returns the lazy password source: the caller's, else a prompt.
+func (b *Broker) password(p *config.Profile, o Options) func(context.Context) (string, error) {
+	if o.Password != nil {
+		return o.Password
+	}
+	return func(ctx context.Context) (string, error) {
+		label := "Password"
+		if p.Username != "" {
+			label = fmt.Sprintf("Password for %s", p.Username)
+		}
+		return b.Prompt.Secret(ctx, label)
+	}
+}
+
+func (b *Broker) pickRole(ctx context.Context, a *sts.Assertion, p *config.Profile) (sts.Role, error) {
+	if p.RoleARN != "" {
+		r, ok := a.Find(p.RoleARN)
+		if !ok || (p.PrincipalARN != "" && r.PrincipalARN != p.PrincipalARN) {
+			return sts.Role{}, &RoleError{Want: p.RoleARN, Granted: a.Roles}
+		}
+		return r, nil
+	}
+	roles := a.Roles
+	if p.PrincipalARN != "" {
+		roles = nil
+		for _, r := range a.Roles {
+			if r.PrincipalARN == p.PrincipalARN {
+				roles = append(roles, r)
+			}
+		}
+	}
+	switch len(roles) {
+	case 0:
+		return sts.Role{}, &RoleError{Want: p.PrincipalARN, Granted: a.Roles}
+	case 1:
+		return roles[0], nil
+	}
+	opts := make([]string, len(roles))
+	for i, r := range roles {
+		opts[i] = fmt.Sprintf("%-30s account %s  (%s)", r.Name(), r.AccountID(), r.RoleARN)
+	}
+	i, err := b.Prompt.Choose(ctx, "Choose a role", opts)
+	if errors.Is(err, idp.ErrNoTerminal) {
+		return sts.Role{}, &RoleError{Granted: roles}
+	}
+	if err != nil {
+		return sts.Role{}, err
+	}
+	return roles[i], nil
+}
+
+func (b *Broker) save(r *Record) error {
+	raw, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	if err := b.Store.Set(cache.CredsKey(r.Profile), raw); err != nil {
+		return fmt.Errorf("store credentials in %s: %w", b.Store.Name(), err)
+	}
+	return cache.UpdateIndex(b.Dir, func(m map[string]cache.Meta) {
+		m[r.Profile] = cache.Meta{
+			Profile:    r.Profile,
+			RoleARN:    r.RoleARN,
+			Region:     r.Region,
+			Backend:    b.Store.Name(),
+			Expiration: r.Credentials.Expiration,
+			Updated:    b.Now().UTC(),
+			HasSession: true,
+		}
+	})
+}
+
+// Forget deletes the profile's credentials and IdP session.
+func (b *Broker) Forget(profile string) error {
+	var errs []error
+	for _, k := range []string{cache.CredsKey(profile), cache.SessionKey(profile)} {
+		if err := b.Store.Delete(k); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	errs = append(errs, cache.UpdateIndex(b.Dir, func(m map[string]cache.Meta) { delete(m, profile) }))
+	return errors.Join(errs...)
+}
+
+// ProviderError is a provider name with no adapter.
+type ProviderError struct{ Name string }
+
+func (e *ProviderError) Error() string {
+	return fmt.Sprintf("provider %q is not available in this build (available: keycloak)", e.Name)
+}

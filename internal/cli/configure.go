@@ -1,0 +1,149 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/saml2sts/saml2sts/internal/config"
+)
+
+type configureOptions struct {
+	f          *factory
+	values     map[string]string // config key -> value, only flags given
+	awsProfile string
+	exe        string // how ~/.aws/config should call us
+}
+
+func newConfigureCmd(f *factory, runF func(*configureOptions) error) *cobra.Command {
+	opts := &configureOptions{f: f}
+	cmd := &cobra.Command{
+		Use:   "configure [flags]",
+		Short: "Create or update a profile (and wire it into ~/.aws/config)",
+		Long: `Write the given settings into the profile's section of the saml2sts config
+file, keeping everything else (comments included). Only the flags you pass
+are written; an empty value ("--role-arn ''") removes that key.
+
+With --aws-profile NAME, also write "credential_process = saml2sts
+credential-process --profile PROFILE" (and the region) into ~/.aws/config
+($AWS_CONFIG_FILE), so that every AWS CLI and SDK call with --profile NAME
+gets credentials from saml2sts.`,
+		Example: `  saml2sts configure --profile analytics --provider keycloak \
+      --url https://sso.example.com/realms/corp/protocol/saml/clients/aws \
+      --username ana --role-arn arn:aws:iam::123456789012:role/SearchReader \
+      --region eu-west-1 --aws-profile analytics
+  saml2sts configure --profile analytics --password-command 'pass show corp/sso'
+  saml2sts configure --profile analytics --duration 8h --refresh-window 20m`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.values = overrides(cmd.Flags(), keyNames()...)
+			if len(opts.values) == 0 && opts.awsProfile == "" {
+				return usageErrorf("nothing to configure: pass at least one setting, e.g. --provider keycloak --url URL")
+			}
+			opts.exe = selfCommand()
+			if runF != nil {
+				return runF(opts)
+			}
+			return configureRun(opts)
+		},
+	}
+	for _, k := range config.Keys() {
+		help := k.Help
+		if k.Default != "" {
+			help += " (default " + k.Default + ")"
+		}
+		cmd.Flags().String(strings.ReplaceAll(k.Name, "_", "-"), "", help)
+	}
+	cmd.Flags().StringVar(&opts.awsProfile, "aws-profile", "", "also write credential_process into this ~/.aws/config `profile`")
+	return cmd
+}
+
+func keyNames() []string {
+	var names []string
+	for _, k := range config.Keys() {
+		names = append(names, k.Name)
+	}
+	return names
+}
+
+func configureRun(o *configureOptions) error {
+	f := o.f
+	path := f.configPath()
+	name := f.profileName()
+	if len(o.values) > 0 {
+		if err := config.Set(path, name, o.values); err != nil {
+			return err
+		}
+		keys := make([]string, 0, len(o.values))
+		for k := range o.values {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		fmt.Fprintf(f.errOut, "Wrote %s to [%s] in %s\n", strings.Join(keys, ", "), sectionName(name), path)
+	}
+	if o.awsProfile == "" {
+		return nil
+	}
+	// Check the profile resolves before pointing the AWS CLI at it.
+	p, err := f.profile(nil)
+	if err != nil {
+		return err
+	}
+	cp := o.exe + " credential-process"
+	if name != "default" {
+		cp += " --profile " + name
+	}
+	if f.g.config != "" {
+		cp += " --config " + shellQuote(f.g.config)
+	}
+	vals := map[string]string{"credential_process": cp}
+	if p.Region != "" {
+		vals["region"] = p.Region
+	}
+	awsPath := config.AWSConfigPath(f.getenv)
+	if err := config.SetAWSProfile(awsPath, o.awsProfile, vals); err != nil {
+		return err
+	}
+	fmt.Fprintf(f.errOut, "Wrote credential_process to [%s] in %s\n", awsSection(o.awsProfile), awsPath)
+	if bad, credPath := config.AWSCredentialsConflict(f.getenv, o.awsProfile); bad {
+		fmt.Fprintf(f.errOut, "warning: %s has static keys for [%s]; the AWS CLI uses those instead of credential_process: remove them\n", credPath, o.awsProfile)
+	}
+	return nil
+}
+
+func sectionName(profile string) string {
+	if profile == "default" {
+		return "default"
+	}
+	return "profile " + profile
+}
+
+func awsSection(profile string) string { return sectionName(profile) }
+
+// selfCommand is how other programs should run us: our absolute path, or
+// plain "saml2sts" when running from a throwaway `go run` build.
+func selfCommand() string {
+	exe, err := os.Executable()
+	if err != nil {
+		return "saml2sts"
+	}
+	if strings.Contains(exe, string(filepath.Separator)+"go-build") {
+		return "saml2sts"
+	}
+	if abs, err := filepath.EvalSymlinks(exe); err == nil {
+		exe = abs
+	}
+	return shellQuote(exe)
+}
+
+// shellQuote quotes s for the AWS CLI's credential_process parser (shlex).
+func shellQuote(s string) string {
+	if s != "" && !strings.ContainsAny(s, " \t'\"\\$`") {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}

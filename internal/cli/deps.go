@@ -1,0 +1,187 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/saml2sts/saml2sts/cache"
+	"github.com/saml2sts/saml2sts/idp"
+	"github.com/saml2sts/saml2sts/idp/keycloak"
+	"github.com/saml2sts/saml2sts/internal/broker"
+	"github.com/saml2sts/saml2sts/internal/config"
+	"github.com/saml2sts/saml2sts/internal/httpx"
+	"github.com/saml2sts/saml2sts/internal/prompt"
+	"github.com/saml2sts/saml2sts/sts"
+)
+
+// configPath is --config, else the environment's default.
+func (f *factory) configPath() string {
+	if f.g.config != "" {
+		return f.g.config
+	}
+	return config.Path(f.getenv)
+}
+
+func (f *factory) profileName() string { return config.ProfileName(f.g.profile, f.getenv) }
+
+// profile resolves the selected profile with flag overrides (keyed by
+// config key name).
+func (f *factory) profile(overrides map[string]string) (*config.Profile, error) {
+	file, err := config.Load(f.configPath())
+	if err != nil {
+		return nil, err
+	}
+	return config.Resolve(file, f.profileName(), f.getenv, overrides)
+}
+
+// overrides collects the changed flags among names (flag names are config
+// keys with '-' for '_').
+func overrides(flags *pflag.FlagSet, keys ...string) map[string]string {
+	m := map[string]string{}
+	for _, k := range keys {
+		name := strings.ReplaceAll(k, "_", "-")
+		if fl := flags.Lookup(name); fl != nil && fl.Changed {
+			m[k] = fl.Value.String()
+		}
+	}
+	return m
+}
+
+func (f *factory) transport() (http.RoundTripper, error) {
+	o := httpx.Options{CABundle: f.g.caBundle}
+	if f.debug() {
+		o.Trace = f.errOut
+	}
+	return httpx.NewTransport(o)
+}
+
+func (f *factory) debug() bool {
+	return f.g.debug || f.getenv("SAML2STS_DEBUG") != ""
+}
+
+func (f *factory) prompter() idp.Prompter {
+	return prompt.Open(f.g.noInput || f.getenv("SAML2STS_NO_INPUT") != "")
+}
+
+// providers is the adapter registry.
+func providers() map[string]idp.Provider {
+	return map[string]idp.Provider{
+		"keycloak": keycloak.New(),
+	}
+}
+
+// store opens the cache backend the profile asks for.
+func (f *factory) store(mode string) (cache.Store, string, error) {
+	dir, err := cache.DefaultDir()
+	if err != nil {
+		return nil, "", err
+	}
+	s, err := cache.Open(mode, dir, f.errOut)
+	return s, dir, err
+}
+
+// broker builds the pipeline for one profile.
+func (f *factory) broker(p *config.Profile) (*broker.Broker, error) {
+	rt, err := f.transport()
+	if err != nil {
+		return nil, err
+	}
+	s, dir, err := f.store(p.Cache)
+	if err != nil {
+		return nil, err
+	}
+	b := &broker.Broker{
+		Store:     s,
+		Dir:       dir,
+		Providers: providers(),
+		Transport: rt,
+		Prompt:    f.prompter(),
+		Notice:    f.errOut,
+		Now:       time.Now,
+		NewSTS: func(ctx context.Context, region string) (broker.STS, error) {
+			return sts.NewClient(ctx, sts.ClientOptions{Region: region, HTTPClient: &http.Client{Transport: rt, Timeout: 60 * time.Second}})
+		},
+	}
+	if f.debug() {
+		d, err := os.MkdirTemp("", "saml2sts-debug-")
+		if err == nil {
+			b.Debug = &idp.DirDebugger{Dir: d, W: f.errOut}
+		}
+	}
+	return b, nil
+}
+
+// passwordCommand runs the profile's password_command; its stdout (without
+// the trailing newline) is the password. Its output never reaches our
+// streams.
+func passwordCommand(command string) func(context.Context) (string, error) {
+	return func(ctx context.Context) (string, error) {
+		var out, errb bytes.Buffer
+		c := exec.CommandContext(ctx, "sh", "-c", command)
+		c.Stdout, c.Stderr = &out, &errb
+		if err := c.Run(); err != nil {
+			return "", fmt.Errorf("password_command failed (%v): check it runs on its own: %s", err, command)
+		}
+		pw := strings.TrimRight(out.String(), "\r\n")
+		if pw == "" {
+			return "", fmt.Errorf("password_command printed nothing: %s", command)
+		}
+		return pw, nil
+	}
+}
+
+// readPassword reads the password from r once (for --password-stdin).
+func readPassword(r io.Reader) func(context.Context) (string, error) {
+	return func(context.Context) (string, error) {
+		b, err := io.ReadAll(io.LimitReader(r, 64<<10))
+		if err != nil {
+			return "", fmt.Errorf("read password from stdin: %w", err)
+		}
+		pw := strings.TrimRight(string(b), "\r\n")
+		if pw == "" {
+			return "", usageErrorf("--password-stdin: stdin was empty")
+		}
+		return pw, nil
+	}
+}
+
+// silentPassword is the source for non-interactive refreshes:
+// password_command when set, else the terminal prompt (which fails fast
+// without a terminal).
+func silentPassword(p *config.Profile) func(context.Context) (string, error) {
+	if p.PasswordCommand != "" {
+		return passwordCommand(p.PasswordCommand)
+	}
+	return nil
+}
+
+func loginHint(p *config.Profile) string {
+	if p.Name == "default" {
+		return "saml2sts login"
+	}
+	return "saml2sts login --profile " + p.Name
+}
+
+// credentials is the common path of credential-process, exec, env and whoami.
+func (f *factory) credentials(ctx context.Context, cmd *cobra.Command, keys ...string) (*config.Profile, *broker.Result, error) {
+	p, err := f.profile(overrides(cmd.Flags(), keys...))
+	if err != nil {
+		return nil, nil, err
+	}
+	b, err := f.broker(p)
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := b.Credentials(ctx, p, broker.Options{Password: silentPassword(p), LoginHint: loginHint(p)})
+	return p, r, err
+}

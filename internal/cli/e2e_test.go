@@ -1,0 +1,568 @@
+package cli_test
+
+import (
+	"bytes"
+	"crypto/x509"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/saml2sts/saml2sts/idp/idptest"
+	"github.com/saml2sts/saml2sts/sts/ststest"
+)
+
+// bin is the saml2sts binary built once for the whole package.
+var bin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "saml2sts-e2e-")
+	if err != nil {
+		panic(err)
+	}
+	bin = filepath.Join(dir, "saml2sts")
+	build := exec.Command("go", "build", "-o", bin, "../../cmd/saml2sts")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "build saml2sts:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+const (
+	account  = "123456789012"
+	provider = "arn:aws:iam::" + account + ":saml-provider/corp"
+	reader   = "arn:aws:iam::" + account + ":role/SearchReader"
+	admin    = "arn:aws:iam::" + account + ":role/SearchAdmin"
+	password = "s3cret-Pa55word!"
+	otpCode  = "314159"
+)
+
+// world is one isolated machine: emulators, a home directory, env vars.
+type world struct {
+	t   *testing.T
+	dir string
+	kc  *idptest.Keycloak
+	st  *ststest.Server
+	env map[string]string
+}
+
+type worldOpt func(*idptest.KeycloakOptions, *ststest.Options)
+
+func newWorld(t *testing.T, opts ...worldOpt) *world {
+	t.Helper()
+	ko := idptest.KeycloakOptions{Users: []idptest.User{{
+		Username: "ana",
+		Password: password,
+		Roles:    []string{reader + "," + provider, provider + "," + admin},
+	}}}
+	so := ststest.Options{}
+	for _, o := range opts {
+		o(&ko, &so)
+	}
+	kc, err := idptest.NewKeycloak(ko)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(kc.Close)
+	if so.Providers == nil {
+		so.Providers = map[string]*x509.Certificate{provider: kc.Certificate()}
+	}
+	st := ststest.New(so)
+	t.Cleanup(st.Close)
+	dir := t.TempDir()
+	w := &world{t: t, dir: dir, kc: kc, st: st, env: map[string]string{
+		"PATH":                        os.Getenv("PATH"),
+		"HOME":                        dir,
+		"XDG_CONFIG_HOME":             filepath.Join(dir, "config"),
+		"XDG_CACHE_HOME":              filepath.Join(dir, "cache"),
+		"AWS_CONFIG_FILE":             filepath.Join(dir, "aws", "config"),
+		"AWS_SHARED_CREDENTIALS_FILE": filepath.Join(dir, "aws", "credentials"),
+		"AWS_ENDPOINT_URL_STS":        st.URL(),
+		"SAML2STS_CACHE":              "file",
+		"AWS_EC2_METADATA_DISABLED":   "true",
+	}}
+	return w
+}
+
+func withOTP(ko *idptest.KeycloakOptions, _ *ststest.Options) {
+	ko.Users[0].OTP = []idptest.OTP{{ID: "otp-1", Label: "FreeOTP", Code: otpCode}}
+}
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+func (r result) String() string {
+	return fmt.Sprintf("exit %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
+}
+
+// run executes the binary in a new session, so it has no controlling
+// terminal even when the tests run in one.
+func (w *world) run(stdin string, args ...string) result {
+	w.t.Helper()
+	cmd := exec.Command(bin, args...)
+	for k, v := range w.env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	cmd.Stdin = strings.NewReader(stdin)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		w.t.Fatalf("run %v: %v", args, err)
+	}
+	return result{code, out.String(), errb.String()}
+}
+
+func (w *world) mustRun(stdin string, args ...string) result {
+	w.t.Helper()
+	r := w.run(stdin, args...)
+	if r.code != 0 {
+		w.t.Fatalf("saml2sts %s: %s", strings.Join(args, " "), r)
+	}
+	return r
+}
+
+func (w *world) configure(profile string, extra ...string) {
+	w.t.Helper()
+	args := append([]string{"configure", "--profile", profile, "--provider", "keycloak",
+		"--url", w.kc.URL(), "--username", "ana", "--region", "eu-west-1"}, extra...)
+	w.mustRun("", args...)
+}
+
+// passwordScript writes a password_command that also counts its runs.
+func (w *world) passwordScript() (cmd, countFile string) {
+	countFile = filepath.Join(w.dir, "pwcount")
+	script := filepath.Join(w.dir, "pw.sh")
+	body := fmt.Sprintf("#!/bin/sh\necho x >> %q\nprintf '%%s\\n' %q\n", countFile, password)
+	if err := os.WriteFile(script, []byte(body), 0o700); err != nil {
+		w.t.Fatal(err)
+	}
+	return script, countFile
+}
+
+var credJSON = regexp.MustCompile(`^\{"Version":1,"AccessKeyId":"ASIA[A-Z0-9]+","SecretAccessKey":"[^"]+","SessionToken":"[^"]+","Expiration":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"\}\n$`)
+
+type processCreds struct {
+	Version                                     int
+	AccessKeyID                                 string `json:"AccessKeyId"`
+	SecretAccessKey, SessionToken, Expiration string
+}
+
+func parseCreds(t *testing.T, s string) processCreds {
+	t.Helper()
+	if !credJSON.MatchString(s) {
+		t.Fatalf("credential-process output is not the exact contract: %q", s)
+	}
+	var c processCreds
+	if err := json.Unmarshal([]byte(s), &c); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestTour(t *testing.T) {
+	w := newWorld(t, withOTP)
+	w.configure("analytics", "--role-arn", reader, "--aws-profile", "analytics")
+
+	cfg, _ := os.ReadFile(filepath.Join(w.dir, "config", "saml2sts", "config"))
+	for _, want := range []string{"[profile analytics]", "provider = keycloak", "role_arn = " + reader} {
+		if !strings.Contains(string(cfg), want) {
+			t.Errorf("config lacks %q:\n%s", want, cfg)
+		}
+	}
+	awsCfg, _ := os.ReadFile(w.env["AWS_CONFIG_FILE"])
+	if !strings.Contains(string(awsCfg), "credential_process = "+bin+" credential-process --profile analytics") {
+		t.Errorf("aws config lacks credential_process:\n%s", awsCfg)
+	}
+
+	r := w.mustRun(password+"\n", "login", "--profile", "analytics", "--password-stdin", "--mfa-code", otpCode)
+	if r.stdout != "" {
+		t.Errorf("login wrote to stdout: %q", r.stdout)
+	}
+	if !strings.Contains(r.stderr, "Logged in") || !strings.Contains(r.stderr, reader) {
+		t.Errorf("login message: %s", r.stderr)
+	}
+
+	c := parseCreds(t, w.mustRun("", "credential-process", "--profile", "analytics").stdout)
+	issued := w.st.Issued()
+	if len(issued) != 1 || issued[0].AccessKeyID != c.AccessKeyID {
+		t.Fatalf("credential-process did not print the issued key: %+v vs %s", issued, c.AccessKeyID)
+	}
+
+	st := w.mustRun("", "status")
+	if !strings.Contains(st.stdout, "analytics") || !strings.Contains(st.stdout, reader) || !strings.Contains(st.stdout, "file") {
+		t.Errorf("status: %s", st)
+	}
+	var rows []map[string]any
+	if err := json.Unmarshal([]byte(w.mustRun("", "status", "--json").stdout), &rows); err != nil || len(rows) != 1 {
+		t.Fatalf("status --json: %v %v", rows, err)
+	}
+	if left := rows[0]["seconds_left"].(float64); left < 3000 || left > 3600 {
+		t.Errorf("seconds_left = %v, want about an hour", left)
+	}
+
+	who := w.mustRun("", "whoami", "--profile", "analytics")
+	if !strings.Contains(who.stdout, "arn:aws:sts::"+account+":assumed-role/SearchReader/") {
+		t.Errorf("whoami: %s", who)
+	}
+
+	env := w.mustRun("", "env", "--profile", "analytics").stdout
+	for _, want := range []string{"unset AWS_PROFILE", "export AWS_ACCESS_KEY_ID='" + c.AccessKeyID + "'",
+		"export AWS_REGION='eu-west-1'", "export AWS_DEFAULT_REGION='eu-west-1'", "export AWS_CREDENTIAL_EXPIRATION='" + c.Expiration + "'"} {
+		if !strings.Contains(env, want) {
+			t.Errorf("env lacks %q:\n%s", want, env)
+		}
+	}
+
+	w.env["AWS_PROFILE"] = "analytics"
+	ex := w.run("", "exec", "--profile", "analytics", "--", "sh", "-c",
+		`echo "$AWS_ACCESS_KEY_ID|$AWS_SESSION_TOKEN|$AWS_REGION|$AWS_DEFAULT_REGION|${AWS_PROFILE-unset}"; exit 7`)
+	delete(w.env, "AWS_PROFILE")
+	want := fmt.Sprintf("%s|%s|eu-west-1|eu-west-1|unset\n", c.AccessKeyID, c.SessionToken)
+	if ex.code != 7 || ex.stdout != want {
+		t.Errorf("exec: want exit 7 and %q, got %s", want, ex)
+	}
+
+	if n := w.st.Calls("AssumeRoleWithSAML"); n != 1 {
+		t.Errorf("AssumeRoleWithSAML calls = %d, want 1 (everything after login is cached)", n)
+	}
+
+	w.mustRun("", "logout", "--profile", "analytics")
+	if st := w.mustRun("", "status", "--json"); strings.TrimSpace(st.stdout) != "[]" {
+		t.Errorf("status after logout: %s", st)
+	}
+	// Credentials and the IdP session are gone: the next use needs a full
+	// login, and with no terminal that is exit 4 at once.
+	r = w.run("", "credential-process", "--profile", "analytics")
+	if r.code != 4 || !strings.Contains(r.stderr, "saml2sts login --profile analytics") || r.stdout != "" {
+		t.Errorf("credential-process after logout: %s", r)
+	}
+	if got := w.kc.Stats().PasswordPosts; got != 1 {
+		t.Errorf("password posts = %d, want 1", got)
+	}
+}
+
+func TestEnvFormats(t *testing.T) {
+	w := newWorld(t)
+	w.configure("p", "--role-arn", reader)
+	w.mustRun(password, "login", "--profile", "p", "--password-stdin")
+	tests := []struct{ format, want string }{
+		{"sh", "export AWS_SECRET_ACCESS_KEY='"},
+		{"fish", "set -gx AWS_SECRET_ACCESS_KEY '"},
+		{"powershell", "$Env:AWS_SECRET_ACCESS_KEY = '"},
+		{"dotenv", "AWS_SECRET_ACCESS_KEY="},
+		{"json", `"AWS_SECRET_ACCESS_KEY": "`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.format, func(t *testing.T) {
+			out := w.mustRun("", "env", "--profile", "p", "--format", tt.format).stdout
+			if !strings.Contains(out, tt.want+w.st.Issued()[0].SecretAccessKey) {
+				t.Errorf("%s output lacks %q+secret:\n%s", tt.format, tt.want, out)
+			}
+		})
+	}
+	if r := w.run("", "env", "--profile", "p", "--format", "csh"); r.code != 2 || !strings.Contains(r.stderr, "--format") {
+		t.Errorf("bad format: %s", r)
+	}
+}
+
+func TestParallelCredentialProcessOneLogin(t *testing.T) {
+	w := newWorld(t)
+	script, counter := w.passwordScript()
+	w.configure("par", "--role-arn", reader, "--password-command", script)
+	const n = 32
+	var wg sync.WaitGroup
+	results := make([]result, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i] = w.run("", "credential-process", "--profile", "par")
+		}()
+	}
+	wg.Wait()
+	keys := map[string]bool{}
+	for i, r := range results {
+		if r.code != 0 {
+			t.Fatalf("call %d: %s", i, r)
+		}
+		keys[parseCreds(t, r.stdout).AccessKeyID] = true
+	}
+	if len(keys) != 1 {
+		t.Errorf("got %d different keys, want 1", len(keys))
+	}
+	if got := w.kc.Stats().Logins; got != 1 {
+		t.Errorf("IdP logins = %d, want exactly 1", got)
+	}
+	if got := w.st.Calls("AssumeRoleWithSAML"); got != 1 {
+		t.Errorf("AssumeRoleWithSAML calls = %d, want exactly 1", got)
+	}
+	if b, _ := os.ReadFile(counter); strings.Count(string(b), "x") != 1 {
+		t.Errorf("password_command ran %d times, want 1", strings.Count(string(b), "x"))
+	}
+}
+
+func TestSilentRefreshUsesIdPSession(t *testing.T) {
+	w := newWorld(t, withOTP)
+	// Credentials count as stale one second after they are issued.
+	w.configure("s", "--role-arn", reader, "--duration", "1h", "--refresh-window", "59m59s")
+	w.mustRun(password, "login", "--profile", "s", "--password-stdin", "--mfa-code", otpCode)
+	time.Sleep(1100 * time.Millisecond)
+	// No terminal, no password_command: only the stored Keycloak session
+	// can re-mint.
+	c := parseCreds(t, w.mustRun("", "credential-process", "--profile", "s").stdout)
+	if got := w.st.Calls("AssumeRoleWithSAML"); got != 2 {
+		t.Errorf("AssumeRoleWithSAML calls = %d, want 2 (a silent re-mint)", got)
+	}
+	if s := w.kc.Stats(); s.PasswordPosts != 1 || s.SessionReuses != 1 {
+		t.Errorf("IdP stats %+v: want 1 password post and 1 session reuse", s)
+	}
+	if c.AccessKeyID != w.st.Issued()[1].AccessKeyID {
+		t.Errorf("did not print the re-minted key")
+	}
+
+	// IdP session gone too: still-valid credentials are served with a notice
+	// rather than failing the AWS CLI.
+	w.kc.ExpireSessions()
+	time.Sleep(1100 * time.Millisecond)
+	r := w.mustRun("", "credential-process", "--profile", "s")
+	parseCreds(t, r.stdout)
+	if !strings.Contains(r.stderr, "saml2sts login --profile s") {
+		t.Errorf("want a notice naming the login command: %s", r)
+	}
+
+	// --force ignores the stored session: with no terminal, exit 4.
+	if r := w.run("", "login", "--profile", "s", "--force"); r.code != 4 || !strings.Contains(r.stderr, "--password-stdin") && !strings.Contains(r.stderr, "saml2sts login") {
+		t.Errorf("forced login without terminal: %s", r)
+	}
+}
+
+func TestRolePicking(t *testing.T) {
+	w := newWorld(t)
+	w.configure("r")
+	r := w.run(password, "login", "--profile", "r", "--password-stdin")
+	if r.code != 2 || !strings.Contains(r.stderr, reader) || !strings.Contains(r.stderr, admin) || !strings.Contains(r.stderr, "--role-arn") {
+		t.Fatalf("several roles, no terminal: %s", r)
+	}
+	w.mustRun(password, "login", "--profile", "r", "--password-stdin", "--role-arn", admin)
+	who := w.mustRun("", "whoami", "--profile", "r")
+	if !strings.Contains(who.stdout, "assumed-role/SearchAdmin/") {
+		t.Errorf("whoami: %s", who)
+	}
+}
+
+// TestBadInputs: each bad input gives its exit code and message, and loses
+// nothing (the config file and cached credentials are unchanged).
+func TestBadInputs(t *testing.T) {
+	tests := []struct {
+		name  string
+		opts  []worldOpt
+		setup func(w *world) // after configure("bad") and a good login of profile "good"
+		stdin string
+		args  []string
+		code  int
+		msg   string
+	}{
+		{name: "wrong password", stdin: "nope", args: []string{"login", "--profile", "bad", "--password-stdin"},
+			code: 3, msg: "Invalid username or password."},
+		{name: "wrong otp", opts: []worldOpt{withOTP}, stdin: password,
+			args: []string{"login", "--profile", "bad", "--password-stdin", "--mfa-code", "000000"},
+			code: 3, msg: "Invalid authenticator code."},
+		{name: "unknown profile", args: []string{"credential-process", "--profile", "nosuch"},
+			code: 2, msg: `profile "nosuch" not found`},
+		{name: "bad config line", setup: func(w *world) {
+			p := filepath.Join(w.dir, "config", "saml2sts", "config")
+			b, _ := os.ReadFile(p)
+			os.WriteFile(p, append(b, []byte("rol_arn = x\n")...), 0o600)
+		}, args: []string{"credential-process", "--profile", "bad"}, code: 2, msg: `config:`},
+		{name: "bad duration flag", stdin: password, args: []string{"login", "--profile", "bad", "--password-stdin", "--duration", "1d"},
+			code: 2, msg: "duration"},
+		{name: "expired assertion", opts: []worldOpt{func(ko *idptest.KeycloakOptions, _ *ststest.Options) {
+			ko.AssertionLifetime = -time.Minute
+		}}, stdin: password, args: []string{"login", "--profile", "bad", "--password-stdin"}, code: 5, msg: "expired"},
+		{name: "role not granted", stdin: password,
+			args: []string{"login", "--profile", "bad", "--password-stdin", "--role-arn", "arn:aws:iam::" + account + ":role/Nope"},
+			code: 2, msg: "role arn:aws:iam::" + account + ":role/Nope is not granted"},
+		{name: "no terminal", args: []string{"credential-process", "--profile", "bad"},
+			code: 4, msg: "run: saml2sts login --profile bad"},
+		{name: "empty stdin password", stdin: "", args: []string{"login", "--profile", "bad", "--password-stdin"},
+			code: 2, msg: "stdin was empty"},
+		{name: "unknown command", args: []string{"logn"}, code: 2, msg: "unknown command"},
+		{name: "bad flag", args: []string{"login", "--frobnicate"}, code: 2, msg: "unknown flag"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newWorld(t, tt.opts...)
+			w.configure("bad", "--role-arn", reader)
+			w.configure("good", "--role-arn", reader)
+			w.mustRun(password, "login", "--profile", "good", "--password-stdin", "--mfa-code", otpCode)
+			if tt.setup != nil {
+				tt.setup(w)
+			}
+			before := snapshot(t, w.dir)
+			r := w.run(tt.stdin, tt.args...)
+			if r.code != tt.code || !strings.Contains(r.stderr, tt.msg) {
+				t.Fatalf("want exit %d with %q, got %s", tt.code, tt.msg, r)
+			}
+			if r.stdout != "" {
+				t.Errorf("stdout not empty: %q", r.stdout)
+			}
+			if lines := strings.Count(strings.TrimSpace(r.stderr), "\n"); lines > 1 {
+				t.Errorf("want a one-line error (plus at most a usage hint), got:\n%s", r.stderr)
+			}
+			if strings.Contains(r.stderr, password) {
+				t.Errorf("stderr leaks the password")
+			}
+			after := snapshot(t, w.dir)
+			for _, f := range []string{"config/saml2sts/config", "aws/config"} {
+				if before[f] != after[f] {
+					t.Errorf("%s changed", f)
+				}
+			}
+			for f, v := range before {
+				if strings.HasPrefix(f, "cache/") && strings.Contains(f, "good") && after[f] != v {
+					t.Errorf("cached file %s of another profile changed", f)
+				}
+			}
+			// The good profile still works from its cache.
+			parseCreds(t, w.mustRun("", "credential-process", "--profile", "good").stdout)
+		})
+	}
+}
+
+func TestCorruptCacheFileIsAMiss(t *testing.T) {
+	w := newWorld(t)
+	script, _ := w.passwordScript()
+	w.configure("c", "--role-arn", reader, "--password-command", script)
+	first := parseCreds(t, w.mustRun("", "credential-process", "--profile", "c").stdout)
+	n := 0
+	filepath.Walk(filepath.Join(w.dir, "cache"), func(p string, info os.FileInfo, err error) error {
+		if err == nil && info.Mode().IsRegular() && !strings.Contains(p, "lock") && !strings.HasSuffix(p, "index.json") {
+			os.WriteFile(p, []byte("{garbage"), 0o600)
+			n++
+		}
+		return nil
+	})
+	if n == 0 {
+		t.Fatal("found no cache file to corrupt")
+	}
+	second := parseCreds(t, w.mustRun("", "credential-process", "--profile", "c").stdout)
+	if first.AccessKeyID == second.AccessKeyID {
+		t.Error("a corrupt cache entry was served")
+	}
+}
+
+func TestAWSCLIAcceptsCredentialProcess(t *testing.T) {
+	aws, err := exec.LookPath("aws")
+	if err != nil {
+		t.Skip("aws CLI not on PATH")
+	}
+	w := newWorld(t)
+	script, _ := w.passwordScript()
+	w.configure("cli", "--role-arn", reader, "--password-command", script, "--aws-profile", "cli")
+	cmd := exec.Command(aws, "sts", "get-caller-identity", "--profile", "cli", "--output", "json")
+	for k, v := range w.env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("aws sts get-caller-identity: %v\n%s", err, out)
+	}
+	var id struct{ Account, Arn string }
+	if err := json.Unmarshal(out, &id); err != nil {
+		t.Fatalf("aws output: %v\n%s", err, out)
+	}
+	if id.Account != account || !strings.Contains(id.Arn, "assumed-role/SearchReader/") {
+		t.Errorf("aws says %+v", id)
+	}
+	if got := w.st.Calls("GetCallerIdentity"); got != 1 {
+		t.Errorf("GetCallerIdentity calls = %d (the AWS CLI must have signed with our credentials)", got)
+	}
+}
+
+// TestDebugRedaction: a --debug login prints a trace but no secret.
+func TestDebugRedaction(t *testing.T) {
+	w := newWorld(t, withOTP)
+	w.configure("d", "--role-arn", reader)
+	r := w.mustRun(password, "--debug", "login", "--profile", "d", "--password-stdin", "--mfa-code", otpCode)
+	r2 := w.mustRun("", "--debug", "whoami", "--profile", "d")
+	out := r.stdout + r.stderr + r2.stdout + r2.stderr
+	if !strings.Contains(out, "debug: http") {
+		t.Fatalf("no debug trace: %s", r)
+	}
+	iss := w.st.Issued()[0]
+	secrets := map[string]string{
+		"password": password, "otp": otpCode, "secret key": iss.SecretAccessKey, "session token": iss.SessionToken,
+	}
+	for _, resp := range w.kc.IssuedResponses() {
+		secrets["SAMLResponse"] = resp
+	}
+	for _, c := range w.kc.SessionCookies() {
+		secrets["session cookie"] = c
+	}
+	for what, s := range secrets {
+		if s != "" && strings.Contains(out, s) {
+			t.Errorf("debug output leaks the %s", what)
+		}
+	}
+	if strings.Contains(out, w.st.Issued()[0].SessionToken[:20]) {
+		t.Errorf("debug output leaks part of the session token")
+	}
+}
+
+func TestExecForwardsSignals(t *testing.T) {
+	w := newWorld(t)
+	w.configure("x", "--role-arn", reader)
+	w.mustRun(password, "login", "--profile", "x", "--password-stdin")
+	cmd := exec.Command(bin, "exec", "--profile", "x", "--", "sh", "-c", `trap 'exit 42' TERM; echo ready; while :; do sleep 0.05; done`)
+	for k, v := range w.env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	out, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 6)
+	if _, err := out.Read(buf); err != nil || string(buf) != "ready\n" {
+		t.Fatalf("child did not start: %q %v", buf, err)
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	err := cmd.Wait()
+	ee, ok := err.(*exec.ExitError)
+	if !ok || ee.ExitCode() != 42 {
+		t.Fatalf("want exit 42 from the child's TERM trap, got %v", err)
+	}
+}
+
+// snapshot maps relative paths under dir to contents.
+func snapshot(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	m := map[string]string{}
+	filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
+		if err == nil && info.Mode().IsRegular() {
+			b, _ := os.ReadFile(p)
+			rel, _ := filepath.Rel(dir, p)
+			m[rel] = string(b)
+		}
+		return nil
+	})
+	return m
+}

@@ -1,0 +1,91 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/saml2sts/saml2sts/internal/broker"
+)
+
+type loginOptions struct {
+	f             *factory
+	overrides     map[string]string
+	passwordStdin bool
+	mfaCode       string
+	force         bool
+}
+
+var loginKeys = []string{"role_arn", "principal_arn", "region", "duration", "mfa", "username", "cache"}
+
+func newLoginCmd(f *factory, runF func(context.Context, *loginOptions) error) *cobra.Command {
+	opts := &loginOptions{f: f}
+	cmd := &cobra.Command{
+		Use:   "login [flags]",
+		Short: "Log in to the IdP and cache AWS credentials for a profile",
+		Long: `Log in to the profile's identity provider, pick the AWS role, call STS
+AssumeRoleWithSAML and cache the credentials (and the IdP session, so later
+refreshes need no password while it lives).
+
+Cached credentials that are still fresh are reused; --force ignores them and
+the stored IdP session. Prompts (password, one-time code, role picker) appear
+on the terminal, never on stdout. Without a terminal, pass the password with
+--password-stdin or set password_command, and the code with --mfa-code.`,
+		Example: `  saml2sts login --profile analytics
+  pass show corp/sso | saml2sts login --profile analytics --password-stdin --mfa-code 123456
+  saml2sts login --profile analytics --role-arn arn:aws:iam::123456789012:role/SearchAdmin --force`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.overrides = overrides(cmd.Flags(), loginKeys...)
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return loginRun(cmd.Context(), opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.BoolVar(&opts.passwordStdin, "password-stdin", false, "read the password from standard input")
+	fl.StringVar(&opts.mfaCode, "mfa-code", "", "one-time `code` for the IdP's second factor")
+	fl.BoolVar(&opts.force, "force", false, "ignore cached credentials and the stored IdP session (full login)")
+	fl.String("role-arn", "", "role to assume (default: the profile's role_arn, else pick)")
+	fl.String("principal-arn", "", "SAML provider ARN, when a role is granted through several")
+	fl.String("region", "", "AWS region for STS (default: the profile's region)")
+	fl.String("duration", "", "session `duration`, e.g. 1h, 90m or 3600 (default: the profile's)")
+	fl.String("mfa", "", "second factor to use: auto or an authenticator name")
+	fl.String("username", "", "IdP user name (default: the profile's)")
+	fl.String("cache", "", "cache backend: auto, keyring or file")
+	return cmd
+}
+
+func loginRun(ctx context.Context, o *loginOptions) error {
+	f := o.f
+	p, err := f.profile(o.overrides)
+	if err != nil {
+		return err
+	}
+	b, err := f.broker(p)
+	if err != nil {
+		return err
+	}
+	bo := broker.Options{Force: o.force, MFACode: o.mfaCode, LoginHint: loginHint(p)}
+	switch {
+	case o.passwordStdin:
+		bo.Password = readPassword(f.in)
+	case p.PasswordCommand != "":
+		bo.Password = passwordCommand(p.PasswordCommand)
+	}
+	r, err := b.Credentials(ctx, p, bo)
+	if err != nil {
+		return err
+	}
+	left := time.Until(r.Credentials.Expiration).Round(time.Minute)
+	verb := "Logged in"
+	if r.Cached {
+		verb = "Already logged in (cached; --force to log in again)"
+	}
+	fmt.Fprintf(f.errOut, "%s: profile %s, role %s, expires %s (in %s), cached in %s\n",
+		verb, p.Name, r.RoleARN, r.Credentials.Expiration.Local().Format("15:04 MST"), left, b.Store.Name())
+	return nil
+}

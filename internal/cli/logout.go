@@ -1,0 +1,95 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+
+	"github.com/spf13/cobra"
+
+	"github.com/saml2sts/saml2sts/cache"
+	"github.com/saml2sts/saml2sts/internal/broker"
+	"github.com/saml2sts/saml2sts/internal/config"
+)
+
+type logoutOptions struct {
+	f   *factory
+	all bool
+}
+
+func newLogoutCmd(f *factory, runF func(*logoutOptions) error) *cobra.Command {
+	opts := &logoutOptions{f: f}
+	cmd := &cobra.Command{
+		Use:   "logout [--all]",
+		Short: "Forget a profile's cached credentials and IdP session",
+		Long: `Delete the profile's cached AWS credentials and its stored IdP session
+(cookies), from the keyring and from the file cache, so that the next use
+needs a full login. --all does this for every profile.`,
+		Example: `  saml2sts logout --profile analytics
+  saml2sts logout --all`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if opts.all && cmd.Flags().Changed("profile") {
+				return usageErrorf("logout: pass --profile or --all, not both")
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return logoutRun(opts)
+		},
+	}
+	cmd.Flags().BoolVar(&opts.all, "all", false, "forget every profile")
+	return cmd
+}
+
+func logoutRun(o *logoutOptions) error {
+	f := o.f
+	dir, err := cache.DefaultDir()
+	if err != nil {
+		return err
+	}
+	names := []string{f.profileName()}
+	if o.all {
+		names = logoutNames(f, dir)
+	}
+	// Forget from every backend that may hold something: the keyring may
+	// have been down when a previous login fell back to the file.
+	var stores []cache.Store
+	if fs, err := cache.NewFile(dir); err == nil {
+		stores = append(stores, fs)
+	}
+	kr := cache.NewKeyring("saml2sts", 0)
+	if kr.Probe() == nil {
+		stores = append(stores, kr)
+	}
+	var errs []error
+	for _, n := range names {
+		for _, s := range stores {
+			b := &broker.Broker{Store: s, Dir: dir}
+			errs = append(errs, b.Forget(n))
+		}
+		fmt.Fprintf(f.errOut, "Logged out of %s (credentials and IdP session forgotten)\n", n)
+	}
+	return errors.Join(errs...)
+}
+
+// logoutNames lists every profile we may hold something for.
+func logoutNames(f *factory, dir string) []string {
+	set := map[string]bool{}
+	if idx, err := cache.ReadIndex(dir); err == nil {
+		for n := range idx {
+			set[n] = true
+		}
+	}
+	if file, err := config.Load(f.configPath()); err == nil {
+		for _, n := range file.Profiles() {
+			set[n] = true
+		}
+	}
+	var names []string
+	for n := range set {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}

@@ -1,0 +1,132 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+// Version is set at build time with -ldflags "-X .../internal/cli.Version=v1.2.3".
+var Version = "dev"
+
+// Exit codes, documented in the root help and docs/exit-codes.md.
+const (
+	exitOK       = 0
+	exitFailure  = 1
+	exitUsage    = 2 // bad flags, arguments or configuration
+	exitAuth     = 3 // the IdP rejected the credentials or the MFA answer
+	exitNoTTY    = 4 // an interactive login is needed but there is no terminal
+	exitAWS      = 5 // AWS refused (STS error, 403)
+	exitSignaled = 130
+)
+
+const exitHelp = `Exit status:
+  0  ok
+  1  other error
+  2  usage or configuration error (bad flag, unknown profile, bad config line, role not granted)
+  3  the identity provider rejected the credentials or the MFA code
+  4  an interactive login is needed but there is no terminal (run: saml2sts login)
+  5  AWS refused (STS error such as AccessDenied or an expired assertion)`
+
+// Main runs the CLI with the process's arguments and streams and returns the
+// exit code.
+func Main() int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	f := newFactory(os.Stdin, os.Stdout, os.Stderr, os.Getenv)
+	return run(ctx, f, os.Args[1:])
+}
+
+func run(ctx context.Context, f *factory, args []string) int {
+	root := newRootCmd(f)
+	root.SetArgs(args)
+	root.SetOut(f.out)
+	root.SetErr(f.errOut)
+	cmd, err := root.ExecuteContextC(ctx)
+	if err == nil {
+		return exitOK
+	}
+	var ee *exitError
+	if errors.As(err, &ee) && ee.silent {
+		return ee.code
+	}
+	code := exitCode(err)
+	fmt.Fprintf(f.errOut, "saml2sts: %s\n", message(err))
+	if code == exitUsage && isFlagError(err) && cmd != nil {
+		fmt.Fprintf(f.errOut, "Run 'saml2sts %s --help' for usage.\n", cmd.Name())
+	}
+	return code
+}
+
+// factory holds the process-wide dependencies; commands copy what they need
+// into their options.
+type factory struct {
+	in     io.Reader
+	out    io.Writer
+	errOut io.Writer
+	getenv func(string) string
+	g      globalFlags
+}
+
+type globalFlags struct {
+	profile  string
+	config   string
+	debug    bool
+	noInput  bool
+	caBundle string
+}
+
+func newFactory(in io.Reader, out, errOut io.Writer, getenv func(string) string) *factory {
+	return &factory{in: in, out: out, errOut: errOut, getenv: getenv}
+}
+
+func newRootCmd(f *factory) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "saml2sts",
+		Short: "Turn a corporate SAML SSO login into short-lived AWS credentials",
+		Long: `saml2sts logs in to your company's SAML identity provider (Keycloak; Okta,
+AD FS and plain login forms to follow) from the terminal, exchanges the SAML
+assertion with STS AssumeRoleWithSAML, caches the temporary credentials in the
+OS keyring (or a private file), and serves them to the AWS CLI and SDKs
+(credential_process), to other programs (exec, env) and to you (login, status).
+
+` + exitHelp,
+		Example: `  # once: describe the profile and wire it into ~/.aws/config
+  saml2sts configure --profile analytics --provider keycloak \
+      --url https://sso.example.com/realms/corp/protocol/saml/clients/aws \
+      --username ana --role-arn arn:aws:iam::123456789012:role/SearchReader \
+      --region eu-west-1 --aws-profile analytics
+  saml2sts login --profile analytics        # password + OTP on the terminal
+  aws s3 ls --profile analytics             # the AWS CLI runs saml2sts credential-process
+  saml2sts exec --profile analytics -- python report.py
+  saml2sts demo                             # everything on loopback emulators`,
+		Version:       Version,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
+	pf := root.PersistentFlags()
+	pf.StringVarP(&f.g.profile, "profile", "p", "", "profile `name` (default $SAML2STS_PROFILE, else \"default\")")
+	pf.StringVar(&f.g.config, "config", "", "config `file` (default $SAML2STS_CONFIG, else ~/.config/saml2sts/config)")
+	pf.BoolVar(&f.g.debug, "debug", false, "print a redacted HTTP trace on stderr")
+	pf.BoolVar(&f.g.noInput, "no-input", false, "never prompt; fail instead (exit 4) when input is needed")
+	pf.StringVar(&f.g.caBundle, "ca-bundle", "", "extra trusted CA certificates, PEM `file` (default $AWS_CA_BUNDLE)")
+	root.AddCommand(
+		newConfigureCmd(f, nil),
+		newLoginCmd(f, nil),
+		newCredentialProcessCmd(f, nil),
+		newExecCmd(f, nil),
+		newEnvCmd(f, nil),
+		newStatusCmd(f, nil),
+		newWhoamiCmd(f, nil),
+		newLogoutCmd(f, nil),
+		newDemoCmd(f, nil),
+	)
+	return root
+}

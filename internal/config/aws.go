@@ -1,0 +1,118 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+)
+
+// AWSConfigPath returns $AWS_CONFIG_FILE, else ~/.aws/config.
+// A nil getenv means os.Getenv.
+func AWSConfigPath(getenv func(string) string) string {
+	getenv = orEnv(getenv)
+	if p := getenv("AWS_CONFIG_FILE"); p != "" {
+		return expandHome(p, getenv)
+	}
+	return filepath.Join(home(getenv), ".aws", "config")
+}
+
+// awsCredentialsPath returns $AWS_SHARED_CREDENTIALS_FILE, else
+// ~/.aws/credentials.
+func awsCredentialsPath(getenv func(string) string) string {
+	if p := getenv("AWS_SHARED_CREDENTIALS_FILE"); p != "" {
+		return expandHome(p, getenv)
+	}
+	return filepath.Join(home(getenv), ".aws", "credentials")
+}
+
+var awsKey = regexp.MustCompile(`^[A-Za-z0-9_]+$`)
+
+// SetAWSProfile writes values (credential_process, region, ...) into
+// [profile NAME], or [default], of the AWS config file at path. Unlike Set,
+// an empty value leaves the key alone, so callers can pass an optional
+// region as is. Values are written verbatim: AWS takes the rest of the line,
+// spaces included. Comments, other profiles and other sections
+// ([sso-session], [services] and their indented sub-keys) stay byte for
+// byte; the file keeps its mode, or is created 0600 in a directory created
+// 0700.
+func SetAWSProfile(path, awsProfile string, values map[string]string) error {
+	if err := checkName(awsProfile); err != nil {
+		return fmt.Errorf("aws profile: %w", err)
+	}
+	names := make([]string, 0, len(values))
+	for k, v := range values {
+		if !awsKey.MatchString(k) {
+			return fmt.Errorf("aws profile %s: invalid key %q", awsProfile, k)
+		}
+		if strings.ContainsAny(v, "\r\n") {
+			return fmt.Errorf("aws profile %s: value of %s contains a line break", awsProfile, k)
+		}
+		if v != "" {
+			names = append(names, k)
+		}
+	}
+	slices.Sort(names)
+	if len(names) == 0 {
+		return nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("read aws config: %w", err)
+	}
+	d := parse(data, "=:")
+	h := d.find(func(n string) bool { return awsProfileOf(n) == awsProfile && n == headerName(awsProfile) })
+	if h < 0 {
+		// The AWS CLI also reads [profile default] as the default profile.
+		h = d.find(func(n string) bool { return awsProfileOf(n) == awsProfile })
+	}
+	if h < 0 {
+		h = d.addSection(headerName(awsProfile))
+	}
+	for _, k := range names {
+		// Indented lines are sub-keys of a nested value (s3 =), not profile keys.
+		d.setKey(h, k, values[k], func(l line) bool { return !l.indent && strings.EqualFold(l.key, k) })
+	}
+	return write(path, data, d.bytes())
+}
+
+// awsProfileOf returns the profile a ~/.aws/config header names, or "" for
+// other sections: [default] and [profile default] are "default".
+func awsProfileOf(h string) string {
+	if h == "default" {
+		return h
+	}
+	if rest, ok := strings.CutPrefix(h, "profile"); ok && rest != "" && (rest[0] == ' ' || rest[0] == '\t') {
+		return strings.TrimSpace(rest)
+	}
+	return ""
+}
+
+// AWSCredentialsConflict reports whether the shared credentials file
+// ($AWS_SHARED_CREDENTIALS_FILE, else ~/.aws/credentials) has static keys for
+// awsProfile. The AWS CLI and SDKs use those instead of credential_process,
+// so credentials would silently never refresh (saml2aws#895). It also
+// returns the path it checked. An unreadable file is no conflict.
+func AWSCredentialsConflict(getenv func(string) string, awsProfile string) (bool, string) {
+	path := awsCredentialsPath(orEnv(getenv))
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return false, path
+	}
+	in := false
+	for _, l := range parse(data, "=:").lines {
+		switch l.kind {
+		case header:
+			in = l.name == awsProfile // no "profile " prefix in this file
+		case keyval:
+			if in && !l.indent && strings.EqualFold(l.key, "aws_access_key_id") && l.value != "" {
+				return true, path
+			}
+		}
+	}
+	return false, path
+}
