@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/beevik/etree"
 )
@@ -143,9 +144,10 @@ func decodeResponse(s string) ([]byte, error) {
 		}
 	}
 	candidates := []string{stripSpace(s)}
-	if strings.Contains(s, " ") {
-		// A form decoder turned '+' into ' '.
-		candidates = append(candidates, stripSpace(strings.ReplaceAll(s, " ", "+")))
+	if strings.Contains(s, " ") && !strings.Contains(s, "+") {
+		// A form decoder turned every '+' into ' '; line wrapping uses
+		// newlines, so spaces without any '+' are most likely that.
+		candidates = []string{stripSpace(strings.ReplaceAll(s, " ", "+")), candidates[0]}
 	}
 	decoded := false
 	for _, c := range candidates {
@@ -155,7 +157,8 @@ func decodeResponse(s string) ([]byte, error) {
 				continue
 			}
 			decoded = true
-			if t := bytes.TrimLeftFunc(b, unicode.IsSpace); len(t) > 0 && (t[0] == '<' || bytes.HasPrefix(t, []byte("\xef\xbb\xbf<"))) {
+			t := bytes.TrimPrefix(bytes.TrimLeftFunc(b, unicode.IsSpace), []byte("\xef\xbb\xbf"))
+			if len(t) > 0 && t[0] == '<' && utf8.Valid(b) {
 				return b, nil
 			}
 		}

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -89,18 +90,20 @@ type Stats struct {
 
 // Keycloak is a running Keycloak emulator.
 type Keycloak struct {
-	o      KeycloakOptions
-	srv    *httptest.Server
-	prefix string // "" or "/auth"
-	exec   map[step]string
-	users  map[string]*User // by lower-cased username, as Keycloak matches
-	ids    map[*User]string // Keycloak user ids
-	data   string           // v2 client_data parameter
+	o          KeycloakOptions
+	srv        *httptest.Server
+	prefix     string // "" or "/auth"
+	exec       map[step]string
+	users      map[string]*User // by lower-cased username, as Keycloak matches
+	ids        map[*User]string // Keycloak user ids
+	clientData string           // v2 client_data parameter
 
 	mu       sync.Mutex
 	flows    map[string]*flow    // by AUTH_SESSION_ID
 	sessions map[string]*session // by KEYCLOAK_IDENTITY
 	stats    Stats
+	issued   []string // every SAMLResponse served
+	cookies  []string // every cookie value set
 }
 
 const (
@@ -228,7 +231,7 @@ func NewKeycloak(o KeycloakOptions) (*Keycloak, error) {
 		k.prefix = "/auth"
 	}
 	k.o = o
-	k.data = base64.RawURLEncoding.EncodeToString(fmt.Appendf(nil,
+	k.clientData = base64.RawURLEncoding.EncodeToString(fmt.Appendf(nil,
 		`{"protocol":"saml","ru":%q,"rm":"POST"}`, o.Destination))
 	k.srv = httptest.NewServer(k)
 	return k, nil
@@ -249,6 +252,23 @@ func (k *Keycloak) Stats() Stats {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	return k.stats
+}
+
+// IssuedResponses returns every base64 SAMLResponse served so far, oldest
+// first, so tests can check that none leaks into output or logs.
+func (k *Keycloak) IssuedResponses() []string {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return slices.Clone(k.issued)
+}
+
+// SessionCookies returns the value of every cookie set so far
+// (AUTH_SESSION_ID, KC_RESTART, KEYCLOAK_IDENTITY, KEYCLOAK_SESSION), for the
+// same kind of leak checks.
+func (k *Keycloak) SessionCookies() []string {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return slices.Clone(k.cookies)
 }
 
 // ExpireSessions forgets every SSO session, so existing KEYCLOAK_IDENTITY
@@ -502,6 +522,7 @@ func (k *Keycloak) post(w http.ResponseWriter, s *session, relay string) {
 	}
 	k.mu.Lock()
 	k.stats.SAMLIssued++
+	k.issued = append(k.issued, b64)
 	k.mu.Unlock()
 	k.renderPost(w, b64, relay)
 }
@@ -554,12 +575,16 @@ func (k *Keycloak) actionURL(f *flow) string {
 		b.WriteString("&tab_id=" + f.tab)
 	}
 	if k.o.Theme == "v2" {
-		b.WriteString("&client_data=" + k.data)
+		b.WriteString("&client_data=" + k.clientData)
 	}
 	return b.String()
 }
 
+// cookie makes a realm cookie and records its value. Called with k.mu held.
 func (k *Keycloak) cookie(name, value string) *http.Cookie {
+	if value != "" {
+		k.cookies = append(k.cookies, value)
+	}
 	return &http.Cookie{Name: name, Value: value, Path: k.realmPath() + "/", HttpOnly: true}
 }
 

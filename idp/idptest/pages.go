@@ -88,9 +88,11 @@ func (k *Keycloak) view(f *flow, kind string) view {
 // withError places msg where the theme shows errors bound to a field; the
 // 3.x theme had only the page-level alert.
 func (v view) withError(msg string) view {
-	if v.Theme == "old" {
+	switch {
+	case msg == "":
+	case v.Theme == "old":
 		v.Alert = msg
-	} else {
+	default:
 		v.FieldError = msg
 	}
 	return v

@@ -44,7 +44,10 @@ gets credentials from saml2sts.`,
 			if len(opts.values) == 0 && opts.awsProfile == "" {
 				return usageErrorf("nothing to configure: pass at least one setting, e.g. --provider keycloak --url URL")
 			}
-			opts.exe = selfCommand()
+			opts.exe = f.self
+			if opts.exe == "" {
+				opts.exe = selfCommand()
+			}
 			if runF != nil {
 				return runF(opts)
 			}

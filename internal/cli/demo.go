@@ -116,24 +116,39 @@ func demoRun(ctx context.Context, o *demoOptions) error {
 			args  []string
 		}{"", []string{"exec", "--profile", "demo", "--", "sh", "-c", `echo "child sees AWS_ACCESS_KEY_ID=$AWS_ACCESS_KEY_ID, region $AWS_REGION, expires $AWS_CREDENTIAL_EXPIRATION"`}})
 	}
-	steps = append(steps, struct {
-		stdin string
-		args  []string
-	}{"", []string{"logout", "--profile", "demo"}})
 
+	// The throwaway `go run` binary exists for as long as the demo runs, so
+	// ~/.aws/config can point at it.
+	self, _ := os.Executable()
+	self = shellQuote(self)
 	for _, s := range steps {
 		fmt.Fprintf(f.errOut, "$ saml2sts %s\n", demoQuote(s.args))
 		sub := newFactory(strings.NewReader(s.stdin), f.out, f.errOut, os.Getenv)
 		sub.g.noInput = true
+		sub.self = self
 		if code := run(ctx, sub, s.args); code != 0 {
 			return &exitError{code: code, silent: true}
 		}
 		fmt.Fprintln(f.errOut)
 	}
+	if aws, err := exec.LookPath("aws"); err == nil {
+		fmt.Fprintf(f.errOut, "$ aws sts get-caller-identity --profile demo   # the AWS CLI runs our credential_process\n")
+		c := exec.CommandContext(ctx, aws, "sts", "get-caller-identity", "--profile", "demo", "--output", "json")
+		c.Stdout, c.Stderr = f.out, f.errOut
+		if err := c.Run(); err != nil {
+			return fmt.Errorf("the AWS CLI failed with our credential_process: %w", err)
+		}
+		fmt.Fprintln(f.errOut)
+	}
+	fmt.Fprintf(f.errOut, "$ saml2sts logout --profile demo\n")
+	sub := newFactory(strings.NewReader(""), f.out, f.errOut, os.Getenv)
+	if code := run(ctx, sub, []string{"logout", "--profile", "demo"}); code != 0 {
+		return &exitError{code: code, silent: true}
+	}
+	fmt.Fprintln(f.errOut)
 	stats := kc.Stats()
 	fmt.Fprintf(f.errOut, "# done: %d IdP login(s), %d AssumeRoleWithSAML call(s), %d GetCallerIdentity call(s)\n",
 		stats.Logins, st.Calls("AssumeRoleWithSAML"), st.Calls("GetCallerIdentity"))
-	fmt.Fprintf(f.errOut, "# the AWS CLI would now run: %s\n", "saml2sts credential-process --profile demo")
 	return nil
 }
 

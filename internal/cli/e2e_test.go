@@ -160,8 +160,8 @@ func (w *world) passwordScript() (cmd, countFile string) {
 var credJSON = regexp.MustCompile(`^\{"Version":1,"AccessKeyId":"ASIA[A-Z0-9]+","SecretAccessKey":"[^"]+","SessionToken":"[^"]+","Expiration":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"\}\n$`)
 
 type processCreds struct {
-	Version                                     int
-	AccessKeyID                                 string `json:"AccessKeyId"`
+	Version                                   int
+	AccessKeyID                               string `json:"AccessKeyId"`
 	SecretAccessKey, SessionToken, Expiration string
 }
 
@@ -379,6 +379,10 @@ func TestBadInputs(t *testing.T) {
 		args  []string
 		code  int
 		msg   string
+		// breaks says the bad input also stops the good profile (a bad
+		// config line fails the whole file; an expired-assertion IdP
+		// fails every login).
+		breaks bool
 	}{
 		{name: "wrong password", stdin: "nope", args: []string{"login", "--profile", "bad", "--password-stdin"},
 			code: 3, msg: "Invalid username or password."},
@@ -391,12 +395,12 @@ func TestBadInputs(t *testing.T) {
 			p := filepath.Join(w.dir, "config", "saml2sts", "config")
 			b, _ := os.ReadFile(p)
 			os.WriteFile(p, append(b, []byte("rol_arn = x\n")...), 0o600)
-		}, args: []string{"credential-process", "--profile", "bad"}, code: 2, msg: `config:`},
+		}, args: []string{"credential-process", "--profile", "bad"}, code: 2, msg: `config:`, breaks: true},
 		{name: "bad duration flag", stdin: password, args: []string{"login", "--profile", "bad", "--password-stdin", "--duration", "1d"},
 			code: 2, msg: "duration"},
 		{name: "expired assertion", opts: []worldOpt{func(ko *idptest.KeycloakOptions, _ *ststest.Options) {
 			ko.AssertionLifetime = -time.Minute
-		}}, stdin: password, args: []string{"login", "--profile", "bad", "--password-stdin"}, code: 5, msg: "expired"},
+		}}, stdin: password, args: []string{"login", "--profile", "bad", "--password-stdin"}, code: 5, msg: "expired", breaks: true},
 		{name: "role not granted", stdin: password,
 			args: []string{"login", "--profile", "bad", "--password-stdin", "--role-arn", "arn:aws:iam::" + account + ":role/Nope"},
 			code: 2, msg: "role arn:aws:iam::" + account + ":role/Nope is not granted"},
@@ -412,7 +416,9 @@ func TestBadInputs(t *testing.T) {
 			w := newWorld(t, tt.opts...)
 			w.configure("bad", "--role-arn", reader)
 			w.configure("good", "--role-arn", reader)
-			w.mustRun(password, "login", "--profile", "good", "--password-stdin", "--mfa-code", otpCode)
+			if !tt.breaks {
+				w.mustRun(password, "login", "--profile", "good", "--password-stdin", "--mfa-code", otpCode)
+			}
 			if tt.setup != nil {
 				tt.setup(w)
 			}
@@ -441,8 +447,10 @@ func TestBadInputs(t *testing.T) {
 					t.Errorf("cached file %s of another profile changed", f)
 				}
 			}
-			// The good profile still works from its cache.
-			parseCreds(t, w.mustRun("", "credential-process", "--profile", "good").stdout)
+			if !tt.breaks {
+				// The good profile still works from its cache.
+				parseCreds(t, w.mustRun("", "credential-process", "--profile", "good").stdout)
+			}
 		})
 	}
 }

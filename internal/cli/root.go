@@ -72,6 +72,7 @@ type factory struct {
 	errOut io.Writer
 	getenv func(string) string
 	g      globalFlags
+	self   string // how other programs run us; "" = work it out
 }
 
 type globalFlags struct {
@@ -110,6 +111,18 @@ OS keyring (or a private file), and serves them to the AWS CLI and SDKs
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	// Unknown commands are usage errors (exit 2), with cobra's suggestion.
+	root.Args = func(cmd *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			return nil
+		}
+		msg := fmt.Sprintf("unknown command %q", args[0])
+		if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+			msg += fmt.Sprintf(" (did you mean %q?)", s[0])
+		}
+		return usageErrorf("%s: run 'saml2sts --help' for the list", msg)
+	}
+	root.RunE = func(cmd *cobra.Command, args []string) error { return cmd.Help() }
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
 	pf := root.PersistentFlags()
 	pf.StringVarP(&f.g.profile, "profile", "p", "", "profile `name` (default $SAML2STS_PROFILE, else \"default\")")
