@@ -76,7 +76,15 @@ func ParseResponse(b64 string) (*Assertion, error) {
 		if findFirst(root, "EncryptedAssertion") != nil {
 			return nil, &AssertionError{Reason: "the assertion is encrypted, so its roles cannot be read: ask the IdP admin to turn off assertion encryption for the AWS application"}
 		}
-		return nil, &AssertionError{Reason: "it holds no Assertion (the IdP may have reported a failure status): log in again, or run with --debug"}
+		why := ""
+		if sc := findFirst(root, "StatusCode"); sc != nil {
+			why = " (IdP status " + sc.SelectAttrValue("Value", "")
+			if m := findFirst(root, "StatusMessage"); m != nil && strings.TrimSpace(m.Text()) != "" {
+				why += ": " + strings.TrimSpace(m.Text())
+			}
+			why += ")"
+		}
+		return nil, &AssertionError{Reason: "it holds no Assertion" + why + ": log in again, or run with --debug"}
 	}
 
 	a := &Assertion{Raw: base64.StdEncoding.EncodeToString(data)}

@@ -256,7 +256,7 @@ func TestParseResponseRejects(t *testing.T) {
 		{"billion laughs", b64(`<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;">]><lolz>&lol2;</lolz>`), "DOCTYPE or ENTITY"},
 		{"entity only", b64(`<!eNtItY x SYSTEM "file:///etc/passwd">` + valid), "DOCTYPE or ENTITY"},
 		{"encrypted", b64(doc{encrypted: true}.String()), "encrypted"},
-		{"no assertion", b64(doc{noAssertion: true}.String()), "no Assertion"},
+		{"no assertion", b64(doc{noAssertion: true}.String()), "no Assertion (IdP status urn:oasis:names:tc:SAML:2.0:status:Responder)"},
 		{"no role attribute", b64(doc{attrs: attr("", "RoleSessionName", "alice")}.String()),
 			"grants no AWS role: ask the IdP admin to map https://aws.amazon.com/SAML/Attributes/Role"},
 		{"empty role attribute", b64(doc{attrs: attr("", "Role")}.String()), "grants no AWS role"},

@@ -59,7 +59,7 @@ func run(ctx context.Context, f *factory, args []string) int {
 	code := exitCode(err)
 	fmt.Fprintf(f.errOut, "saml2sts: %s\n", message(err))
 	if code == exitUsage && isFlagError(err) && cmd != nil {
-		fmt.Fprintf(f.errOut, "Run 'saml2sts %s --help' for usage.\n", cmd.Name())
+		fmt.Fprintf(f.errOut, "Run '%s --help' for usage.\n", cmd.CommandPath())
 	}
 	return code
 }
@@ -120,8 +120,9 @@ OS keyring (or a private file), and serves them to the AWS CLI and SDKs
 		if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
 			msg += fmt.Sprintf(" (did you mean %q?)", s[0])
 		}
-		return usageErrorf("%s: run 'saml2sts --help' for the list", msg)
+		return usageErrorf("%s", msg)
 	}
+	root.SuggestionsMinimumDistance = 2
 	root.RunE = func(cmd *cobra.Command, args []string) error { return cmd.Help() }
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
 	pf := root.PersistentFlags()

@@ -219,7 +219,7 @@ func (s *Server) assumeRoleWithSAML(w http.ResponseWriter, form url.Values) {
 		dur = time.Duration(n) * time.Second
 	}
 	cert, ok := s.o.Providers[principal]
-	if !ok {
+	if !ok || cert == nil {
 		writeError(w, invalidToken("Specified provider doesn't exist"))
 		return
 	}
