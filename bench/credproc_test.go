@@ -62,10 +62,20 @@ func BenchmarkWarmCredentialProcess(b *testing.B) {
 	if bus != "" {
 		backends = append(backends, "keyring")
 	}
+	// The keyring outlives this run (gnome-keyring keeps it on disk), so
+	// profile names are unique per run and logged out at the end.
+	name := func(be string) string { return be + "-" + filepath.Base(dir) }
+	defer func() {
+		for _, be := range backends {
+			c := exec.Command(bin, "logout", "--profile", name(be))
+			c.Env = env
+			c.Run()
+		}
+	}()
 	for _, be := range backends {
-		runOK("", "configure", "--profile", be, "--provider", "keycloak", "--url", kc.URL(),
+		runOK("", "configure", "--profile", name(be), "--provider", "keycloak", "--url", kc.URL(),
 			"--username", "ana", "--role-arn", role, "--cache", be, "--region", "eu-west-1")
-		runOK(password, "login", "--profile", be, "--password-stdin")
+		runOK(password, "login", "--profile", name(be), "--password-stdin")
 	}
 
 	timeOne := func(name string, args ...string) time.Duration {
@@ -82,7 +92,7 @@ func BenchmarkWarmCredentialProcess(b *testing.B) {
 	for b.Loop() {
 		times["hello"] = append(times["hello"], timeOne(hello))
 		for _, be := range backends {
-			times[be] = append(times[be], timeOne(bin, "credential-process", "--profile", be))
+			times[be] = append(times[be], timeOne(bin, "credential-process", "--profile", name(be)))
 		}
 	}
 	b.StopTimer()

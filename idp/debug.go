@@ -7,23 +7,28 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/saml2sts/saml2sts/internal/httpx"
 )
 
 var (
 	// inputTag is an <input ...> tag, quoted attribute values may hold '>'.
-	inputTag = regexp.MustCompile(`(?i)<input\b(?:[^>"']|"[^"]*"|'[^']*')*>`)
+	inputTag = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?i)<input\b(?:[^>"']|"[^"]*"|'[^']*')*>`) })
 	// attr is one attribute inside a tag; group 2 is the raw value.
-	attr = regexp.MustCompile(`([^\s"'<>/=]+)(?:\s*=\s*("[^"]*"|'[^']*'|[^\s"'=<>` + "`" + `]+))?`)
+	attr = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`([^\s"'<>/=]+)(?:\s*=\s*("[^"]*"|'[^']*'|[^\s"'=<>` + "`" + `]+))?`)
+	})
 	// urlAttr is an attribute holding a URL whose query may carry session codes.
-	urlAttr = regexp.MustCompile(`(?i)(\b(?:action|href|src|formaction)\s*=\s*["']?[^"'\s>?]*)\?[^"'\s>]*`)
+	urlAttr = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`(?i)(\b(?:action|href|src|formaction)\s*=\s*["']?[^"'\s>?]*)\?[^"'\s>]*`)
+	})
 	// absURL and pathURL catch URLs in scripts and text (history.replaceState ...).
-	absURL  = regexp.MustCompile(`(?i)(https?://[^\s"'<>?#]*)\?[^\s"'<>]*`)
-	pathURL = regexp.MustCompile(`(["'])(/[^\s"'<>?#]*)\?[^\s"'<>]*(["'])`)
+	absURL  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?i)(https?://[^\s"'<>?#]*)\?[^\s"'<>]*`) })
+	pathURL = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(["'])(/[^\s"'<>?#]*)\?[^\s"'<>]*(["'])`) })
 	// blob is a base64 or base64url run longer than 200 characters: an
 	// assertion, a token or a state blob, whatever its surroundings.
-	blob = regexp.MustCompile(`[A-Za-z0-9+/_-]{201,}={0,2}`)
+	blob = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`[A-Za-z0-9+/_-]{201,}={0,2}`) })
 )
 
 const redacted = "REDACTED"
@@ -34,11 +39,11 @@ const redacted = "REDACTED"
 // long base64 runs are replaced with REDACTED. It works on the text, so
 // the rest of the page stays as the IdP sent it.
 func RedactPage(body []byte) []byte {
-	s := inputTag.ReplaceAllStringFunc(string(body), redactInput)
-	s = urlAttr.ReplaceAllString(s, "${1}?"+redacted)
-	s = absURL.ReplaceAllString(s, "${1}?"+redacted)
-	s = pathURL.ReplaceAllString(s, "${1}${2}?"+redacted+"${3}")
-	s = blob.ReplaceAllString(s, redacted)
+	s := inputTag().ReplaceAllStringFunc(string(body), redactInput)
+	s = urlAttr().ReplaceAllString(s, "${1}?"+redacted)
+	s = absURL().ReplaceAllString(s, "${1}?"+redacted)
+	s = pathURL().ReplaceAllString(s, "${1}${2}?"+redacted+"${3}")
+	s = blob().ReplaceAllString(s, redacted)
 	return []byte(s)
 }
 
@@ -46,7 +51,7 @@ func RedactPage(body []byte) []byte {
 func redactInput(tag string) string {
 	var name, typ string
 	var val []int // start and end of the value, quotes excluded
-	for _, m := range attr.FindAllStringSubmatchIndex(tag[len("<input"):], -1) {
+	for _, m := range attr().FindAllStringSubmatchIndex(tag[len("<input"):], -1) {
 		off := len("<input")
 		key := strings.ToLower(tag[off+m[2] : off+m[3]])
 		if m[4] < 0 {

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -40,9 +41,13 @@ type AssertionError struct {
 func (e *AssertionError) Error() string { return "unusable SAML response: " + e.Reason }
 
 var (
-	roleARNRe     = regexp.MustCompile(`^arn:(aws[a-z-]*):iam::(\d{12}):role/([\w+=,.@/-]+)$`)
-	providerARNRe = regexp.MustCompile(`^arn:(aws[a-z-]*):iam::(\d{12}):saml-provider/([\w+=,.@/-]+)$`)
-	regionRe      = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d+$`)
+	roleARNRe = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^arn:(aws[a-z-]*):iam::(\d{12}):role/([\w+=,.@/-]+)$`)
+	})
+	providerARNRe = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^arn:(aws[a-z-]*):iam::(\d{12}):saml-provider/([\w+=,.@/-]+)$`)
+	})
+	regionRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d+$`) })
 )
 
 // ParseResponse decodes a base64 SAMLResponse as posted by the IdP and
@@ -133,7 +138,7 @@ func ParseResponse(b64 string) (*Assertion, error) {
 	}
 
 	a.Region, a.Partition = signinRegion(a.Destination)
-	if m := roleARNRe.FindStringSubmatch(a.Roles[0].RoleARN); m != nil {
+	if m := roleARNRe().FindStringSubmatch(a.Roles[0].RoleARN); m != nil {
 		a.Partition = m[1] // the ARN is authoritative for the partition
 	}
 	if a.Partition == "" {
@@ -251,9 +256,9 @@ func parseRole(v string) (Role, error) {
 		for _, p := range parts {
 			p = strings.TrimSpace(p)
 			switch {
-			case roleARNRe.MatchString(p) && r.RoleARN == "":
+			case roleARNRe().MatchString(p) && r.RoleARN == "":
 				r.RoleARN = p
-			case providerARNRe.MatchString(p) && r.PrincipalARN == "":
+			case providerARNRe().MatchString(p) && r.PrincipalARN == "":
 				r.PrincipalARN = p
 			}
 		}
@@ -298,7 +303,7 @@ func signinRegion(dest string) (region, partition string) {
 		if host == s.host {
 			return "", s.partition
 		}
-		if r, ok := strings.CutSuffix(host, "."+s.host); ok && regionRe.MatchString(r) {
+		if r, ok := strings.CutSuffix(host, "."+s.host); ok && regionRe().MatchString(r) {
 			return r, s.partition
 		}
 	}
@@ -345,7 +350,7 @@ func DefaultRegion(partition string) string {
 
 // AccountID is the 12-digit account of the role.
 func (r Role) AccountID() string {
-	if m := roleARNRe.FindStringSubmatch(r.RoleARN); m != nil {
+	if m := roleARNRe().FindStringSubmatch(r.RoleARN); m != nil {
 		return m[2]
 	}
 	return ""
@@ -353,7 +358,7 @@ func (r Role) AccountID() string {
 
 // Name is the role name without its path.
 func (r Role) Name() string {
-	if m := roleARNRe.FindStringSubmatch(r.RoleARN); m != nil {
+	if m := roleARNRe().FindStringSubmatch(r.RoleARN); m != nil {
 		return m[3][strings.LastIndex(m[3], "/")+1:]
 	}
 	return ""

@@ -9,20 +9,27 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"sync"
 	ttemplate "text/template"
 )
 
 //go:embed templates/*.html templates/*.txt
 var templateFS embed.FS
 
+// Templates are parsed on first use, so programs that link this package
+// (saml2sts demo) pay nothing at startup.
 var (
-	pages = template.Must(template.New("").Funcs(template.FuncMap{
-		"fieldError": func(id, msg string) struct{ ID, Msg string } { return struct{ ID, Msg string }{id, msg} },
-	}).ParseFS(templateFS, "templates/*.html"))
+	pages = sync.OnceValue(func() *template.Template {
+		return template.Must(template.New("").Funcs(template.FuncMap{
+			"fieldError": func(id, msg string) struct{ ID, Msg string } { return struct{ ID, Msg string }{id, msg} },
+		}).ParseFS(templateFS, "templates/*.html"))
+	})
 	// The POST page is text/template: html/template would write '+' in the
 	// base64 as "&#43;", which Keycloak never does and naive scrapers trip on.
-	postPages = ttemplate.Must(ttemplate.New("").Funcs(ttemplate.FuncMap{"h": html.EscapeString}).
+	postPages = sync.OnceValue(func() *ttemplate.Template {
+		return ttemplate.Must(ttemplate.New("").Funcs(ttemplate.FuncMap{"h": html.EscapeString}).
 			ParseFS(templateFS, "templates/*.txt"))
+	})
 )
 
 // view is what one page shows. done and relay are set instead when the
@@ -147,7 +154,7 @@ func (k *Keycloak) render(w http.ResponseWriter, status int, v view) {
 		name = "kerberos"
 	}
 	var b bytes.Buffer
-	if err := pages.ExecuteTemplate(&b, name, v); err != nil {
+	if err := pages().ExecuteTemplate(&b, name, v); err != nil {
 		http.Error(w, "idptest: "+err.Error(), http.StatusInternalServerError)
 		return
 	}
@@ -160,7 +167,7 @@ func (k *Keycloak) renderPost(w http.ResponseWriter, b64, relay string) {
 		name = "post-old"
 	}
 	var b bytes.Buffer
-	err := postPages.ExecuteTemplate(&b, name, map[string]string{
+	err := postPages().ExecuteTemplate(&b, name, map[string]string{
 		"Realm": k.o.Realm, "Dest": k.o.Destination, "SAMLResponse": b64, "RelayState": relay,
 	})
 	if err != nil {

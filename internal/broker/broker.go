@@ -66,20 +66,32 @@ type Result struct {
 // RoleError is a role choice that cannot be met: not granted, or several
 // granted and no way to choose.
 type RoleError struct {
-	Want    string
-	Granted []sts.Role
+	Want      string // role_arn asked for, "" if none
+	Principal string // principal_arn asked for, "" if none
+	Granted   []sts.Role
 }
 
 func (e *RoleError) Error() string {
 	var arns []string
 	for _, r := range e.Granted {
+		if e.Principal != "" {
+			// The provider is what did not match: show it.
+			arns = append(arns, r.RoleARN+" (via "+r.PrincipalARN+")")
+			continue
+		}
 		arns = append(arns, r.RoleARN)
 	}
-	if e.Want == "" {
-		return fmt.Sprintf("the IdP grants %d roles and none was chosen: pass --role-arn (or set role_arn) to one of: %s",
-			len(e.Granted), strings.Join(arns, ", "))
+	granted := strings.Join(arns, ", ")
+	switch {
+	case e.Want != "" && e.Principal != "":
+		return fmt.Sprintf("role %s is not granted through SAML provider %s; granted: %s", e.Want, e.Principal, granted)
+	case e.Want != "":
+		return fmt.Sprintf("role %s is not granted by the IdP; granted: %s", e.Want, granted)
+	case e.Principal != "":
+		return fmt.Sprintf("no role is granted through SAML provider %s: fix principal_arn; granted: %s", e.Principal, granted)
 	}
-	return fmt.Sprintf("role %s is not granted by the IdP; granted: %s", e.Want, strings.Join(arns, ", "))
+	return fmt.Sprintf("the IdP grants %d roles and none was chosen: pass --role-arn (or set role_arn) to one of: %s",
+		len(e.Granted), granted)
 }
 
 // NeedLoginError is a refresh that needs the user while no terminal is
@@ -127,7 +139,7 @@ func (b *Broker) Credentials(ctx context.Context, p *config.Profile, o Options) 
 	if !o.Force && stale != nil && b.fits(stale, p) {
 		return &Result{Record: *stale, Cached: true}, nil
 	}
-	r, err := b.login(ctx, p, o)
+	r, err := b.login(ctx, p, o, stale)
 	if err != nil {
 		// Still-valid credentials beat a hard failure when only a terminal
 		// could refresh them: callers retry later, the user is told now.
@@ -149,8 +161,8 @@ func (b *Broker) Credentials(ctx context.Context, p *config.Profile, o Options) 
 }
 
 // login runs IdP login -> role choice -> AssumeRoleWithSAML -> store.
-// The caller holds the profile lock.
-func (b *Broker) login(ctx context.Context, p *config.Profile, o Options) (*Record, error) {
+// The caller holds the profile lock; prev is the cached record, if any.
+func (b *Broker) login(ctx context.Context, p *config.Profile, o Options, prev *Record) (*Record, error) {
 	if err := p.CheckLogin(); err != nil {
 		return nil, err
 	}
@@ -186,7 +198,13 @@ func (b *Broker) login(ctx context.Context, p *config.Profile, o Options) (*Reco
 	if err != nil {
 		return nil, err
 	}
-	role, err := b.pickRole(ctx, a, p)
+	// A refresh keeps the role picked at the last login, so a silent
+	// re-mint never stops at the role picker; --force picks again.
+	var last string
+	if prev != nil && !o.Force {
+		last = prev.RoleARN
+	}
+	role, err := b.pickRole(ctx, a, p, last)
 	if err != nil {
 		return nil, err
 	}
@@ -233,11 +251,11 @@ func (b *Broker) password(p *config.Profile, o Options) func(context.Context) (s
 	}
 }
 
-func (b *Broker) pickRole(ctx context.Context, a *sts.Assertion, p *config.Profile) (sts.Role, error) {
+func (b *Broker) pickRole(ctx context.Context, a *sts.Assertion, p *config.Profile, last string) (sts.Role, error) {
 	if p.RoleARN != "" {
 		r, ok := a.Find(p.RoleARN)
 		if !ok || (p.PrincipalARN != "" && r.PrincipalARN != p.PrincipalARN) {
-			return sts.Role{}, &RoleError{Want: p.RoleARN, Granted: a.Roles}
+			return sts.Role{}, &RoleError{Want: p.RoleARN, Principal: p.PrincipalARN, Granted: a.Roles}
 		}
 		return r, nil
 	}
@@ -252,9 +270,14 @@ func (b *Broker) pickRole(ctx context.Context, a *sts.Assertion, p *config.Profi
 	}
 	switch len(roles) {
 	case 0:
-		return sts.Role{}, &RoleError{Want: p.PrincipalARN, Granted: a.Roles}
+		return sts.Role{}, &RoleError{Principal: p.PrincipalARN, Granted: a.Roles}
 	case 1:
 		return roles[0], nil
+	}
+	for _, r := range roles {
+		if r.RoleARN == last {
+			return r, nil
+		}
 	}
 	opts := make([]string, len(roles))
 	for i, r := range roles {

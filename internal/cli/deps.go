@@ -57,12 +57,13 @@ func overrides(flags *pflag.FlagSet, keys ...string) map[string]string {
 	return m
 }
 
+// transport is built on first use: cached answers make no request.
 func (f *factory) transport() (http.RoundTripper, error) {
 	o := httpx.Options{CABundle: f.g.caBundle}
 	if f.debug() {
 		o.Trace = f.errOut
 	}
-	return httpx.NewTransport(o)
+	return httpx.NewLazyTransport(o), nil
 }
 
 func (f *factory) debug() bool {

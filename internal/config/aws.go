@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // AWSConfigPath returns $AWS_CONFIG_FILE, else ~/.aws/config.
@@ -30,7 +31,7 @@ func awsCredentialsPath(getenv func(string) string) string {
 	return filepath.Join(home(getenv), ".aws", "credentials")
 }
 
-var awsKey = regexp.MustCompile(`^[A-Za-z0-9_]+$`)
+var awsKey = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_]+$`) })
 
 // SetAWSProfile writes values (credential_process, region, ...) into
 // [profile NAME], or [default], of the AWS config file at path. Unlike Set,
@@ -46,7 +47,7 @@ func SetAWSProfile(path, awsProfile string, values map[string]string) error {
 	}
 	names := make([]string, 0, len(values))
 	for k, v := range values {
-		if !awsKey.MatchString(k) {
+		if !awsKey().MatchString(k) {
 			return fmt.Errorf("aws profile %s: invalid key %q", awsProfile, k)
 		}
 		if strings.ContainsAny(v, "\r\n") {

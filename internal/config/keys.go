@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/saml2sts/saml2sts/internal/httpx"
@@ -187,16 +188,16 @@ const partition = `arn:(aws|aws-cn|aws-us-gov):iam::[0-9]{12}:`
 
 var (
 	// IAM allows a path of printable ASCII and a name of [\w+=,.@-]{1,64}.
-	roleARN      = regexp.MustCompile(`^` + partition + `role/([!-~]+/)?[\w+=,.@-]{1,64}$`)
-	principalARN = regexp.MustCompile(`^` + partition + `saml-provider/[\w.-]{1,128}$`)
+	roleARN      = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^` + partition + `role/([!-~]+/)?[\w+=,.@-]{1,64}$`) })
+	principalARN = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^` + partition + `saml-provider/[\w.-]{1,128}$`) })
 	// eu-west-1, us-gov-west-1, cn-north-1, us-isob-east-1, eusc-de-east-1.
-	region = regexp.MustCompile(`^[a-z]{2,4}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]{1,2}$`)
-	factor = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.:-]*$`)
+	region = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z]{2,4}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]{1,2}$`) })
+	factor = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.:-]*$`) })
 )
 
-func checkARN(re *regexp.Regexp, resource string) func(string) error {
+func checkARN(re func() *regexp.Regexp, resource string) func(string) error {
 	return func(v string) error {
-		if re.MatchString(v) {
+		if re().MatchString(v) {
 			return nil
 		}
 		return fmt.Errorf("%q is not an IAM ARN like arn:aws:iam::123456789012:%s", v, resource)
@@ -204,14 +205,14 @@ func checkARN(re *regexp.Regexp, resource string) func(string) error {
 }
 
 func checkRegion(v string) error {
-	if region.MatchString(v) {
+	if region().MatchString(v) {
 		return nil
 	}
 	return fmt.Errorf("%q is not an AWS region like eu-west-1", v)
 }
 
 func checkFactor(v string) error {
-	if factor.MatchString(v) {
+	if factor().MatchString(v) {
 		return nil
 	}
 	return fmt.Errorf("%q is not a factor name: use auto or a name such as totp", v)

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -97,4 +98,29 @@ func (g guard) RoundTrip(r *http.Request) (*http.Response, error) {
 		return nil, &InsecureSchemeError{Host: r.URL.Hostname()}
 	}
 	return g.next.RoundTrip(r)
+}
+
+// NewLazyTransport is NewTransport built on the first request, so commands
+// served from the cache never pay for loading CA bundles (~10 ms for the
+// system pool plus a bundle). A bad bundle fails that first request.
+func NewLazyTransport(o Options) http.RoundTripper {
+	return &lazy{o: o}
+}
+
+type lazy struct {
+	o    Options
+	once sync.Once
+	rt   http.RoundTripper
+	err  error
+}
+
+func (l *lazy) RoundTrip(r *http.Request) (*http.Response, error) {
+	l.once.Do(func() { l.rt, l.err = NewTransport(l.o) })
+	if l.err != nil {
+		if r.Body != nil {
+			r.Body.Close()
+		}
+		return nil, l.err
+	}
+	return l.rt.RoundTrip(r)
 }

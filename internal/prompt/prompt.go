@@ -18,11 +18,19 @@ import (
 	"github.com/saml2sts/saml2sts/idp"
 )
 
-// TTY is an idp.Prompter on a terminal.
+// TTY is an idp.Prompter on a terminal. Every prompt ends as soon as its
+// context is done (Ctrl-C cancels the CLI's context), so an unanswered
+// prompt never outlives the command.
 type TTY struct {
-	in  *os.File // read side (the terminal)
-	out io.Writer
-	r   *bufio.Reader
+	in      *os.File // read side (the terminal)
+	out     io.Writer
+	r       *bufio.Reader
+	pending chan lineResult // a line read that an interrupted prompt left running
+}
+
+type lineResult struct {
+	s   string
+	err error
 }
 
 // Open returns a prompter on /dev/tty, or a [None] when there is no
@@ -54,19 +62,48 @@ func Interactive(p idp.Prompter) bool {
 
 // Secret reads a line without echo.
 func (t *TTY) Secret(ctx context.Context, label string) (string, error) {
-	fmt.Fprintf(t.out, "%s: ", label)
-	b, err := term.ReadPassword(int(t.in.Fd()))
-	fmt.Fprintln(t.out)
-	if err != nil {
-		return "", fmt.Errorf("read %s from terminal: %w", strings.ToLower(label), err)
+	if ctx.Err() != nil {
+		return "", interrupted(ctx, label)
 	}
-	return strings.TrimRight(string(b), "\r\n"), nil
+	fmt.Fprintf(t.out, "%s: ", label)
+	fd := int(t.in.Fd())
+	// ReadPassword restores echo only when it returns; an interrupted
+	// prompt must restore it itself.
+	saved, _ := term.GetState(fd)
+	done := make(chan lineResult, 1)
+	go func() {
+		b, err := term.ReadPassword(fd)
+		done <- lineResult{string(b), err}
+	}()
+	select {
+	case r := <-done:
+		fmt.Fprintln(t.out)
+		if r.err != nil {
+			return "", fmt.Errorf("read %s from terminal: %w", strings.ToLower(label), r.err)
+		}
+		return strings.TrimRight(r.s, "\r\n"), nil
+	case <-ctx.Done():
+		if saved != nil {
+			term.Restore(fd, saved)
+		}
+		fmt.Fprintln(t.out)
+		return "", interrupted(ctx, label)
+	}
+}
+
+func interrupted(ctx context.Context, label string) error {
+	return fmt.Errorf("%s: prompt interrupted: %w", strings.ToLower(label), ctx.Err())
 }
 
 // Code reads a short visible line.
 func (t *TTY) Code(ctx context.Context, label string) (string, error) {
 	fmt.Fprintf(t.out, "%s: ", label)
-	return t.line()
+	s, err := t.line(ctx)
+	if ctx.Err() != nil {
+		fmt.Fprintln(t.out)
+		return "", interrupted(ctx, label)
+	}
+	return s, err
 }
 
 // Choose prints a numbered list and reads a number, asking again on a bad
@@ -78,7 +115,11 @@ func (t *TTY) Choose(ctx context.Context, label string, options []string) (int, 
 	}
 	for range 5 {
 		fmt.Fprintf(t.out, "Choose 1-%d: ", len(options))
-		s, err := t.line()
+		s, err := t.line(ctx)
+		if ctx.Err() != nil {
+			fmt.Fprintln(t.out)
+			return 0, interrupted(ctx, label)
+		}
 		if err != nil {
 			return 0, err
 		}
@@ -91,12 +132,27 @@ func (t *TTY) Choose(ctx context.Context, label string, options []string) (int, 
 	return 0, fmt.Errorf("no valid choice for %s", strings.ToLower(label))
 }
 
-func (t *TTY) line() (string, error) {
-	s, err := t.r.ReadString('\n')
-	if err != nil && s == "" {
-		return "", fmt.Errorf("read from terminal: %w", err)
+// line reads one line, or gives up when ctx is done. The read itself
+// cannot be stopped; the next call picks up its result.
+func (t *TTY) line(ctx context.Context) (string, error) {
+	if t.pending == nil {
+		ch := make(chan lineResult, 1)
+		go func() {
+			s, err := t.r.ReadString('\n')
+			ch <- lineResult{s, err}
+		}()
+		t.pending = ch
 	}
-	return strings.TrimSpace(s), nil
+	select {
+	case r := <-t.pending:
+		t.pending = nil
+		if r.err != nil && r.s == "" {
+			return "", fmt.Errorf("read from terminal: %w", r.err)
+		}
+		return strings.TrimSpace(r.s), nil
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
 }
 
 // None is the prompter for runs without a terminal: every call fails with

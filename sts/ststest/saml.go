@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/beevik/etree"
@@ -30,7 +31,7 @@ const (
 	maxAssertion  = 100_000 // STS's SAMLAssertion length limit
 )
 
-var sessionNameRe = regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)
+var sessionNameRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[\w+=,.@-]{2,64}$`) })
 
 // claims is what the emulator reads from a verified assertion.
 type claims struct {
@@ -223,9 +224,9 @@ func (s *Server) verifyAssertion(b64 string, cert *x509.Certificate, now time.Ti
 	switch {
 	case !c.hasSessionName:
 		return nil, invalidToken("RoleSessionName is required in AuthnResponse")
-	case !sessionNameRe.MatchString(c.sessionName):
+	case !sessionNameRe().MatchString(c.sessionName):
 		return nil, invalidToken("RoleSessionName in AuthnResponse must match [a-zA-Z_0-9+=,.@-]{2,64}")
-	case c.sourceIdentity != "" && (!sessionNameRe.MatchString(c.sourceIdentity) || strings.HasPrefix(c.sourceIdentity, "aws:")):
+	case c.sourceIdentity != "" && (!sessionNameRe().MatchString(c.sourceIdentity) || strings.HasPrefix(c.sourceIdentity, "aws:")):
 		return nil, invalidToken(`Source Identity must match [a-zA-Z_0-9+=,.@-]{2,64} and not begin with "aws:"`)
 	}
 	return c, nil
@@ -245,14 +246,14 @@ func (s *Server) signinURL(u string) bool {
 	host := strings.ToLower(p.Host)
 	okHost := false
 	for _, h := range []string{"signin.aws.amazon.com", "signin.amazonaws-us-gov.com", "signin.amazonaws.cn"} {
-		if host == h || (strings.HasSuffix(host, "."+h) && regionRe.MatchString(strings.TrimSuffix(host, "."+h))) {
+		if host == h || (strings.HasSuffix(host, "."+h) && regionRe().MatchString(strings.TrimSuffix(host, "."+h))) {
 			okHost = true
 		}
 	}
 	return okHost && (p.Path == "/saml" || p.Path == "/static/saml" || strings.HasPrefix(p.Path, "/saml/acs/"))
 }
 
-var regionRe = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d+$`)
+var regionRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d+$`) })
 
 func (s *Server) audienceOK(auds []string) bool {
 	for _, a := range auds {

@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -40,7 +41,7 @@ const (
 	msgBadSignature = "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details."
 )
 
-var scopeRegionRe = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
+var scopeRegionRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`) })
 
 // VerifySigV4 checks a request signed with AWS Signature Version 4 in the
 // Authorization header, the way AWS does, and returns the access key ID.
@@ -101,7 +102,7 @@ func verifySigV4(r *http.Request, body []byte, lookup func(string) (string, stri
 	switch {
 	case sc.date != amzDate[:8]:
 		return sc, deny(fmt.Sprintf("Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '%s' != '%s', from '%s'.", sc.date, amzDate[:8], amzDate))
-	case !scopeRegionRe.MatchString(sc.region) || (region != "" && sc.region != region):
+	case !scopeRegionRe().MatchString(sc.region) || (region != "" && sc.region != region):
 		return sc, deny("Credential should be scoped to a valid region. ")
 	case service != "" && sc.service != service:
 		return sc, deny(fmt.Sprintf("Credential should be scoped to correct service: '%s'. ", service))
