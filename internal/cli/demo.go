@@ -132,8 +132,8 @@ func demoRun(ctx context.Context, o *demoOptions) error {
 		fmt.Fprintln(f.errOut)
 	}
 	if aws, err := exec.LookPath("aws"); err == nil {
-		fmt.Fprintf(f.errOut, "$ aws sts get-caller-identity --profile demo   # the AWS CLI runs our credential_process\n")
-		c := exec.CommandContext(ctx, aws, "sts", "get-caller-identity", "--profile", "demo", "--output", "json")
+		fmt.Fprintf(f.errOut, "$ aws sts get-caller-identity --profile demo --endpoint-url %s   # the AWS CLI runs our credential_process\n", st.URL())
+		c := exec.CommandContext(ctx, aws, "sts", "get-caller-identity", "--profile", "demo", "--output", "json", "--endpoint-url", st.URL())
 		c.Stdout, c.Stderr = f.out, f.errOut
 		if err := c.Run(); err != nil {
 			return fmt.Errorf("the AWS CLI failed with our credential_process: %w", err)

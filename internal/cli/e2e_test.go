@@ -477,31 +477,60 @@ func TestCorruptCacheFileIsAMiss(t *testing.T) {
 	}
 }
 
+// awsCLIs lists the distinct AWS CLIs on this machine: the one on PATH (v1
+// on the image) and Debian's /usr/bin/aws (v2), by version.
+func awsCLIs(t *testing.T) map[string]string {
+	t.Helper()
+	found := map[string]string{}
+	var cands []string
+	if p, err := exec.LookPath("aws"); err == nil {
+		cands = append(cands, p)
+	}
+	cands = append(cands, "/usr/bin/aws")
+	for _, p := range cands {
+		out, err := exec.Command(p, "--version").CombinedOutput()
+		if err != nil {
+			continue
+		}
+		v := strings.Fields(string(out))[0] // aws-cli/2.9.19
+		if _, dup := found[v]; !dup {
+			found[v] = p
+		}
+	}
+	if len(found) == 0 {
+		t.Skip("no AWS CLI on this machine")
+	}
+	return found
+}
+
 func TestAWSCLIAcceptsCredentialProcess(t *testing.T) {
-	aws, err := exec.LookPath("aws")
-	if err != nil {
-		t.Skip("aws CLI not on PATH")
-	}
-	w := newWorld(t)
-	script, _ := w.passwordScript()
-	w.configure("cli", "--role-arn", reader, "--password-command", script, "--aws-profile", "cli")
-	cmd := exec.Command(aws, "sts", "get-caller-identity", "--profile", "cli", "--output", "json")
-	for k, v := range w.env {
-		cmd.Env = append(cmd.Env, k+"="+v)
-	}
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("aws sts get-caller-identity: %v\n%s", err, out)
-	}
-	var id struct{ Account, Arn string }
-	if err := json.Unmarshal(out, &id); err != nil {
-		t.Fatalf("aws output: %v\n%s", err, out)
-	}
-	if id.Account != account || !strings.Contains(id.Arn, "assumed-role/SearchReader/") {
-		t.Errorf("aws says %+v", id)
-	}
-	if got := w.st.Calls("GetCallerIdentity"); got != 1 {
-		t.Errorf("GetCallerIdentity calls = %d (the AWS CLI must have signed with our credentials)", got)
+	for version, aws := range awsCLIs(t) {
+		t.Run(version, func(t *testing.T) {
+			w := newWorld(t)
+			script, _ := w.passwordScript()
+			w.configure("cli", "--role-arn", reader, "--password-command", script, "--aws-profile", "cli")
+			// --endpoint-url, not only AWS_ENDPOINT_URL_STS: Debian's v2.9
+			// predates service-specific endpoint variables (2.13).
+			cmd := exec.Command(aws, "sts", "get-caller-identity", "--profile", "cli", "--output", "json",
+				"--endpoint-url", w.st.URL())
+			for k, v := range w.env {
+				cmd.Env = append(cmd.Env, k+"="+v)
+			}
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Fatalf("%s sts get-caller-identity: %v\n%s", version, err, out)
+			}
+			var id struct{ Account, Arn string }
+			if err := json.Unmarshal(out, &id); err != nil {
+				t.Fatalf("aws output: %v\n%s", err, out)
+			}
+			if id.Account != account || !strings.Contains(id.Arn, "assumed-role/SearchReader/") {
+				t.Errorf("aws says %+v", id)
+			}
+			if got := w.st.Calls("GetCallerIdentity"); got != 1 {
+				t.Errorf("GetCallerIdentity calls = %d (the AWS CLI must have signed with our credentials)", got)
+			}
+		})
 	}
 }
 
