@@ -4,7 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"sync"
+
+	"github.com/saml2sts/saml2sts/internal/atomicfile"
 )
 
 // Service is the keyring service name all saml2sts items are stored under.
@@ -54,8 +58,20 @@ type auto struct {
 	dir    string
 	notice io.Writer
 
-	mu   sync.Mutex
-	file *File // set once the keyring was found unavailable
+	mu        sync.Mutex
+	file      *File // set once the keyring was found unavailable
+	keyringOK sync.Once
+}
+
+// forgetNotice re-arms the fallback notice once the keyring works again.
+func (a *auto) forgetNotice() {
+	dir := a.dir
+	if dir == "" {
+		dir, _ = DefaultDir()
+	}
+	if dir != "" {
+		os.Remove(filepath.Join(dir, noticeFile))
+	}
 }
 
 func (a *auto) Name() string {
@@ -82,6 +98,7 @@ func (a *auto) do(op func(Store) error) error {
 	}
 	kerr := op(a.k)
 	if kerr == nil || !errors.Is(kerr, ErrUnavailable) {
+		a.keyringOK.Do(func() { a.forgetNotice() })
 		return kerr
 	}
 	a.mu.Lock()
@@ -92,14 +109,22 @@ func (a *auto) do(op func(Store) error) error {
 			return fmt.Errorf("%w (and %w)", err, kerr)
 		}
 		a.file = f
-		if a.notice != nil {
-			fmt.Fprintf(a.notice, "saml2sts: keyring unavailable (%s); caching in %s (mode 0600)\n", reason(kerr), f.Dir())
+		// Say it once per cache directory and reason, not on every run:
+		// credential_process runs many times a minute.
+		line := fmt.Sprintf("saml2sts: keyring unavailable (%s); caching in %s (mode 0600)\n", reason(kerr), f.Dir())
+		marker := filepath.Join(f.Dir(), noticeFile)
+		if old, _ := os.ReadFile(marker); a.notice != nil && string(old) != line {
+			fmt.Fprint(a.notice, line)
+			atomicfile.Write(marker, []byte(line), 0o600)
 		}
 	}
 	f := a.file
 	a.mu.Unlock()
 	return op(f)
 }
+
+// noticeFile remembers the last fallback notice shown.
+const noticeFile = "keyring-notice"
 
 func (a *auto) Get(key string) (v []byte, err error) {
 	err = a.do(func(s Store) error { v, err = s.Get(key); return err })

@@ -81,6 +81,15 @@ func TestOpenAutoNoBus(t *testing.T) {
 		if notice.String() != want {
 			t.Fatalf("notice = %q, want %q (exactly once)", notice.String(), want)
 		}
+		// The next process with the same cache directory stays quiet.
+		var again bytes.Buffer
+		s2, _ := Open(mode, dir, &again)
+		if _, err := s2.Get("creds/p"); err != nil {
+			t.Fatal(err)
+		}
+		if again.Len() != 0 {
+			t.Fatalf("notice repeated on the next run: %q", again.String())
+		}
 	}
 	s, err := Open("auto", t.TempDir(), nil)
 	if err != nil {

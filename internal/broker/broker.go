@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"sort"
 	"strings"
 	"time"
 
@@ -168,7 +169,7 @@ func (b *Broker) login(ctx context.Context, p *config.Profile, o Options, prev *
 	}
 	prov, ok := b.Providers[p.Provider]
 	if !ok {
-		return nil, &ProviderError{Name: p.Provider}
+		return nil, &ProviderError{Name: p.Provider, Known: b.providerNames()}
 	}
 	var saved []byte
 	if !o.Force {
@@ -327,8 +328,20 @@ func (b *Broker) Forget(profile string) error {
 }
 
 // ProviderError is a provider name with no adapter.
-type ProviderError struct{ Name string }
+type ProviderError struct {
+	Name  string
+	Known []string
+}
 
 func (e *ProviderError) Error() string {
-	return fmt.Sprintf("provider %q is not available in this build (available: keycloak)", e.Name)
+	return fmt.Sprintf("provider %q is not available in this version of saml2sts (available: %s)", e.Name, strings.Join(e.Known, ", "))
+}
+
+func (b *Broker) providerNames() []string {
+	names := make([]string, 0, len(b.Providers))
+	for n := range b.Providers {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
 }

@@ -1,8 +1,12 @@
 package cli
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
+	"net"
+	"strings"
 
 	"github.com/saml2sts/saml2sts/idp"
 	"github.com/saml2sts/saml2sts/internal/broker"
@@ -66,7 +70,26 @@ func exitCode(err error) int {
 	return exitFailure
 }
 
-// message is the one-line text printed after "saml2sts: ".
+// message is the one-line text printed after "saml2sts: ", with a hint
+// for failures whose fix is not in the error itself.
 func message(err error) string {
-	return err.Error()
+	msg := err.Error()
+	var (
+		pe *idp.PageError
+		ua x509.UnknownAuthorityError
+		ce *tls.CertificateVerificationError
+		de *net.DNSError
+		oe *net.OpError
+	)
+	switch {
+	case errors.As(err, &pe) && pe.Saved == "":
+		msg += " (rerun with --debug to save a redacted copy of the page)"
+	case errors.As(err, &ua), errors.As(err, &ce):
+		msg += " (a TLS-inspecting proxy or private CA? point AWS_CA_BUNDLE or --ca-bundle at its PEM certificate)"
+	case errors.As(err, &de):
+		msg += " (check the host name in the profile url, and HTTPS_PROXY if you need a proxy)"
+	case errors.As(err, &oe) && oe.Op == "dial":
+		msg += " (is the host reachable? check the profile url, your VPN and HTTPS_PROXY)"
+	}
+	return strings.ReplaceAll(msg, "\n", " ")
 }
