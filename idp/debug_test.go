@@ -48,7 +48,7 @@ func TestRedactPage(t *testing.T) {
 }
 
 func TestRedactPageFixture(t *testing.T) {
-	b, err := os.ReadFile("testdata/assertion.html")
+	b, err := os.ReadFile("testdata/keycloak/assertion.html")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,7 +18,7 @@ import (
 // page parses a fixture as if it had been fetched from at.
 func page(t *testing.T, file, at string) *Page {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", file))
+	b, err := os.ReadFile(filepath.Join("testdata", "keycloak", file))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -221,7 +221,7 @@ func TestFetch(t *testing.T) {
 		switch r.URL.Path {
 		case "/kerberos":
 			w.WriteHeader(http.StatusUnauthorized)
-			b, _ := os.ReadFile("testdata/redirect.html")
+			b, _ := os.ReadFile("testdata/keycloak/redirect.html")
 			w.Write(b)
 		case "/echo":
 			r.ParseForm()

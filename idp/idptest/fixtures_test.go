@@ -13,7 +13,7 @@ import (
 )
 
 // TestPagesMatchCapturedKeycloak checks that every selector and pattern a
-// scraper keys on in a captured Keycloak page (testdata/) also matches the
+// scraper keys on in a captured Keycloak page (../testdata/keycloak/) also matches the
 // emulator's page for the same step, so client code tested against the
 // emulator works on real pages.
 func TestPagesMatchCapturedKeycloak(t *testing.T) {
@@ -128,7 +128,7 @@ func TestPagesMatchCapturedKeycloak(t *testing.T) {
 
 	for _, tt := range tests {
 		t.Run(tt.fixture, func(t *testing.T) {
-			raw, err := os.ReadFile(filepath.Join("testdata", tt.fixture))
+			raw, err := os.ReadFile(filepath.Join("..", "testdata", "keycloak", tt.fixture))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -107,7 +107,7 @@ func (k *fakeKC) serve(w http.ResponseWriter, r *http.Request) {
 func (k *fakeKC) write(w http.ResponseWriter, a answer) {
 	body := a.body
 	if a.file != "" {
-		b, err := os.ReadFile(filepath.Join("testdata", a.file))
+		b, err := os.ReadFile(filepath.Join("..", "testdata", "keycloak", a.file))
 		if err != nil {
 			panic(err)
 		}
