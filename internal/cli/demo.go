@@ -109,6 +109,7 @@ func demoRun(ctx context.Context, o *demoOptions) error {
 		{"", []string{"status"}},
 		{"", []string{"whoami", "--profile", "demo"}},
 		{"", []string{"env", "--profile", "demo", "--format", "dotenv"}},
+		{"", []string{"console", "--profile", "demo", "--print"}},
 	}
 	if _, err := exec.LookPath("sh"); err == nil {
 		steps = append(steps, struct {

@@ -69,18 +69,42 @@ func credentialEnv(p *config.Profile, r *broker.Result) []envVar {
 		{"AWS_SESSION_TOKEN", c.SessionToken},
 		{"AWS_CREDENTIAL_EXPIRATION", c.Expiration.UTC().Truncate(time.Second).Format(time.RFC3339)},
 	}
+	return append(vars, regionEnv(p, r)...)
+}
+
+// containerEnv lists what exec --ecs-server sets: where to fetch
+// credentials rather than the credentials.
+func containerEnv(p *config.Profile, r *broker.Result, url, token string) []envVar {
+	vars := []envVar{
+		{"AWS_CONTAINER_CREDENTIALS_FULL_URI", url},
+		{"AWS_CONTAINER_AUTHORIZATION_TOKEN", token},
+	}
+	return append(vars, regionEnv(p, r)...)
+}
+
+// regionEnv is the profile's region, else the one the login used.
+func regionEnv(p *config.Profile, r *broker.Result) []envVar {
 	region := p.Region
 	if region == "" {
 		region = r.Region
 	}
-	if region != "" {
-		vars = append(vars, envVar{"AWS_REGION", region}, envVar{"AWS_DEFAULT_REGION", region})
+	if region == "" {
+		return nil
 	}
-	return vars
+	return []envVar{{"AWS_REGION", region}, {"AWS_DEFAULT_REGION", region}}
 }
 
 // unsetVars would shadow the credentials we set.
 var unsetVars = []string{"AWS_PROFILE", "AWS_DEFAULT_PROFILE"}
+
+// shadowContainer would win over the container endpoint in the SDKs'
+// credential chains (botocore even prefers the RELATIVE_URI and
+// TOKEN_FILE variants), or describe credentials the child no longer has.
+var shadowContainer = []string{
+	"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN",
+	"AWS_CREDENTIAL_EXPIRATION", "AWS_WEB_IDENTITY_TOKEN_FILE",
+	"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+}
 
 func writeEnv(w io.Writer, format string, vars []envVar) error {
 	var b strings.Builder

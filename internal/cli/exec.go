@@ -11,24 +11,52 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/saml2sts/saml2sts/internal/broker"
+	"github.com/saml2sts/saml2sts/internal/ecsserver"
+	"github.com/saml2sts/saml2sts/internal/prompt"
+	"github.com/saml2sts/saml2sts/sts"
 )
 
 type execOptions struct {
-	f    *factory
-	argv []string
+	f         *factory
+	argv      []string
+	ecsServer bool
 }
 
 func newExecCmd(f *factory, runF func(context.Context, *cobra.Command, *execOptions) error) *cobra.Command {
 	opts := &execOptions{f: f}
 	cmd := &cobra.Command{
-		Use:   "exec [flags] -- command [args...]",
-		Short: "Run a command with the profile's credentials in its environment",
-		Long: `Run a command with AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
-AWS_SESSION_TOKEN, AWS_CREDENTIAL_EXPIRATION, AWS_REGION and AWS_DEFAULT_REGION
-set and AWS_PROFILE removed. Signals are forwarded to the command and its
-exit status becomes ours.`,
+		Use:   "exec [--ecs-server] [flags] -- command [args...]",
+		Short: "Run a command with the profile's credentials",
+		Long: `Run a command with the profile's credentials. Signals are forwarded to the
+command and its exit status becomes ours.
+
+By default the credentials are in the command's environment:
+AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN and
+AWS_CREDENTIAL_EXPIRATION, with AWS_REGION and AWS_DEFAULT_REGION set and
+AWS_PROFILE removed. They never change, so a command that runs longer than
+they last (duration) starts failing.
+
+With --ecs-server, saml2sts serves credentials on a loopback endpoint for as
+long as the command runs and sets AWS_CONTAINER_CREDENTIALS_FULL_URI and
+AWS_CONTAINER_AUTHORIZATION_TOKEN instead (the ECS container credentials
+protocol, read by both AWS CLIs and the AWS SDKs). The SDKs ask again before
+their credentials expire, and saml2sts renews them without a prompt (the
+stored IdP session, then password_command). When renewing needs you, it says
+so on stderr and serves the old credentials until they expire: run
+saml2sts login in another terminal. AWS_PROFILE and any static or container
+credential variables are removed, as they would win over the endpoint. A
+[default] profile with credentials in ~/.aws also wins: see
+docs/credentials.md.
+
+The first credentials are fetched before the command starts, so a login
+problem fails here, with the usual exit status.`,
 		Example: `  saml2sts exec --profile analytics -- python report.py
-  saml2sts exec --profile analytics -- aws sts get-caller-identity`,
+  saml2sts exec --profile analytics -- aws sts get-caller-identity
+  # a notebook or a 3-hour export: credentials are renewed while it runs
+  saml2sts exec --ecs-server --profile analytics -- jupyter lab
+  saml2sts exec --ecs-server --profile analytics -- python export.py`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return usageErrorf("exec: no command given: saml2sts exec --profile P -- command [args...]")
@@ -44,21 +72,75 @@ exit status becomes ours.`,
 		},
 	}
 	cmd.Flags().SetInterspersed(false)
+	cmd.Flags().BoolVar(&opts.ecsServer, "ecs-server", false,
+		"serve renewing credentials on a loopback container-credentials endpoint instead of fixed variables")
 	return cmd
 }
 
 func execRun(ctx context.Context, cmd *cobra.Command, o *execOptions) error {
+	if o.ecsServer {
+		return execECS(ctx, cmd, o)
+	}
 	p, r, err := o.f.credentials(ctx, cmd)
 	if err != nil {
 		return err
 	}
-	path, err := exec.LookPath(o.argv[0])
+	env := childEnv(os.Environ(), credentialEnv(p, r))
+	env = append(env, "SAML2STS_PROFILE_ACTIVE="+p.Name)
+	return runChild(o.argv, env)
+}
+
+// execECS runs the command against a credential server for its lifetime.
+func execECS(ctx context.Context, cmd *cobra.Command, o *execOptions) error {
+	p, err := o.f.profile(overrides(cmd.Flags()))
+	if err != nil {
+		return err
+	}
+	b, err := o.f.broker(p)
+	if err != nil {
+		return err
+	}
+	bo := broker.Options{Password: silentPassword(p), LoginHint: loginHint(p)}
+	// Up front, with the terminal if there is one: a login problem stops
+	// us here, before the command starts.
+	r, err := b.Credentials(ctx, p, bo)
+	if err != nil {
+		return err
+	}
+	// Later logins run in the background while the command owns the
+	// terminal; a prompt there would race it for keystrokes (a password
+	// typed into a shell or a REPL). So they are silent or they fail with
+	// a hint to run saml2sts login, and old credentials are served
+	// meanwhile.
+	b.Prompt = prompt.None{}
+	src := func(ctx context.Context) (sts.Credentials, string, error) {
+		r, err := b.Credentials(ctx, p, bo)
+		if err != nil {
+			return sts.Credentials{}, "", err
+		}
+		return r.Credentials, r.RoleARN, nil
+	}
+	srv, err := ecsserver.New(src,
+		ecsserver.WithWindow(p.RefreshWindow),
+		ecsserver.WithCredentials(r.Credentials, r.RoleARN),
+		ecsserver.WithLog(o.f.errOut))
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	env := childEnv(os.Environ(), containerEnv(p, r, srv.URL(), srv.Token()), shadowContainer...)
+	env = append(env, "SAML2STS_PROFILE_ACTIVE="+p.Name)
+	return runChild(o.argv, env)
+}
+
+// runChild runs argv with env, forwarding signals; the child's exit status
+// becomes ours.
+func runChild(argv, env []string) error {
+	path, err := exec.LookPath(argv[0])
 	if err != nil {
 		return usageErrorf("exec: %v", err)
 	}
-	env := childEnv(os.Environ(), credentialEnv(p, r))
-	env = append(env, "SAML2STS_PROFILE_ACTIVE="+p.Name)
-	c := exec.Command(path, o.argv[1:]...)
+	c := exec.Command(path, argv[1:]...)
 	c.Env = env
 	c.Stdin, c.Stdout, c.Stderr = os.Stdin, os.Stdout, os.Stderr
 	// Take the signals before starting, so none is lost in between; the
@@ -67,7 +149,7 @@ func execRun(ctx context.Context, cmd *cobra.Command, o *execOptions) error {
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGWINCH)
 	defer signal.Stop(sigs)
 	if err := c.Start(); err != nil {
-		return fmt.Errorf("exec %s: %w", o.argv[0], err)
+		return fmt.Errorf("exec %s: %w", argv[0], err)
 	}
 	done := make(chan struct{})
 	go func() {
@@ -92,10 +174,14 @@ func execRun(ctx context.Context, cmd *cobra.Command, o *execOptions) error {
 	return err
 }
 
-// childEnv is base without the variables we set or unset, plus ours.
-func childEnv(base []string, vars []envVar) []string {
+// childEnv is base without the variables we set or unset (and without
+// extra), plus ours.
+func childEnv(base []string, vars []envVar, extra ...string) []string {
 	drop := map[string]bool{"AWS_SECURITY_TOKEN": true}
 	for _, u := range unsetVars {
+		drop[u] = true
+	}
+	for _, u := range extra {
 		drop[u] = true
 	}
 	for _, v := range vars {

@@ -139,6 +139,7 @@ OS keyring (or a private file), and serves them to the AWS CLI and SDKs
 		newEnvCmd(f, nil),
 		newStatusCmd(f, nil),
 		newWhoamiCmd(f, nil),
+		newConsoleCmd(f, nil),
 		newLogoutCmd(f, nil),
 		newDemoCmd(f, nil),
 	)

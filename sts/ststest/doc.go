@@ -2,7 +2,10 @@
 // in the spirit of net/http/httptest: a loopback server speaking the STS
 // Query API (AssumeRoleWithSAML with XML signature checks, GetCallerIdentity
 // with SigV4 checks) with AWS's response and error shapes, plus an IdP that
-// signs SAMLResponses for it and a SigV4 verifier other emulators can share.
+// signs SAMLResponses for it, a SigV4 verifier other emulators can share, and
+// the AWS sign-in federation endpoint (getSigninToken, login).
 //
-// Point the AWS SDKs or CLI at it with AWS_ENDPOINT_URL_STS=<Server.URL>.
+// Point the AWS SDKs or CLI at it with AWS_ENDPOINT_URL_STS=<Server.URL>,
+// and saml2sts console at its sign-in federation endpoint with
+// SAML2STS_SIGNIN_URL=<Server.SigninURL>.
 package ststest

@@ -67,7 +67,9 @@ type IssuedCredentials struct {
 
 // Server is an STS Query API emulator on a loopback httptest server. It
 // implements AssumeRoleWithSAML (verifying the assertion's XML signature) and
-// GetCallerIdentity (verifying SigV4), with AWS's response and error shapes.
+// GetCallerIdentity (verifying SigV4), with AWS's response and error shapes,
+// and, at [Server.SigninURL], the AWS sign-in federation endpoint that turns
+// issued credentials into a console login URL.
 // Error messages are AWS's where they are documented or widely reported
 // (AccessDenied, ExpiredTokenException, InvalidIdentityToken for signatures,
 // providers and RoleSessionName, ValidationError for durations, the SigV4
@@ -80,6 +82,7 @@ type Server struct {
 	calls   map[string]int
 	issued  []IssuedCredentials
 	regions []string
+	tokens  map[string]signinToken // sign-in tokens from getSigninToken
 }
 
 // New starts a server; Close it when done.
@@ -172,6 +175,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		for k, v := range bf {
 			form[k] = append(form[k], v...)
 		}
+	}
+	if r.URL.Path == signinPath {
+		s.federation(w, r, form)
+		return
 	}
 	action := form.Get("Action")
 	s.mu.Lock()

@@ -1,0 +1,210 @@
+package cli_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// shadowing is what a parent shell may hold that would beat the container
+// endpoint in the child's credential chain; exec --ecs-server removes it.
+var shadowing = map[string]string{
+	"AWS_ACCESS_KEY_ID":                      "AKIAIOSFODNN7EXAMPLE",
+	"AWS_SECRET_ACCESS_KEY":                  "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+	"AWS_SESSION_TOKEN":                      "stale-token",
+	"AWS_SECURITY_TOKEN":                     "stale-token",
+	"AWS_CREDENTIAL_EXPIRATION":              "2001-01-01T00:00:00Z",
+	"AWS_PROFILE":                            "nosuch",
+	"AWS_DEFAULT_PROFILE":                    "nosuch",
+	"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI": "/v2/credentials/bogus",
+	"AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE": "/nonexistent/token",
+	"AWS_CONTAINER_AUTHORIZATION_TOKEN":      "parent-token",
+}
+
+// envProbe prints the child's view of the variables that matter.
+const envProbe = `echo "env:${AWS_ACCESS_KEY_ID-unset}|${AWS_SECRET_ACCESS_KEY-unset}|${AWS_SESSION_TOKEN-unset}|${AWS_SECURITY_TOKEN-unset}|${AWS_CREDENTIAL_EXPIRATION-unset}|${AWS_PROFILE-unset}|${AWS_DEFAULT_PROFILE-unset}|${AWS_CONTAINER_CREDENTIALS_RELATIVE_URI-unset}|${AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE-unset}|$AWS_REGION|$AWS_DEFAULT_REGION"
+echo "uri:$AWS_CONTAINER_CREDENTIALS_FULL_URI"
+echo "token:$AWS_CONTAINER_AUTHORIZATION_TOKEN"
+`
+
+const wantProbe = "env:unset|unset|unset|unset|unset|unset|unset|unset|unset|eu-west-1|eu-west-1"
+
+var uriLine = regexp.MustCompile(`(?m)^uri:(http://127\.0\.0\.1:\d+/)$`)
+var tokenLine = regexp.MustCompile(`(?m)^token:([A-Za-z0-9_-]{43})$`)
+
+func (w *world) shadow() {
+	for k, v := range shadowing {
+		w.env[k] = v
+	}
+}
+
+// checkProbe checks the child's environment and returns the endpoint URL
+// and token it was given.
+func checkProbe(t *testing.T, out string) (uri, token string) {
+	t.Helper()
+	if !strings.Contains(out, wantProbe+"\n") {
+		t.Errorf("child environment: want %q in:\n%s", wantProbe, out)
+	}
+	m, tm := uriLine.FindStringSubmatch(out), tokenLine.FindStringSubmatch(out)
+	if m == nil || tm == nil {
+		t.Fatalf("child has no loopback FULL_URI or no 32-byte token:\n%s", out)
+	}
+	if tm[1] == shadowing["AWS_CONTAINER_AUTHORIZATION_TOKEN"] {
+		t.Errorf("child kept the parent's token")
+	}
+	return m[1], tm[1]
+}
+
+// callerIdentities picks the JSON documents aws sts get-caller-identity
+// printed.
+func callerIdentities(t *testing.T, out string) []struct{ Account, Arn string } {
+	t.Helper()
+	var ids []struct{ Account, Arn string }
+	dec := json.NewDecoder(strings.NewReader(out[strings.Index(out, "{"):]))
+	for dec.More() {
+		var id struct{ Account, Arn string }
+		if err := dec.Decode(&id); err != nil {
+			t.Fatalf("aws output: %v\n%s", err, out)
+		}
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+func TestExecECSServerAWSCLI(t *testing.T) {
+	for version, aws := range awsCLIs(t) {
+		t.Run(version, func(t *testing.T) {
+			w := newWorld(t)
+			script, _ := w.passwordScript()
+			w.configure("ecs", "--role-arn", reader, "--password-command", script)
+			w.shadow()
+			// --endpoint-url: Debian's v2.9 predates AWS_ENDPOINT_URL_STS.
+			r := w.run("", "exec", "--ecs-server", "--profile", "ecs", "--", "sh", "-c",
+				envProbe+`"$1" sts get-caller-identity --output json --endpoint-url "$2"`, "sh", aws, w.st.URL())
+			if r.code != 0 {
+				t.Fatalf("%s via exec --ecs-server: %s", version, r)
+			}
+			checkProbe(t, r.stdout)
+			ids := callerIdentities(t, r.stdout)
+			if len(ids) != 1 || ids[0].Account != account || !strings.Contains(ids[0].Arn, "assumed-role/SearchReader/") {
+				t.Errorf("aws says %+v", ids)
+			}
+			if got := w.st.Calls("GetCallerIdentity"); got != 1 {
+				t.Errorf("GetCallerIdentity calls = %d", got)
+			}
+			if n := len(w.st.Issued()); n != 1 {
+				t.Errorf("issued %d credentials, want 1 (the up-front login, served from memory)", n)
+			}
+			if iss := w.st.Issued()[0]; strings.Contains(r.stdout+r.stderr, iss.SecretAccessKey) {
+				t.Error("the secret key reached the child's output")
+			}
+		})
+	}
+}
+
+// TestExecECSServerRefresh: credentials that go stale while the child runs
+// are renewed silently for the child's next AWS call.
+func TestExecECSServerRefresh(t *testing.T) {
+	for version, aws := range awsCLIs(t) {
+		t.Run(version, func(t *testing.T) {
+			w := newWorld(t)
+			script, counter := w.passwordScript()
+			// STS truncates Expiration to the second, so these credentials
+			// are fresh for 3-4s after issue: ample for the first CLI start
+			// (about 0.5s), and long gone after a 4s pause.
+			w.configure("r", "--role-arn", reader, "--password-command", script,
+				"--duration", "1h", "--refresh-window", "59m56s")
+			call := `"$1" sts get-caller-identity --output json --endpoint-url "$2" || exit 9`
+			r := w.run("", "exec", "--ecs-server", "--profile", "r", "--", "sh", "-c",
+				call+"\nsleep 4\n"+call, "sh", aws, w.st.URL())
+			if r.code != 0 {
+				t.Fatalf("%s: %s", version, r)
+			}
+			ids := callerIdentities(t, r.stdout)
+			if len(ids) != 2 {
+				t.Fatalf("want 2 caller identities, got %+v\n%s", ids, r)
+			}
+			for _, id := range ids {
+				if !strings.Contains(id.Arn, "assumed-role/SearchReader/") {
+					t.Errorf("aws says %+v", id)
+				}
+			}
+			if n := len(w.st.Issued()); n != 2 {
+				t.Errorf("issued %d credentials, want 2 (the up-front login, one silent renewal)", n)
+			}
+			if got := w.st.Calls("GetCallerIdentity"); got != 2 {
+				t.Errorf("GetCallerIdentity calls = %d, want 2", got)
+			}
+			// The renewal used the stored IdP session; password_command
+			// ran only for the first login.
+			if b, _ := os.ReadFile(counter); strings.Count(string(b), "x") != 1 {
+				t.Errorf("password_command ran %d times, want 1", strings.Count(string(b), "x"))
+			}
+			if s := w.kc.Stats(); s.SessionReuses != 1 {
+				t.Errorf("IdP stats %+v: want 1 session reuse", s)
+			}
+		})
+	}
+}
+
+// TestExecECSServerEndpoint talks to the endpoint from the child with curl,
+// so the wiring is tested without an AWS CLI, and checks the exit status
+// and that the server is gone when the child is.
+func TestExecECSServerEndpoint(t *testing.T) {
+	curl, err := exec.LookPath("curl")
+	if err != nil {
+		t.Skip("curl not on PATH")
+	}
+	w := newWorld(t)
+	w.configure("c", "--role-arn", reader)
+	w.mustRun(password, "login", "--profile", "c", "--password-stdin")
+	w.shadow()
+	r := w.run("", "exec", "--ecs-server", "--profile", "c", "--", "sh", "-c", envProbe+`
+echo "creds:$("$1" -s -H "Authorization: $AWS_CONTAINER_AUTHORIZATION_TOKEN" "$AWS_CONTAINER_CREDENTIALS_FULL_URI")"
+echo "noauth:$("$1" -s -o /dev/null -w '%{http_code}' "$AWS_CONTAINER_CREDENTIALS_FULL_URI")"
+exit 7`, "sh", curl)
+	if r.code != 7 {
+		t.Fatalf("want the child's exit 7: %s", r)
+	}
+	uri, _ := checkProbe(t, r.stdout)
+	m := regexp.MustCompile(`(?m)^creds:(.*)$`).FindStringSubmatch(r.stdout)
+	if m == nil {
+		t.Fatalf("no creds line:\n%s", r)
+	}
+	var c struct{ AccessKeyId, SecretAccessKey, Token, Expiration, AccountId string }
+	if err := json.Unmarshal([]byte(m[1]), &c); err != nil {
+		t.Fatalf("endpoint answer %q: %v", m[1], err)
+	}
+	iss := w.st.Issued()[0]
+	if c.AccessKeyId != iss.AccessKeyID || c.SecretAccessKey != iss.SecretAccessKey || c.Token != iss.SessionToken ||
+		c.AccountId != account || !regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$`).MatchString(c.Expiration) {
+		t.Errorf("endpoint answer %+v", c)
+	}
+	if !strings.Contains(r.stdout, "noauth:401\n") {
+		t.Errorf("request without the token was not refused with 401:\n%s", r.stdout)
+	}
+	if res, err := http.Get(uri); err == nil {
+		res.Body.Close()
+		t.Errorf("the endpoint still answers after the child exited")
+	}
+}
+
+// TestExecECSServerLoginFailsFirst: with nothing cached and no way to log
+// in, exec --ecs-server fails with exit 4 and never starts the command.
+func TestExecECSServerLoginFailsFirst(t *testing.T) {
+	w := newWorld(t)
+	w.configure("n", "--role-arn", reader)
+	marker := filepath.Join(w.dir, "ran")
+	r := w.run("", "exec", "--ecs-server", "--profile", "n", "--", "touch", marker)
+	if r.code != 4 || !strings.Contains(r.stderr, "saml2sts login --profile n") {
+		t.Errorf("want exit 4 with the login hint: %s", r)
+	}
+	if _, err := os.Stat(marker); err == nil {
+		t.Error("the command ran although the login failed")
+	}
+}
