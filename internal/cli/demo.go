@@ -88,6 +88,7 @@ func demoRun(ctx context.Context, o *demoOptions) error {
 		"AWS_CONFIG_FILE":             filepath.Join(dir, "aws-config"),
 		"AWS_SHARED_CREDENTIALS_FILE": filepath.Join(dir, "aws-credentials"),
 		"AWS_ENDPOINT_URL_STS":        st.URL(),
+		"SAML2STS_SIGNIN_URL":         st.SigninURL(),
 		"SAML2STS_CACHE":              "file",
 		"SAML2STS_PROFILE":            "",
 		"AWS_PROFILE":                 "",
