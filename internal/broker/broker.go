@@ -147,7 +147,7 @@ func (b *Broker) Credentials(ctx context.Context, p *config.Profile, o Options) 
 		if errors.Is(err, idp.ErrNoTerminal) && !o.Force && stale != nil &&
 			(p.RoleARN == "" || p.RoleARN == stale.RoleARN) && cache.Usable(stale.Credentials.Expiration, b.Now()) {
 			left := stale.Credentials.Expiration.Sub(b.Now()).Round(time.Minute)
-			fmt.Fprintf(b.Notice, "saml2sts: credentials for %q expire in %s and refreshing needs a terminal; run: %s\n", p.Name, left, o.LoginHint)
+			fmt.Fprintf(b.Notice, "saml2sts: credentials for %q expire in %s and could not be renewed without you; run: %s\n", p.Name, left, o.LoginHint)
 			return &Result{Record: *stale, Cached: true}, nil
 		}
 		if errors.Is(err, idp.ErrNoTerminal) {

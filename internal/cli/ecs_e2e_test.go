@@ -1,6 +1,7 @@
 package cli_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
 	"os"
@@ -8,7 +9,11 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
+	"time"
+
+	"github.com/creack/pty"
 )
 
 // shadowing is what a parent shell may hold that would beat the container
@@ -206,5 +211,80 @@ func TestExecECSServerLoginFailsFirst(t *testing.T) {
 	}
 	if _, err := os.Stat(marker); err == nil {
 		t.Error("the command ran although the login failed")
+	}
+}
+
+// TestExecECSServerNeverPromptsInBackground: with a terminal attached, a
+// renewal that needs the password does not prompt (the command owns the
+// terminal); it serves the still-valid credentials and says to log in.
+func TestExecECSServerNeverPromptsInBackground(t *testing.T) {
+	curl, err := exec.LookPath("curl")
+	if err != nil {
+		t.Skip("curl not on PATH")
+	}
+	w := newWorld(t, withOTP)
+	// Fresh for 3-4s after issue (see TestExecECSServerRefresh).
+	w.configure("tty", "--role-arn", reader, "--duration", "1h", "--refresh-window", "59m56s")
+	w.mustRun(password, "login", "--profile", "tty", "--password-stdin", "--mfa-code", otpCode)
+	w.kc.ExpireSessions() // renewing now needs the password and a code
+	get := `"$1" -s -m 5 -H "Authorization: $AWS_CONTAINER_AUTHORIZATION_TOKEN" "$AWS_CONTAINER_CREDENTIALS_FULL_URI"; echo`
+	cmd := exec.Command(bin, "exec", "--ecs-server", "--profile", "tty", "--", "sh", "-c",
+		get+"\nsleep 4.5\n"+get, "sh", curl)
+	for k, v := range w.env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	ptmx, err := pty.Start(cmd) // its own session, the pty as controlling terminal
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ptmx.Close()
+	var mu sync.Mutex
+	var out bytes.Buffer
+	copied := make(chan struct{})
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			n, err := ptmx.Read(buf)
+			mu.Lock()
+			out.Write(buf[:n])
+			mu.Unlock()
+			if err != nil {
+				close(copied)
+				return
+			}
+		}
+	}()
+	waited := make(chan error, 1)
+	go func() { waited <- cmd.Wait() }()
+	select {
+	case err = <-waited:
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		<-waited
+		mu.Lock()
+		t.Fatalf("exec --ecs-server hung (waiting on a prompt?):\n%s", out.String())
+	}
+	select {
+	case <-copied:
+	case <-time.After(2 * time.Second):
+	}
+	mu.Lock()
+	text := out.String()
+	mu.Unlock()
+	if err != nil {
+		t.Fatalf("exit: %v\n%s", err, text)
+	}
+	if strings.Contains(text, "Password") || strings.Contains(text, "code") && strings.Contains(text, "OTP") {
+		t.Errorf("a prompt appeared on the terminal:\n%s", text)
+	}
+	if !strings.Contains(text, "saml2sts login --profile tty") {
+		t.Errorf("no notice saying to log in:\n%s", text)
+	}
+	key := w.st.Issued()[0].AccessKeyID
+	if n := strings.Count(text, `"AccessKeyId":"`+key+`"`); n != 2 {
+		t.Errorf("want the still-valid key served twice, got %d:\n%s", n, text)
+	}
+	if n := len(w.st.Issued()); n != 1 {
+		t.Errorf("issued %d credentials, want 1", n)
 	}
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -58,6 +59,8 @@ func exitCode(err error) int {
 	switch {
 	case errors.As(err, &ee):
 		return ee.code
+	case errors.Is(err, context.Canceled):
+		return exitSignaled
 	case errors.As(err, &ue), errors.As(err, &ce), errors.As(err, &nf), errors.As(err, &re), errors.As(err, &pe):
 		return exitUsage
 	case errors.As(err, &ae):
@@ -73,6 +76,9 @@ func exitCode(err error) int {
 // message is the one-line text printed after "saml2sts: ", with a hint
 // for failures whose fix is not in the error itself.
 func message(err error) string {
+	if errors.Is(err, context.Canceled) {
+		return "interrupted"
+	}
 	msg := err.Error()
 	var (
 		pe *idp.PageError

@@ -80,7 +80,7 @@ func loginRun(ctx context.Context, o *loginOptions) error {
 	if err != nil {
 		return err
 	}
-	left := time.Until(r.Credentials.Expiration).Round(time.Minute)
+	left := human(time.Until(r.Credentials.Expiration))
 	verb := "Logged in"
 	if r.Cached {
 		verb = "Already logged in (cached; --force to log in again)"
@@ -88,4 +88,18 @@ func loginRun(ctx context.Context, o *loginOptions) error {
 	fmt.Fprintf(f.errOut, "%s: profile %s, role %s, expires %s (in %s), cached in %s\n",
 		verb, p.Name, r.RoleARN, r.Credentials.Expiration.Local().Format("15:04 MST"), left, b.Store.Name())
 	return nil
+}
+
+// human shows a duration the way people say it: 1h, 1h5m, 59m, <1m.
+func human(d time.Duration) string {
+	d = d.Round(time.Minute)
+	switch {
+	case d < time.Minute:
+		return "<1m"
+	case d%time.Hour == 0:
+		return fmt.Sprintf("%dh", d/time.Hour)
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", d/time.Minute)
+	}
+	return fmt.Sprintf("%dh%dm", d/time.Hour, (d%time.Hour)/time.Minute)
 }

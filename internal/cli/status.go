@@ -89,7 +89,7 @@ func statusRun(o *statusOptions) error {
 	for _, r := range rows {
 		left := "expired"
 		if r.SecondsLeft > 0 {
-			left = (time.Duration(r.SecondsLeft) * time.Second).String()
+			left = human(time.Duration(r.SecondsLeft) * time.Second)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Profile, r.RoleARN, dash(r.Region),
 			r.Expiration.Local().Format("2006-01-02 15:04 MST"), left, r.Backend)

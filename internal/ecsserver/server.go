@@ -272,6 +272,11 @@ func (s *Server) refresh(c *refresh) {
 	defer close(c.done)
 	defer s.mu.Unlock()
 	s.pending = nil
+	if s.closed {
+		// Close cancelled the call: nobody is left to tell.
+		c.err = errors.New("credential server is shutting down")
+		return
+	}
 	switch {
 	case err == nil:
 		s.cur = &entry{creds, role}

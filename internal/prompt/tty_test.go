@@ -34,7 +34,7 @@ type term struct {
 
 func newTerm(t *testing.T) *term {
 	t.Helper()
-	ptmx, tty, err := pty.Open()
+	ptmx, tty, err := openPTY()
 	if err != nil {
 		t.Skipf("no pty: %v", err)
 	}
@@ -59,6 +59,26 @@ func newTerm(t *testing.T) *term {
 		<-done
 	})
 	return tm
+}
+
+// openPTY is pty.Open with a master that Close can interrupt: pty.Open
+// leaves it in blocking mode, where a Read waits for the tty side to be
+// closed by everyone, including a read an interrupted prompt left behind.
+func openPTY() (ptmx, tty *os.File, err error) {
+	m, tty, err := pty.Open()
+	if err != nil {
+		return nil, nil, err
+	}
+	defer m.Close()
+	fd, err := unix.Dup(int(m.Fd()))
+	if err == nil {
+		err = unix.SetNonblock(fd, true)
+	}
+	if err != nil {
+		tty.Close()
+		return nil, nil, err
+	}
+	return os.NewFile(uintptr(fd), "ptmx"), tty, nil
 }
 
 func (tm *term) shown() string {
@@ -284,8 +304,9 @@ func TestInterrupt(t *testing.T) {
 		p := prompt.New(tm.tty, tm.tty)
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
-		if _, err := p.Secret(ctx, "Password"); !errors.Is(err, context.Canceled) {
-			t.Fatalf("Secret: %v", err)
+		ch := async(func() (string, error) { return p.Secret(ctx, "Password") })
+		if a := await(t, ch); !errors.Is(a.err, context.Canceled) {
+			t.Fatalf("Secret: %v", a.err)
 		}
 		if !tm.echo() {
 			t.Error("echo off")

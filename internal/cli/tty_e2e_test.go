@@ -1,0 +1,315 @@
+//go:build linux
+
+package cli_test
+
+import (
+	"bytes"
+	"io"
+	"os"
+	"os/exec"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/creack/pty"
+	"golang.org/x/sys/unix"
+)
+
+// ttyWait bounds every wait on the terminal or the process: a prompt that
+// never comes, or a process that never ends, fails the test.
+const ttyWait = 15 * time.Second
+
+// ttySession is the binary running with a pseudo-terminal as its
+// controlling terminal (what /dev/tty opens) and stdin, while stdout and
+// stderr are separate pipes, as under the AWS CLI or `$(...)`.
+type ttySession struct {
+	t    *testing.T
+	cmd  *exec.Cmd
+	ptmx *os.File // the user's side
+	tty  *os.File // kept open to read the terminal modes
+	done chan struct{}
+	code int
+
+	mu             sync.Mutex
+	screen         bytes.Buffer // everything the terminal showed
+	stdout, stderr bytes.Buffer
+}
+
+func (w *world) startTTY(args ...string) *ttySession {
+	w.t.Helper()
+	t := w.t
+	m, tty, err := pty.Open()
+	if err != nil {
+		t.Skipf("no pty: %v", err)
+	}
+	// pty.Open leaves the master in blocking mode, where Close cannot
+	// interrupt a Read; a non-blocking duplicate can.
+	fd, err := unix.Dup(int(m.Fd()))
+	m.Close()
+	if err == nil {
+		err = unix.SetNonblock(fd, true)
+	}
+	if err != nil {
+		tty.Close()
+		t.Fatal(err)
+	}
+	s := &ttySession{t: t, ptmx: os.NewFile(uintptr(fd), "ptmx"), tty: tty, done: make(chan struct{})}
+	s.cmd = exec.Command(bin, args...)
+	for k, v := range w.env {
+		s.cmd.Env = append(s.cmd.Env, k+"="+v)
+	}
+	s.cmd.Stdin = tty
+	s.cmd.Stdout = &lockedWriter{&s.mu, &s.stdout}
+	s.cmd.Stderr = &lockedWriter{&s.mu, &s.stderr}
+	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
+	if err := s.cmd.Start(); err != nil {
+		s.ptmx.Close()
+		tty.Close()
+		t.Fatal(err)
+	}
+	reader := make(chan struct{})
+	go func() {
+		defer close(reader)
+		buf := make([]byte, 4096)
+		for {
+			n, err := s.ptmx.Read(buf)
+			s.mu.Lock()
+			s.screen.Write(buf[:n])
+			s.mu.Unlock()
+			if err != nil {
+				return
+			}
+		}
+	}()
+	go func() {
+		err := s.cmd.Wait()
+		if ee, ok := err.(*exec.ExitError); ok {
+			s.code = ee.ExitCode()
+		} else if err != nil {
+			s.code = -1
+		}
+		close(s.done)
+	}()
+	t.Cleanup(func() {
+		select {
+		case <-s.done:
+		default:
+			s.cmd.Process.Kill()
+			<-s.done
+		}
+		s.ptmx.Close()
+		s.tty.Close()
+		<-reader
+	})
+	return s
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	b  *bytes.Buffer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (s *ttySession) shown() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.screen.String()
+}
+
+func (s *ttySession) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return "terminal:\n" + s.screen.String() + "\nstdout: " + s.stdout.String() + "\nstderr: " + s.stderr.String()
+}
+
+// waitFor waits until the terminal shows want, failing if the process
+// ends first or the wait is too long.
+func (s *ttySession) waitFor(want string) {
+	s.t.Helper()
+	deadline := time.Now().Add(ttyWait)
+	for !strings.Contains(s.shown(), want) {
+		select {
+		case <-s.done:
+			time.Sleep(50 * time.Millisecond) // the last output may still be in flight
+			if strings.Contains(s.shown(), want) {
+				return
+			}
+			s.t.Fatalf("exited (%d) before showing %q\n%s", s.code, want, s)
+		default:
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("terminal never showed %q\n%s", want, s)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// waitNoEcho waits until the terminal stops echoing: typing a secret
+// earlier would put it on the screen.
+func (s *ttySession) waitNoEcho() {
+	s.t.Helper()
+	deadline := time.Now().Add(ttyWait)
+	for s.echo() {
+		if time.Now().After(deadline) {
+			s.t.Fatalf("echo never turned off\n%s", s)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func (s *ttySession) echo() bool {
+	s.t.Helper()
+	st, err := unix.IoctlGetTermios(int(s.tty.Fd()), unix.TCGETS)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return st.Lflag&unix.ECHO != 0
+}
+
+// typeLine types s and Enter (a terminal sends CR).
+func (s *ttySession) typeLine(line string) {
+	s.t.Helper()
+	if _, err := io.WriteString(s.ptmx, line+"\r"); err != nil {
+		s.t.Fatal(err)
+	}
+}
+
+// wait waits for the process to exit and returns its code.
+func (s *ttySession) wait() int {
+	s.t.Helper()
+	select {
+	case <-s.done:
+		return s.code
+	case <-time.After(ttyWait):
+		s.t.Fatalf("process did not exit\n%s", s)
+	}
+	return 0
+}
+
+func (s *ttySession) out() (stdout, stderr string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stdout.String(), s.stderr.String()
+}
+
+// TestInteractiveLogin: password, one-time code and role picked on the
+// terminal; nothing on stdout; the password never shown.
+func TestInteractiveLogin(t *testing.T) {
+	w := newWorld(t, withOTP)
+	w.configure("p") // no role_arn: the IdP grants two roles
+	s := w.startTTY("login", "--profile", "p")
+
+	s.waitFor("Password for ana: ")
+	s.waitNoEcho()
+	s.typeLine(password)
+	s.waitFor("one-time code")
+	s.typeLine(otpCode)
+	s.waitFor("Choose 1-2: ")
+	m := regexp.MustCompile(`\[(\d)\] SearchAdmin\b`).FindStringSubmatch(s.shown())
+	if m == nil {
+		t.Fatalf("role list lacks SearchAdmin\n%s", s)
+	}
+	s.typeLine(m[1])
+
+	if code := s.wait(); code != 0 {
+		t.Fatalf("login exit %d\n%s", code, s)
+	}
+	stdout, stderr := s.out()
+	if stdout != "" {
+		t.Errorf("stdout not empty: %q", stdout)
+	}
+	screen := s.shown()
+	for _, want := range []string{"Choose a role:", "SearchReader", "SearchAdmin", account} {
+		if !strings.Contains(screen, want) {
+			t.Errorf("terminal lacks %q\n%s", want, s)
+		}
+	}
+	if strings.Contains(screen, password) || strings.Contains(stderr, password) {
+		t.Errorf("the password was shown\n%s", s)
+	}
+	if strings.Contains(stderr, "Password for") || strings.Contains(stderr, "Choose") {
+		t.Errorf("prompts went to stderr instead of the terminal: %q", stderr)
+	}
+	if !strings.Contains(stderr, "Logged in") || !strings.Contains(stderr, admin) {
+		t.Errorf("login message: %q", stderr)
+	}
+	if !s.echo() {
+		t.Error("echo left off")
+	}
+	if got := w.kc.Stats().PasswordPosts; got != 1 {
+		t.Errorf("password posts = %d, want 1", got)
+	}
+
+	who := w.mustRun("", "whoami", "--profile", "p")
+	if !strings.Contains(who.stdout, "assumed-role/SearchAdmin/") {
+		t.Errorf("whoami: %s", who)
+	}
+}
+
+// TestCredentialProcessPromptsOnTTY: with a terminal, an empty cache and no
+// password_command, credential-process asks on the terminal and prints
+// only the JSON on stdout.
+func TestCredentialProcessPromptsOnTTY(t *testing.T) {
+	w := newWorld(t)
+	w.configure("cp", "--role-arn", reader)
+	s := w.startTTY("credential-process", "--profile", "cp")
+	s.waitFor("Password for ana: ")
+	s.waitNoEcho()
+	s.typeLine(password)
+	if code := s.wait(); code != 0 {
+		t.Fatalf("credential-process exit %d\n%s", code, s)
+	}
+	stdout, stderr := s.out()
+	c := parseCreds(t, stdout)
+	if issued := w.st.Issued(); len(issued) != 1 || issued[0].AccessKeyID != c.AccessKeyID {
+		t.Errorf("printed key %s, STS issued %+v", c.AccessKeyID, issued)
+	}
+	if strings.Contains(s.shown(), password) || strings.Contains(stderr, password) {
+		t.Errorf("the password was shown\n%s", s)
+	}
+	if strings.Contains(s.shown(), c.SecretAccessKey) {
+		t.Errorf("the secret key was shown on the terminal")
+	}
+	// The next call is served from the cache without a prompt.
+	again := w.startTTY("credential-process", "--profile", "cp")
+	if code := again.wait(); code != 0 {
+		t.Fatalf("cached credential-process exit %d\n%s", code, again)
+	}
+	if out, _ := again.out(); parseCreds(t, out).AccessKeyID != c.AccessKeyID || again.shown() != "" {
+		t.Errorf("cached call: %s", again)
+	}
+}
+
+// TestInterruptAtPasswordPrompt: Ctrl-C at the password prompt ends the
+// command at once and leaves the terminal echoing.
+func TestInterruptAtPasswordPrompt(t *testing.T) {
+	w := newWorld(t)
+	w.configure("i", "--role-arn", reader)
+	s := w.startTTY("login", "--profile", "i")
+	s.waitFor("Password for ana: ")
+	s.waitNoEcho()
+	if _, err := io.WriteString(s.ptmx, "\x03"); err != nil { // Ctrl-C
+		t.Fatal(err)
+	}
+	code := s.wait()
+	if code == 0 {
+		t.Fatalf("interrupted login succeeded\n%s", s)
+	}
+	if !s.echo() {
+		t.Error("echo left off after Ctrl-C at the password prompt")
+	}
+	if stdout, stderr := s.out(); stdout != "" || strings.Count(strings.TrimSpace(stderr), "\n") > 0 {
+		t.Errorf("want empty stdout and a one-line error\n%s", s)
+	}
+	if n := w.st.Calls("AssumeRoleWithSAML"); n != 0 {
+		t.Errorf("STS called after Ctrl-C")
+	}
+}
