@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 )
 
@@ -35,6 +36,9 @@ type Request struct {
 	Client *http.Client
 	// Debug, when non-nil, receives redacted copies of unexpected pages.
 	Debug Debugger
+	// Notice, when non-nil, receives one-line advice that is not an error
+	// (e.g. "your url works only with /auth: update the profile").
+	Notice io.Writer
 }
 
 // Prompter asks the user things on the terminal, never on stdout.

@@ -98,6 +98,10 @@ func (l *login) start(ctx context.Context, u *url.URL) (*idp.Page, error) {
 		return nil, l.pageError(page, fmt.Sprintf("not found (HTTP 404), nor at %s: check the realm and the IdP-initiated SSO URL name in the profile's url",
 			idp.StripQuery(alt)))
 	}
+	if l.req.Notice != nil {
+		fmt.Fprintf(l.req.Notice, "saml2sts: %s answered 404 but %s works: update url in the profile\n",
+			idp.StripQuery(u), idp.StripQuery(alt))
+	}
 	return altPage, nil
 }
 

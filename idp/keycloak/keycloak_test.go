@@ -215,6 +215,7 @@ type result struct {
 	prompt    *prompter
 	passCalls int
 	debug     *debugger
+	notice    *strings.Builder
 }
 
 type testCase struct {
@@ -253,7 +254,7 @@ func run(t *testing.T, tc testCase) result {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res := result{kc: k, prompt: &tc.prompt}
+	res := result{kc: k, prompt: &tc.prompt, notice: &strings.Builder{}}
 	path := tc.urlPath
 	if path == "" {
 		path = k.prefix + entry
@@ -279,6 +280,7 @@ func run(t *testing.T, tc testCase) result {
 		MFACode: tc.mfaCode,
 		Prompt:  &tc.prompt,
 		Client:  idp.NewClient(rt, jar),
+		Notice:  res.notice,
 	}
 	if tc.nilPass {
 		req.Password = nil
@@ -421,6 +423,12 @@ func TestLogin(t *testing.T) {
 			kc:       &fakeKC{prefix: "/auth", onLogin: okLogin(page("assertion.html"))},
 			urlPath:  entry,
 			wantSAML: saml, wantRequests: 3,
+			check: func(t *testing.T, r result) {
+				n := r.notice.String()
+				if strings.Count(n, "\n") != 1 || !strings.Contains(n, "/auth"+entry+" works: update url in the profile") {
+					t.Errorf("want one notice naming the working /auth url, got %q", n)
+				}
+			},
 		},
 		{
 			name:    "not found with and without /auth",

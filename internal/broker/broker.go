@@ -185,6 +185,7 @@ func (b *Broker) login(ctx context.Context, p *config.Profile, o Options, prev *
 		Prompt:   b.Prompt,
 		Client:   idp.NewClient(b.Transport, jar),
 		Debug:    b.Debug,
+		Notice:   b.Notice,
 	}
 	samlResp, err := prov.Login(ctx, req)
 	if err != nil {
