@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"html"
 	"net/http"
 	"net/url"
 	"strings"
@@ -478,14 +479,20 @@ func (l *login) authError(page *idp.Page, fallback string) error {
 func (l *login) pageError(page *idp.Page, why string) error {
 	e := &idp.PageError{Title: l.scrub(page.Title()), URL: idp.StripQuery(page.URL), Why: l.scrub(why)}
 	if l.req.Debug != nil {
-		body := page.Body
+		body := string(page.Body)
 		if l.password != "" {
-			body = []byte(strings.ReplaceAll(string(body), l.password, "REDACTED"))
+			// Pages carry text HTML-escaped: scrub those forms too.
+			for _, pw := range []string{l.password, html.EscapeString(l.password), freemarkerEscape.Replace(l.password)} {
+				body = strings.ReplaceAll(body, pw, "REDACTED")
+			}
 		}
-		e.Saved = l.req.Debug.SavePage(fmt.Sprintf("keycloak-page%d", l.pages), idp.RedactPage(body))
+		e.Saved = l.req.Debug.SavePage(fmt.Sprintf("keycloak-page%d", l.pages), idp.RedactPage([]byte(body)))
 	}
 	return e
 }
+
+// freemarkerEscape is how Keycloak's FreeMarker templates escape text.
+var freemarkerEscape = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;", "'", "&#39;")
 
 // scrub removes the password and the code from text shown to the user, in
 // case a theme echoes what was posted.

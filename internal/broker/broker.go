@@ -100,7 +100,7 @@ func (e *RoleError) Error() string {
 type NeedLoginError struct{ Hint string }
 
 func (e *NeedLoginError) Error() string {
-	return "credentials expired and logging in needs a terminal; run: " + e.Hint
+	return "a login is needed and there is no terminal to ask on; run: " + e.Hint
 }
 
 func (e *NeedLoginError) Unwrap() error { return idp.ErrNoTerminal }
@@ -125,10 +125,14 @@ func (b *Broker) fits(r *Record, p *config.Profile) bool {
 
 // Credentials returns fresh credentials for p, logging in when needed.
 func (b *Broker) Credentials(ctx context.Context, p *config.Profile, o Options) (*Result, error) {
-	if !o.Force {
-		if r, err := b.Cached(p); err == nil && b.fits(r, p) {
-			return &Result{Record: *r, Cached: true}, nil
-		}
+	r, err := b.Cached(p)
+	if err != nil && !errors.Is(err, cache.ErrNotFound) {
+		// A store that cannot be read cannot keep a login either: fail
+		// before asking for a password or logging in for nothing.
+		return nil, fmt.Errorf("read cached credentials from %s: %w", b.Store.Name(), err)
+	}
+	if !o.Force && err == nil && b.fits(r, p) {
+		return &Result{Record: *r, Cached: true}, nil
 	}
 	unlock, err := cache.Lock(ctx, b.Dir, "profile-"+p.Name)
 	if err != nil {
@@ -140,7 +144,7 @@ func (b *Broker) Credentials(ctx context.Context, p *config.Profile, o Options) 
 	if !o.Force && stale != nil && b.fits(stale, p) {
 		return &Result{Record: *stale, Cached: true}, nil
 	}
-	r, err := b.login(ctx, p, o, stale)
+	r, err = b.login(ctx, p, o, stale)
 	if err != nil {
 		// Still-valid credentials beat a hard failure when only a terminal
 		// could refresh them: callers retry later, the user is told now.

@@ -29,7 +29,8 @@ file, keeping everything else (comments included). Only the flags you pass
 are written; an empty value ("--role-arn ''") removes that key.
 
 With --aws-profile NAME, also write "credential_process = saml2sts
-credential-process --profile PROFILE" (and the region) into ~/.aws/config
+credential-process --profile PROFILE" (with --config FILE when the file was
+chosen by --config or $SAML2STS_CONFIG, and the region) into ~/.aws/config
 ($AWS_CONFIG_FILE), so that every AWS CLI and SDK call with --profile NAME
 gets credentials from saml2sts.`,
 		Example: `  saml2sts configure --profile analytics --provider keycloak \
@@ -43,6 +44,14 @@ gets credentials from saml2sts.`,
 			opts.values = overrides(cmd.Flags(), keyNames()...)
 			if len(opts.values) == 0 && opts.awsProfile == "" {
 				return usageErrorf("nothing to configure: pass at least one setting, e.g. --provider keycloak --url URL")
+			}
+			// Before anything is written: a bad --aws-profile must not
+			// leave the profile half configured.
+			if err := config.CheckProfileName(f.profileName()); err != nil {
+				return usageErrorf("%v", err)
+			}
+			if err := config.CheckProfileName(opts.awsProfile); opts.awsProfile != "" && err != nil {
+				return usageErrorf("--aws-profile: %v", err)
 			}
 			opts.exe = f.self
 			if opts.exe == "" {
@@ -96,12 +105,12 @@ func configureRun(o *configureOptions) error {
 	if err != nil {
 		return err
 	}
-	cp := o.exe + " credential-process"
-	if name != "default" {
-		cp += " --profile " + name
-	}
-	if f.g.config != "" {
-		cp += " --config " + shellQuote(f.g.config)
+	// The AWS CLI runs this from any directory and environment: name the
+	// profile even when it is default (SAML2STS_PROFILE may be set there)
+	// and the file by absolute path when it is not the default one.
+	cp := o.exe + " credential-process --profile " + shellQuote(name)
+	if cfg := f.explicitConfig(); cfg != "" {
+		cp += " --config " + shellQuote(cfg)
 	}
 	vals := map[string]string{"credential_process": cp}
 	if p.Region != "" {

@@ -101,7 +101,7 @@ func consoleRun(ctx context.Context, cmd *cobra.Command, o *consoleOptions) erro
 	})
 	var ce *sts.ConsoleError
 	if errors.As(err, &ce) {
-		ce.Hint = strings.Replace(ce.Hint, "saml2sts login", loginHint(p), 1)
+		ce.Hint = strings.Replace(ce.Hint, "saml2sts login", o.f.loginHint(p), 1)
 		return &exitError{code: exitAWS, err: err}
 	}
 	if err != nil {

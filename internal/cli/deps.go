@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -166,11 +167,31 @@ func silentPassword(p *config.Profile) func(context.Context) (string, error) {
 	return nil
 }
 
-func loginHint(p *config.Profile) string {
-	if p.Name == "default" {
-		return "saml2sts login"
+// explicitConfig is the absolute path of the config file when --config or
+// SAML2STS_CONFIG chose it, else "": commands we suggest or write for later
+// runs must name it, as those runs may not share our directory or
+// environment.
+func (f *factory) explicitConfig() string {
+	if f.g.config == "" && f.getenv("SAML2STS_CONFIG") == "" {
+		return ""
 	}
-	return "saml2sts login --profile " + p.Name
+	path := f.configPath()
+	if abs, err := filepath.Abs(path); err == nil {
+		path = abs
+	}
+	return path
+}
+
+// loginHint is the login command for p, with --config when it was given.
+func (f *factory) loginHint(p *config.Profile) string {
+	h := "saml2sts login"
+	if p.Name != "default" {
+		h += " --profile " + shellQuote(p.Name)
+	}
+	if f.g.config != "" {
+		h += " --config " + shellQuote(f.explicitConfig())
+	}
+	return h
 }
 
 // credentials is the common path of credential-process, exec, env and whoami.
@@ -183,6 +204,6 @@ func (f *factory) credentials(ctx context.Context, cmd *cobra.Command, keys ...s
 	if err != nil {
 		return nil, nil, err
 	}
-	r, err := b.Credentials(ctx, p, broker.Options{Password: silentPassword(p), LoginHint: loginHint(p)})
+	r, err := b.Credentials(ctx, p, broker.Options{Password: silentPassword(p), LoginHint: f.loginHint(p)})
 	return p, r, err
 }

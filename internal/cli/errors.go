@@ -12,6 +12,7 @@ import (
 	"github.com/saml2sts/saml2sts/idp"
 	"github.com/saml2sts/saml2sts/internal/broker"
 	"github.com/saml2sts/saml2sts/internal/config"
+	"github.com/saml2sts/saml2sts/internal/httpx"
 	"github.com/saml2sts/saml2sts/sts"
 )
 
@@ -55,13 +56,14 @@ func exitCode(err error) int {
 		pe *broker.ProviderError
 		ae *idp.AuthError
 		se *sts.Error
+		be *httpx.CABundleError
 	)
 	switch {
 	case errors.As(err, &ee):
 		return ee.code
 	case errors.Is(err, context.Canceled):
 		return exitSignaled
-	case errors.As(err, &ue), errors.As(err, &ce), errors.As(err, &nf), errors.As(err, &re), errors.As(err, &pe):
+	case errors.As(err, &ue), errors.As(err, &ce), errors.As(err, &nf), errors.As(err, &re), errors.As(err, &pe), errors.As(err, &be):
 		return exitUsage
 	case errors.As(err, &ae):
 		return exitAuth

@@ -30,7 +30,8 @@ func newExecCmd(f *factory, runF func(context.Context, *cobra.Command, *execOpti
 		Use:   "exec [--ecs-server] [flags] -- command [args...]",
 		Short: "Run a command with the profile's credentials",
 		Long: `Run a command with the profile's credentials. Signals are forwarded to the
-command and its exit status becomes ours.
+command (Ctrl-C and Ctrl-\ on the terminal reach it directly, once) and its
+exit status becomes ours.
 
 By default the credentials are in the command's environment:
 AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN and
@@ -100,7 +101,7 @@ func execECS(ctx context.Context, cmd *cobra.Command, o *execOptions) error {
 	if err != nil {
 		return err
 	}
-	bo := broker.Options{Password: silentPassword(p), LoginHint: loginHint(p)}
+	bo := broker.Options{Password: silentPassword(p), LoginHint: o.f.loginHint(p)}
 	// Up front, with the terminal if there is one: a login problem stops
 	// us here, before the command starts.
 	r, err := b.Credentials(ctx, p, bo)
@@ -144,9 +145,9 @@ func runChild(argv, env []string) error {
 	c.Env = env
 	c.Stdin, c.Stdout, c.Stderr = os.Stdin, os.Stdout, os.Stderr
 	// Take the signals before starting, so none is lost in between; the
-	// child gets each one and decides for itself.
+	// child gets each one once and decides for itself.
 	sigs := make(chan os.Signal, 8)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGWINCH)
+	signal.Notify(sigs, relayed...)
 	defer signal.Stop(sigs)
 	if err := c.Start(); err != nil {
 		return fmt.Errorf("exec %s: %w", argv[0], err)
@@ -156,7 +157,9 @@ func runChild(argv, env []string) error {
 		for {
 			select {
 			case s := <-sigs:
-				c.Process.Signal(s)
+				if !fromTerminal(s) {
+					c.Process.Signal(s)
+				}
 			case <-done:
 				return
 			}

@@ -69,7 +69,9 @@ func loginRun(ctx context.Context, o *loginOptions) error {
 	if err != nil {
 		return err
 	}
-	bo := broker.Options{Force: o.force, MFACode: o.mfaCode, LoginHint: loginHint(p)}
+	// Telling login to run login would go round in circles.
+	hint := f.loginHint(p) + " in a terminal, or pass --password-stdin and --mfa-code"
+	bo := broker.Options{Force: o.force, MFACode: o.mfaCode, LoginHint: hint}
 	switch {
 	case o.passwordStdin:
 		bo.Password = readPassword(f.in)

@@ -21,8 +21,11 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
-	if e.Line > 0 {
+	switch {
+	case e.Line > 0:
 		return fmt.Sprintf("%s:%d: %s", e.Path, e.Line, e.Msg)
+	case e.Path == "":
+		return e.Msg
 	}
 	return e.Path + ": " + e.Msg
 }
@@ -188,6 +191,10 @@ func headerName(name string) string {
 
 func sectionName(name string) string { return "[" + headerName(name) + "]" }
 
+// CheckProfileName reports a profile name that cannot be written as a
+// section header and read back as the same name.
+func CheckProfileName(name string) error { return checkName(name) }
+
 // checkName refuses profile names that could not be written back as a
 // header, or read back as the same name.
 func checkName(name string) error {
@@ -335,12 +342,19 @@ func build(name string, vals map[string]setting) (*Profile, error) {
 	return p, nil
 }
 
-// CheckLogin reports a missing provider or url, the keys a login needs.
+// CheckLogin reports a missing provider or url, the keys a login needs, as
+// an *Error (a configuration problem). Only configure has --provider and
+// --url, so the message points there.
 func (p *Profile) CheckLogin() error {
-	for _, k := range []struct{ key, v string }{{"provider", p.Provider}, {"url", p.URL}} {
+	for _, k := range []struct{ key, v, example string }{{"provider", p.Provider, "keycloak"}, {"url", p.URL, "URL"}} {
 		if k.v == "" {
 			kk, _ := Lookup(k.key)
-			return fmt.Errorf("no %s: set %s or `%s` in %s", k.key, kk.Flag(), k.key, sectionName(p.Name))
+			create := "saml2sts configure"
+			if p.Name != "default" {
+				create += " --profile " + p.Name
+			}
+			return &Error{Path: p.Source, Key: k.key,
+				Msg: fmt.Sprintf("%s has no %s: set it with %s %s %s", sectionName(p.Name), k.key, create, kk.Flag(), k.example)}
 		}
 	}
 	return nil

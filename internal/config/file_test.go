@@ -317,15 +317,21 @@ func TestCheckLogin(t *testing.T) {
 		p    Profile
 		want string
 	}{
-		{Profile{Name: "x", URL: "https://a"}, "no provider: set --provider or `provider` in [profile x]"},
-		{Profile{Name: "x", Provider: "keycloak"}, "no url: set --url or `url` in [profile x]"},
-		{Profile{Name: "default", Provider: "keycloak"}, "no url: set --url or `url` in [default]"},
+		// No command but configure has --provider or --url flags: the
+		// message names that one. A *Error makes it exit 2 (configuration).
+		{Profile{Name: "x", URL: "https://a"}, "[profile x] has no provider: set it with saml2sts configure --profile x --provider keycloak"},
+		{Profile{Name: "x", Provider: "keycloak", Source: "/home/ana/cfg"}, "/home/ana/cfg: [profile x] has no url: set it with saml2sts configure --profile x --url URL"},
+		{Profile{Name: "default", Provider: "keycloak"}, "[default] has no url: set it with saml2sts configure --url URL"},
 		{Profile{Name: "x", Provider: "keycloak", URL: "https://a"}, ""},
 	}
 	for _, tt := range tests {
 		err := tt.p.CheckLogin()
 		if (tt.want == "" && err != nil) || (tt.want != "" && (err == nil || err.Error() != tt.want)) {
 			t.Errorf("%+v: got %v, want %q", tt.p, err, tt.want)
+		}
+		var ce *Error
+		if tt.want != "" && !errors.As(err, &ce) {
+			t.Errorf("%+v: got %T, want *Error", tt.p, err)
 		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -36,7 +37,7 @@ func (e *InsecureSchemeError) Error() string {
 // NewTransport returns the shared transport described in the package doc.
 func NewTransport(o Options) (http.RoundTripper, error) {
 	base := http.DefaultTransport.(*http.Transport).Clone()
-	base.Proxy = http.ProxyFromEnvironment
+	base.Proxy = proxy
 	base.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
 	bundle := o.CABundle
 	if bundle == "" {
@@ -65,17 +66,33 @@ func NewClient(o Options, timeout time.Duration) (*http.Client, error) {
 	return &http.Client{Transport: rt, Timeout: timeout}, nil
 }
 
+// CABundleError is a CA bundle (--ca-bundle, AWS_CA_BUNDLE) that cannot
+// be used: a configuration problem.
+type CABundleError struct {
+	Path string
+	Err  error // the read error; nil when the file holds no certificate
+}
+
+func (e *CABundleError) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("read CA bundle: %v: fix --ca-bundle or AWS_CA_BUNDLE", e.Err)
+	}
+	return fmt.Sprintf("CA bundle %s holds no PEM certificate: fix --ca-bundle or AWS_CA_BUNDLE", e.Path)
+}
+
+func (e *CABundleError) Unwrap() error { return e.Err }
+
 func loadPool(path string) (*x509.CertPool, error) {
 	pem, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("read CA bundle: %w", err)
+		return nil, &CABundleError{Path: path, Err: err}
 	}
 	pool, err := x509.SystemCertPool()
 	if err != nil || pool == nil {
 		pool = x509.NewCertPool()
 	}
 	if !pool.AppendCertsFromPEM(pem) {
-		return nil, fmt.Errorf("CA bundle %s holds no PEM certificate", path)
+		return nil, &CABundleError{Path: path}
 	}
 	return pool, nil
 }
@@ -87,6 +104,17 @@ func IsLoopback(host string) bool {
 	}
 	ip := net.ParseIP(strings.Trim(host, "[]"))
 	return ip != nil && ip.IsLoopback()
+}
+
+// proxy is http.ProxyFromEnvironment, except that no loopback host (by
+// IsLoopback, which also allows LOCALHOST and *.localhost over plain http)
+// is ever sent to a proxy: net/http exempts only "localhost" and loopback
+// IPs, and a proxy would carry a plain-http login across the network.
+func proxy(r *http.Request) (*url.URL, error) {
+	if IsLoopback(r.URL.Hostname()) {
+		return nil, nil
+	}
+	return http.ProxyFromEnvironment(r)
 }
 
 // guard refuses plain http to anything but loopback, on every hop

@@ -211,6 +211,11 @@ func TestCABundleErrors(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("want an error with %q, got %v", tt.want, err)
 			}
+			// A configuration problem: the CLI exits 2 for it.
+			var be *CABundleError
+			if !errors.As(err, &be) || (tt.path != "" && be.Path != tt.path) {
+				t.Errorf("want a *CABundleError naming the file, got %T %v", err, err)
+			}
 			if tt.path == missing && !errors.Is(err, os.ErrNotExist) {
 				t.Errorf("error does not wrap the cause: %v", err)
 			}
@@ -305,6 +310,10 @@ func TestProxy(t *testing.T) {
 		// keep working behind a corporate proxy.
 		{"loopback https", []string{"HTTPS_PROXY=" + proxy.URL}, origin.URL, nil},
 		{"loopback http", []string{"HTTP_PROXY=" + proxy.URL, "HTTPS_PROXY=" + proxy.URL}, plain.URL, nil},
+		// Every name IsLoopback accepts for plain http stays off the
+		// proxy, or a password would cross the network in clear text
+		// (net/http only exempts the exact name "localhost").
+		{"loopback name http", []string{"HTTP_PROXY=" + proxy.URL}, strings.Replace(plain.URL, "127.0.0.1", "LocalHost", 1), nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
