@@ -46,6 +46,23 @@ type Options struct {
 	MFACode  string
 	// LoginHint is the command to suggest when a login needs a terminal.
 	LoginHint string
+	// LockWait bounds the wait for another process's login (0: no bound).
+	// Callers without a terminal set it, so an IDE never hangs behind a
+	// login that sits at a password prompt elsewhere.
+	LockWait time.Duration
+}
+
+// BusyError is a login by another process that did not finish within
+// Options.LockWait.
+type BusyError struct {
+	Profile string
+	Waited  time.Duration
+	Hint    string
+}
+
+func (e *BusyError) Error() string {
+	return fmt.Sprintf("another saml2sts process has been logging in to %q for over %s (waiting for input?); finish it or run: %s",
+		e.Profile, e.Waited.Round(time.Second), e.Hint)
 }
 
 // Record is what is cached per profile.
@@ -134,8 +151,17 @@ func (b *Broker) Credentials(ctx context.Context, p *config.Profile, o Options) 
 	if !o.Force && err == nil && b.fits(r, p) {
 		return &Result{Record: *r, Cached: true}, nil
 	}
-	unlock, err := cache.Lock(ctx, b.Dir, "profile-"+p.Name)
+	lctx := ctx
+	if o.LockWait > 0 {
+		var cancel context.CancelFunc
+		lctx, cancel = context.WithTimeout(ctx, o.LockWait)
+		defer cancel()
+	}
+	unlock, err := cache.Lock(lctx, b.Dir, "profile-"+p.Name)
 	if err != nil {
+		if ctx.Err() == nil && lctx.Err() != nil {
+			return nil, &BusyError{Profile: p.Name, Waited: o.LockWait, Hint: o.LoginHint}
+		}
 		return nil, err
 	}
 	defer unlock()

@@ -144,6 +144,7 @@ func demoRun(ctx context.Context, o *demoOptions) error {
 	}
 	fmt.Fprintf(f.errOut, "$ saml2sts logout --profile demo\n")
 	sub := newFactory(strings.NewReader(""), f.out, f.errOut, os.Getenv)
+	sub.noKeyring = true
 	if code := run(ctx, sub, []string{"logout", "--profile", "demo"}); code != 0 {
 		return &exitError{code: code, silent: true}
 	}

@@ -68,11 +68,11 @@ func (f *factory) transport() (http.RoundTripper, error) {
 }
 
 func (f *factory) debug() bool {
-	return f.g.debug || f.getenv("SAML2STS_DEBUG") != ""
+	return f.g.debug || envTrue(f.getenv("SAML2STS_DEBUG"))
 }
 
 func (f *factory) prompter() idp.Prompter {
-	return prompt.Open(f.g.noInput || f.getenv("SAML2STS_NO_INPUT") != "")
+	return prompt.Open(f.g.noInput || envTrue(f.getenv("SAML2STS_NO_INPUT")))
 }
 
 // providers is the adapter registry.
@@ -128,11 +128,27 @@ func (f *factory) broker(p *config.Profile) (*broker.Broker, error) {
 // streams.
 func passwordCommand(command string) func(context.Context) (string, error) {
 	return func(ctx context.Context) (string, error) {
+		// A password manager waiting for a pinentry nobody sees must not
+		// hold the profile lock forever.
+		ctx, cancel := context.WithTimeout(ctx, passwordCommandTimeout)
+		defer cancel()
 		var out, errb bytes.Buffer
 		c := exec.CommandContext(ctx, "sh", "-c", command)
 		c.Stdout, c.Stderr = &out, &errb
 		if err := c.Run(); err != nil {
-			return "", fmt.Errorf("password_command failed (%v): check it runs on its own: %s", err, command)
+			if ctx.Err() == context.DeadlineExceeded {
+				err = fmt.Errorf("no answer within %s", passwordCommandTimeout)
+			}
+			// Its first stderr line says why (gpg, pass, op); stdout may
+			// hold the password and is never shown.
+			why, _, _ := strings.Cut(strings.TrimSpace(errb.String()), "\n")
+			if len(why) > 200 {
+				why = why[:200]
+			}
+			if why != "" {
+				why = ": " + why
+			}
+			return "", fmt.Errorf("password_command failed (%v%s): check it runs on its own: %s", err, why, command)
 		}
 		pw := strings.TrimRight(out.String(), "\r\n")
 		if pw == "" {
@@ -140,6 +156,27 @@ func passwordCommand(command string) func(context.Context) (string, error) {
 		}
 		return pw, nil
 	}
+}
+
+const passwordCommandTimeout = 2 * time.Minute
+
+// lockWait bounds how long a caller with no terminal waits for another
+// process's login: long enough for an MFA push, short enough for an IDE.
+func lockWait(b *broker.Broker) time.Duration {
+	if prompt.Interactive(b.Prompt) {
+		return 0
+	}
+	return 3 * time.Minute
+}
+
+// envTrue reads a boolean environment variable: unset, "", 0, false, no
+// and off are false.
+func envTrue(v string) bool {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "", "0", "false", "no", "off":
+		return false
+	}
+	return true
 }
 
 // readPassword reads the password from r once (for --password-stdin).
@@ -204,6 +241,6 @@ func (f *factory) credentials(ctx context.Context, cmd *cobra.Command, keys ...s
 	if err != nil {
 		return nil, nil, err
 	}
-	r, err := b.Credentials(ctx, p, broker.Options{Password: silentPassword(p), LoginHint: f.loginHint(p)})
+	r, err := b.Credentials(ctx, p, broker.Options{Password: silentPassword(p), LoginHint: f.loginHint(p), LockWait: lockWait(b)})
 	return p, r, err
 }

@@ -58,8 +58,7 @@ func logoutRun(o *logoutOptions) error {
 	if fs, err := cache.NewFile(dir); err == nil {
 		stores = append(stores, fs)
 	}
-	kr := cache.NewKeyring("saml2sts", 0)
-	if kr.Probe() == nil {
+	if kr := cache.NewKeyring(cache.Service, 0); !f.noKeyring && kr.Probe() == nil {
 		stores = append(stores, kr)
 	}
 	var errs []error

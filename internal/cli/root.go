@@ -73,6 +73,9 @@ type factory struct {
 	getenv func(string) string
 	g      globalFlags
 	self   string // how other programs run us; "" = work it out
+	// noKeyring keeps logout away from the OS keyring (the demo must
+	// never touch the user's real one).
+	noKeyring bool
 }
 
 type globalFlags struct {

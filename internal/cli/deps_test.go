@@ -1,0 +1,42 @@
+package cli
+
+import (
+	"context"
+	"strings"
+	"testing"
+)
+
+func TestEnvTrue(t *testing.T) {
+	for v, want := range map[string]bool{
+		"": false, "0": false, "false": false, "FALSE": false, "no": false, "off": false, " 0 ": false,
+		"1": true, "true": true, "yes": true, "api": true,
+	} {
+		if got := envTrue(v); got != want {
+			t.Errorf("envTrue(%q) = %v, want %v", v, got, want)
+		}
+	}
+}
+
+// TestPasswordCommandFailure: the error says why (first stderr line) but
+// never shows stdout, which may hold the password.
+func TestPasswordCommandFailure(t *testing.T) {
+	cmd := `echo hunter2-secret; echo 'gpg: decryption failed: No secret key' >&2; echo more >&2; exit 2`
+	_, err := passwordCommand(cmd)(context.Background())
+	if err == nil {
+		t.Fatal("want an error")
+	}
+	msg := err.Error()
+	if !strings.Contains(msg, "gpg: decryption failed: No secret key") || strings.Contains(msg, "more") {
+		t.Errorf("want the first stderr line only: %q", msg)
+	}
+	if strings.Contains(msg, "hunter2-secret") {
+		t.Errorf("error shows the command's stdout: %q", msg)
+	}
+	pw, err := passwordCommand(`printf 'pw with spaces\n'`)(context.Background())
+	if err != nil || pw != "pw with spaces" {
+		t.Errorf("got %q, %v", pw, err)
+	}
+	if _, err := passwordCommand(`true`)(context.Background()); err == nil || !strings.Contains(err.Error(), "printed nothing") {
+		t.Errorf("empty output: %v", err)
+	}
+}
