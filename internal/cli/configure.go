@@ -124,6 +124,10 @@ func configureRun(o *configureOptions) error {
 	if bad, credPath := config.AWSCredentialsConflict(f.getenv, o.awsProfile); bad {
 		fmt.Fprintf(f.errOut, "warning: %s has static keys for [%s]; the AWS CLI uses those instead of credential_process: remove them\n", credPath, o.awsProfile)
 	}
+	if keys := config.AWSProfileShadows(awsPath, o.awsProfile); len(keys) > 0 {
+		fmt.Fprintf(f.errOut, "warning: [%s] in %s also sets %s, which the AWS CLI and SDKs use before credential_process: remove them\n",
+			awsSection(o.awsProfile), awsPath, strings.Join(keys, ", "))
+	}
 	return nil
 }
 

@@ -603,3 +603,19 @@ func snapshot(t *testing.T, dir string) map[string]string {
 	})
 	return m
 }
+
+// TestConfigureWarnsAboutShadowingKeys: settings in the same ~/.aws/config
+// profile that beat credential_process are named.
+func TestConfigureWarnsAboutShadowingKeys(t *testing.T) {
+	w := newWorld(t)
+	os.MkdirAll(filepath.Dir(w.env["AWS_CONFIG_FILE"]), 0o700)
+	os.WriteFile(w.env["AWS_CONFIG_FILE"], []byte("[profile a]\nsso_session = corp\nregion = us-east-1\n"), 0o600)
+	r := w.mustRun("", "configure", "--profile", "a", "--provider", "keycloak", "--url", w.kc.URL(), "--aws-profile", "a")
+	if !strings.Contains(r.stderr, "also sets sso_session") {
+		t.Errorf("no warning about sso_session: %s", r)
+	}
+	r = w.mustRun("", "configure", "--profile", "b", "--provider", "keycloak", "--url", w.kc.URL(), "--aws-profile", "b")
+	if strings.Contains(r.stderr, "warning") {
+		t.Errorf("warning for a clean profile: %s", r)
+	}
+}

@@ -117,3 +117,33 @@ func AWSCredentialsConflict(getenv func(string) string, awsProfile string) (bool
 	}
 	return false, path
 }
+
+// shadowKeys in a ~/.aws/config profile make the AWS CLI or an SDK take
+// credentials from somewhere else than credential_process: assume-role
+// chains, web identity and SSO come first in botocore's chain, and the Go
+// SDK prefers static keys in the profile.
+var shadowKeys = []string{"aws_access_key_id", "role_arn", "source_profile", "credential_source",
+	"web_identity_token_file", "sso_session", "sso_start_url", "sso_account_id"}
+
+// AWSProfileShadows lists the keys of awsProfile's section in the AWS config
+// file at path that would win over its credential_process. An unreadable
+// file shadows nothing.
+func AWSProfileShadows(path, awsProfile string) []string {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil
+	}
+	var found []string
+	in := false
+	for _, l := range parse(data, "=:").lines {
+		switch l.kind {
+		case header:
+			in = awsProfileOf(l.name) == awsProfile
+		case keyval:
+			if in && !l.indent && l.value != "" && slices.ContainsFunc(shadowKeys, func(k string) bool { return strings.EqualFold(k, l.key) }) {
+				found = append(found, strings.ToLower(l.key))
+			}
+		}
+	}
+	return found
+}
