@@ -2,6 +2,8 @@ package broker
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -73,6 +75,9 @@ type Record struct {
 	Region       string          `json:"region"`
 	Credentials  sts.Credentials `json:"credentials"`
 	Issued       time.Time       `json:"issued"`
+	// Identity fingerprints the profile settings the record was minted
+	// for (provider, url, username, principal_arn); no secret.
+	Identity string `json:"identity"`
 }
 
 // Result says where the credentials came from.
@@ -137,7 +142,51 @@ func (b *Broker) Cached(p *config.Profile) (*Record, error) {
 
 // fits reports whether a cached record answers the profile as configured.
 func (b *Broker) fits(r *Record, p *config.Profile) bool {
-	return (p.RoleARN == "" || p.RoleARN == r.RoleARN) && cache.Fresh(r.Credentials.Expiration, b.Now(), p.RefreshWindow)
+	return sameIdentity(r, p) && cache.Fresh(r.Credentials.Expiration, b.Now(), p.RefreshWindow)
+}
+
+// sameIdentity reports whether r was minted for p as configured now: the
+// cache is keyed by profile name, and the same name in another config file,
+// or a profile whose url or username changed, must not get these
+// credentials.
+func sameIdentity(r *Record, p *config.Profile) bool {
+	return r.Identity == identity(p) && (p.RoleARN == "" || p.RoleARN == r.RoleARN)
+}
+
+// storedSession is the IdP cookie jar with the identity it belongs to: a
+// Keycloak session of user A must never log in a profile now set to user B.
+type storedSession struct {
+	Identity string          `json:"identity"`
+	Jar      json.RawMessage `json:"jar"`
+}
+
+// session returns the saved cookie jar for p, or nil when there is none or
+// it was saved for another identity.
+func (b *Broker) session(p *config.Profile) []byte {
+	raw, err := b.Store.Get(cache.SessionKey(p.Name))
+	if err != nil {
+		return nil
+	}
+	var s storedSession
+	if json.Unmarshal(raw, &s) != nil || s.Identity != identity(p) {
+		return nil
+	}
+	return s.Jar
+}
+
+func (b *Broker) saveSession(p *config.Profile, jar []byte) error {
+	raw, err := json.Marshal(storedSession{Identity: identity(p), Jar: jar})
+	if err != nil {
+		return err
+	}
+	return b.Store.Set(cache.SessionKey(p.Name), raw)
+}
+
+// identity fingerprints the settings that decide whose credentials a
+// profile gets.
+func identity(p *config.Profile) string {
+	h := sha256.Sum256([]byte(strings.Join([]string{p.Provider, p.URL, p.Username, p.PrincipalARN}, "\x00")))
+	return hex.EncodeToString(h[:12])
 }
 
 // Credentials returns fresh credentials for p, logging in when needed.
@@ -175,7 +224,7 @@ func (b *Broker) Credentials(ctx context.Context, p *config.Profile, o Options) 
 		// Still-valid credentials beat a hard failure when only a terminal
 		// could refresh them: callers retry later, the user is told now.
 		if errors.Is(err, idp.ErrNoTerminal) && !o.Force && stale != nil &&
-			(p.RoleARN == "" || p.RoleARN == stale.RoleARN) && cache.Usable(stale.Credentials.Expiration, b.Now()) {
+			sameIdentity(stale, p) && cache.Usable(stale.Credentials.Expiration, b.Now()) {
 			left := stale.Credentials.Expiration.Sub(b.Now()).Round(time.Minute)
 			fmt.Fprintf(b.Notice, "saml2sts: credentials for %q expire in %s and could not be renewed without you; run: %s\n", p.Name, left, o.LoginHint)
 			return &Result{Record: *stale, Cached: true}, nil
@@ -203,7 +252,7 @@ func (b *Broker) login(ctx context.Context, p *config.Profile, o Options, prev *
 	}
 	var saved []byte
 	if !o.Force {
-		saved, _ = b.Store.Get(cache.SessionKey(p.Name))
+		saved = b.session(p)
 	}
 	jar, _ := idp.NewJar(saved) // a corrupt session is just no session
 	req := &idp.Request{
@@ -223,7 +272,7 @@ func (b *Broker) login(ctx context.Context, p *config.Profile, o Options, prev *
 	}
 	// Keep the IdP session even if a later step fails: the next try then
 	// needs no password.
-	if err := b.Store.Set(cache.SessionKey(p.Name), jar.Export()); err != nil {
+	if err := b.saveSession(p, jar.Export()); err != nil {
 		fmt.Fprintf(b.Notice, "saml2sts: could not keep the IdP session (%v); the next refresh will ask for the password\n", err)
 	}
 	a, err := sts.ParseResponse(samlResp)
@@ -233,7 +282,7 @@ func (b *Broker) login(ctx context.Context, p *config.Profile, o Options, prev *
 	// A refresh keeps the role picked at the last login, so a silent
 	// re-mint never stops at the role picker; --force picks again.
 	var last string
-	if prev != nil && !o.Force {
+	if prev != nil && !o.Force && prev.Identity == identity(p) {
 		last = prev.RoleARN
 	}
 	role, err := b.pickRole(ctx, a, p, last)
@@ -259,6 +308,7 @@ func (b *Broker) login(ctx context.Context, p *config.Profile, o Options, prev *
 		Region:       p.Region,
 		Credentials:  res.Credentials,
 		Issued:       b.Now().UTC(),
+		Identity:     identity(p),
 	}
 	if rec.Region == "" {
 		rec.Region = region
