@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -150,10 +151,26 @@ func selfCommand() string {
 	if strings.Contains(exe, string(filepath.Separator)+"go-build") {
 		return "saml2sts"
 	}
-	if abs, err := filepath.EvalSymlinks(exe); err == nil {
-		exe = abs
+	return shellQuote(stablePath(exe, exec.LookPath))
+}
+
+// stablePath prefers the PATH entry that runs exe (often a symlink such as
+// /opt/homebrew/bin/saml2sts) over exe itself, whose versioned target
+// disappears on upgrade.
+func stablePath(exe string, lookPath func(string) (string, error)) string {
+	p, err := lookPath("saml2sts")
+	if err != nil {
+		return exe
 	}
-	return shellQuote(exe)
+	if abs, err := filepath.Abs(p); err == nil {
+		p = abs
+	}
+	a, err1 := os.Stat(p)
+	b, err2 := os.Stat(exe)
+	if err1 == nil && err2 == nil && os.SameFile(a, b) {
+		return p
+	}
+	return exe
 }
 
 // shellQuote quotes s for the AWS CLI's credential_process parser (shlex).
