@@ -70,7 +70,7 @@ func ParseResponse(b64 string) (*Assertion, error) {
 	}
 	doc := etree.NewDocument()
 	if err := doc.ReadFromBytes(data); err != nil || doc.Root() == nil {
-		return nil, &AssertionError{Reason: "it is not XML: the IdP page held something other than a SAMLResponse; run with --debug to save the page"}
+		return nil, &AssertionError{Reason: "it is not XML: the IdP page held something other than a SAMLResponse; rerun with --debug to see the (redacted) exchange with the IdP"}
 	}
 	root := doc.Root()
 	as := root
@@ -89,7 +89,7 @@ func ParseResponse(b64 string) (*Assertion, error) {
 			}
 			why += ")"
 		}
-		return nil, &AssertionError{Reason: "it holds no Assertion" + why + ": log in again, or run with --debug"}
+		return nil, &AssertionError{Reason: "it holds no Assertion" + why + ": log in again, or rerun with --debug to see the (redacted) exchange with the IdP"}
 	}
 
 	a := &Assertion{Raw: base64.StdEncoding.EncodeToString(data)}
@@ -180,9 +180,9 @@ func decodeResponse(s string) ([]byte, error) {
 		return nil, &AssertionError{Reason: "it is empty: the IdP did not return a SAMLResponse; log in again"}
 	}
 	if decoded {
-		return nil, &AssertionError{Reason: "it is not XML: the IdP page held something other than a SAMLResponse; run with --debug to save the page"}
+		return nil, &AssertionError{Reason: "it is not XML: the IdP page held something other than a SAMLResponse; rerun with --debug to see the (redacted) exchange with the IdP"}
 	}
-	return nil, &AssertionError{Reason: "it is not base64: the SAMLResponse was damaged or is not one; run with --debug to save the IdP page"}
+	return nil, &AssertionError{Reason: "it is not base64: the SAMLResponse was damaged or is not one; rerun with --debug to see the (redacted) exchange with the IdP"}
 }
 
 func stripSpace(s string) string {
