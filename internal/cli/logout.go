@@ -63,11 +63,20 @@ func logoutRun(o *logoutOptions) error {
 	}
 	var errs []error
 	for _, n := range names {
+		var failed []error
 		for _, s := range stores {
 			b := &broker.Broker{Store: s, Dir: dir}
-			errs = append(errs, b.Forget(n))
+			if err := b.Forget(n); err != nil {
+				failed = append(failed, fmt.Errorf("logout %s from %s: %w", n, s.Name(), err))
+			}
 		}
-		fmt.Fprintf(f.errOut, "Logged out of %s (credentials and IdP session forgotten)\n", n)
+		if len(failed) == 0 {
+			fmt.Fprintf(f.errOut, "Logged out of %s (credentials and IdP session forgotten)\n", n)
+		}
+		errs = append(errs, failed...)
+	}
+	if len(names) == 0 {
+		fmt.Fprintln(f.errOut, "Nothing to log out of: no profiles and no cached sessions")
 	}
 	return errors.Join(errs...)
 }
