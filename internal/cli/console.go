@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"net/url"
 	"os/exec"
 	"runtime"
@@ -85,17 +84,13 @@ func consoleRun(ctx context.Context, cmd *cobra.Command, o *consoleOptions) erro
 	if err != nil {
 		return err
 	}
-	rt, err := o.f.transport()
+	hc, err := o.f.httpClient()
 	if err != nil {
 		return err
 	}
-	region := p.Region
-	if region == "" {
-		region = r.Region
-	}
-	link, err := sts.ConsoleURL(ctx, &http.Client{Transport: rt, Timeout: 30 * time.Second}, r.Credentials, sts.ConsoleOptions{
+	link, err := sts.ConsoleURL(ctx, hc, r.Credentials, sts.ConsoleOptions{
 		Partition:   sts.Role{RoleARN: r.RoleARN}.Partition(),
-		Region:      region,
+		Region:      region(p, r),
 		Destination: o.destination,
 		SigninURL:   signin,
 	})

@@ -58,6 +58,24 @@ func overrides(flags *pflag.FlagSet, keys ...string) map[string]string {
 	return m
 }
 
+// httpClient is a client on the shared transport, for one-off AWS calls.
+func (f *factory) httpClient() (*http.Client, error) {
+	rt, err := f.transport()
+	if err != nil {
+		return nil, err
+	}
+	return &http.Client{Transport: rt, Timeout: 30 * time.Second}, nil
+}
+
+// region is the profile's region, else the one the credentials were
+// minted in.
+func region(p *config.Profile, r *broker.Result) string {
+	if p.Region != "" {
+		return p.Region
+	}
+	return r.Region
+}
+
 // transport is built on first use: cached answers make no request.
 func (f *factory) transport() (http.RoundTripper, error) {
 	o := httpx.Options{CABundle: f.g.caBundle}

@@ -84,14 +84,11 @@ func containerEnv(p *config.Profile, r *broker.Result, url, token string) []envV
 
 // regionEnv is the profile's region, else the one the login used.
 func regionEnv(p *config.Profile, r *broker.Result) []envVar {
-	region := p.Region
-	if region == "" {
-		region = r.Region
-	}
-	if region == "" {
+	reg := region(p, r)
+	if reg == "" {
 		return nil
 	}
-	return []envVar{{"AWS_REGION", region}, {"AWS_DEFAULT_REGION", region}}
+	return []envVar{{"AWS_REGION", reg}, {"AWS_DEFAULT_REGION", reg}}
 }
 
 // unsetVars would shadow the credentials we set.

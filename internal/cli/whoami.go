@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -45,15 +43,11 @@ func whoamiRun(ctx context.Context, cmd *cobra.Command, o *whoamiOptions) error 
 	if err != nil {
 		return err
 	}
-	rt, err := o.f.transport()
+	hc, err := o.f.httpClient()
 	if err != nil {
 		return err
 	}
-	region := p.Region
-	if region == "" {
-		region = r.Region
-	}
-	c, err := sts.NewClient(ctx, sts.ClientOptions{Region: region, HTTPClient: &http.Client{Transport: rt, Timeout: 30 * time.Second}})
+	c, err := sts.NewClient(ctx, sts.ClientOptions{Region: region(p, r), HTTPClient: hc})
 	if err != nil {
 		return err
 	}
