@@ -2,11 +2,9 @@ package idptest
 
 import (
 	"crypto/rand"
-	"crypto/rsa"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -54,27 +52,12 @@ type KeycloakOptions struct {
 	// "Kerberos Unsupported" auto-submit page.
 	Kerberos bool
 	Users    []User
-	// Destination is Response@Destination, the Recipient and the POST page
-	// action; default "https://signin.aws.amazon.com/saml".
-	Destination string
-	// AssertionLifetime sets NotOnOrAfter = now + AssertionLifetime;
-	// default 5m; negative issues an already expired assertion.
-	AssertionLifetime time.Duration
-	// SessionDuration is the SessionDuration attribute; 0 omits it.
-	SessionDuration time.Duration
-	// Now is the clock for assertion times; default time.Now.
-	Now func() time.Time
-	// Key and Cert sign assertions; both or neither. The default pair is
-	// generated once per process.
-	Key  *rsa.PrivateKey
-	Cert *x509.Certificate
 	// RequiredAction, when set, shows an "Update password"-style page with
 	// this title once the user has authenticated (after the password, or
 	// after the OTP when one is configured).
 	RequiredAction string
-	// SignResponse also signs the samlp:Response (the Assertion is always
-	// signed), as Keycloak's "Sign documents" switch does.
-	SignResponse bool
+	// SAMLOptions shape and sign the assertions.
+	SAMLOptions
 }
 
 // Stats counts what clients did. All counts start at zero.
@@ -167,26 +150,8 @@ func NewKeycloak(o KeycloakOptions) (*Keycloak, error) {
 	if strings.ContainsAny(o.Realm+o.Client, "/?#%") {
 		return nil, fmt.Errorf("idptest: realm %q and client %q must be plain path segments", o.Realm, o.Client)
 	}
-	if o.Destination == "" {
-		o.Destination = defaultDest
-	}
-	if o.AssertionLifetime == 0 {
-		o.AssertionLifetime = 5 * time.Minute
-	}
-	if o.Now == nil {
-		o.Now = time.Now
-	}
-	switch {
-	case o.Key == nil && o.Cert == nil:
-		key, cert, err := defaultKeyPair()
-		if err != nil {
-			return nil, err
-		}
-		o.Key, o.Cert = key, cert
-	case o.Key == nil || o.Cert == nil:
-		return nil, errors.New("idptest: set both Key and Cert, or neither")
-	case !o.Key.PublicKey.Equal(o.Cert.PublicKey):
-		return nil, errors.New("idptest: Cert does not hold Key's public key")
+	if err := o.SAMLOptions.setDefaults(); err != nil {
+		return nil, err
 	}
 
 	k := &Keycloak{
@@ -515,7 +480,7 @@ func (k *Keycloak) next(w http.ResponseWriter, f *flow) view {
 
 // post serves the SAML POST page for s. Called without k.mu.
 func (k *Keycloak) post(w http.ResponseWriter, s *session, relay string) {
-	b64, err := k.response(s)
+	b64, err := k.o.response(k.realmURL(), s.user.Username, s.user.SessionName, s.id, s.user.Roles)
 	if err != nil {
 		k.errorPage(w, http.StatusInternalServerError, "An internal server error has occurred")
 		return

@@ -7,6 +7,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"math/big"
 	"strconv"
@@ -30,27 +31,80 @@ const (
 	attrFormatBasic   = "urn:oasis:names:tc:SAML:2.0:attrname-format:basic"
 )
 
-// response builds and signs the base64 samlp:Response for s.
-func (k *Keycloak) response(s *session) (string, error) {
-	u := s.user
-	now := k.o.Now().UTC().Truncate(time.Millisecond)
-	exp := now.Add(k.o.AssertionLifetime)
+// SAMLOptions shape the signed SAMLResponses every emulator issues. The
+// zero value is usable: it posts to AWS with a 5-minute assertion signed by
+// a key generated once per process.
+type SAMLOptions struct {
+	// Destination is Response@Destination, the Recipient and the POST page
+	// action; default "https://signin.aws.amazon.com/saml".
+	Destination string
+	// Audience is the AudienceRestriction; default "urn:amazon:webservices".
+	Audience string
+	// AssertionLifetime sets NotOnOrAfter = now + AssertionLifetime;
+	// default 5m; negative issues an already expired assertion.
+	AssertionLifetime time.Duration
+	// SessionDuration is the SessionDuration attribute; 0 omits it.
+	SessionDuration time.Duration
+	// Now is the clock for assertion times; default time.Now.
+	Now func() time.Time
+	// Key and Cert sign assertions; both or neither. The default pair is
+	// generated once per process.
+	Key  *rsa.PrivateKey
+	Cert *x509.Certificate
+	// SignResponse also signs the samlp:Response (the Assertion is always
+	// signed), as Keycloak's "Sign documents" switch does.
+	SignResponse bool
+}
+
+func (o *SAMLOptions) setDefaults() error {
+	if o.Destination == "" {
+		o.Destination = defaultDest
+	}
+	if o.Audience == "" {
+		o.Audience = clientID
+	}
+	if o.AssertionLifetime == 0 {
+		o.AssertionLifetime = 5 * time.Minute
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	switch {
+	case o.Key == nil && o.Cert == nil:
+		key, cert, err := defaultKeyPair()
+		if err != nil {
+			return err
+		}
+		o.Key, o.Cert = key, cert
+	case o.Key == nil || o.Cert == nil:
+		return errors.New("idptest: set both Key and Cert, or neither")
+	case !o.Key.PublicKey.Equal(o.Cert.PublicKey):
+		return errors.New("idptest: Cert does not hold Key's public key")
+	}
+	return nil
+}
+
+// response builds and signs the base64 samlp:Response an IdP named issuer
+// posts for a user with the given AWS Role attribute values. session ties
+// the AuthnStatement to the IdP's SSO session.
+func (o *SAMLOptions) response(issuer, nameID, sessionName, session string, roles []string) (string, error) {
+	now := o.Now().UTC().Truncate(time.Millisecond)
+	exp := now.Add(o.AssertionLifetime)
 	notBefore := now
 	if !exp.After(notBefore) {
 		// Keep the window well-formed so verifiers report "expired", not
 		// "not yet valid".
 		notBefore = exp.Add(-5 * time.Minute)
 	}
-	issuer := k.realmURL()
 
 	attrs := []saml.Attribute{{
 		FriendlyName: "Role", Name: AttrRole, NameFormat: attrFormatBasic,
-		Values: stringValues(u.Roles...),
+		Values: stringValues(roles...),
 	}, {
 		Name: AttrRoleSessionName, NameFormat: attrFormatBasic,
-		Values: stringValues(u.SessionName),
+		Values: stringValues(sessionName),
 	}}
-	if d := k.o.SessionDuration; d != 0 {
+	if d := o.SessionDuration; d != 0 {
 		attrs = append(attrs, saml.Attribute{
 			Name: AttrSessionDuration, NameFormat: attrFormatBasic,
 			Values: stringValues(strconv.Itoa(int(d / time.Second))),
@@ -63,12 +117,12 @@ func (k *Keycloak) response(s *session) (string, error) {
 		Version:      "2.0",
 		Issuer:       saml.Issuer{Value: issuer},
 		Subject: &saml.Subject{
-			NameID: &saml.NameID{Format: nameIDUnspecified, Value: u.Username},
+			NameID: &saml.NameID{Format: nameIDUnspecified, Value: nameID},
 			SubjectConfirmations: []saml.SubjectConfirmation{{
 				Method: "urn:oasis:names:tc:SAML:2.0:cm:bearer",
 				SubjectConfirmationData: &saml.SubjectConfirmationData{
 					NotOnOrAfter: exp,
-					Recipient:    k.o.Destination,
+					Recipient:    o.Destination,
 				},
 			}},
 		},
@@ -76,19 +130,19 @@ func (k *Keycloak) response(s *session) (string, error) {
 			NotBefore:    notBefore,
 			NotOnOrAfter: exp,
 			AudienceRestrictions: []saml.AudienceRestriction{
-				{Audience: saml.Audience{Value: clientID}},
+				{Audience: saml.Audience{Value: o.Audience}},
 			},
 		},
 		AuthnStatements: []saml.AuthnStatement{{
 			AuthnInstant: now,
-			SessionIndex: s.id + "::" + newUUID(),
+			SessionIndex: session + "::" + newUUID(),
 			AuthnContext: saml.AuthnContext{AuthnContextClassRef: &saml.AuthnContextClassRef{
 				Value: "urn:oasis:names:tc:SAML:2.0:ac:classes:unspecified",
 			}},
 		}},
 		AttributeStatements: []saml.AttributeStatement{{Attributes: attrs}},
 	}
-	sig, err := k.sign(a.Element())
+	sig, err := o.sign(a.Element())
 	if err != nil {
 		return "", err
 	}
@@ -98,13 +152,13 @@ func (k *Keycloak) response(s *session) (string, error) {
 		ID:           "ID_" + newUUID(),
 		Version:      "2.0",
 		IssueInstant: now,
-		Destination:  k.o.Destination,
+		Destination:  o.Destination,
 		Issuer:       &saml.Issuer{Value: issuer},
 		Status:       saml.Status{StatusCode: saml.StatusCode{Value: saml.StatusSuccess}},
 		Assertion:    a,
 	}
-	if k.o.SignResponse {
-		if r.Signature, err = k.sign(r.Element()); err != nil {
+	if o.SignResponse {
+		if r.Signature, err = o.sign(r.Element()); err != nil {
 			return "", err
 		}
 	}
@@ -121,8 +175,8 @@ func (k *Keycloak) response(s *session) (string, error) {
 // Keycloak uses). The caller re-renders el with the signature in its schema
 // place, after Issuer; the enveloped transform drops it before digesting, so
 // its place does not matter to verifiers.
-func (k *Keycloak) sign(el *etree.Element) (*etree.Element, error) {
-	ctx, err := dsig.NewSigningContext(k.o.Key, [][]byte{k.o.Cert.Raw})
+func (o *SAMLOptions) sign(el *etree.Element) (*etree.Element, error) {
+	ctx, err := dsig.NewSigningContext(o.Key, [][]byte{o.Cert.Raw})
 	if err != nil {
 		return nil, fmt.Errorf("idptest: signing context: %w", err)
 	}

@@ -162,7 +162,7 @@ func checkAssertion(t *testing.T, b64 string, cert *x509.Certificate, w want) {
 }
 
 func TestSignatureRejectsTamperingAndOtherKeys(t *testing.T) {
-	k := newKeycloak(t, idptest.KeycloakOptions{Theme: "v1", SignResponse: true, Users: []idptest.User{
+	k := newKeycloak(t, idptest.KeycloakOptions{Theme: "v1", SAMLOptions: idptest.SAMLOptions{SignResponse: true}, Users: []idptest.User{
 		{Username: "alice", Password: "pw", Roles: []string{"arn:aws:iam::123456789012:role/Reader,arn:aws:iam::123456789012:saml-provider/corp"}},
 	}})
 	p, err := newBrowser().login(k, "alice", "pw")
@@ -220,9 +220,10 @@ func TestAssertionTimes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			k := newKeycloak(t, idptest.KeycloakOptions{
-				Users: []idptest.User{user}, AssertionLifetime: tt.lifetime, SessionDuration: tt.session,
-				Now: func() time.Time { return fixed }, Destination: "https://eu-west-1.signin.aws.amazon.com/saml",
-			})
+				Users: []idptest.User{user}, SAMLOptions: idptest.SAMLOptions{
+					AssertionLifetime: tt.lifetime, SessionDuration: tt.session,
+					Now: func() time.Time { return fixed }, Destination: "https://eu-west-1.signin.aws.amazon.com/saml",
+				}})
 			p, err := newBrowser().login(k, "bob", "pw") // usernames match case-insensitively
 			if err != nil {
 				t.Fatal(err)
@@ -284,8 +285,8 @@ func TestOptionsErrors(t *testing.T) {
 		want string
 	}{
 		{"bad theme", idptest.KeycloakOptions{Theme: "v3"}, "unknown keycloak theme"},
-		{"key without cert", idptest.KeycloakOptions{Key: key}, "both Key and Cert"},
-		{"mismatched pair", idptest.KeycloakOptions{Key: key, Cert: otherCert}, "does not hold Key"},
+		{"key without cert", idptest.KeycloakOptions{SAMLOptions: idptest.SAMLOptions{Key: key}}, "both Key and Cert"},
+		{"mismatched pair", idptest.KeycloakOptions{SAMLOptions: idptest.SAMLOptions{Key: key, Cert: otherCert}}, "does not hold Key"},
 		{"duplicate user", idptest.KeycloakOptions{Users: []idptest.User{{Username: "a"}, {Username: "A"}}}, "duplicate user"},
 		{"empty username", idptest.KeycloakOptions{Users: []idptest.User{{}}}, "no Username"},
 		{"realm with slash", idptest.KeycloakOptions{Realm: "a/b"}, "plain path segments"},
@@ -304,7 +305,7 @@ func TestOptionsErrors(t *testing.T) {
 	}
 
 	// A caller-supplied pair is used as given.
-	k := newKeycloak(t, idptest.KeycloakOptions{Key: key, Cert: cert})
+	k := newKeycloak(t, idptest.KeycloakOptions{SAMLOptions: idptest.SAMLOptions{Key: key, Cert: cert}})
 	if !k.Certificate().Equal(cert) {
 		t.Error("Certificate() is not the supplied certificate")
 	}
@@ -324,7 +325,7 @@ func TestServiceProviderAcceptsResponse(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			k := newKeycloak(t, idptest.KeycloakOptions{AssertionLifetime: tt.lifetime, Users: users})
+			k := newKeycloak(t, idptest.KeycloakOptions{SAMLOptions: idptest.SAMLOptions{AssertionLifetime: tt.lifetime}, Users: users})
 			p, err := newBrowser().login(k, "alice", "correct horse")
 			if err != nil {
 				t.Fatal(err)

@@ -75,13 +75,23 @@ func newWorld(t *testing.T, opts ...worldOpt) *world {
 		t.Fatal(err)
 	}
 	t.Cleanup(kc.Close)
+	w := newBareWorld(t, kc.Certificate(), so)
+	w.kc = kc
+	return w
+}
+
+// newBareWorld is a world with the STS emulator trusting cert (under
+// provider, unless so names providers) and no IdP: tests of other adapters
+// start their own emulator and configure the profile themselves.
+func newBareWorld(t *testing.T, cert *x509.Certificate, so ststest.Options) *world {
+	t.Helper()
 	if so.Providers == nil {
-		so.Providers = map[string]*x509.Certificate{provider: kc.Certificate()}
+		so.Providers = map[string]*x509.Certificate{provider: cert}
 	}
 	st := ststest.New(so)
 	t.Cleanup(st.Close)
 	dir := t.TempDir()
-	w := &world{t: t, dir: dir, kc: kc, st: st, env: map[string]string{
+	return &world{t: t, dir: dir, st: st, env: map[string]string{
 		"PATH":                        os.Getenv("PATH"),
 		"HOME":                        dir,
 		"XDG_CONFIG_HOME":             filepath.Join(dir, "config"),
@@ -92,7 +102,6 @@ func newWorld(t *testing.T, opts ...worldOpt) *world {
 		"SAML2STS_CACHE":              "file",
 		"AWS_EC2_METADATA_DISABLED":   "true",
 	}}
-	return w
 }
 
 func withOTP(ko *idptest.KeycloakOptions, _ *ststest.Options) {
