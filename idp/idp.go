@@ -39,6 +39,9 @@ type Request struct {
 	// Notice, when non-nil, receives one-line advice that is not an error
 	// (e.g. "your url works only with /auth: update the profile").
 	Notice io.Writer
+	// Options are the profile's provider-specific keys (adfs_auth,
+	// form_*), by config key name; absent keys are absent.
+	Options map[string]string
 }
 
 // Prompter asks the user things on the terminal, never on stdout.

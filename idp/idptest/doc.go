@@ -13,4 +13,16 @@
 // The emulator is safe for concurrent use; [Keycloak.Stats] counts what
 // clients did so tests can assert, for example, that a cached IdP session was
 // reused or that a client did not loop on a failing password.
+//
+// [NewADFS] starts an AD FS look-alike serving IdpInitiatedSignOn.aspx in the
+// page styles of AD FS 2.0, 2012 R2, 2016 and 2019 (the latter rejecting a
+// form that posts UserName twice), the error page shown when IdP-initiated
+// sign-on is disabled, the Azure MFA (push with number matching, or code),
+// Azure MFA Server, RSA SecurID (with next tokencode) and Symantec VIP
+// adapter pages, a method selection page, and Windows integrated
+// authentication at /adfs/ls/wia with a real NTLM challenge whose NTLMv2
+// response is verified against the user's password. Sign-ins set MSISAuth
+// session cookies that later sign-ons reuse; [ADFS.Stats],
+// [ADFS.IssuedResponses] and [ADFS.SessionCookies] serve the same kind of
+// assertions and leak checks as the Keycloak emulator's.
 package idptest

@@ -17,6 +17,7 @@ import (
 
 	"github.com/saml2sts/saml2sts/cache"
 	"github.com/saml2sts/saml2sts/idp"
+	"github.com/saml2sts/saml2sts/idp/adfs"
 	"github.com/saml2sts/saml2sts/idp/keycloak"
 	"github.com/saml2sts/saml2sts/internal/broker"
 	"github.com/saml2sts/saml2sts/internal/config"
@@ -96,6 +97,7 @@ func (f *factory) prompter() idp.Prompter {
 // providers is the adapter registry.
 func providers() map[string]idp.Provider {
 	return map[string]idp.Provider{
+		"adfs":     adfs.New(),
 		"keycloak": keycloak.New(),
 	}
 }

@@ -41,6 +41,17 @@ var keys = []Key{
 	{"refresh_window", "15m", "renew credentials this long before they expire; less than duration", checkDuration, func(p *Profile, v string) { p.RefreshWindow = mustDuration(v) }},
 	{"opensearch_endpoint", "", "OpenSearch URL for the search commands (https)", checkURL, func(p *Profile, v string) { p.OpenSearchEndpoint = v }},
 	{"opensearch_service", "auto", "SigV4 service name for OpenSearch: auto, es or aoss", oneOf("auto", "es", "aoss"), func(p *Profile, v string) { p.OpenSearchService = v }},
+	{"adfs_auth", "forms", "AD FS sign-in: forms, ntlm (Windows integrated) or kerberos", oneOf("forms", "ntlm", "kerberos"), option("adfs_auth")},
+}
+
+// option stores a provider-specific key in Profile.Options.
+func option(name string) func(p *Profile, v string) {
+	return func(p *Profile, v string) {
+		if p.Options == nil {
+			p.Options = map[string]string{}
+		}
+		p.Options[name] = v
+	}
 }
 
 // Keys returns the profile keys in the order they are documented.

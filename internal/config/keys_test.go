@@ -170,6 +170,7 @@ func TestKeysTable(t *testing.T) {
 		{"refresh_window", "15m", "SAML2STS_REFRESH_WINDOW", "--refresh-window"},
 		{"opensearch_endpoint", "", "SAML2STS_OPENSEARCH_ENDPOINT", "--opensearch-endpoint"},
 		{"opensearch_service", "auto", "SAML2STS_OPENSEARCH_SERVICE", "--opensearch-service"},
+		{"adfs_auth", "forms", "SAML2STS_ADFS_AUTH", "--adfs-auth"},
 	}
 	got := Keys()
 	if len(got) != len(want) {

@@ -19,6 +19,9 @@ type Profile struct {
 	RefreshWindow      time.Duration // default 15m
 	OpenSearchEndpoint string
 	OpenSearchService  string // auto | es | aoss
+	// Options are the provider-specific keys (adfs_auth, form_*) by key
+	// name, passed to the adapter as idp.Request.Options.
+	Options map[string]string
 	// Source names where the profile came from (file path), for messages.
 	Source string
 }

@@ -1,0 +1,416 @@
+package adfs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"html"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
+
+	"github.com/saml2sts/saml2sts/idp"
+)
+
+const (
+	// maxPages bounds the pages one login may fetch (Azure MFA polls are
+	// counted apart). The longest flow, WIA fallback + password + method
+	// choice + SecurID passcode + next tokencode, takes seven.
+	maxPages = 10
+	// defaultRP is the relying party identifier AWS documents for AD FS.
+	defaultRP = "urn:amazon:webservices"
+	// signOnPath is AD FS's IdP-initiated sign-on page.
+	signOnPath = "/adfs/ls/IdpInitiatedSignOn.aspx"
+	// pollEvery and pollFor pace the Azure MFA waiting page: the user has
+	// about a minute to answer the push, as in the browser.
+	pollEvery = 2 * time.Second
+	pollFor   = 90 * time.Second
+)
+
+// Auth modes, the values of the profile key adfs_auth.
+const (
+	AuthForms    = "forms"
+	AuthNTLM     = "ntlm"
+	AuthKerberos = "kerberos"
+)
+
+// OptionAuth is the profile key (and idp.Request.Options key) that picks
+// the auth mode.
+const OptionAuth = "adfs_auth"
+
+// Provider is the AD FS [idp.Provider].
+type Provider struct {
+	maxPages  int
+	pollEvery time.Duration
+	pollFor   time.Duration
+}
+
+// New returns an AD FS provider.
+func New() *Provider {
+	return &Provider{maxPages: maxPages, pollEvery: pollEvery, pollFor: pollFor}
+}
+
+// EntryURL turns a profile url into the IdP-initiated sign-on URL: a bare
+// https://host (with or without a loginToRp query) gets the AD FS path,
+// and a sign-on URL without loginToRp gets the AWS relying party.
+func EntryURL(raw string) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return nil, fmt.Errorf("adfs: url %q is not an absolute https url: set the profile's url to https://<adfs-host> "+
+			"or to https://<adfs-host>%s?loginToRp=%s", redactedURL(raw), signOnPath, defaultRP)
+	}
+	u.Fragment = ""
+	if u.Path == "" || u.Path == "/" {
+		u.Path, u.RawPath = signOnPath, ""
+	}
+	q := u.Query()
+	if isSignOn(u.Path) && q.Get("loginToRp") == "" && q.Get("LoginToRp") == "" {
+		q.Set("loginToRp", defaultRP)
+		u.RawQuery = q.Encode()
+	}
+	return u, nil
+}
+
+func isSignOn(path string) bool {
+	p := strings.ToLower(strings.TrimSuffix(path, "/"))
+	return p == "/adfs/ls/idpinitiatedsignon.aspx" || p == "/adfs/ls/idpinitiatedsignon"
+}
+
+// Login implements [idp.Provider].
+func (p *Provider) Login(ctx context.Context, req *idp.Request) (string, error) {
+	if req == nil || req.Client == nil {
+		return "", errors.New("adfs: login request has no http client")
+	}
+	entry, err := EntryURL(req.URL)
+	if err != nil {
+		return "", err
+	}
+	l := &login{req: req, p: p, client: req.Client, entry: entry}
+	if l.p.maxPages <= 0 {
+		l.p = New()
+	}
+	mode := strings.ToLower(strings.TrimSpace(req.Options[OptionAuth]))
+	switch mode {
+	case "", AuthForms:
+	case AuthNTLM:
+		l.wia = true
+		l.client = l.probeClient()
+	case AuthKerberos:
+		l.notice("adfs_auth = kerberos: this build has no Kerberos support (no maintained Go Kerberos library); " +
+			"signing in with the AD FS form instead (adfs_auth = ntlm uses Windows integrated authentication with your password)")
+	default:
+		return "", fmt.Errorf("adfs: adfs_auth %q is not one of forms, ntlm, kerberos", mode)
+	}
+	page, err := l.fetch(ctx, http.MethodGet, entry.String(), nil)
+	if err != nil {
+		return "", err
+	}
+	for {
+		if saml, ok := idp.SAMLResponse(page); ok {
+			return saml, nil
+		}
+		if l.pages >= l.p.maxPages {
+			return "", l.pageError(page, fmt.Sprintf("still no SAML response after %d pages; stopped so the account is not locked", l.p.maxPages))
+		}
+		page, err = l.next(ctx, page)
+		if err != nil {
+			return "", err
+		}
+	}
+}
+
+// login is the state of one Login call.
+type login struct {
+	req    *idp.Request
+	p      *Provider
+	client *http.Client
+	entry  *url.URL
+	pages  int
+
+	wia      bool          // adfs_auth = ntlm
+	wiaT     *wiaTransport // its transport
+	ntlmDone bool          // NTLM credentials were given to it
+
+	password     string
+	havePassword bool
+	sentPassword bool
+	sentMFA      map[string]bool // by AuthMethod and code field
+	chose        bool            // an MFA method was picked
+	usedCode     bool
+	secrets      []string // scrubbed from errors and saved pages
+}
+
+func (l *login) fetch(ctx context.Context, method, rawURL string, form url.Values) (*idp.Page, error) {
+	l.pages++
+	p, err := idp.Fetch(ctx, l.client, method, rawURL, form)
+	if err != nil {
+		return nil, fmt.Errorf("adfs: %w", err)
+	}
+	return p, nil
+}
+
+func (l *login) submit(ctx context.Context, f *idp.Form) (*idp.Page, error) {
+	return l.fetch(ctx, f.Method, f.Action, f.Values)
+}
+
+// next acts on page, which holds no SAMLResponse, and returns the page
+// that follows.
+func (l *login) next(ctx context.Context, page *idp.Page) (*idp.Page, error) {
+	doc := page.Doc
+	if page.Status == http.StatusUnauthorized && l.wia {
+		return l.negotiate(ctx, page)
+	}
+	if msg := errorPage(doc); msg != "" {
+		return nil, l.errorPageError(page, msg)
+	}
+	if f := mfaForm(doc); f != nil {
+		return l.mfa(ctx, page, f)
+	}
+	if opts := methodChoices(doc); len(opts) > 0 && loginForm(doc) == nil {
+		return l.chooseMethod(ctx, page, opts)
+	}
+	if f := loginForm(doc); f != nil {
+		if l.wia && !l.ntlmDone && !l.sentPassword {
+			l.notice("AD FS answered with its sign-in form, not Windows integrated authentication (outside the intranet, " +
+				"or WIA is off for this browser); signing in with the form")
+		}
+		return l.credentials(ctx, page, f)
+	}
+	if f := hiddenForm(doc); f != nil {
+		// WS-Federation or a relay page that submits itself.
+		return l.submit(ctx, idp.ParseForm(page, f))
+	}
+	why := "expected an AD FS sign-in form, an MFA page or the SAML post page"
+	if page.Status != http.StatusOK {
+		why = fmt.Sprintf("HTTP %d; %s", page.Status, why)
+	}
+	if msg := errorText(doc); msg != "" {
+		why += fmt.Sprintf("; the page says %q", msg)
+	}
+	return nil, l.pageError(page, why)
+}
+
+// loginForm finds the forms-authentication form: #loginForm with a
+// password input (2012 R2 to 2022), AD FS 2.0's FormsSignIn form
+// (ctl00$ContentPlaceHolder1$...), or any form with a password input.
+func loginForm(doc *goquery.Document) *goquery.Selection {
+	if f := doc.Find("form#loginForm").First(); f.Length() > 0 && passwordInput(f).Length() > 0 {
+		return f
+	}
+	var found *goquery.Selection
+	doc.Find("form").EachWithBreak(func(_ int, f *goquery.Selection) bool {
+		if passwordInput(f).Length() > 0 && f.Find("input[name=Context]").Length() == 0 {
+			found = f
+		}
+		return found == nil
+	})
+	return found
+}
+
+func passwordInput(f *goquery.Selection) *goquery.Selection {
+	return f.Find("input").FilterFunction(func(_ int, s *goquery.Selection) bool {
+		return strings.EqualFold(s.AttrOr("type", ""), "password")
+	}).First()
+}
+
+// userInput is the visible user name input: UserName, the 2.0
+// UsernameTextBox, or a non-hidden input whose name says user or email.
+// Hidden ones are skipped: 2016+ repeat UserName in form#options, and AD
+// FS 2019 refuses a post that carries it twice (saml2aws issue #283).
+func userInput(f *goquery.Selection) *goquery.Selection {
+	return f.Find("input").FilterFunction(func(_ int, s *goquery.Selection) bool {
+		t := strings.ToLower(s.AttrOr("type", "text"))
+		if t == "hidden" || t == "password" || t == "checkbox" || t == "submit" {
+			return false
+		}
+		n := strings.ToLower(s.AttrOr("name", ""))
+		return strings.Contains(n, "user") || strings.Contains(n, "email")
+	}).First()
+}
+
+// credentials fills in the login form, once: the form shown again means AD
+// FS refused the password.
+func (l *login) credentials(ctx context.Context, page *idp.Page, sel *goquery.Selection) (*idp.Page, error) {
+	if l.sentPassword {
+		return nil, l.authError(page, "the sign-in form was shown again; the user name or password was not accepted")
+	}
+	f := idp.ParseForm(page, sel)
+	user, pw := userInput(sel), passwordInput(sel)
+	userField, pwField := user.AttrOr("name", ""), pw.AttrOr("name", "")
+	if userField == "" || pwField == "" {
+		return nil, l.pageError(page, "the sign-in form has no user name or password field")
+	}
+	name := l.req.Username
+	if name == "" {
+		name = strings.TrimSpace(f.Values.Get(userField))
+	}
+	if name == "" {
+		return nil, errors.New("adfs: the sign-in form needs a user name: set username in the profile (user@domain or DOMAIN\\user)")
+	}
+	secret, err := l.getPassword(ctx)
+	if err != nil {
+		return nil, err
+	}
+	// Set, not Add: each field is posted exactly once.
+	f.Values.Set(userField, name)
+	f.Values.Set(pwField, secret)
+	if sel.Find("input[name=Kmsi]").Length() > 0 {
+		// Keep me signed in: a persistent AD FS session where the farm
+		// allows it, so later runs refresh without the password.
+		f.Values.Set("Kmsi", "true")
+	}
+	if sel.Find("input[name=AuthMethod]").Length() > 0 && f.Values.Get("AuthMethod") == "" {
+		f.Values.Set("AuthMethod", "FormsAuthentication")
+	}
+	// AD FS 2.0 is an ASP.NET postback: the button that was clicked must
+	// be in the post, or the page just renders again.
+	if b := sel.Find("input[type=submit]").First(); b.Length() > 0 {
+		if n, ok := b.Attr("name"); ok && n != "" {
+			f.Values.Set(n, b.AttrOr("value", ""))
+		}
+	}
+	l.sentPassword = true
+	return l.submit(ctx, f)
+}
+
+func (l *login) getPassword(ctx context.Context) (string, error) {
+	if l.havePassword {
+		return l.password, nil
+	}
+	var (
+		p   string
+		err error
+	)
+	if l.req.Password != nil {
+		p, err = l.req.Password(ctx)
+	} else {
+		p, err = l.prompt().Secret(ctx, "AD FS password")
+	}
+	if err != nil {
+		return "", err
+	}
+	l.password, l.havePassword = p, true
+	l.secret(p)
+	return p, nil
+}
+
+func (l *login) secret(s string) {
+	if s != "" {
+		l.secrets = append(l.secrets, s)
+	}
+}
+
+func (l *login) prompt() idp.Prompter {
+	if l.req.Prompt == nil {
+		return noTerminal{}
+	}
+	return l.req.Prompt
+}
+
+// noTerminal stands in for a missing Prompter.
+type noTerminal struct{}
+
+func (noTerminal) Secret(context.Context, string) (string, error)        { return "", idp.ErrNoTerminal }
+func (noTerminal) Code(context.Context, string) (string, error)          { return "", idp.ErrNoTerminal }
+func (noTerminal) Choose(context.Context, string, []string) (int, error) { return 0, idp.ErrNoTerminal }
+
+func (l *login) notice(msg string) {
+	if l.req.Notice != nil {
+		fmt.Fprintf(l.req.Notice, "saml2sts: %s\n", msg)
+	}
+}
+
+// errorText is AD FS's message on a form page: #errorText is a label on
+// 2012 R2 and a span on 2016+; 2.0 has its own label.
+func errorText(doc *goquery.Document) string {
+	for _, s := range []string{"#errorText", "#ctl00_ContentPlaceHolder1_ErrorTextLabel"} {
+		if t := idp.Text(doc.Find(s).First()); t != "" {
+			return t
+		}
+	}
+	return ""
+}
+
+// errorPage is the message of AD FS's "An error occurred" page (2012 R2+)
+// or 2.0's "There was a problem accessing the site", or "".
+func errorPage(doc *goquery.Document) string {
+	if a := doc.Find("#errorArea").First(); a.Length() > 0 {
+		if t := idp.Text(a.Find("#errorMessage").First()); t != "" {
+			return t
+		}
+		return idp.Text(a)
+	}
+	if a := doc.Find("#ctl00_ContentPlaceHolder1_PanelError").First(); a.Length() > 0 {
+		return idp.Text(a.Find("p").First())
+	}
+	return ""
+}
+
+// errorPageError explains an AD FS error page. One at the sign-on page
+// before any credential was sent is, on AD FS 2016 and later, almost
+// always the IdP-initiated sign-on page being disabled.
+func (l *login) errorPageError(page *idp.Page, msg string) error {
+	if !l.sentPassword && len(l.sentMFA) == 0 && !l.ntlmDone {
+		return l.pageError(page, fmt.Sprintf("AD FS says %q. AD FS 2016 and later ship with the IdP-initiated sign-on page disabled: "+
+			"an AD FS administrator enables it with Set-AdfsProperties -EnableIdpInitiatedSignonPage $true; "+
+			"also check that loginToRp=%s in the url names the AWS relying party trust", msg, l.entry.Query().Get("loginToRp")))
+	}
+	if l.sentPassword && len(l.sentMFA) == 0 {
+		return l.pageError(page, fmt.Sprintf("AD FS says %q after the sign-in form was posted; "+
+			"the AD FS event log (AD FS/Admin) has the details under the activity ID on the page", msg))
+	}
+	return l.pageError(page, fmt.Sprintf("AD FS says %q; the AD FS event log (AD FS/Admin) has the details under the activity ID on the page", msg))
+}
+
+// hiddenForm is a page that only posts itself on: AD FS's
+// form[name=hiddenform] (here without a SAMLResponse, e.g. WS-Federation)
+// or any auto-submitting single form.
+func hiddenForm(doc *goquery.Document) *goquery.Selection {
+	if f := doc.Find("form[name=hiddenform]").First(); f.Length() > 0 {
+		return f
+	}
+	return idp.AutoSubmitForm(&idp.Page{Doc: doc})
+}
+
+// authError is AD FS's refusal in its own words, or fallback.
+func (l *login) authError(page *idp.Page, fallback string) error {
+	msg := errorText(page.Doc)
+	if msg == "" {
+		msg = fallback
+	}
+	return &idp.AuthError{Message: l.scrub(msg)}
+}
+
+// pageError describes a page the login cannot get past, saving a redacted
+// copy when debugging.
+func (l *login) pageError(page *idp.Page, why string) error {
+	e := &idp.PageError{Title: l.scrub(page.Title()), URL: idp.StripQuery(page.URL), Why: l.scrub(why)}
+	if l.req.Debug != nil {
+		body := string(page.Body)
+		for _, s := range l.secrets {
+			body = strings.ReplaceAll(body, s, "REDACTED")
+			body = strings.ReplaceAll(body, html.EscapeString(s), "REDACTED")
+		}
+		e.Saved = l.req.Debug.SavePage(fmt.Sprintf("adfs-page%d", l.pages), idp.RedactPage([]byte(body)))
+	}
+	return e
+}
+
+// scrub removes the password and codes from text shown to the user.
+func (l *login) scrub(s string) string {
+	for _, secret := range l.secrets {
+		s = strings.ReplaceAll(s, secret, "REDACTED")
+	}
+	return s
+}
+
+// redactedURL drops the query of a URL that failed to parse or validate.
+func redactedURL(raw string) string {
+	if i := strings.IndexAny(raw, "?#"); i >= 0 {
+		return raw[:i]
+	}
+	return raw
+}

@@ -1,0 +1,224 @@
+package cli_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/saml2sts/saml2sts/idp/idptest"
+	"github.com/saml2sts/saml2sts/sts/ststest"
+)
+
+const (
+	adfsUPN  = "ana@corp.example"
+	adfsCode = "271828"
+)
+
+// adfsWorld is a bare world with an AD FS emulator and a profile "a" whose
+// url is just the emulator's host.
+func adfsWorld(t *testing.T, o idptest.ADFSOptions, configure ...string) (*world, *idptest.ADFS) {
+	t.Helper()
+	if o.Users == nil {
+		o.Users = []idptest.ADFSUser{{Username: adfsUPN, Password: password, Roles: []string{reader + "," + provider}}}
+	}
+	a, err := idptest.NewADFS(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(a.Close)
+	w := newBareWorld(t, a.Certificate(), ststest.Options{})
+	args := append([]string{"configure", "--profile", "a", "--provider", "adfs", "--url", a.BaseURL(),
+		"--username", adfsUPN, "--region", "eu-west-1"}, configure...)
+	w.mustRun("", args...)
+	return w, a
+}
+
+func adfsMFA(m idptest.ADFSMFA) idptest.ADFSOptions {
+	return idptest.ADFSOptions{Users: []idptest.ADFSUser{{Username: adfsUPN, Password: password, MFA: m,
+		Roles: []string{reader + "," + provider}}}}
+}
+
+// checkNoSecrets fails when out holds the password, a code, an assertion
+// or an AD FS session cookie.
+func checkNoSecrets(t *testing.T, a *idptest.ADFS, out string, codes ...string) {
+	t.Helper()
+	secrets := map[string]string{"password": password}
+	for _, c := range codes {
+		secrets["code "+c] = c
+	}
+	for _, r := range a.IssuedResponses() {
+		secrets["SAMLResponse"] = r
+	}
+	for _, c := range a.SessionCookies() {
+		if len(c) > 8 {
+			secrets["session cookie"] = c
+		}
+	}
+	for what, s := range secrets {
+		if s != "" && strings.Contains(out, s) {
+			t.Errorf("output leaks the %s", what)
+		}
+	}
+}
+
+// TestADFSLoginAndSilentRefresh: forms login from a bare-host url, then a
+// refresh that rides on the MSISAuth session with no password at all.
+func TestADFSLoginAndSilentRefresh(t *testing.T) {
+	w, a := adfsWorld(t, idptest.ADFSOptions{Version: "2019"}, "--role-arn", reader, "--duration", "1h", "--refresh-window", "59m59s")
+	r := w.mustRun(password, "--debug", "login", "--profile", "a", "--password-stdin")
+	if !strings.Contains(r.stderr, "Logged in: profile a, role "+reader) {
+		t.Errorf("login: %s", r)
+	}
+	time.Sleep(1100 * time.Millisecond)
+	c := w.mustRun("", "credential-process", "--profile", "a")
+	parseCreds(t, c.stdout)
+	if s := a.Stats(); s.PasswordPosts != 1 || s.SessionReuses != 1 || s.DuplicateFields != 0 {
+		t.Errorf("AD FS stats %+v: want one password post and one session reuse", s)
+	}
+	if got := w.st.Calls("AssumeRoleWithSAML"); got != 2 {
+		t.Errorf("AssumeRoleWithSAML calls = %d, want 2", got)
+	}
+	iss := w.st.Issued()[0]
+	out := r.stdout + r.stderr + c.stderr
+	checkNoSecrets(t, a, out)
+	if strings.Contains(out, iss.SecretAccessKey) || strings.Contains(out, iss.SessionToken) {
+		t.Error("output leaks AWS credentials")
+	}
+}
+
+func TestADFSVersions(t *testing.T) {
+	for _, v := range []string{"2.0", "2012R2", "2016"} {
+		t.Run(v, func(t *testing.T) {
+			w, a := adfsWorld(t, idptest.ADFSOptions{Version: v}, "--role-arn", reader)
+			r := w.mustRun(password, "login", "--profile", "a", "--password-stdin")
+			if s := a.Stats(); s.Logins != 1 || s.SAMLIssued != 1 {
+				t.Errorf("stats %+v", s)
+			}
+			checkNoSecrets(t, a, r.stdout+r.stderr)
+		})
+	}
+}
+
+// TestADFSPaths: each MFA adapter and each Windows integrated auth mode,
+// and each way they fail, through the binary: exit code and message.
+func TestADFSPaths(t *testing.T) {
+	tests := []struct {
+		name      string
+		o         idptest.ADFSOptions
+		configure []string
+		stdin     string
+		args      []string
+		code      int
+		msg       string // in stderr
+		debug     bool   // run with --debug (the trace must not leak either)
+		check     func(t *testing.T, s idptest.ADFSStats)
+	}{
+		{name: "wrong password", o: idptest.ADFSOptions{Users: []idptest.ADFSUser{{Username: adfsUPN, Password: "other"}}},
+			stdin: password, code: 3, msg: "saml2sts: identity provider rejected the login: " + idptest.ADFSMsgBadPassword},
+		{name: "idp-initiated sign-on disabled", o: idptest.ADFSOptions{IdPInitiatedDisabled: true}, stdin: password, code: 1,
+			msg: "Set-AdfsProperties -EnableIdpInitiatedSignonPage $true"},
+		{name: "azure mfa number match", o: adfsMFA(idptest.ADFSMFA{Adapter: idptest.ADFSAzureMFA, Number: "73"}), stdin: password,
+			msg: "Azure MFA: enter the number 73 in the Microsoft Authenticator app"},
+		{name: "azure mfa denied", o: adfsMFA(idptest.ADFSMFA{Adapter: idptest.ADFSAzureMFA, Deny: true}), stdin: password,
+			code: 3, msg: idptest.ADFSMsgDenied},
+		{name: "azure mfa code", o: adfsMFA(idptest.ADFSMFA{Adapter: idptest.ADFSAzureMFA, Code: adfsCode}), stdin: password,
+			args: []string{"--mfa-code", adfsCode}},
+		{name: "azure mfa server", o: adfsMFA(idptest.ADFSMFA{Adapter: idptest.ADFSAzureMFAServer}), stdin: password,
+			msg: "Azure MFA Server: answer the phone call"},
+		{name: "azure mfa server denied", o: adfsMFA(idptest.ADFSMFA{Adapter: idptest.ADFSAzureMFAServer, Deny: true}), stdin: password,
+			code: 3, msg: "The phone call was not answered or the sign-in was denied."},
+		{name: "securid", o: adfsMFA(idptest.ADFSMFA{Adapter: idptest.ADFSSecurID, Code: adfsCode}), stdin: password,
+			args: []string{"--mfa-code", adfsCode}, debug: true},
+		{name: "securid wrong passcode", o: adfsMFA(idptest.ADFSMFA{Adapter: idptest.ADFSSecurID, Code: adfsCode}), stdin: password,
+			args: []string{"--mfa-code", "000000"}, code: 3, msg: "Access denied. The passcode you entered is incorrect."},
+		{name: "securid next tokencode needs a terminal", o: adfsMFA(idptest.ADFSMFA{Adapter: idptest.ADFSSecurID, Code: adfsCode, NextCode: "314159"}),
+			stdin: password, args: []string{"--mfa-code", adfsCode}, code: 4, msg: "saml2sts login --profile a"},
+		{name: "symantec vip", o: adfsMFA(idptest.ADFSMFA{Adapter: idptest.ADFSVIP, Code: adfsCode}), stdin: password,
+			args: []string{"--mfa-code", adfsCode}},
+		{name: "symantec vip adapter wrong code", o: adfsMFA(idptest.ADFSMFA{Adapter: idptest.ADFSSymantecVIP, Code: adfsCode}), stdin: password,
+			args: []string{"--mfa-code", "1"}, code: 3, msg: "The security code is not valid."},
+		{name: "mfa code missing", o: adfsMFA(idptest.ADFSMFA{Adapter: idptest.ADFSVIPUPN, Code: adfsCode}), stdin: password,
+			code: 4, msg: "--mfa-code"},
+		{name: "method choice by mfa", o: adfsMFA(idptest.ADFSMFA{Adapter: idptest.ADFSAzureMFA, Also: []string{idptest.ADFSSecurID}, Code: adfsCode}),
+			stdin: password, args: []string{"--mfa", "securid", "--mfa-code", adfsCode}},
+		{name: "duo is named", o: adfsMFA(idptest.ADFSMFA{Adapter: "DuoAdfsAdapter"}), stdin: password, code: 1,
+			msg: "the AD FS MFA adapter Duo (AuthMethod DuoAdfsAdapter) is not supported"},
+		{name: "ntlm", o: idptest.ADFSOptions{WIA: true}, configure: []string{"--adfs-auth", "ntlm"}, stdin: password, debug: true,
+			check: func(t *testing.T, s idptest.ADFSStats) {
+				if s.NTLMLogins != 1 || s.PasswordPosts != 0 {
+					t.Errorf("stats %+v: want an NTLM login and no form post", s)
+				}
+			}},
+		{name: "ntlm wrong password", o: idptest.ADFSOptions{WIA: true, Users: []idptest.ADFSUser{{Username: adfsUPN, Password: "other"}}},
+			configure: []string{"--adfs-auth", "ntlm"}, stdin: password, code: 3, msg: "AD FS refused Windows integrated authentication (NTLM)"},
+		{name: "ntlm then mfa", o: func() idptest.ADFSOptions {
+			o := adfsMFA(idptest.ADFSMFA{Adapter: idptest.ADFSSecurID, Code: adfsCode})
+			o.WIA = true
+			return o
+		}(), configure: []string{"--adfs-auth", "ntlm"}, stdin: password, args: []string{"--mfa-code", adfsCode},
+			check: func(t *testing.T, s idptest.ADFSStats) {
+				if s.NTLMLogins != 1 || s.MFAPasses != 1 {
+					t.Errorf("stats %+v", s)
+				}
+			}},
+		{name: "ntlm falls back to forms", configure: []string{"--adfs-auth", "ntlm"}, stdin: password,
+			msg: "not Windows integrated authentication", check: func(t *testing.T, s idptest.ADFSStats) {
+				if s.PasswordPosts != 1 {
+					t.Errorf("stats %+v", s)
+				}
+			}},
+		{name: "kerberos falls back to forms", o: idptest.ADFSOptions{WIA: true}, configure: []string{"--adfs-auth", "kerberos"},
+			stdin: password, msg: "no Kerberos support"},
+		{name: "bad adfs_auth", configure: nil, stdin: password, args: []string{}, code: 2, msg: `"basic" is not one of forms, ntlm, kerberos`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w, a := adfsWorld(t, tt.o, append([]string{"--role-arn", reader}, tt.configure...)...)
+			if tt.name == "bad adfs_auth" {
+				w.env["SAML2STS_ADFS_AUTH"] = "basic"
+			}
+			args := append([]string{"login", "--profile", "a", "--password-stdin"}, tt.args...)
+			if tt.debug {
+				args = append([]string{"--debug"}, args...)
+			}
+			r := w.run(tt.stdin, args...)
+			if tt.debug {
+				if !strings.Contains(r.stderr, "debug: http") {
+					t.Fatalf("no debug trace: %s", r)
+				}
+				if strings.Contains(r.stderr, "NTLM TlRMTVNT") || strings.Contains(r.stderr, "Basic ") {
+					t.Errorf("debug trace shows an Authorization value: %s", r.stderr)
+				}
+				// The trace is many lines; judge the rest without it.
+				var kept []string
+				for _, ln := range strings.Split(r.stderr, "\n") {
+					if !strings.HasPrefix(ln, "debug:") {
+						kept = append(kept, ln)
+					}
+				}
+				checkNoSecrets(t, a, r.stderr, adfsCode)
+				r.stderr = strings.Join(kept, "\n")
+			}
+			if r.code != tt.code || !strings.Contains(r.stderr, tt.msg) {
+				t.Fatalf("want exit %d with %q, got %s", tt.code, tt.msg, r)
+			}
+			if r.stdout != "" {
+				t.Errorf("stdout not empty: %q", r.stdout)
+			}
+			if tt.code != 0 {
+				if lines := strings.Count(strings.TrimSpace(r.stderr), "\n"); lines > 1 {
+					t.Errorf("want a one-line error, got:\n%s", r.stderr)
+				}
+				if n := len(w.st.Issued()); n != 0 {
+					t.Errorf("%d credentials minted on a failed login", n)
+				}
+			} else if n := len(w.st.Issued()); n != 1 {
+				t.Errorf("%d credentials minted, want 1", n)
+			}
+			if tt.check != nil {
+				tt.check(t, a.Stats())
+			}
+			checkNoSecrets(t, a, r.stdout+r.stderr, adfsCode)
+		})
+	}
+}
