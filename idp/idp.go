@@ -39,6 +39,9 @@ type Request struct {
 	// Notice, when non-nil, receives one-line advice that is not an error
 	// (e.g. "your url works only with /auth: update the profile").
 	Notice io.Writer
+	// Options holds the provider-specific profile keys that are set, keyed
+	// by config key name (form_username_field, ...); nil when none are.
+	Options map[string]string
 }
 
 // Prompter asks the user things on the terminal, never on stdout.

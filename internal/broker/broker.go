@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"sort"
 	"strings"
@@ -265,6 +266,7 @@ func (b *Broker) login(ctx context.Context, p *config.Profile, o Options, prev *
 		Client:   idp.NewClient(b.Transport, jar),
 		Debug:    b.Debug,
 		Notice:   b.Notice,
+		Options:  maps.Clone(p.Options),
 	}
 	samlResp, err := prov.Login(ctx, req)
 	if err != nil {

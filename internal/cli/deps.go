@@ -17,6 +17,7 @@ import (
 
 	"github.com/saml2sts/saml2sts/cache"
 	"github.com/saml2sts/saml2sts/idp"
+	"github.com/saml2sts/saml2sts/idp/form"
 	"github.com/saml2sts/saml2sts/idp/keycloak"
 	"github.com/saml2sts/saml2sts/internal/broker"
 	"github.com/saml2sts/saml2sts/internal/config"
@@ -97,6 +98,7 @@ func (f *factory) prompter() idp.Prompter {
 func providers() map[string]idp.Provider {
 	return map[string]idp.Provider{
 		"keycloak": keycloak.New(),
+		"form":     form.New(),
 	}
 }
 

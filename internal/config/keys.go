@@ -12,6 +12,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/andybalholm/cascadia"
+
 	"github.com/saml2sts/saml2sts/internal/httpx"
 )
 
@@ -41,6 +43,19 @@ var keys = []Key{
 	{"refresh_window", "15m", "renew credentials this long before they expire; less than duration", checkDuration, func(p *Profile, v string) { p.RefreshWindow = mustDuration(v) }},
 	{"opensearch_endpoint", "", "OpenSearch URL for the search commands (https)", checkURL, func(p *Profile, v string) { p.OpenSearchEndpoint = v }},
 	{"opensearch_service", "auto", "SigV4 service name for OpenSearch: auto, es or aoss", oneOf("auto", "es", "aoss"), func(p *Profile, v string) { p.OpenSearchService = v }},
+	{"form_username_field", "", "form provider: name of the username input, when the guess is wrong", checkFieldName, option("form_username_field")},
+	{"form_password_field", "", "form provider: name of the password input, when the guess is wrong", checkFieldName, option("form_password_field")},
+	{"form_error_selector", "", "form provider: CSS selector of the IdP's login error message", checkSelector, option("form_error_selector")},
+}
+
+// option stores a provider-specific key in Profile.Options.
+func option(name string) func(*Profile, string) {
+	return func(p *Profile, v string) {
+		if p.Options == nil {
+			p.Options = map[string]string{}
+		}
+		p.Options[name] = v
+	}
 }
 
 // Keys returns the profile keys in the order they are documented.
@@ -209,6 +224,23 @@ func checkRegion(v string) error {
 		return nil
 	}
 	return fmt.Errorf("%q is not an AWS region like eu-west-1", v)
+}
+
+// checkFieldName wants an HTML input name as written in the page's source.
+func checkFieldName(v string) error {
+	if strings.ContainsAny(v, " \t\"'<>") {
+		return fmt.Errorf("%q is not an input name: give the name attribute of the input, e.g. j_username", v)
+	}
+	return nil
+}
+
+// checkSelector wants a CSS selector goquery can use; an invalid one would
+// silently match nothing.
+func checkSelector(v string) error {
+	if _, err := cascadia.ParseGroup(v); err != nil {
+		return fmt.Errorf("%q is not a CSS selector (%v): e.g. div.error or #errorText", v, err)
+	}
+	return nil
 }
 
 func checkFactor(v string) error {

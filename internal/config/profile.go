@@ -19,6 +19,9 @@ type Profile struct {
 	RefreshWindow      time.Duration // default 15m
 	OpenSearchEndpoint string
 	OpenSearchService  string // auto | es | aoss
+	// Options are the provider-specific keys that are set (form_*, ...),
+	// by key name; the broker hands them to the adapter as they are.
+	Options map[string]string
 	// Source names where the profile came from (file path), for messages.
 	Source string
 }
