@@ -10,7 +10,18 @@
 // signature by the emulator's key, so an independent verifier holding
 // [Keycloak.Certificate] can check it.
 //
-// The emulator is safe for concurrent use; [Keycloak.Stats] counts what
+// [NewSimpleSAML] starts a SimpleSAMLphp IdP look-alike serving
+// IdP-initiated SSO (saml2/idp/SSOService.php?spentityid=...): a redirect to
+// core/loginuserpass.php?AuthState=..., the username/password form with its
+// AuthState (hidden, or in the action as in 2.x), SimpleSAMLphp's
+// "Incorrect username or password" box on failure, an optional code page,
+// and the POST page; SimpleSAMLSessionID and SimpleSAMLAuthToken cookies
+// skip the login next time. [NewShibboleth] does the same with a Shibboleth
+// IdP v4/v5 flow (?execution=e1s1 local-storage page, j_username/j_password
+// with the _eventId_proceed button, shib_idp_session cookie). Both are the
+// test targets of the generic form adapter.
+//
+// The emulators are safe for concurrent use; [Keycloak.Stats] counts what
 // clients did so tests can assert, for example, that a cached IdP session was
 // reused or that a client did not loop on a failing password.
 //

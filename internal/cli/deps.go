@@ -18,6 +18,7 @@ import (
 	"github.com/saml2sts/saml2sts/cache"
 	"github.com/saml2sts/saml2sts/idp"
 	"github.com/saml2sts/saml2sts/idp/adfs"
+	"github.com/saml2sts/saml2sts/idp/form"
 	"github.com/saml2sts/saml2sts/idp/keycloak"
 	"github.com/saml2sts/saml2sts/internal/broker"
 	"github.com/saml2sts/saml2sts/internal/config"
@@ -99,6 +100,7 @@ func providers() map[string]idp.Provider {
 	return map[string]idp.Provider{
 		"adfs":     adfs.New(),
 		"keycloak": keycloak.New(),
+		"form":     form.New(),
 	}
 }
 

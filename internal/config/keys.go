@@ -12,6 +12,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/andybalholm/cascadia"
+
 	"github.com/saml2sts/saml2sts/internal/httpx"
 )
 
@@ -42,6 +44,9 @@ var keys = []Key{
 	{"opensearch_endpoint", "", "OpenSearch URL for the search commands (https)", checkURL, func(p *Profile, v string) { p.OpenSearchEndpoint = v }},
 	{"opensearch_service", "auto", "SigV4 service name for OpenSearch: auto, es or aoss", oneOf("auto", "es", "aoss"), func(p *Profile, v string) { p.OpenSearchService = v }},
 	{"adfs_auth", "forms", "AD FS sign-in: forms, ntlm (Windows integrated) or kerberos", oneOf("forms", "ntlm", "kerberos"), option("adfs_auth")},
+	{"form_username_field", "", "form provider: name of the username input, when the guess is wrong", checkFieldName, option("form_username_field")},
+	{"form_password_field", "", "form provider: name of the password input, when the guess is wrong", checkFieldName, option("form_password_field")},
+	{"form_error_selector", "", "form provider: CSS selector of the IdP's login error message", checkSelector, option("form_error_selector")},
 }
 
 // option stores a provider-specific key in Profile.Options.
@@ -220,6 +225,23 @@ func checkRegion(v string) error {
 		return nil
 	}
 	return fmt.Errorf("%q is not an AWS region like eu-west-1", v)
+}
+
+// checkFieldName wants an HTML input name as written in the page's source.
+func checkFieldName(v string) error {
+	if strings.ContainsAny(v, " \t\"'<>") {
+		return fmt.Errorf("%q is not an input name: give the name attribute of the input, e.g. j_username", v)
+	}
+	return nil
+}
+
+// checkSelector wants a CSS selector goquery can use; an invalid one would
+// silently match nothing.
+func checkSelector(v string) error {
+	if _, err := cascadia.ParseGroup(v); err != nil {
+		return fmt.Errorf("%q is not a CSS selector (%v): e.g. div.error or #errorText", v, err)
+	}
+	return nil
 }
 
 func checkFactor(v string) error {

@@ -130,6 +130,14 @@ func TestKeyCheck(t *testing.T) {
 		{"opensearch_service", "aoss", ""},
 		{"opensearch_service", "aos", `(did you mean "aoss"?)`},
 
+		{"form_username_field", "j_username", ""},
+		{"form_username_field", "ctl00$ContentPlaceHolder1$UsernameTextBox", ""},
+		{"form_username_field", "user name", "is not an input name"},
+		{"form_password_field", `pass"word`, "is not an input name"},
+		{"form_error_selector", "p.form-error, #errorText", ""},
+		{"form_error_selector", "div[role=alert]", ""},
+		{"form_error_selector", "div[", "is not a CSS selector"},
+
 		{"duration", "", "empty value: delete the line to use the default (1h)"},
 	}
 	for _, tt := range tests {
@@ -171,6 +179,9 @@ func TestKeysTable(t *testing.T) {
 		{"opensearch_endpoint", "", "SAML2STS_OPENSEARCH_ENDPOINT", "--opensearch-endpoint"},
 		{"opensearch_service", "auto", "SAML2STS_OPENSEARCH_SERVICE", "--opensearch-service"},
 		{"adfs_auth", "forms", "SAML2STS_ADFS_AUTH", "--adfs-auth"},
+		{"form_username_field", "", "SAML2STS_FORM_USERNAME_FIELD", "--form-username-field"},
+		{"form_password_field", "", "SAML2STS_FORM_PASSWORD_FIELD", "--form-password-field"},
+		{"form_error_selector", "", "SAML2STS_FORM_ERROR_SELECTOR", "--form-error-selector"},
 	}
 	got := Keys()
 	if len(got) != len(want) {

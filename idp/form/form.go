@@ -1,0 +1,701 @@
+package form
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"html"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/PuerkitoBio/goquery"
+	"github.com/andybalholm/cascadia"
+
+	"github.com/saml2sts/saml2sts/idp"
+)
+
+// Profile keys this adapter reads from [idp.Request.Options].
+const (
+	KeyUsernameField = "form_username_field"
+	KeyPasswordField = "form_password_field"
+	KeyErrorSelector = "form_error_selector"
+)
+
+// maxPages bounds the pages (fetches; redirects are followed within one)
+// a login may take. Shibboleth with a code needs five: entry, storage
+// read, password, code, storage write. The cap is what stops an
+// unrecognised flow from looping into an account lockout.
+const maxPages = 12
+
+// Provider is the generic form [idp.Provider].
+type Provider struct {
+	maxPages int
+}
+
+// New returns a generic form provider.
+func New() *Provider { return &Provider{maxPages: maxPages} }
+
+// Login implements [idp.Provider]. req.URL is any IdP-initiated sign-on URL
+// that ends in an HTML POST of a SAMLResponse.
+func (p *Provider) Login(ctx context.Context, req *idp.Request) (string, error) {
+	if req == nil || req.Client == nil {
+		return "", errors.New("form: login request has no http client")
+	}
+	u, err := url.Parse(req.URL)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return "", fmt.Errorf("form: url %q is not an absolute https url: set the profile's url to the IdP-initiated sign-on URL", redactedURL(req.URL))
+	}
+	l := &login{req: req, max: p.maxPages}
+	if l.max <= 0 {
+		l.max = maxPages
+	}
+	l.userField = strings.TrimSpace(req.Options[KeyUsernameField])
+	l.passField = strings.TrimSpace(req.Options[KeyPasswordField])
+	if s := strings.TrimSpace(req.Options[KeyErrorSelector]); s != "" {
+		if _, err := cascadia.ParseGroup(s); err != nil {
+			return "", fmt.Errorf("form: %s %q is not a CSS selector: %v", KeyErrorSelector, s, err)
+		}
+		l.errSel = s
+	}
+
+	page, err := l.fetch(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return "", err
+	}
+	for {
+		if saml, ok := idp.SAMLResponse(page); ok {
+			return saml, nil
+		}
+		if l.pages >= l.max {
+			return "", l.pageError(page, fmt.Sprintf("still no SAML response after %d pages; stopped so the account is not locked", l.max))
+		}
+		next, err := l.next(ctx, page)
+		if err != nil {
+			return "", err
+		}
+		page, err = l.fetch(ctx, next.Method, next.Action, next.Values)
+		if err != nil {
+			return "", err
+		}
+	}
+}
+
+// login is the state of one Login call.
+type login struct {
+	req   *idp.Request
+	max   int
+	pages int // fetched so far
+
+	userField, passField, errSel string // profile overrides
+
+	password     string
+	havePassword bool
+	sentUser     bool
+	sentPassword bool
+	sentOTP      bool
+	usedCode     bool
+	codes        []string // codes sent, scrubbed from errors
+}
+
+func (l *login) fetch(ctx context.Context, method, rawURL string, form url.Values) (*idp.Page, error) {
+	l.pages++
+	p, err := idp.Fetch(ctx, l.req.Client, method, rawURL, form)
+	if err != nil {
+		return nil, fmt.Errorf("form: %w", err)
+	}
+	return p, nil
+}
+
+// next decides what to submit on page, which holds no SAMLResponse. The
+// order matters: pages that need a browser are recognised before their
+// forms are filled in; before the password a login form beats a
+// code-looking one (a voucher field), after it a code form is the expected
+// next step; forms to fill beat self-submitting pages, whose scripts may
+// just be a login page's submit-on-Enter.
+func (l *login) next(ctx context.Context, page *idp.Page) (*idp.Form, error) {
+	doc := page.Doc
+	if isWebAuthn(doc) {
+		return nil, &idp.UnsupportedError{What: "WebAuthn (security key) authentication",
+			Hint: "ask your IdP administrator for a one-time code (OTP) second factor for command-line sign-in"}
+	}
+	if why := knownStop(doc); why != "" {
+		return nil, l.pageError(page, why)
+	}
+	forms := l.classify(doc)
+	switch {
+	case forms.login != nil && !l.sentPassword:
+		return l.credentials(ctx, page, forms.login)
+	case forms.otp != nil:
+		return l.otp(ctx, page, forms.otp)
+	case forms.login != nil:
+		return l.credentials(ctx, page, forms.login) // the refusal
+	case forms.user != nil:
+		return l.username(page, forms.user)
+	}
+	if f := continueForm(page); f != nil {
+		return values(page, f), nil // a script's submit() sends no button
+	}
+	if forms.newPassword {
+		return nil, l.pageError(page, "the IdP wants a new password (the page has a form with several password fields): change it in a browser, then run again")
+	}
+	if l.userField != "" && forms.missingUser {
+		return nil, l.pageError(page, fmt.Sprintf("no input named %q (%s) in the page's forms; inputs seen: %s",
+			l.userField, KeyUsernameField, inputNames(doc)))
+	}
+	if l.passField != "" && !l.sentPassword && doc.Find("form").Length() > 0 {
+		return nil, l.pageError(page, fmt.Sprintf("no input named %q (%s) in the page's forms; inputs seen: %s",
+			l.passField, KeyPasswordField, inputNames(doc)))
+	}
+	why := "expected a login form, a one-time code form, a self-submitting form or a SAML POST page"
+	if page.Status != http.StatusOK {
+		why = fmt.Sprintf("HTTP %d; %s", page.Status, why)
+	}
+	if msg := l.errorText(doc); msg != "" {
+		why += fmt.Sprintf("; the page says %q", msg)
+	}
+	return nil, l.pageError(page, why)
+}
+
+// pageForms is what classify found on a page.
+type pageForms struct {
+	login, otp, user *goquery.Selection
+	newPassword      bool // a form with several password inputs
+	missingUser      bool // a password form without the overriding username input
+}
+
+// classify finds the forms a login can use on doc.
+func (l *login) classify(doc *goquery.Document) pageForms {
+	var pf pageForms
+	doc.Find("form").Each(func(_ int, f *goquery.Selection) {
+		pw := l.passwordInputs(f)
+		fill := fillable(f)
+		switch {
+		case pw.Length() > 1:
+			pf.newPassword = true
+		case pf.otp == nil && l.isOTP(fill, pw):
+			pf.otp = f
+		case pw.Length() == 1 && pf.login == nil:
+			if l.userField != "" && f.Find(byName(l.userField)).Length() == 0 && !l.sentUser {
+				// An identifier-first IdP may ask for the password alone;
+				// only after the name was sent is a missing input expected.
+				pf.missingUser = true
+				return
+			}
+			pf.login = f
+		case pw.Length() == 0 && !hasPasswordType(f) && pf.user == nil && l.userInput(f, nil) != nil && !l.sentPassword:
+			pf.user = f
+		}
+	})
+	return pf
+}
+
+func hasPasswordType(f *goquery.Selection) bool {
+	return f.Find("input").FilterFunction(func(_ int, s *goquery.Selection) bool { return inputType(s) == "password" }).Length() > 0
+}
+
+// fillable are the inputs a user types into: not hidden, not buttons,
+// checkboxes or radios, and not disabled (browsers do not send those).
+func fillable(f *goquery.Selection) *goquery.Selection {
+	return f.Find("input, textarea").FilterFunction(func(_ int, s *goquery.Selection) bool {
+		if _, off := s.Attr("disabled"); off {
+			return false
+		}
+		switch inputType(s) {
+		case "hidden", "submit", "button", "image", "reset", "file", "checkbox", "radio":
+			return false
+		}
+		return true
+	})
+}
+
+func inputType(s *goquery.Selection) string {
+	if goquery.NodeName(s) == "textarea" {
+		return "textarea"
+	}
+	t := strings.ToLower(strings.TrimSpace(s.AttrOr("type", "text")))
+	if t == "" {
+		t = "text"
+	}
+	return t
+}
+
+// byName selects inputs whose name attribute is exactly name.
+func byName(name string) string {
+	return `input[name="` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(name) + `"]`
+}
+
+// passwordInputs are f's password inputs, or the override's input.
+func (l *login) passwordInputs(f *goquery.Selection) *goquery.Selection {
+	if l.passField != "" {
+		return f.Find(byName(l.passField)).First()
+	}
+	return f.Find("input").FilterFunction(func(_ int, s *goquery.Selection) bool {
+		_, off := s.Attr("disabled")
+		return !off && inputType(s) == "password"
+	})
+}
+
+// hints is what identifies an input: name, id, autocomplete, placeholder
+// and aria-label, lower-cased.
+func hints(s *goquery.Selection) string {
+	var b strings.Builder
+	for _, a := range []string{"name", "id", "autocomplete", "placeholder", "aria-label"} {
+		b.WriteString(strings.ToLower(s.AttrOr(a, "")))
+		b.WriteByte(' ')
+	}
+	return b.String()
+}
+
+// otpWords mark an input as a one-time code; userWords as a login name.
+var (
+	otpWords  = []string{"one-time-code", "otp", "totp", "passcode", "token", "code", "pin", "mfa", "2fa", "verification", "securid", "factor"}
+	userWords = []string{"user", "login", "mail", "uid", "account", "principal", "ident", "logon", "subject", "name"}
+)
+
+func hasAny(s string, words []string) bool {
+	for _, w := range words {
+		if strings.Contains(s, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// isOTP reports a form asking for a one-time code: one fillable input that
+// looks like a code, or, once the password is in, one fillable input that
+// looks like nothing else. A password-type input counts only when its name
+// says it is a code (RSA SecurID's "Passcode").
+func (l *login) isOTP(fill, pw *goquery.Selection) bool {
+	if fill.Length() != 1 {
+		return false
+	}
+	in := fill.First()
+	h := hints(in)
+	if name := in.AttrOr("name", ""); name != "" && (name == l.passField || name == l.userField) {
+		return false
+	}
+	if strings.Contains(h, "username") || strings.Contains(h, "email") || inputType(in) == "email" {
+		return false // an identifier-first page, not a code
+	}
+	code := hasAny(h, otpWords) || in.AttrOr("inputmode", "") == "numeric"
+	if pw.Length() == 1 {
+		return code && !strings.Contains(h, "password")
+	}
+	if code {
+		return true
+	}
+	return l.sentPassword && !hasAny(h, userWords)
+}
+
+// userInput picks the username input of f: the override, else the
+// best-scoring text input (autocomplete=username, type=email, a name or id
+// like user/login/email, else the text input just before the password).
+func (l *login) userInput(f, pw *goquery.Selection) *goquery.Selection {
+	if l.userField != "" {
+		if s := f.Find(byName(l.userField)).First(); s.Length() > 0 {
+			return s
+		}
+		return nil
+	}
+	var best *goquery.Selection
+	bestScore := 0
+	beforePW := true
+	fillable(f).Each(func(_ int, s *goquery.Selection) {
+		if pw != nil && pw.Length() > 0 && s.IsSelection(pw) {
+			beforePW = false
+			return
+		}
+		t := inputType(s)
+		if t != "text" && t != "email" && t != "tel" {
+			return
+		}
+		h := hints(s)
+		score := 0
+		switch {
+		case strings.Contains(h, "username") || strings.Contains(h, "email"):
+			score = 100
+		case t == "email":
+			score = 80
+		case hasAny(h, userWords):
+			score = 60
+		case beforePW && pw != nil && pw.Length() > 0:
+			score = 10
+		}
+		if hasAny(h, []string{"otp", "code", "search", "captcha", "query"}) && !strings.Contains(h, "username") {
+			score = 0
+		}
+		if score > bestScore {
+			best, bestScore = s, score
+		}
+	})
+	return best
+}
+
+// values is the form as a browser submits it: ParseForm's values, plus
+// empty strings for hidden and text inputs without a value attribute,
+// which ParseForm leaves out (Shibboleth's _eventId_proceed, Keycloak's
+// credentialId).
+func values(page *idp.Page, sel *goquery.Selection) *idp.Form {
+	f := idp.ParseForm(page, sel)
+	sel.Find("input").Each(func(_ int, s *goquery.Selection) {
+		name, ok := s.Attr("name")
+		if _, hasValue := s.Attr("value"); !ok || name == "" || hasValue || f.Values.Has(name) {
+			return
+		}
+		if _, off := s.Attr("disabled"); off {
+			return
+		}
+		switch inputType(s) {
+		case "hidden", "text", "email", "tel", "number", "password", "search":
+			f.Values.Set(name, "")
+		}
+	})
+	return f
+}
+
+// build is the form submitted by pressing Enter: its values and the
+// default (first) submit button when it has a name, which Shibboleth's
+// flow needs (_eventId_proceed).
+func build(page *idp.Page, sel *goquery.Selection) *idp.Form {
+	f := values(page, sel)
+	btn := sel.Find("button, input").FilterFunction(func(_ int, s *goquery.Selection) bool {
+		if goquery.NodeName(s) == "button" {
+			t := strings.ToLower(s.AttrOr("type", "submit"))
+			return t == "submit" || t == ""
+		}
+		return inputType(s) == "submit"
+	}).First()
+	if name := btn.AttrOr("name", ""); btn.Length() > 0 && name != "" {
+		if _, off := btn.Attr("disabled"); !off {
+			f.Values.Set(name, btn.AttrOr("value", ""))
+		}
+	}
+	return f
+}
+
+// credentials fills in and submits the login form, once: the form coming
+// back means the IdP refused, with or without a message we recognise.
+func (l *login) credentials(ctx context.Context, page *idp.Page, sel *goquery.Selection) (*idp.Form, error) {
+	if l.sentPassword {
+		return nil, l.authError(page, "the login form was shown again after the password was sent: the IdP did not accept the username or password")
+	}
+	pw := l.passwordInputs(sel).First()
+	user := l.userInput(sel, pw)
+	f := build(page, sel)
+	if user != nil {
+		if err := l.fillUser(f, user); err != nil {
+			return nil, err
+		}
+	}
+	if f.Method != http.MethodPost {
+		// A browser would put the password in the URL, where proxies and
+		// server logs keep it.
+		return nil, l.pageError(page, "the login form sends the password with GET, in the URL; refusing to send it")
+	}
+	secret, err := l.getPassword(ctx)
+	if err != nil {
+		return nil, err // unchanged: the CLI tests errors.Is(err, idp.ErrNoTerminal)
+	}
+	f.Values.Set(pw.AttrOr("name", "password"), secret)
+	l.sentPassword = true
+	return f, nil
+}
+
+// username submits an identifier-first form (name now, password on the
+// next page).
+func (l *login) username(page *idp.Page, sel *goquery.Selection) (*idp.Form, error) {
+	if l.sentUser {
+		return nil, l.authError(page, "the username form was shown again: the IdP did not accept the username")
+	}
+	f := build(page, sel)
+	if err := l.fillUser(f, l.userInput(sel, nil)); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+func (l *login) fillUser(f *idp.Form, in *goquery.Selection) error {
+	field := in.AttrOr("name", "")
+	if field == "" {
+		return nil // an unnamed input is never sent
+	}
+	name := l.req.Username
+	if name == "" {
+		name = strings.TrimSpace(f.Values.Get(field)) // prefilled by the IdP
+	}
+	if name == "" {
+		return errors.New("form: the login form needs a username: set username in the profile")
+	}
+	f.Values.Set(field, name)
+	l.sentUser = true
+	return nil
+}
+
+func (l *login) getPassword(ctx context.Context) (string, error) {
+	if l.havePassword {
+		return l.password, nil
+	}
+	var (
+		p   string
+		err error
+	)
+	if l.req.Password != nil {
+		p, err = l.req.Password(ctx)
+	} else {
+		p, err = l.prompt().Secret(ctx, "Password")
+	}
+	if err != nil {
+		return "", err
+	}
+	l.password, l.havePassword = p, true
+	return p, nil
+}
+
+// otp fills the code into the form's one fillable input; other fields
+// (the checked authenticator radio, hidden state) go as they are.
+func (l *login) otp(ctx context.Context, page *idp.Page, sel *goquery.Selection) (*idp.Form, error) {
+	if l.sentOTP {
+		return nil, l.authError(page, "the one-time code form was shown again: the code was not accepted")
+	}
+	in := fillable(sel).First()
+	name := in.AttrOr("name", "")
+	if name == "" {
+		return nil, l.pageError(page, "the one-time code input has no name, so it cannot be submitted without JavaScript")
+	}
+	f := build(page, sel)
+	code, err := l.otpCode(ctx, page, in)
+	if err != nil {
+		return nil, err
+	}
+	f.Values.Set(name, code)
+	l.sentOTP = true
+	return f, nil
+}
+
+func (l *login) otpCode(ctx context.Context, page *idp.Page, in *goquery.Selection) (string, error) {
+	var c string
+	if l.req.MFACode != "" && !l.usedCode {
+		l.usedCode = true
+		c = l.req.MFACode
+	} else {
+		label := "One-time code"
+		if id := in.AttrOr("id", ""); id != "" {
+			if t := idp.Text(page.Doc.Find(`label[for="` + id + `"]`).First()); t != "" && len(t) < 60 {
+				label = t
+			}
+		}
+		var err error
+		c, err = l.prompt().Code(ctx, fmt.Sprintf("%s (%s)", label, page.URL.Hostname()))
+		if err != nil {
+			return "", err
+		}
+	}
+	c = strings.Join(strings.Fields(c), "") // "123 456" as some apps show it
+	l.codes = append(l.codes, c)
+	return c, nil
+}
+
+func (l *login) prompt() idp.Prompter {
+	if l.req.Prompt == nil {
+		return noTerminal{}
+	}
+	return l.req.Prompt
+}
+
+// noTerminal stands in for a missing Prompter.
+type noTerminal struct{}
+
+func (noTerminal) Secret(context.Context, string) (string, error)        { return "", idp.ErrNoTerminal }
+func (noTerminal) Code(context.Context, string) (string, error)          { return "", idp.ErrNoTerminal }
+func (noTerminal) Choose(context.Context, string, []string) (int, error) { return 0, idp.ErrNoTerminal }
+
+// continueForm returns the form of a page a browser without JavaScript
+// would still get past: [idp.AutoSubmitForm]'s onload pages, and pages
+// whose only form has nothing to type in and is submitted by a script
+// (Shibboleth's local-storage pages call document.form1.submit() from a
+// function) or by a <noscript> button.
+func continueForm(page *idp.Page) *goquery.Selection {
+	if f := idp.AutoSubmitForm(page); f != nil {
+		return f
+	}
+	forms := page.Doc.Find("form")
+	hiddenInputs := forms.Find("input").FilterFunction(func(_ int, s *goquery.Selection) bool { return inputType(s) == "hidden" })
+	if forms.Length() != 1 || fillable(forms).Length() > 0 || hiddenInputs.Length() == 0 {
+		return nil
+	}
+	js := strings.ToLower(page.Doc.Find("body").AttrOr("onload", ""))
+	page.Doc.Find("script").Each(func(_ int, s *goquery.Selection) { js += strings.ToLower(s.Text()) })
+	if strings.Contains(js, "submit()") || strings.Contains(js, ".click()") || page.Doc.Find("noscript").Length() > 0 {
+		return forms
+	}
+	return nil
+}
+
+// stops are pages that need a person in a browser, once, with what to do.
+var stops = []struct{ sel, why string }{
+	{"input[name=_shib_idp_consentOptions], button[name=_eventId_AttributeReleaseRejected]",
+		"the IdP asks you to consent to releasing your attributes to AWS: sign in once in a browser and accept (choose not to be asked again), then run again"},
+	{"#kc-terms-text, input[name=accept], #kc-accept",
+		"the IdP wants you to accept its terms and conditions first: accept them in a browser, then run again"},
+	{"#kc-totp-settings-form, input[name=totpSecret]",
+		"the IdP wants you to set up an authenticator app first: do it in a browser, then run again"},
+}
+
+// knownStop explains a page from stops, or "".
+func knownStop(doc *goquery.Document) string {
+	for _, s := range stops {
+		if doc.Find(s.sel).Length() > 0 {
+			return s.why
+		}
+	}
+	return ""
+}
+
+// isWebAuthn spots a security-key step, which needs a browser.
+func isWebAuthn(doc *goquery.Document) bool {
+	if doc.Find("form#webauth").Length() > 0 {
+		return true
+	}
+	found := false
+	doc.Find("script").EachWithBreak(func(_ int, s *goquery.Selection) bool {
+		found = strings.Contains(s.Text(), "navigator.credentials.get")
+		return !found
+	})
+	return found
+}
+
+// errorSelectors are where IdPs put the reason a form came back, most
+// specific first: Keycloak's field errors, SimpleSAMLphp's message box,
+// AD FS, Shibboleth, then generic alert markup.
+var errorSelectors = []string{
+	"#input-error-otp-code", "#input-error-username", "#input-error-password", "#input-error",
+	".message-box.error",
+	"#errorText",
+	".form-error", ".output--error",
+	"[role=alert]", ".alert-danger", ".alert-error", ".kc-feedback-text",
+	".error-message", ".errorMessage", ".error", "#error",
+}
+
+// errorText is the IdP's own error message on doc, or "": the override
+// selector first, then the known places, then any short visible element
+// whose id or class mentions an error.
+func (l *login) errorText(doc *goquery.Document) string {
+	sels := errorSelectors
+	if l.errSel != "" {
+		sels = append([]string{l.errSel}, sels...)
+	}
+	for _, s := range sels {
+		var t string
+		doc.Find(s).EachWithBreak(func(_ int, e *goquery.Selection) bool {
+			if !hidden(e) {
+				t = idp.Text(e)
+			}
+			return t == ""
+		})
+		if t != "" {
+			return l.scrub(t)
+		}
+	}
+	var t string
+	doc.Find("body [class], body [id]").EachWithBreak(func(_ int, e *goquery.Selection) bool {
+		switch goquery.NodeName(e) {
+		case "script", "style", "input", "form", "body":
+			return true
+		}
+		if !strings.Contains(strings.ToLower(e.AttrOr("class", "")+" "+e.AttrOr("id", "")), "error") || hidden(e) {
+			return true
+		}
+		s := idp.Text(e)
+		if s == "" && iconTags[goquery.NodeName(e)] {
+			// An error icon (SimpleSAMLphp 1.x): the message is its box.
+			if p := e.Parent(); goquery.NodeName(p) != "body" && goquery.NodeName(p) != "form" {
+				s = idp.Text(p)
+			}
+		}
+		if s != "" && len(s) <= 300 {
+			t = s
+		}
+		return t == ""
+	})
+	return l.scrub(t)
+}
+
+// iconTags hold icons rather than text.
+var iconTags = map[string]bool{"img": true, "i": true, "svg": true, "span": true}
+
+// hidden reports markup that a browser would not show.
+func hidden(e *goquery.Selection) bool {
+	if _, ok := e.Attr("hidden"); ok {
+		return true
+	}
+	style := strings.ReplaceAll(strings.ToLower(e.AttrOr("style", "")), " ", "")
+	return strings.Contains(style, "display:none") || e.AttrOr("aria-hidden", "") == "true"
+}
+
+// inputNames lists the named inputs of doc's forms, for messages about
+// overrides that match nothing. Names only: values may be secret.
+func inputNames(doc *goquery.Document) string {
+	var names []string
+	doc.Find("form input[name]").Each(func(_ int, s *goquery.Selection) {
+		if t := inputType(s); t != "hidden" && t != "submit" {
+			names = append(names, fmt.Sprintf("%s (%s)", s.AttrOr("name", ""), t))
+		}
+	})
+	if len(names) == 0 {
+		return "none"
+	}
+	return strings.Join(names, ", ")
+}
+
+// authError is the IdP's refusal in its own words, or fallback.
+func (l *login) authError(page *idp.Page, fallback string) error {
+	msg := l.errorText(page.Doc)
+	if msg == "" {
+		msg = fallback
+		if l.errSel == "" {
+			msg += " (set " + KeyErrorSelector + " to show the IdP's message)"
+		}
+	}
+	return &idp.AuthError{Message: msg}
+}
+
+// pageError describes a page the login cannot get past, saving a redacted
+// copy when debugging.
+func (l *login) pageError(page *idp.Page, why string) error {
+	e := &idp.PageError{Title: l.scrub(page.Title()), URL: idp.StripQuery(page.URL), Why: l.scrub(why)}
+	if l.req.Debug != nil {
+		body := string(page.Body)
+		for _, s := range l.secrets() {
+			body = strings.ReplaceAll(body, html.EscapeString(s), "REDACTED")
+			body = strings.ReplaceAll(body, s, "REDACTED")
+		}
+		e.Saved = l.req.Debug.SavePage(fmt.Sprintf("form-page%d", l.pages), idp.RedactPage([]byte(body)))
+	}
+	return e
+}
+
+func (l *login) secrets() []string {
+	var s []string
+	if l.password != "" {
+		s = append(s, l.password)
+	}
+	return append(s, l.codes...)
+}
+
+// scrub removes the password and codes from text shown to the user, in
+// case a page echoes what was posted.
+func (l *login) scrub(s string) string {
+	for _, secret := range l.secrets() {
+		s = strings.ReplaceAll(s, secret, "REDACTED")
+	}
+	return s
+}
+
+// redactedURL drops the query of a URL that failed to parse or validate.
+func redactedURL(raw string) string {
+	if i := strings.IndexAny(raw, "?#"); i >= 0 {
+		return raw[:i]
+	}
+	return raw
+}
