@@ -18,6 +18,7 @@ import (
 	"github.com/saml2sts/saml2sts/cache"
 	"github.com/saml2sts/saml2sts/idp"
 	"github.com/saml2sts/saml2sts/idp/keycloak"
+	"github.com/saml2sts/saml2sts/idp/okta"
 	"github.com/saml2sts/saml2sts/internal/broker"
 	"github.com/saml2sts/saml2sts/internal/config"
 	"github.com/saml2sts/saml2sts/internal/httpx"
@@ -97,6 +98,7 @@ func (f *factory) prompter() idp.Prompter {
 func providers() map[string]idp.Provider {
 	return map[string]idp.Provider{
 		"keycloak": keycloak.New(),
+		"okta":     okta.New(),
 	}
 }
 
