@@ -21,6 +21,16 @@
 // with the _eventId_proceed button, shib_idp_session cookie). Both are the
 // test targets of the generic form adapter.
 //
+// [NewOkta] starts an Okta org look-alike: GET /.well-known/okta-organization
+// names its pipeline, the Classic Authentication API (/api/v1/authn with every
+// transaction status, factor verify with push polling and number challenge,
+// sms/call/email send and resend, TOTP and YubiKey passcodes, Okta's error
+// bodies and 429 rate-limit headers) and the Identity Engine IDX remediation
+// flow (/idp/idx/*, application/ion+json) both end on the app's SAML page,
+// form#appForm with its action and SAMLResponse entity-encoded as Okta
+// writes them. A live sid cookie skips the login (silent refresh); the
+// step-up interstitial and the IAM Identity Center app are served too.
+//
 // The emulators are safe for concurrent use; [Keycloak.Stats] counts what
 // clients did so tests can assert, for example, that a cached IdP session was
 // reused or that a client did not loop on a failing password.

@@ -20,6 +20,7 @@ import (
 	"github.com/saml2sts/saml2sts/idp/adfs"
 	"github.com/saml2sts/saml2sts/idp/form"
 	"github.com/saml2sts/saml2sts/idp/keycloak"
+	"github.com/saml2sts/saml2sts/idp/okta"
 	"github.com/saml2sts/saml2sts/internal/broker"
 	"github.com/saml2sts/saml2sts/internal/config"
 	"github.com/saml2sts/saml2sts/internal/httpx"
@@ -101,6 +102,7 @@ func providers() map[string]idp.Provider {
 		"adfs":     adfs.New(),
 		"keycloak": keycloak.New(),
 		"form":     form.New(),
+		"okta":     okta.New(),
 	}
 }
 

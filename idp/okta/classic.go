@@ -1,0 +1,414 @@
+package okta
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/saml2sts/saml2sts/idp"
+)
+
+// StatusError is an Okta transaction state saml2sts cannot finish from
+// the terminal (enrollment, recovery, an expired transaction).
+type StatusError struct {
+	Status string // Okta status or error code
+	Msg    string
+}
+
+func (e *StatusError) Error() string { return "okta: " + e.Msg }
+
+// call posts one Classic API request. A 429 (E0000047) means Okta did not
+// process the request, so it is sent again after X-Rate-Limit-Reset when
+// that is short and someone can see the wait; other errors are mapped.
+func (l *login) call(ctx context.Context, href string, body map[string]any) (*txn, error) {
+	for try := 0; ; try++ {
+		l.steps++
+		if l.steps > maxSteps {
+			return nil, fmt.Errorf("okta: stopped after %d Okta API calls without finishing the sign-in", maxSteps)
+		}
+		var t txn
+		err := postJSON(ctx, l.req.Client, href, "application/json", body, &t)
+		if err == nil {
+			l.secret(t.StateToken)
+			l.secret(t.SessionToken)
+			return &t, nil
+		}
+		var ae *APIError
+		if !errors.As(err, &ae) {
+			return nil, err
+		}
+		if ae.Status == http.StatusTooManyRequests && try < 2 {
+			if werr := l.rateWait(ctx, ae); werr != nil {
+				return nil, werr
+			}
+			continue
+		}
+		return nil, l.apiErr(ae)
+	}
+}
+
+// rateWait sleeps until the rate limit resets, or says why it will not.
+func (l *login) rateWait(ctx context.Context, ae *APIError) error {
+	wait := ae.reset
+	limit := &StatusError{Status: "E0000047", Msg: "Okta rate limit reached (E0000047 " + orDefault(ae.Summary, "API call exceeded rate limit") + ")"}
+	switch {
+	case wait <= 0:
+		limit.Msg += ": Okta gave no reset time; wait a minute and run again"
+		return limit
+	case wait > l.p.maxRateWait:
+		limit.Msg += fmt.Sprintf(": it resets in %s; run again after that", wait.Round(time.Second))
+		return limit
+	}
+	dl, hasDL := ctx.Deadline()
+	interactive := l.p.interactive != nil && l.p.interactive(l.req.Prompt)
+	if !interactive && !(hasDL && time.Until(dl) > wait) {
+		limit.Msg += fmt.Sprintf(": it resets in %s; not waiting without a terminal, run again after that", wait.Round(time.Second))
+		return limit
+	}
+	l.notice("Okta rate limit reached; waiting %s for it to reset", wait.Round(time.Second))
+	return sleep(ctx, wait)
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// apiErr maps Okta error codes to what the user must do.
+func (l *login) apiErr(ae *APIError) error {
+	switch ae.Code {
+	case "E0000004":
+		return &idp.AuthError{Message: orDefault(ae.Summary, "Authentication failed") +
+			" (Okta says this for a wrong username or password, a locked account, or a sign-on policy that denies the sign-in)"}
+	case "E0000068":
+		return &badCode{&idp.AuthError{Message: ae.text()}}
+	case "E0000011":
+		return &StatusError{Status: ae.Code, Msg: "the Okta sign-in expired (E0000011 " + orDefault(ae.Summary, "Invalid token provided") +
+			"): it took too long or was used elsewhere; run the command again"}
+	case "E0000079":
+		return &StatusError{Status: ae.Code, Msg: "Okta refused the step (E0000079 " + ae.Summary + "): run the command again"}
+	case "E0000047":
+		return &StatusError{Status: ae.Code, Msg: "Okta rate limit reached (E0000047): wait a minute and run again"}
+	}
+	return ae
+}
+
+// primary posts the username and password: the only place that does, once
+// per login.
+func (l *login) primary(ctx context.Context) (*txn, error) {
+	return l.credentials(ctx, l.api("/api/v1/authn"), "")
+}
+
+func (l *login) credentials(ctx context.Context, href, stateToken string) (*txn, error) {
+	if l.sentPassword {
+		return nil, errors.New("okta: Okta asked for the password a second time; stopped so the account is not locked: run the command again")
+	}
+	user, err := l.username(ctx)
+	if err != nil {
+		return nil, err
+	}
+	pw, err := l.getPassword(ctx)
+	if err != nil {
+		return nil, err
+	}
+	body := map[string]any{
+		"username": user,
+		"password": pw,
+		"options":  map[string]any{"warnBeforePasswordExpired": true, "multiOptionalFactorEnroll": false},
+	}
+	if stateToken != "" {
+		body["stateToken"] = stateToken
+	}
+	l.sentPassword = true
+	return l.call(ctx, href, body)
+}
+
+// classic drives a transaction to SUCCESS and opens the app with it.
+func (l *login) classic(ctx context.Context, t *txn) (*idp.Page, error) {
+	t, err := l.advance(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	l.authenticated = true
+	// A step-up transaction ends with a link back to the app.
+	if t.Links.Next != nil && t.Links.Next.Href != "" && (t.Type == "SESSION_STEP_UP" || t.Links.Next.Name == "original") {
+		return l.fetch(ctx, http.MethodGet, t.Links.Next.Href, nil)
+	}
+	if t.SessionToken == "" {
+		return nil, errors.New("okta: Okta reported SUCCESS without a session token or a link to the app")
+	}
+	return l.session(ctx, t.SessionToken)
+}
+
+// session trades the one-time session token for the sid cookie and lands
+// on the app.
+func (l *login) session(ctx context.Context, token string) (*idp.Page, error) {
+	q := url.Values{"checkAccountSetupComplete": {"true"}, "token": {token}, "redirectUrl": {l.app.String()}}
+	return l.fetch(ctx, http.MethodGet, l.api("/login/sessionCookieRedirect"), q)
+}
+
+// advance follows the transaction's states until SUCCESS.
+func (l *login) advance(ctx context.Context, t *txn) (*txn, error) {
+	for {
+		var err error
+		switch t.Status {
+		case "SUCCESS":
+			return t, nil
+		case "MFA_REQUIRED":
+			t, err = l.mfa(ctx, t)
+		case "MFA_CHALLENGE":
+			t, err = l.resume(ctx, t)
+		case "PASSWORD_WARN":
+			days := ""
+			if d := t.Embedded.Policy.Expiration.PasswordExpireDays; d != nil {
+				days = fmt.Sprintf(" in %d days", *d)
+			}
+			l.notice("your Okta password expires%s: change it in Okta soon", days)
+			if t.Links.Skip == nil || t.Links.Skip.Href == "" {
+				return nil, &StatusError{Status: t.Status, Msg: "Okta wants the password changed (PASSWORD_WARN) and offers no skip: change it in a browser, then run again"}
+			}
+			t, err = l.call(ctx, t.Links.Skip.Href, map[string]any{"stateToken": t.StateToken})
+		case "LOCKED_OUT":
+			return nil, &idp.AuthError{Message: "your Okta account is locked out (LOCKED_OUT): unlock it in a browser at " + l.base.String() + " or ask your Okta administrator"}
+		case "PASSWORD_EXPIRED":
+			return nil, &idp.AuthError{Message: "your Okta password has expired (PASSWORD_EXPIRED): change it in a browser at " + l.base.String() + ", then run again"}
+		case "MFA_ENROLL", "MFA_ENROLL_ACTIVATE":
+			return nil, &StatusError{Status: t.Status, Msg: "Okta wants you to set up an MFA factor first (" + t.Status + "): sign in at " + l.base.String() + " in a browser and enroll one, then run again"}
+		case "UNAUTHENTICATED":
+			if t.Links.Next == nil || t.Links.Next.Href == "" {
+				return nil, &StatusError{Status: t.Status, Msg: "Okta wants a sign-in (UNAUTHENTICATED) but gives no link to send it to"}
+			}
+			t, err = l.credentials(ctx, t.Links.Next.Href, t.StateToken)
+		case "PASSWORD_RESET", "RECOVERY", "RECOVERY_CHALLENGE":
+			return nil, &StatusError{Status: t.Status, Msg: "Okta is in a password recovery flow (" + t.Status + "): finish it in a browser, then run again"}
+		default:
+			return nil, &StatusError{Status: t.Status, Msg: fmt.Sprintf("Okta answered with status %q, which saml2sts does not know: sign in in a browser to see what Okta wants", t.Status)}
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+}
+
+// mfa verifies one factor of an MFA_REQUIRED transaction.
+func (l *login) mfa(ctx context.Context, t *txn) (*txn, error) {
+	c, err := l.pick(ctx, t.Embedded.Factors)
+	if err != nil {
+		return nil, err
+	}
+	verify := ""
+	if c.f.Links.Verify != nil {
+		verify = c.f.Links.Verify.Href
+	}
+	if verify == "" {
+		return nil, fmt.Errorf("okta: the %s factor has no verify link", c.label)
+	}
+	st := map[string]any{"stateToken": t.StateToken}
+	switch c.kind {
+	case push:
+		nt, err := l.call(ctx, verify, st)
+		if err != nil {
+			return nil, err
+		}
+		l.notice("Okta Verify push sent%s: approve it on your phone", suffix(c.f.profileString("name"), " to "))
+		return l.poll(ctx, nt, verify)
+	case passcode:
+		return l.passcode(ctx, c, verify, t.StateToken, "")
+	case sendCode:
+		nt, err := l.call(ctx, verify, st)
+		if err != nil {
+			return nil, err
+		}
+		if nt.Status == "SUCCESS" {
+			return nt, nil
+		}
+		l.notice("Okta sent a code: %s", c.label)
+		next := verify
+		if nt.Links.Next != nil && nt.Links.Next.Href != "" {
+			next = nt.Links.Next.Href
+		}
+		return l.passcode(ctx, c, next, orDefault(nt.StateToken, t.StateToken), resendLink(nt))
+	case question:
+		answer, err := l.prompt().Secret(ctx, "Okta security question: "+orDefault(c.f.profileString("questionText"), "answer"))
+		if err != nil {
+			return nil, err
+		}
+		l.secret(answer)
+		return l.call(ctx, verify, map[string]any{"stateToken": t.StateToken, "answer": answer})
+	}
+	return nil, unsupportedError(c, nil)
+}
+
+// resume continues an MFA_CHALLENGE that Okta started on its own (a
+// step-up transaction with auto-push, or a sent code).
+func (l *login) resume(ctx context.Context, t *txn) (*txn, error) {
+	f := t.challenged()
+	if f == nil || t.Links.Next == nil || t.Links.Next.Href == "" {
+		return nil, &StatusError{Status: t.Status, Msg: "Okta is waiting for a factor (MFA_CHALLENGE) it does not name: sign in in a browser"}
+	}
+	c := describe(*f)
+	switch c.kind {
+	case push:
+		if t.FactorResult == "" || t.FactorResult == "WAITING" {
+			l.notice("Okta Verify push sent%s: approve it on your phone", suffix(f.profileString("name"), " to "))
+		}
+		return l.poll(ctx, t, t.Links.Next.Href)
+	case passcode, sendCode:
+		switch t.FactorResult {
+		case "PASSCODE_REPLAYED", "TIME_WINDOW_EXCEEDED":
+			l.notice("Okta did not take that code (%s): enter the next one your app shows", t.FactorResult)
+		}
+		return l.passcode(ctx, c, t.Links.Next.Href, t.StateToken, resendLink(t))
+	}
+	return nil, unsupportedError(c, nil)
+}
+
+func suffix(s, prefix string) string {
+	if s == "" {
+		return ""
+	}
+	return prefix + s
+}
+
+func resendLink(t *txn) string {
+	for _, r := range t.Links.Resend {
+		if r.Href != "" {
+			return r.Href
+		}
+	}
+	return ""
+}
+
+// poll waits for a push answer: SUCCESS, or REJECTED/TIMEOUT, or the
+// deadline. The number challenge is shown when Okta gives it.
+func (l *login) poll(ctx context.Context, t *txn, verify string) (*txn, error) {
+	deadline := time.Now().Add(l.p.pushWait)
+	shown := ""
+	for {
+		if t.Status != "MFA_CHALLENGE" {
+			return t, nil
+		}
+		switch t.FactorResult {
+		case "WAITING", "":
+		case "REJECTED":
+			return nil, &idp.AuthError{Message: "the Okta Verify push was rejected on the phone (REJECTED)"}
+		case "TIMEOUT":
+			return nil, &idp.AuthError{Message: "the Okta Verify push was not answered in time (TIMEOUT): run again and approve it"}
+		default:
+			return nil, &idp.AuthError{Message: fmt.Sprintf("the Okta Verify push ended with %s: run again", t.FactorResult)}
+		}
+		if f := t.challenged(); f != nil {
+			if a := f.Embedded.Challenge.CorrectAnswer.String(); a != "" && a != shown {
+				shown = a
+				l.notice("Okta Verify number challenge: tap %s on your phone", a)
+			}
+		}
+		if time.Now().After(deadline) {
+			return nil, &idp.AuthError{Message: fmt.Sprintf("no answer to the Okta Verify push after %s: run again and approve it", l.p.pushWait)}
+		}
+		if err := sleep(ctx, l.p.pollEvery); err != nil {
+			return nil, err
+		}
+		next := verify
+		if t.Links.Next != nil && t.Links.Next.Href != "" {
+			next = t.Links.Next.Href
+		}
+		l.steps-- // polls are bounded by the deadline, not the step cap
+		nt, err := l.call(ctx, next, map[string]any{"stateToken": t.StateToken})
+		if err != nil {
+			return nil, err
+		}
+		t = nt
+	}
+}
+
+// passcode sends a code, re-asking after a wrong one (E0000068) up to
+// maxCodeTries times when a terminal can ask; an empty answer asks Okta to
+// send the code again when the factor can resend.
+func (l *login) passcode(ctx context.Context, c choice, href, stateToken, resend string) (*txn, error) {
+	var last error
+	resends := 0
+	for try := 0; try < maxCodeTries; {
+		code, err := l.code(ctx, c, resend != "")
+		if err != nil {
+			if last != nil && errors.Is(err, idp.ErrNoTerminal) {
+				return nil, last // the wrong code is the news, not the missing terminal
+			}
+			return nil, err
+		}
+		if code == "" {
+			if resend == "" || resends >= 3 {
+				try++
+				last = &idp.AuthError{Message: "no code was entered"}
+				continue
+			}
+			resends++
+			if _, err := l.call(ctx, resend, map[string]any{"stateToken": stateToken}); err != nil {
+				return nil, err
+			}
+			l.notice("Okta sent the code again: %s", c.label)
+			continue
+		}
+		try++
+		t, err := l.call(ctx, href, map[string]any{"stateToken": stateToken, "passCode": code})
+		var ae *idp.AuthError
+		if err != nil && errors.As(err, &ae) && isBadCode(err) {
+			last = err
+			if try < maxCodeTries {
+				l.notice("Okta did not accept the code: %s", ae.Message)
+			}
+			continue
+		}
+		return t, err
+	}
+	return nil, last
+}
+
+// badCode is a wrong passcode (E0000068, or IDX's message on a code):
+// an AuthError the login may answer with another code.
+type badCode struct{ *idp.AuthError }
+
+func (e *badCode) Unwrap() error { return e.AuthError }
+
+func isBadCode(err error) bool {
+	var bc *badCode
+	return errors.As(err, &bc)
+}
+
+// code is the next code to send: --mfa-code once, then the prompt.
+func (l *login) code(ctx context.Context, c choice, canResend bool) (string, error) {
+	if l.req.MFACode != "" && !l.usedCode {
+		l.usedCode = true
+		code := strings.Join(strings.Fields(l.req.MFACode), "")
+		l.secret(code)
+		return code, nil
+	}
+	label := c.label
+	if !strings.HasPrefix(label, "Okta") {
+		label = "Okta " + label
+	}
+	switch c.name {
+	case "yubikey":
+		label = "Touch your YubiKey (Okta YubiKey OTP)"
+	}
+	if canResend {
+		label += " (empty to send it again)"
+	}
+	s, err := l.prompt().Code(ctx, label)
+	if err != nil {
+		return "", err
+	}
+	code := strings.Join(strings.Fields(s), "")
+	l.secret(code)
+	return code, nil
+}

@@ -1,0 +1,376 @@
+package okta
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"html"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/saml2sts/saml2sts/idp"
+	"github.com/saml2sts/saml2sts/internal/prompt"
+)
+
+const (
+	// maxPages bounds the HTML pages of one login (app link, session
+	// redirect, step-up, IDX success): a login takes at most five.
+	maxPages = 10
+	// maxSteps bounds API calls that are not push polls: an unknown loop
+	// ends instead of hammering Okta (saml2aws #714, #1536).
+	maxSteps = 30
+	// pollEvery is how often a push is polled; Okta's own widget and
+	// gimme-aws-creds poll about every second.
+	pollEvery = time.Second
+	// pushWait is how long a push (or IDX poll) may stay unanswered; Okta
+	// times pushes out sooner, this is the backstop.
+	pushWait = 3 * time.Minute
+	// maxRateWait is the longest rate-limit wait saml2sts sits through.
+	maxRateWait = 30 * time.Second
+	// maxCodeTries is how many wrong passcodes are re-prompted.
+	maxCodeTries = 3
+)
+
+// Provider is the Okta [idp.Provider].
+type Provider struct {
+	pollEvery   time.Duration
+	pushWait    time.Duration
+	maxRateWait time.Duration
+	// interactive reports whether a terminal is there to show a wait.
+	interactive func(idp.Prompter) bool
+}
+
+// New returns an Okta provider.
+func New() *Provider {
+	return &Provider{pollEvery: pollEvery, pushWait: pushWait, maxRateWait: maxRateWait, interactive: prompt.Interactive}
+}
+
+// Login implements [idp.Provider]. req.URL is the AWS app's embed link,
+// https://<org>/home/amazon_aws/<appId>/<n>, or its SSO URL
+// https://<org>/app/amazon_aws/<appId>/sso/saml.
+func (p *Provider) Login(ctx context.Context, req *idp.Request) (string, error) {
+	if req == nil || req.Client == nil {
+		return "", errors.New("okta: login request has no http client")
+	}
+	app, err := appLink(req.URL)
+	if err != nil {
+		return "", err
+	}
+	l := &login{p: p, req: req, app: app, base: &url.URL{Scheme: app.Scheme, Host: app.Host}}
+	// With a live Okta session (the sid cookie in the stored jar) the app
+	// link answers with the SAML form at once: a silent refresh.
+	page, err := l.fetch(ctx, http.MethodGet, app.String(), nil)
+	if err != nil {
+		return "", err
+	}
+	for {
+		if saml, ok := idp.SAMLResponse(page); ok {
+			return saml, nil
+		}
+		if l.pages >= maxPages {
+			return "", l.pageError(page, fmt.Sprintf("still no SAML response after %d pages; stopped so the account is not locked", maxPages))
+		}
+		page, err = l.next(ctx, page)
+		if err != nil {
+			return "", l.clean(err)
+		}
+	}
+}
+
+// login is the state of one Login call.
+type login struct {
+	p    *Provider
+	req  *idp.Request
+	app  *url.URL // the app link, redirectUrl after sign-in
+	base *url.URL // https://<org>
+
+	pipeline      string // "v1" or "idx", once detected
+	pages, steps  int
+	authenticated bool // an Okta session was made in this login
+	stepUps       int
+
+	password     string
+	havePassword bool
+	sentPassword bool
+	usedCode     bool
+	secrets      []string // scrubbed from anything shown
+}
+
+// appLink checks the profile's url and returns the app link to sign in to.
+func appLink(raw string) (*url.URL, error) {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return nil, fmt.Errorf("okta: url %q is not an absolute https url: set the profile's url to the AWS app's embed link "+
+			"(https://<org>.okta.com/home/amazon_aws/<appId>/272)", safeURL(raw))
+	}
+	seg := strings.Split(strings.Trim(u.Path, "/"), "/")
+	if len(seg) >= 2 && (seg[0] == "home" || seg[0] == "app") && seg[1] == "amazon_aws_sso" {
+		return nil, &idp.UnsupportedError{
+			What: "the Okta \"AWS IAM Identity Center\" app (amazon_aws_sso)",
+			Hint: "it signs in to IAM Identity Center, not to IAM SAML federation, so it yields no SAML assertion for AssumeRoleWithSAML: " +
+				"use `aws configure sso` / `aws sso login` for Identity Center, or set url to the embed link of the \"AWS Account Federation\" " +
+				"app (https://<org>/home/amazon_aws/<appId>/272)",
+		}
+	}
+	switch {
+	case len(seg) >= 3 && seg[0] == "home":
+	case len(seg) >= 3 && seg[0] == "app":
+	default:
+		return nil, fmt.Errorf("okta: url %s is not an Okta app link: set the profile's url to the AWS app's embed link "+
+			"(Okta admin console > Applications > AWS Account Federation > General > App Embed Link, "+
+			"https://<org>.okta.com/home/amazon_aws/<appId>/272)", safeURL(raw))
+	}
+	u.Fragment = ""
+	return u, nil
+}
+
+func (l *login) fetch(ctx context.Context, method, rawURL string, form url.Values) (*idp.Page, error) {
+	l.pages++
+	p, err := idp.Fetch(ctx, l.req.Client, method, rawURL, form)
+	if err != nil {
+		return nil, fmt.Errorf("okta: %w", err)
+	}
+	return p, nil
+}
+
+// next decides what to do with a page that holds no SAMLResponse.
+func (l *login) next(ctx context.Context, page *idp.Page) (*idp.Page, error) {
+	if why := errorPage(page); why != "" {
+		return nil, l.pageError(page, why)
+	}
+	if l.pipeline == "" {
+		l.pipeline = l.detect(ctx)
+	}
+	tok := stateToken(page.Body)
+	if tok != "" {
+		l.secret(tok)
+	}
+	if l.pipeline == "idx" {
+		if tok == "" {
+			if l.authenticated {
+				return nil, l.pageError(page, "signed in to Okta, but the app link did not answer with the SAML form")
+			}
+			return nil, l.pageError(page, "expected the Okta sign-in page with a stateToken (Identity Engine)")
+		}
+		return l.idx(ctx, tok)
+	}
+	if tok != "" && (l.authenticated || l.hasSession()) {
+		// Classic step-up (the app's sign-on policy wants MFA again) or
+		// the sign-in page of an unauthenticated request.
+		l.stepUps++
+		if l.stepUps > 3 {
+			return nil, l.pageError(page, "Okta asked for step-up verification again after 3 rounds")
+		}
+		t, err := l.call(ctx, l.api("/api/v1/authn"), map[string]any{"stateToken": tok})
+		switch {
+		case err == nil && (t.Status != "UNAUTHENTICATED" || l.authenticated):
+			return l.classic(ctx, t)
+		case err != nil && l.authenticated:
+			return nil, err
+		}
+		// No session behind the token (the sign-in page's UNAUTHENTICATED
+		// transaction, or one Okta no longer knows): sign in with primary
+		// authentication, the flow every Classic org supports.
+	} else if l.authenticated {
+		return nil, l.pageError(page, "signed in to Okta, but the app link answered with neither the SAML form nor a step-up page")
+	}
+	t, err := l.primary(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return l.classic(ctx, t)
+}
+
+// hasSession reports whether the jar holds an Okta session cookie: only
+// then is a page's stateToken a step-up worth resuming; without one it is
+// the sign-in page, and resuming it would cost an authn call (and rate
+// limit budget) for nothing.
+func (l *login) hasSession() bool {
+	if l.req.Client.Jar == nil {
+		return false
+	}
+	for _, c := range l.req.Client.Jar.Cookies(l.base) {
+		if c.Name == "sid" && c.Value != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// detect asks the org which pipeline it runs: "idx" (Identity Engine) or
+// "v1" (Classic). Orgs that do not answer are treated as Classic.
+func (l *login) detect(ctx context.Context) string {
+	var org struct {
+		Pipeline string `json:"pipeline"`
+	}
+	if err := getJSON(ctx, l.req.Client, l.api("/.well-known/okta-organization"), &org); err != nil {
+		return "v1"
+	}
+	if strings.EqualFold(org.Pipeline, "idx") {
+		return "idx"
+	}
+	return "v1"
+}
+
+func (l *login) api(path string) string { return l.base.JoinPath(path).String() }
+
+var (
+	// stateTokenRes find the state token in Okta pages: the Classic
+	// sign-in and step-up pages (var stateToken = '...'), the "extra
+	// verification" page and the Identity Engine widget ("stateToken":"...").
+	stateTokenRes = []*regexp.Regexp{
+		regexp.MustCompile(`var\s+stateToken\s*=\s*["']([^"']*)["']`),
+		regexp.MustCompile(`["']?stateToken["']?\s*:\s*["']([^"']*)["']`),
+		regexp.MustCompile(`name=["']stateToken["'][^>]*value=["']([^"']*)["']`),
+	}
+	jsEscape = regexp.MustCompile(`\\x([0-9A-Fa-f]{2})|\\u([0-9A-Fa-f]{4})`)
+)
+
+// stateToken is the page's non-empty state token, JavaScript escapes
+// (\x2D) undone, or "".
+func stateToken(body []byte) string {
+	for _, re := range stateTokenRes {
+		for _, m := range re.FindAllSubmatch(body, -1) {
+			if t := unescapeJS(html.UnescapeString(string(m[1]))); strings.TrimSpace(t) != "" {
+				return t
+			}
+		}
+	}
+	return ""
+}
+
+func unescapeJS(s string) string {
+	return jsEscape.ReplaceAllStringFunc(s, func(m string) string {
+		n, err := strconv.ParseUint(m[2:], 16, 32)
+		if err != nil {
+			return m
+		}
+		return string(rune(n))
+	})
+}
+
+// errorPage explains the Okta pages that end a login, or "".
+func errorPage(page *idp.Page) string {
+	doc := page.Doc
+	text := idp.Text(doc.Find(".error-content, #error-content, .okta-form-infobox-error, .o-form-error-container").First())
+	title := page.Title()
+	switch {
+	case strings.Contains(strings.ToLower(title+" "+text), "app access locked"):
+		return "Okta says App Access Locked: this app is locked for your account; ask your Okta administrator"
+	case text != "" && page.Status >= 400:
+		return fmt.Sprintf("HTTP %d; Okta says %q", page.Status, text)
+	case text != "":
+		return fmt.Sprintf("Okta says %q", text)
+	case page.Status == http.StatusNotFound:
+		return "not found (HTTP 404): check the app link in the profile's url (the AWS app's embed link)"
+	}
+	return ""
+}
+
+// secret remembers a value that must never be shown.
+func (l *login) secret(s string) {
+	if s != "" {
+		l.secrets = append(l.secrets, s)
+	}
+}
+
+// scrub removes every secret of this login from s.
+func (l *login) scrub(s string) string {
+	for _, v := range l.secrets {
+		for _, form := range []string{v, html.EscapeString(v), url.QueryEscape(v)} {
+			s = strings.ReplaceAll(s, form, "REDACTED")
+		}
+	}
+	return s
+}
+
+// clean scrubs the messages of the errors Login returns; typed errors keep
+// their type so the CLI maps them to exit codes.
+func (l *login) clean(err error) error {
+	var (
+		ae *idp.AuthError
+		pe *idp.PageError
+		ue *idp.UnsupportedError
+	)
+	switch {
+	case errors.As(err, &ae):
+		ae.Message = l.scrub(ae.Message)
+	case errors.As(err, &pe):
+		pe.Title, pe.Why = l.scrub(pe.Title), l.scrub(pe.Why)
+	case errors.As(err, &ue):
+		ue.What, ue.Hint = l.scrub(ue.What), l.scrub(ue.Hint)
+	default:
+		if s := err.Error(); l.scrub(s) != s {
+			return errors.New(l.scrub(s))
+		}
+	}
+	return err
+}
+
+// pageError describes a page the login cannot get past, saving a redacted
+// copy when debugging.
+func (l *login) pageError(page *idp.Page, why string) error {
+	l.secret(stateToken(page.Body))
+	e := &idp.PageError{Title: l.scrub(page.Title()), URL: idp.StripQuery(page.URL), Why: l.scrub(why)}
+	if l.req.Debug != nil {
+		body := l.scrub(string(page.Body))
+		e.Saved = l.req.Debug.SavePage(fmt.Sprintf("okta-page%d", l.pages), idp.RedactPage([]byte(body)))
+	}
+	return e
+}
+
+func (l *login) notice(format string, a ...any) {
+	if l.req.Notice != nil {
+		fmt.Fprintf(l.req.Notice, "saml2sts: "+format+"\n", a...)
+	}
+}
+
+func (l *login) prompt() idp.Prompter {
+	if l.req.Prompt == nil {
+		return noTerminal{}
+	}
+	return l.req.Prompt
+}
+
+// noTerminal stands in for a missing Prompter.
+type noTerminal struct{}
+
+func (noTerminal) Secret(context.Context, string) (string, error)        { return "", idp.ErrNoTerminal }
+func (noTerminal) Code(context.Context, string) (string, error)          { return "", idp.ErrNoTerminal }
+func (noTerminal) Choose(context.Context, string, []string) (int, error) { return 0, idp.ErrNoTerminal }
+
+func (l *login) username(ctx context.Context) (string, error) {
+	if u := strings.TrimSpace(l.req.Username); u != "" {
+		return u, nil
+	}
+	u, err := l.prompt().Code(ctx, "Okta username")
+	if errors.Is(err, idp.ErrNoTerminal) {
+		return "", errors.New("okta: no username: set username in the profile")
+	}
+	return strings.TrimSpace(u), err
+}
+
+func (l *login) getPassword(ctx context.Context) (string, error) {
+	if l.havePassword {
+		return l.password, nil
+	}
+	var (
+		p   string
+		err error
+	)
+	if l.req.Password != nil {
+		p, err = l.req.Password(ctx)
+	} else {
+		p, err = l.prompt().Secret(ctx, "Okta password")
+	}
+	if err != nil {
+		return "", err
+	}
+	l.password, l.havePassword = p, true
+	l.secret(p)
+	return p, nil
+}
