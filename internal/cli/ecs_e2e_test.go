@@ -139,19 +139,23 @@ func TestExecECSServerRefresh(t *testing.T) {
 					t.Errorf("aws says %+v", id)
 				}
 			}
-			if n := len(w.st.Issued()); n != 2 {
-				t.Errorf("issued %d credentials, want 2 (the up-front login, one silent renewal)", n)
+			// The up-front login and at least one silent renewal; on a
+			// loaded machine the first CLI start can outlast the 3-4s of
+			// freshness, which adds a renewal but changes nothing else.
+			n := len(w.st.Issued())
+			if n < 2 {
+				t.Errorf("issued %d credentials, want the up-front login and a silent renewal", n)
 			}
 			if got := w.st.Calls("GetCallerIdentity"); got != 2 {
 				t.Errorf("GetCallerIdentity calls = %d, want 2", got)
 			}
-			// The renewal used the stored IdP session; password_command
+			// Every renewal used the stored IdP session; password_command
 			// ran only for the first login.
 			if b, _ := os.ReadFile(counter); strings.Count(string(b), "x") != 1 {
 				t.Errorf("password_command ran %d times, want 1", strings.Count(string(b), "x"))
 			}
-			if s := w.kc.Stats(); s.SessionReuses != 1 {
-				t.Errorf("IdP stats %+v: want 1 session reuse", s)
+			if s := w.kc.Stats(); s.SessionReuses != n-1 {
+				t.Errorf("IdP stats %+v: want %d session reuses", s, n-1)
 			}
 		})
 	}
