@@ -190,6 +190,7 @@ func TestResolveEveryKeyFromEnv(t *testing.T) {
 		"role_arn": "arn:aws:iam::123456789012:role/Dev", "principal_arn": "arn:aws:iam::123456789012:saml-provider/okta",
 		"region": "eu-west-1", "duration": "2h", "mfa": "push", "cache": "file", "password_command": "pass show okta",
 		"refresh_window": "10m", "opensearch_endpoint": "https://search.example.com", "opensearch_service": "aoss",
+		"dashboards_idp_url": "https://corp.okta.com/app/dash/sso/saml",
 	}
 	e := map[string]string{}
 	for k, v := range vals {
@@ -206,7 +207,7 @@ func TestResolveEveryKeyFromEnv(t *testing.T) {
 	want := Profile{Name: "adhoc", Provider: "okta", URL: vals["url"], Username: "alice", RoleARN: vals["role_arn"],
 		PrincipalARN: vals["principal_arn"], Region: "eu-west-1", Duration: 2 * time.Hour, MFA: "push", Cache: "file",
 		PasswordCommand: "pass show okta", RefreshWindow: 10 * time.Minute, OpenSearchEndpoint: vals["opensearch_endpoint"],
-		OpenSearchService: "aoss", Source: "environment and flags"}
+		OpenSearchService: "aoss", DashboardsIdPURL: vals["dashboards_idp_url"], Source: "environment and flags"}
 	if *p != want {
 		t.Errorf("got  %+v\nwant %+v", *p, want)
 	}

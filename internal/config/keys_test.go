@@ -170,6 +170,7 @@ func TestKeysTable(t *testing.T) {
 		{"refresh_window", "15m", "SAML2STS_REFRESH_WINDOW", "--refresh-window"},
 		{"opensearch_endpoint", "", "SAML2STS_OPENSEARCH_ENDPOINT", "--opensearch-endpoint"},
 		{"opensearch_service", "auto", "SAML2STS_OPENSEARCH_SERVICE", "--opensearch-service"},
+		{"dashboards_idp_url", "", "SAML2STS_DASHBOARDS_IDP_URL", "--dashboards-idp-url"},
 	}
 	got := Keys()
 	if len(got) != len(want) {

@@ -19,6 +19,7 @@ type Profile struct {
 	RefreshWindow      time.Duration // default 15m
 	OpenSearchEndpoint string
 	OpenSearchService  string // auto | es | aoss
+	DashboardsIdPURL   string // IdP-initiated URL of the Dashboards SAML app; "" = URL
 	// Source names where the profile came from (file path), for messages.
 	Source string
 }
