@@ -247,35 +247,9 @@ func (b *Broker) login(ctx context.Context, p *config.Profile, o Options, prev *
 	if err := p.CheckLogin(); err != nil {
 		return nil, err
 	}
-	prov, ok := b.Providers[p.Provider]
-	if !ok {
-		return nil, &ProviderError{Name: p.Provider, Known: b.providerNames()}
-	}
-	var saved []byte
-	if !o.Force {
-		saved = b.session(p)
-	}
-	jar, _ := idp.NewJar(saved) // a corrupt session is just no session
-	req := &idp.Request{
-		URL:      p.URL,
-		Username: p.Username,
-		Password: b.password(p, o),
-		MFA:      p.MFA,
-		MFACode:  o.MFACode,
-		Prompt:   b.Prompt,
-		Client:   idp.NewClient(b.Transport, jar),
-		Debug:    b.Debug,
-		Notice:   b.Notice,
-		Options:  maps.Clone(p.Options),
-	}
-	samlResp, err := prov.Login(ctx, req)
+	samlResp, err := b.idpLogin(ctx, p, o, p.URL)
 	if err != nil {
 		return nil, err
-	}
-	// Keep the IdP session even if a later step fails: the next try then
-	// needs no password.
-	if err := b.saveSession(p, jar.Export()); err != nil {
-		fmt.Fprintf(b.Notice, "saml2sts: could not keep the IdP session (%v); the next refresh will ask for the password\n", err)
 	}
 	a, err := sts.ParseResponse(samlResp)
 	if err != nil {
@@ -319,6 +293,43 @@ func (b *Broker) login(ctx context.Context, p *config.Profile, o Options, prev *
 		return nil, err
 	}
 	return rec, nil
+}
+
+// idpLogin runs the profile's IdP login against url and returns the base64
+// SAMLResponse. It reuses the stored IdP session (a silent refresh) and
+// saves it afterwards. The caller holds the profile lock.
+func (b *Broker) idpLogin(ctx context.Context, p *config.Profile, o Options, url string) (string, error) {
+	prov, ok := b.Providers[p.Provider]
+	if !ok {
+		return "", &ProviderError{Name: p.Provider, Known: b.providerNames()}
+	}
+	var saved []byte
+	if !o.Force {
+		saved = b.session(p)
+	}
+	jar, _ := idp.NewJar(saved) // a corrupt session is just no session
+	req := &idp.Request{
+		URL:      url,
+		Username: p.Username,
+		Password: b.password(p, o),
+		MFA:      p.MFA,
+		MFACode:  o.MFACode,
+		Prompt:   b.Prompt,
+		Client:   idp.NewClient(b.Transport, jar),
+		Debug:    b.Debug,
+		Notice:   b.Notice,
+		Options:  maps.Clone(p.Options),
+	}
+	samlResp, err := prov.Login(ctx, req)
+	if err != nil {
+		return "", err
+	}
+	// Keep the IdP session even if a later step fails: the next try then
+	// needs no password.
+	if err := b.saveSession(p, jar.Export()); err != nil {
+		fmt.Fprintf(b.Notice, "saml2sts: could not keep the IdP session (%v); the next refresh will ask for the password\n", err)
+	}
+	return samlResp, nil
 }
 
 // password returns the lazy password source: the caller's, else a prompt.
@@ -401,7 +412,7 @@ func (b *Broker) save(r *Record) error {
 // Forget deletes the profile's credentials and IdP session.
 func (b *Broker) Forget(profile string) error {
 	var errs []error
-	for _, k := range []string{cache.CredsKey(profile), cache.SessionKey(profile)} {
+	for _, k := range []string{cache.CredsKey(profile), cache.SessionKey(profile), cache.DashboardsKey(profile)} {
 		if err := b.Store.Delete(k); err != nil {
 			errs = append(errs, err)
 		}

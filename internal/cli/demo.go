@@ -3,7 +3,9 @@ package cli
 import (
 	"context"
 	"crypto/x509"
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/saml2sts/saml2sts/idp/idptest"
+	"github.com/saml2sts/saml2sts/opensearch/opensearchtest"
 	"github.com/saml2sts/saml2sts/sts/ststest"
 )
 
@@ -25,11 +28,13 @@ func newDemoCmd(f *factory, runF func(context.Context, *demoOptions) error) *cob
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Run the whole flow against loopback emulators (no AWS account needed)",
-		Long: `Start a Keycloak emulator that issues real signed SAML responses and an STS
-emulator that verifies them, both on 127.0.0.1, then run configure, login
-(password and one-time code), credential-process, exec, status, whoami and
-logout against them, printing each command as it goes. Nothing outside a
-temporary directory is touched: not your config, not your keyring.`,
+		Long: `Start a Keycloak emulator that issues real signed SAML responses, an STS
+emulator that verifies them and an OpenSearch emulator that checks every
+request's SigV4 signature, all on 127.0.0.1, then run configure, login
+(password and one-time code), credential-process, exec, status, whoami,
+search (one query, then a paged export) and logout against them, printing
+each command as it goes. Nothing outside a temporary directory is touched:
+not your config, not your keyring.`,
 		Example: `  go run ./cmd/saml2sts demo
   saml2sts demo --keep     # keep the temporary directory to look around`,
 		Args: cobra.NoArgs,
@@ -79,6 +84,11 @@ func demoRun(ctx context.Context, o *demoOptions) error {
 	defer kc.Close()
 	st := ststest.New(ststest.Options{Providers: map[string]*x509.Certificate{demoProvider: kc.Certificate()}})
 	defer st.Close()
+	osrv, err := demoOpenSearch(st)
+	if err != nil {
+		return err
+	}
+	defer osrv.Close()
 
 	// The demo is its own process: point everything at the temporary
 	// directory and the emulators.
@@ -96,21 +106,24 @@ func demoRun(ctx context.Context, o *demoOptions) error {
 	for k, v := range env {
 		os.Setenv(k, v)
 	}
-	fmt.Fprintf(f.errOut, "# Keycloak emulator: %s\n# STS emulator:      %s\n# user %q, password %q, one-time code %s\n\n",
-		kc.URL(), st.URL(), demoUser, demoPassword, demoOTP)
+	fmt.Fprintf(f.errOut, "# Keycloak emulator: %s\n# STS emulator:      %s\n# OpenSearch emulator: %s\n# user %q, password %q, one-time code %s\n\n",
+		kc.URL(), st.URL(), osrv.URL(), demoUser, demoPassword, demoOTP)
 
 	steps := []struct {
 		stdin string
 		args  []string
 	}{
 		{"", []string{"configure", "--profile", "demo", "--provider", "keycloak", "--url", kc.URL(),
-			"--username", demoUser, "--role-arn", demoReader, "--region", "eu-west-1", "--aws-profile", "demo"}},
+			"--username", demoUser, "--role-arn", demoReader, "--region", "eu-west-1", "--aws-profile", "demo",
+			"--opensearch-endpoint", osrv.URL(), "--opensearch-service", "es"}},
 		{demoPassword + "\n", []string{"login", "--profile", "demo", "--password-stdin", "--mfa-code", demoOTP}},
 		{"", []string{"credential-process", "--profile", "demo"}},
 		{"", []string{"status"}},
 		{"", []string{"whoami", "--profile", "demo"}},
 		{"", []string{"env", "--profile", "demo", "--format", "dotenv"}},
 		{"", []string{"console", "--profile", "demo", "--print"}},
+		{"", []string{"search", "cats_and_dogs", "description:farm", "--profile", "demo", "--format", "table"}},
+		{"", []string{"search", "cats_and_dogs", "--all", "--size", "2", "--profile", "demo", "--format", "ndjson", "--with-meta"}},
 	}
 	if _, err := exec.LookPath("sh"); err == nil {
 		steps = append(steps, struct {
@@ -150,9 +163,34 @@ func demoRun(ctx context.Context, o *demoOptions) error {
 	}
 	fmt.Fprintln(f.errOut)
 	stats := kc.Stats()
-	fmt.Fprintf(f.errOut, "# done: %d IdP login(s), %d AssumeRoleWithSAML call(s), %d GetCallerIdentity call(s)\n",
-		stats.Logins, st.Calls("AssumeRoleWithSAML"), st.Calls("GetCallerIdentity"))
+	fmt.Fprintf(f.errOut, "# done: %d IdP login(s), %d AssumeRoleWithSAML call(s), %d GetCallerIdentity call(s), %d signed OpenSearch request(s)\n",
+		stats.Logins, st.Calls("AssumeRoleWithSAML"), st.Calls("GetCallerIdentity"), osrv.Stats().Signed)
 	return nil
+}
+
+// demoOpenSearch starts an OpenSearch emulator that checks every request's
+// SigV4 signature against the credentials the STS emulator issued.
+func demoOpenSearch(st *ststest.Server) (*opensearchtest.Server, error) {
+	srv, err := opensearchtest.New(opensearchtest.Options{Region: "eu-west-1",
+		Verify: func(r *http.Request, body []byte, service string) (string, error) {
+			c, err := st.Verify(r, body, service)
+			return c.AssumedRoleARN, err
+		}})
+	if err != nil {
+		return nil, err
+	}
+	var docs []json.RawMessage
+	for _, d := range []string{
+		`{"name":"Tom","kind":"cat","description":"farm cat, catches mice in the barn"}`,
+		`{"name":"Rex","kind":"dog","description":"herds sheep on the farm"}`,
+		`{"name":"Felix","kind":"cat","description":"city cat, sleeps on the sofa"}`,
+		`{"name":"Lassie","kind":"dog","description":"farm dog, rescues everyone"}`,
+		`{"name":"Nemo","kind":"fish","description":"lives in a bowl"}`,
+	} {
+		docs = append(docs, json.RawMessage(d))
+	}
+	srv.AddDocs("cats_and_dogs", docs...)
+	return srv, nil
 }
 
 func demoQuote(args []string) string {

@@ -13,6 +13,7 @@ import (
 	"github.com/saml2sts/saml2sts/internal/broker"
 	"github.com/saml2sts/saml2sts/internal/config"
 	"github.com/saml2sts/saml2sts/internal/httpx"
+	"github.com/saml2sts/saml2sts/opensearch"
 	"github.com/saml2sts/saml2sts/sts"
 )
 
@@ -48,28 +49,30 @@ func isFlagError(err error) bool {
 // exitCode maps an error to the documented exit status.
 func exitCode(err error) int {
 	var (
-		ee *exitError
-		ue *usageError
-		ce *config.Error
-		nf *config.NotFoundError
-		re *broker.RoleError
-		pe *broker.ProviderError
-		ae *idp.AuthError
-		se *sts.Error
-		be *httpx.CABundleError
+		ee  *exitError
+		ue  *usageError
+		ce  *config.Error
+		nf  *config.NotFoundError
+		re  *broker.RoleError
+		pe  *broker.ProviderError
+		ae  *idp.AuthError
+		se  *sts.Error
+		be  *httpx.CABundleError
+		oe  *opensearch.EndpointError
+		ae2 *opensearch.AccessError
 	)
 	switch {
 	case errors.As(err, &ee):
 		return ee.code
 	case errors.Is(err, context.Canceled):
 		return exitSignaled
-	case errors.As(err, &ue), errors.As(err, &ce), errors.As(err, &nf), errors.As(err, &re), errors.As(err, &pe), errors.As(err, &be):
+	case errors.As(err, &ue), errors.As(err, &ce), errors.As(err, &nf), errors.As(err, &re), errors.As(err, &pe), errors.As(err, &be), errors.As(err, &oe):
 		return exitUsage
 	case errors.As(err, &ae):
 		return exitAuth
 	case errors.Is(err, idp.ErrNoTerminal):
 		return exitNoTTY
-	case errors.As(err, &se):
+	case errors.As(err, &se), errors.As(err, &ae2):
 		return exitAWS
 	}
 	return exitFailure

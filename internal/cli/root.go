@@ -32,7 +32,8 @@ const exitHelp = `Exit status:
   2  usage or configuration error (bad flag, unknown profile, bad config line, role not granted)
   3  the identity provider rejected the credentials or the MFA code
   4  an interactive login is needed but there is no terminal (run: saml2sts login)
-  5  AWS refused (STS error such as AccessDenied or an expired assertion)`
+  5  AWS refused (STS error such as AccessDenied or an expired assertion,
+     or an OpenSearch 401/403)`
 
 // Main runs the CLI with the process's arguments and streams and returns the
 // exit code.
@@ -144,7 +145,9 @@ OS keyring (or a private file), and serves them to the AWS CLI and SDKs
 		newWhoamiCmd(f, nil),
 		newConsoleCmd(f, nil),
 		newLogoutCmd(f, nil),
+		newSearchCmd(f, nil),
 		newDemoCmd(f, nil),
+		newOSCmd(f, nil),
 	)
 	return root
 }

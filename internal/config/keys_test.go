@@ -178,6 +178,7 @@ func TestKeysTable(t *testing.T) {
 		{"refresh_window", "15m", "SAML2STS_REFRESH_WINDOW", "--refresh-window"},
 		{"opensearch_endpoint", "", "SAML2STS_OPENSEARCH_ENDPOINT", "--opensearch-endpoint"},
 		{"opensearch_service", "auto", "SAML2STS_OPENSEARCH_SERVICE", "--opensearch-service"},
+		{"dashboards_idp_url", "", "SAML2STS_DASHBOARDS_IDP_URL", "--dashboards-idp-url"},
 		{"adfs_auth", "forms", "SAML2STS_ADFS_AUTH", "--adfs-auth"},
 		{"form_username_field", "", "SAML2STS_FORM_USERNAME_FIELD", "--form-username-field"},
 		{"form_password_field", "", "SAML2STS_FORM_PASSWORD_FIELD", "--form-password-field"},

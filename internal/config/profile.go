@@ -19,6 +19,7 @@ type Profile struct {
 	RefreshWindow      time.Duration // default 15m
 	OpenSearchEndpoint string
 	OpenSearchService  string // auto | es | aoss
+	DashboardsIdPURL   string // IdP-initiated URL of the Dashboards SAML app; "" = URL
 	// Options are the provider-specific keys (adfs_auth, form_*) by key
 	// name, passed to the adapter as idp.Request.Options.
 	Options map[string]string

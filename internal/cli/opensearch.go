@@ -1,0 +1,271 @@
+package cli
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/saml2sts/saml2sts/cache"
+	"github.com/saml2sts/saml2sts/internal/broker"
+	"github.com/saml2sts/saml2sts/internal/config"
+	"github.com/saml2sts/saml2sts/internal/httpx"
+	"github.com/saml2sts/saml2sts/opensearch"
+	"github.com/saml2sts/saml2sts/sts"
+)
+
+// osFlags are the OpenSearch connection flags shared by os and search.
+type osFlags struct {
+	endpoint, service, region, via, dashboardsURL string
+	noSign                                        bool
+}
+
+// addOSFlags registers the connection flags on fl.
+func addOSFlags(fl *pflag.FlagSet, o *osFlags) {
+	fl.StringVar(&o.endpoint, "endpoint", "", "OpenSearch `URL` (default: the profile's opensearch_endpoint)")
+	fl.StringVar(&o.service, "service", "", "SigV4 `service`: auto, es (managed domain) or aoss (Serverless) (default: the profile's opensearch_service)")
+	fl.StringVar(&o.region, "region", "", "AWS `region` to sign for (default: from the endpoint host, else the profile's region)")
+	fl.StringVar(&o.via, "via", "iam", "how to reach OpenSearch: iam (SigV4-signed) or dashboards (Dashboards console proxy with a SAML session)")
+	fl.StringVar(&o.dashboardsURL, "dashboards-url", "", "OpenSearch Dashboards base `URL` for --via dashboards, e.g. https://HOST/_dashboards")
+	fl.BoolVar(&o.noSign, "no-sign", false, "send requests unsigned (open or loopback domains)")
+}
+
+// openSearch returns the Doer the flags and the profile ask for: a SigV4
+// *opensearch.Client, or an *opensearch.Dashboards for --via dashboards.
+// Credentials come from the broker (cached, refreshed through it, never one
+// STS call per request); GetCallerIdentity is called only when a 403 needs
+// the caller's ARN.
+func (f *factory) openSearch(ctx context.Context, cmd *cobra.Command, o *osFlags) (opensearch.Doer, error) {
+	p, err := f.profile(nil)
+	var nf *config.NotFoundError
+	if err != nil && o.noSign && errors.As(err, &nf) {
+		// Unsigned calls to a local or open cluster need no profile.
+		p, err = &config.Profile{Name: f.profileName(), OpenSearchService: "auto"}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var debug io.Writer
+	if f.debug() {
+		debug = f.errOut
+	}
+	rt, err := f.transport()
+	if err != nil {
+		return nil, err
+	}
+	switch o.via {
+	case "", "iam":
+		if o.dashboardsURL != "" {
+			return nil, usageErrorf("--dashboards-url needs --via dashboards")
+		}
+	case "dashboards":
+		return f.dashboards(ctx, p, o, rt, debug)
+	default:
+		return nil, usageErrorf("--via %q: use iam or dashboards", o.via)
+	}
+	ep, err := f.osEndpoint(p, o)
+	if err != nil {
+		return nil, err
+	}
+	opts := opensearch.Options{Endpoint: ep, Transport: rt, Debug: debug}
+	if !o.noSign {
+		b, err := f.broker(p)
+		if err != nil {
+			return nil, err
+		}
+		bc := &brokerCreds{b: b, p: p, o: broker.Options{Password: silentPassword(p), LoginHint: f.loginHint(p), LockWait: lockWait(b)}}
+		// Log in now: a login failure is reported before any request
+		// (and before stdin is read for a body).
+		if _, err := bc.Retrieve(ctx); err != nil {
+			return nil, err
+		}
+		opts.Credentials = bc
+		opts.Caller = f.caller(p, bc)
+	}
+	return opensearch.New(opts)
+}
+
+// osEndpoint resolves endpoint, service and region: flags, else the
+// profile; the region from the host wins over the profile's (STS) region.
+func (f *factory) osEndpoint(p *config.Profile, o *osFlags) (*opensearch.Endpoint, error) {
+	raw, service, region := o.endpoint, o.service, o.region
+	if raw == "" {
+		raw = p.OpenSearchEndpoint
+	}
+	if service == "" {
+		service = p.OpenSearchService
+	}
+	if region == "" {
+		host := raw
+		if u, err := url.Parse(raw); err == nil && u.Host != "" {
+			host = u.Hostname()
+		}
+		if _, r := opensearch.Detect(host); r == "" {
+			region = p.Region
+		}
+	}
+	return opensearch.ParseEndpoint(raw, service, region)
+}
+
+// brokerCreds serves the broker's cached credentials to the SDK's
+// credentials cache, which asks again only when they near expiry.
+type brokerCreds struct {
+	b *broker.Broker
+	p *config.Profile
+	o broker.Options
+}
+
+func (c *brokerCreds) Retrieve(ctx context.Context) (aws.Credentials, error) {
+	r, err := c.b.Credentials(ctx, c.p, c.o)
+	if err != nil {
+		return aws.Credentials{}, err
+	}
+	return aws.Credentials{
+		AccessKeyID: r.Credentials.AccessKeyID, SecretAccessKey: r.Credentials.SecretAccessKey,
+		SessionToken: r.Credentials.SessionToken, Source: "saml2sts",
+		CanExpire: true, Expires: r.Credentials.Expiration,
+	}, nil
+}
+
+// caller returns the caller-ARN lookup for 403 diagnoses.
+func (f *factory) caller(p *config.Profile, bc *brokerCreds) func(context.Context) (string, error) {
+	return func(ctx context.Context) (string, error) {
+		r, err := bc.b.Credentials(ctx, bc.p, bc.o)
+		if err != nil {
+			return "", err
+		}
+		hc, err := f.httpClient()
+		if err != nil {
+			return "", err
+		}
+		c, err := sts.NewClient(ctx, sts.ClientOptions{Region: region(p, r), HTTPClient: hc})
+		if err != nil {
+			return "", err
+		}
+		id, err := c.CallerIdentity(ctx, r.Credentials)
+		if err != nil {
+			return "", err
+		}
+		return id.ARN, nil
+	}
+}
+
+// dashboards builds the console-proxy Doer: SAML assertions from the
+// profile's IdP (dashboards_idp_url, default url), cookies cached in the
+// credential store.
+func (f *factory) dashboards(ctx context.Context, p *config.Profile, o *osFlags, rt http.RoundTripper, debug io.Writer) (opensearch.Doer, error) {
+	if o.dashboardsURL == "" {
+		return nil, usageErrorf("--via dashboards needs --dashboards-url https://HOST/_dashboards")
+	}
+	if o.endpoint != "" || o.service != "" || o.region != "" || o.noSign {
+		return nil, usageErrorf("--via dashboards takes --dashboards-url only (no --endpoint, --service, --region or --no-sign)")
+	}
+	u, err := url.Parse(o.dashboardsURL)
+	switch {
+	case err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http"):
+		return nil, usageErrorf("--dashboards-url %q is not a URL like https://HOST/_dashboards", o.dashboardsURL)
+	case u.Scheme == "http" && !httpx.IsLoopback(u.Hostname()):
+		return nil, usageErrorf("--dashboards-url %s uses http: use https (http is allowed only for localhost)", u.Redacted())
+	case u.User != nil || u.RawQuery != "":
+		return nil, usageErrorf("--dashboards-url: give only https://HOST/PATH, without user, password or query")
+	}
+	b, err := f.broker(p)
+	if err != nil {
+		return nil, err
+	}
+	bo := broker.Options{Password: silentPassword(p), LoginHint: f.loginHint(p), LockWait: lockWait(b)}
+	return opensearch.NewDashboards(opensearch.DashboardsOptions{
+		URL: u,
+		Assertion: func(ctx context.Context) (string, error) {
+			return b.Assertion(ctx, p, bo, p.DashboardsIdPURL)
+		},
+		Cookies:   &dashCookies{s: b.Store, key: cache.DashboardsKey(p.Name), owner: dashOwner(p, u)},
+		Transport: rt,
+		Debug:     debug,
+	})
+}
+
+// dashOwner fingerprints whose session a cookie set is: a session of
+// another user, IdP or Dashboards is never sent.
+func dashOwner(p *config.Profile, u *url.URL) string {
+	h := sha256.Sum256([]byte(strings.Join([]string{p.Provider, p.URL, p.Username, p.DashboardsIdPURL, u.String()}, "\x00")))
+	return hex.EncodeToString(h[:12])
+}
+
+// dashCookies keeps the Dashboards session cookies in the credential
+// store (keyring or 0600 file), like the credentials themselves.
+type dashCookies struct {
+	s          cache.Store
+	key, owner string
+}
+
+type storedCookie struct {
+	Name    string    `json:"name"`
+	Value   string    `json:"value"`
+	Expires time.Time `json:"expires,omitzero"`
+}
+
+type storedCookies struct {
+	Owner   string         `json:"owner"`
+	Cookies []storedCookie `json:"cookies"`
+}
+
+func (d *dashCookies) Load() ([]*http.Cookie, error) {
+	raw, err := d.s.Get(d.key)
+	if err != nil {
+		return nil, err
+	}
+	var sc storedCookies
+	if err := json.Unmarshal(raw, &sc); err != nil || sc.Owner != d.owner {
+		return nil, cache.ErrNotFound
+	}
+	out := make([]*http.Cookie, 0, len(sc.Cookies))
+	for _, c := range sc.Cookies {
+		out = append(out, &http.Cookie{Name: c.Name, Value: c.Value, Expires: c.Expires})
+	}
+	return out, nil
+}
+
+func (d *dashCookies) Save(cs []*http.Cookie) error {
+	sc := storedCookies{Owner: d.owner}
+	for _, c := range cs {
+		exp := c.Expires
+		if c.MaxAge > 0 {
+			exp = time.Now().Add(time.Duration(c.MaxAge) * time.Second)
+		}
+		sc.Cookies = append(sc.Cookies, storedCookie{Name: c.Name, Value: c.Value, Expires: exp})
+	}
+	raw, err := json.Marshal(sc)
+	if err != nil {
+		return err
+	}
+	return d.s.Set(d.key, raw)
+}
+
+// osError prints an OpenSearch access error with its diagnosis and fix on
+// stderr and turns it into exit 5; other errors pass through.
+func (f *factory) osError(err error) error {
+	var ae *opensearch.AccessError
+	if !errors.As(err, &ae) {
+		return err
+	}
+	fmt.Fprintf(f.errOut, "saml2sts: %s\n", strings.ReplaceAll(ae.Error(), "\n", " "))
+	if ae.Diagnosis != "" {
+		fmt.Fprintf(f.errOut, "  why: %s\n", ae.Diagnosis)
+	}
+	if ae.Fix != "" {
+		fmt.Fprintf(f.errOut, "  fix: %s\n", ae.Fix)
+	}
+	return &exitError{code: exitAWS, err: err, silent: true}
+}

@@ -1,0 +1,380 @@
+package cli_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/saml2sts/saml2sts/cache"
+	"github.com/saml2sts/saml2sts/idp/idptest"
+	"github.com/saml2sts/saml2sts/opensearch/opensearchtest"
+	"github.com/saml2sts/saml2sts/sts/ststest"
+)
+
+const osReaderRole = reader // arn:aws:iam::123456789012:role/SearchReader
+
+// osCmdWorld is a Keycloak + STS world with an OpenSearch emulator that
+// verifies signatures against the STS emulator's credentials, and a
+// profile "os" pointing at it.
+type osCmdWorld struct {
+	*world
+	os      *opensearchtest.Server
+	outputs []string // everything the binary printed, for the secret scan
+	mu      sync.Mutex
+}
+
+func newOSCmdWorld(t *testing.T, oo opensearchtest.Options, wopts ...worldOpt) *osCmdWorld {
+	t.Helper()
+	w := newWorld(t, wopts...)
+	oo.Verify = func(r *http.Request, body []byte, service string) (string, error) {
+		c, err := w.st.Verify(r, body, service)
+		return c.AssumedRoleARN, err
+	}
+	srv, err := opensearchtest.New(oo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Close)
+	script, _ := w.passwordScript()
+	svc := oo.Service
+	if svc == "" {
+		svc = "es"
+	}
+	w.configure("os", "--role-arn", reader, "--password-command", script,
+		"--opensearch-endpoint", srv.URL(), "--opensearch-service", svc)
+	return &osCmdWorld{world: w, os: srv}
+}
+
+// osRun runs saml2sts os … with the profile and records the output.
+func (w *osCmdWorld) osRun(stdin string, args ...string) result {
+	w.t.Helper()
+	r := w.run(stdin, append([]string{"os", "--profile", "os"}, args...)...)
+	w.mu.Lock()
+	w.outputs = append(w.outputs, r.stdout, r.stderr)
+	w.mu.Unlock()
+	return r
+}
+
+// scanSecrets fails when any credential, session token, SAMLResponse,
+// cookie or the password reached the binary's output.
+func (w *osCmdWorld) scanSecrets(extra ...string) {
+	w.t.Helper()
+	secrets := append([]string{password}, extra...)
+	for _, c := range w.st.Issued() {
+		secrets = append(secrets, c.SecretAccessKey, c.SessionToken)
+	}
+	secrets = append(secrets, w.kc.IssuedResponses()...)
+	secrets = append(secrets, w.kc.SessionCookies()...)
+	for _, out := range w.outputs {
+		for _, s := range secrets {
+			if len(s) >= 8 && strings.Contains(out, s) {
+				w.t.Errorf("a secret (%.6s…) reached the output:\n%s", s, out)
+			}
+		}
+		if strings.Contains(out, "security_authentication=") || strings.Contains(out, "SAMLResponse=PH") {
+			w.t.Errorf("a cookie or SAMLResponse reached the output:\n%s", out)
+		}
+	}
+}
+
+func TestOSCommand(t *testing.T) {
+	w := newOSCmdWorld(t, opensearchtest.Options{})
+	w.os.AddDocs("cats_and_dogs",
+		json.RawMessage(`{"name":"Rex","description":"farm dog"}`),
+		json.RawMessage(`{"name":"Tom","description":"city cat"}`))
+
+	r := w.osRun("", "GET", "/_cat/indices?v")
+	if r.code != 0 || !strings.Contains(r.stdout, "cats_and_dogs") || !strings.Contains(r.stdout, "health") {
+		t.Fatalf("GET /_cat/indices?v: %s", r)
+	}
+	r = w.osRun("", "POST", "/cats_and_dogs/_search", "-d", `{"query":{"match":{"description":"farm"}}}`)
+	if r.code != 0 || !strings.Contains(r.stdout, `"Rex"`) || strings.Contains(r.stdout, `"Tom"`) {
+		t.Fatalf("POST _search -d: %s", r)
+	}
+	var sr struct {
+		Hits struct{ Hits []json.RawMessage } `json:"hits"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &sr); err != nil || len(sr.Hits.Hits) != 1 {
+		t.Errorf("stdout is not the raw search response: %v %s", err, r.stdout)
+	}
+
+	// _bulk from a file (-d @file keeps the newlines), from stdin, and with
+	// --data-binary; the last line's newline is added when missing.
+	bulk := filepath.Join(w.dir, "docs.ndjson")
+	os.WriteFile(bulk, []byte("{\"index\":{\"_index\":\"logs-a\"}}\n{\"level\":\"ERROR\",\"n\":1}\n{\"index\":{\"_index\":\"logs-a\"}}\n{\"level\":\"INFO\",\"n\":2}\n"), 0o600)
+	if r = w.osRun("", "POST", "/_bulk", "-d", "@"+bulk); r.code != 0 || !strings.Contains(r.stdout, `"errors":false`) {
+		t.Fatalf("_bulk -d @file: %s", r)
+	}
+	if r = w.osRun("{\"index\":{}}\n{\"level\":\"ERROR\",\"n\":3}", "POST", "/logs-b/_bulk", "-d", "@-"); r.code != 0 || !strings.Contains(r.stdout, `"errors":false`) {
+		t.Fatalf("_bulk -d @-: %s", r)
+	}
+	if r = w.osRun("", "POST", "/_bulk", "--data-binary", "@"+bulk); r.code != 0 {
+		t.Fatalf("_bulk --data-binary: %s", r)
+	}
+	// An index pattern and a list in the path.
+	r = w.osRun("", "GET", "/logs-*,cats_and_dogs/_count")
+	if r.code != 0 || !strings.Contains(r.stdout, `"count":7`) {
+		t.Fatalf("_count over logs-*,cats_and_dogs: %s", r)
+	}
+	r = w.osRun("", "POST", "/logs-*/_search?q=level:ERROR&size=0")
+	if r.code != 0 || !strings.Contains(r.stdout, `"value":3`) {
+		t.Fatalf("_search?q=: %s", r)
+	}
+
+	// Other errors: the body on stdout, one line on stderr, exit 1.
+	r = w.osRun("", "GET", "/nope/_search")
+	if r.code != 1 || !strings.Contains(r.stderr, "saml2sts: HTTP 404: index_not_found_exception: no such index [nope]") ||
+		!strings.Contains(r.stdout, `"status":404`) {
+		t.Errorf("404: %s", r)
+	}
+	// One login for all of it, no STS call per request, no identity call.
+	if n := w.st.Calls("AssumeRoleWithSAML"); n != 1 {
+		t.Errorf("AssumeRoleWithSAML calls = %d; want 1", n)
+	}
+	if n := w.st.Calls("GetCallerIdentity"); n != 0 {
+		t.Errorf("GetCallerIdentity calls = %d; want 0 without a 403", n)
+	}
+	if s := w.os.Stats(); s.Signed < 8 {
+		t.Errorf("emulator verified %d signatures; want every request signed", s.Signed)
+	}
+	// --debug traces requests without secrets.
+	if r = w.osRun("", "POST", "/logs-*/_search", "-d", `{}`, "--debug"); r.code != 0 || !strings.Contains(r.stderr, "debug: http > POST") {
+		t.Errorf("--debug: %s", r)
+	}
+	// -i puts the status on stderr, stdout stays the body.
+	r = w.osRun("", "GET", "/", "-i")
+	if r.code != 0 || !strings.HasPrefix(r.stderr, "HTTP 200 OK\n") || !strings.HasPrefix(strings.TrimSpace(r.stdout), "{") {
+		t.Errorf("-i: %s", r)
+	}
+	w.scanSecrets()
+}
+
+// tamperCache rewrites the cached credentials of profile "os".
+func (w *osCmdWorld) tamperCache(edit func(c map[string]any)) {
+	w.t.Helper()
+	store, err := cache.NewFile(filepath.Join(w.dir, "cache", "saml2sts"))
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	raw, err := store.Get(cache.CredsKey("os"))
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	var rec map[string]any
+	json.Unmarshal(raw, &rec)
+	edit(rec["credentials"].(map[string]any))
+	raw, _ = json.Marshal(rec)
+	if err := store.Set(cache.CredsKey("os"), raw); err != nil {
+		w.t.Fatal(err)
+	}
+}
+
+func TestOS403(t *testing.T) {
+	deny := func(string, string, string) bool { return false }
+	type check struct {
+		args    []string
+		why     string // on the "why:" line
+		fix     string // on the "fix:" line
+		callers int    // GetCallerIdentity calls expected
+	}
+	tests := []struct {
+		name   string
+		oo     opensearchtest.Options
+		tamper func(c map[string]any)
+		check
+	}{
+		{name: "unsigned", check: check{args: []string{"--no-sign"}, why: "sent unsigned", fix: "drop --no-sign"}},
+		{name: "wrong region", check: check{args: []string{"--region", "us-east-1"}, why: `signed for region "us-east-1"`, fix: "--region"}},
+		{name: "wrong service", check: check{args: []string{"--service", "aoss"}, why: `wants "es"`, fix: "--service es"}},
+		{name: "invalid token", tamper: func(c map[string]any) { c["SessionToken"] = "FwoGZXIvYXdzEBogus" + strings.Repeat("A", 40) },
+			check: check{why: "does not accept the session token", fix: "saml2sts login --force"}},
+		{name: "signature mismatch", tamper: func(c map[string]any) { c["SecretAccessKey"] = "wrong" + strings.Repeat("x", 35) },
+			check: check{why: "the secret key does not belong to the access key", fix: "saml2sts login --force"}},
+		{name: "aoss data access policy", oo: opensearchtest.Options{Service: "aoss", Allow: deny},
+			check: check{why: "data access policy", fix: osReaderRole, callers: 1}},
+		{name: "fgac", oo: opensearchtest.Options{FGAC: true, Allow: deny},
+			check: check{why: "fine-grained access control", fix: "map " + osReaderRole + " as a backend role"}},
+		{name: "iam identity policy", oo: opensearchtest.Options{Allow: deny},
+			check: check{why: "IAM denies es:ESHttpGet", fix: "allow es:ESHttp* on arn:aws:es:eu-west-1:123456789012:domain/emulator/* (the trailing"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newOSCmdWorld(t, tt.oo)
+			w.os.AddDocs("logs", json.RawMessage(`{"a":1}`))
+			if tt.tamper != nil {
+				w.mustRun("", "login", "--profile", "os")
+				w.tamperCache(tt.tamper)
+			}
+			r := w.osRun("", append([]string{"GET", "/logs/_search"}, tt.args...)...)
+			if r.code != 5 {
+				t.Fatalf("exit %d; want 5\n%s", r.code, r)
+			}
+			lines := strings.Split(r.stderr, "\n")
+			if !strings.HasPrefix(lines[0], "saml2sts: HTTP 403: ") {
+				t.Errorf("first line %q; want the server's message", lines[0])
+			}
+			if !strings.Contains(r.stderr, "  why: ") || !strings.Contains(r.stderr, tt.why) {
+				t.Errorf("stderr lacks why %q:\n%s", tt.why, r.stderr)
+			}
+			if !strings.Contains(r.stderr, "  fix: ") || !strings.Contains(r.stderr, tt.fix) {
+				t.Errorf("stderr lacks fix %q:\n%s", tt.fix, r.stderr)
+			}
+			if n := w.st.Calls("GetCallerIdentity"); n != tt.callers {
+				t.Errorf("GetCallerIdentity calls = %d; want %d", n, tt.callers)
+			}
+			if tt.name == "signature mismatch" {
+				r := w.osRun("", "GET", "/logs/_search", "--debug")
+				if !strings.Contains(r.stderr, "our canonical request") || !strings.Contains(r.stderr, "x-amz-security-token:<redacted>") {
+					t.Errorf("--debug does not show the canonical request:\n%s", r.stderr)
+				}
+			}
+			w.scanSecrets()
+		})
+	}
+}
+
+// TestOSExpiredToken: credentials the server says expired are renewed once
+// through the broker; when that does not help the 403 is explained.
+func TestOSExpiredToken(t *testing.T) {
+	var mu sync.Mutex
+	skew := time.Duration(0)
+	now := func() time.Time { mu.Lock(); defer mu.Unlock(); return time.Now().Add(skew) }
+	w := newOSCmdWorld(t, opensearchtest.Options{}, func(_ *idptest.KeycloakOptions, so *ststest.Options) { so.Now = now })
+	w.mustRun("", "login", "--profile", "os")
+	mu.Lock()
+	skew = 2 * time.Hour // STS's clock: the cached credentials are expired
+	mu.Unlock()
+	r := w.osRun("", "GET", "/")
+	if r.code != 5 || !strings.Contains(r.stderr, "session token expired") || !strings.Contains(r.stderr, "saml2sts login --force") {
+		t.Errorf("expired: %s", r)
+	}
+	w.scanSecrets()
+}
+
+func TestOSBadEndpoint(t *testing.T) {
+	w := newOSCmdWorld(t, opensearchtest.Options{})
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--endpoint", "http://search.example.com"}, "uses http: use https"},
+		{[]string{"--endpoint", "https://search.example.com", "--service", "auto"}, "pass --service es (managed domain) or --service aoss (Serverless)"},
+		{[]string{"--endpoint", "https://search.example.com", "--service", "es", "--region", "Ireland"}, "fix --region"},
+		{[]string{"--via", "carrier-pigeon"}, "--via"},
+		{[]string{"--via", "dashboards"}, "--dashboards-url"},
+	} {
+		r := w.osRun("", append([]string{"GET", "/"}, tt.args...)...)
+		if r.code != 2 || !strings.Contains(r.stderr, tt.want) {
+			t.Errorf("%v: %s; want exit 2 and %q", tt.args, r, tt.want)
+		}
+	}
+	// --no-sign needs no profile at all (local or open clusters).
+	open, err := opensearchtest.New(opensearchtest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer open.Close()
+	open.AddDocs("local", json.RawMessage(`{"a":1}`))
+	r := w.run("", "os", "--profile", "nobody", "GET", "/local/_count", "--no-sign", "--endpoint", open.URL(), "--service", "es", "--region", "eu-west-1")
+	if r.code != 0 || !strings.Contains(r.stdout, `"count":1`) {
+		t.Errorf("--no-sign without a profile: %s", r)
+	}
+	// Nothing was logged in for a bad endpoint.
+	if n := w.st.Calls("AssumeRoleWithSAML"); n != 0 {
+		t.Errorf("AssumeRoleWithSAML calls = %d; a bad endpoint must fail first", n)
+	}
+}
+
+// TestOSDashboards logs in to the Dashboards emulator with an assertion
+// from a second Keycloak app (dashboards_idp_url), caches the cookies, and
+// re-logs in once when the session ends. No STS call is made.
+func TestOSDashboards(t *testing.T) {
+	for _, path := range []string{"/_dashboards", "/_plugin/kibana"} {
+		t.Run(path, func(t *testing.T) {
+			w := newWorld(t)
+			engine := opensearchtest.EngineOpenSearch2
+			if path == "/_plugin/kibana" {
+				engine = opensearchtest.EngineES710
+			}
+			srv, err := opensearchtest.New(opensearchtest.Options{Engine: engine, FGAC: true,
+				Dashboards: &opensearchtest.DashboardsOptions{Path: path, IdPCert: w.kc.Certificate()}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(srv.Close)
+			srv.AddDocs("logs", json.RawMessage(`{"level":"ERROR"}`))
+			kc2, err := idptest.NewKeycloak(idptest.KeycloakOptions{
+				Client: "dashboards",
+				Users:  []idptest.User{{Username: "ana", Password: password, Roles: []string{reader + "," + provider}}},
+				// The Dashboards SAML app: its own ACS and audience.
+				SAMLOptions: idptest.SAMLOptions{Destination: srv.ACSURL(), Audience: srv.URL()},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(kc2.Close)
+			script, _ := w.passwordScript()
+			w.configure("os", "--role-arn", reader, "--password-command", script, "--dashboards-idp-url", kc2.URL())
+			ow := &osCmdWorld{world: w, os: srv}
+			args := []string{"--via", "dashboards", "--dashboards-url", srv.DashboardsURL()}
+			r := ow.osRun("", append([]string{"GET", "/_cat/indices?format=json"}, args...)...)
+			if r.code != 0 || !strings.Contains(r.stdout, `"logs"`) {
+				t.Fatalf("via dashboards: %s", r)
+			}
+			r = ow.osRun("", append([]string{"POST", "/logs/_search", "-d", `{"query":{"match_all":{}}}`}, args...)...)
+			if r.code != 0 || !strings.Contains(r.stdout, `"ERROR"`) {
+				t.Fatalf("search via dashboards: %s", r)
+			}
+			if n := srv.Stats().DashboardsLogins; n != 1 {
+				t.Errorf("Dashboards logins = %d; want 1 (cookies cached between runs)", n)
+			}
+			srv.ExpireDashboardsSessions()
+			// --debug traces the re-login: the cookies and the
+			// SAMLResponse must stay out of it.
+			r = ow.osRun("", append([]string{"GET", "/_cat/indices", "--debug"}, args...)...)
+			if r.code != 0 || !strings.Contains(r.stderr, "Dashboards answered 401") || !strings.Contains(r.stderr, "idpinitiated") {
+				t.Fatalf("after session expiry: %s", r)
+			}
+			if n := srv.Stats().DashboardsLogins; n != 2 {
+				t.Errorf("Dashboards logins = %d; want a re-login on 401", n)
+			}
+			if st := kc2.Stats(); st.Logins != 1 || st.SessionReuses < 1 {
+				t.Errorf("Dashboards IdP app: %d password logins, %d session reuses; want 1 and >= 1", st.Logins, st.SessionReuses)
+			}
+			if n := w.st.Calls("AssumeRoleWithSAML"); n != 0 {
+				t.Errorf("AssumeRoleWithSAML calls = %d; the console proxy needs none", n)
+			}
+			// The cached session cookies are secrets too.
+			store, _ := cache.NewFile(filepath.Join(w.dir, "cache", "saml2sts"))
+			raw, err := store.Get(cache.DashboardsKey("os"))
+			if err != nil {
+				t.Fatalf("no cached Dashboards cookies: %v", err)
+			}
+			var stored struct {
+				Cookies []struct{ Name, Value string }
+			}
+			json.Unmarshal(raw, &stored)
+			secrets := kc2.IssuedResponses()
+			for _, c := range stored.Cookies {
+				if !strings.HasPrefix(c.Name, "security_authentication") {
+					t.Errorf("cached cookie %q is not a session cookie", c.Name)
+				}
+				secrets = append(secrets, c.Value)
+			}
+			if len(stored.Cookies) == 0 {
+				t.Errorf("no session cookie cached")
+			}
+			ow.scanSecrets(secrets...)
+			// logout forgets the Dashboards cookies too.
+			w.mustRun("", "logout", "--profile", "os")
+			if _, err := store.Get(cache.DashboardsKey("os")); err == nil {
+				t.Errorf("logout left the Dashboards cookies behind")
+			}
+		})
+	}
+}

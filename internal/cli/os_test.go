@@ -1,0 +1,135 @@
+package cli
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/saml2sts/saml2sts/cache"
+	"github.com/saml2sts/saml2sts/internal/config"
+	"github.com/saml2sts/saml2sts/opensearch"
+)
+
+func TestParseHeaders(t *testing.T) {
+	h, err := parseHeaders([]string{"Content-Type: text/plain", "X-Opaque-Id:job-7", "X-Opaque-Id: again"})
+	if err != nil || h.Get("Content-Type") != "text/plain" || len(h.Values("X-Opaque-Id")) != 2 || h.Get("X-Opaque-Id") != "job-7" {
+		t.Errorf("got %v, %v", h, err)
+	}
+	for _, bad := range []string{"NoColon", ": empty", "Bad Name: x", "Host: evil", "authorization: AWS4", "X-Amz-Security-Token: t"} {
+		if _, err := parseHeaders([]string{bad}); !isFlagError(err) {
+			t.Errorf("-H %q: %v; want a usage error", bad, err)
+		}
+	}
+}
+
+func TestReadData(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "b.ndjson")
+	os.WriteFile(file, []byte("{}\r\n{}\n"), 0o600)
+	for _, tt := range []struct{ arg, stdin, want string }{
+		{`{"a":1}`, "", `{"a":1}`},
+		{"@" + file, "", "{}\r\n{}\n"}, // unchanged: no newline stripping
+		{"@-", "line1\nline2\n", "line1\nline2\n"},
+	} {
+		got, err := readData(strings.NewReader(tt.stdin), tt.arg)
+		if err != nil || string(got) != tt.want {
+			t.Errorf("readData(%q) = %q, %v; want %q", tt.arg, got, err, tt.want)
+		}
+	}
+	if _, err := readData(nil, "@"+filepath.Join(dir, "missing")); !isFlagError(err) {
+		t.Errorf("missing file: %v; want a usage error", err)
+	}
+}
+
+func TestNDJSONPath(t *testing.T) {
+	for p, want := range map[string]bool{"/_bulk": true, "/logs/_bulk?refresh=true": true, "/_msearch/": true, "/_search": false, "/bulk": false} {
+		if ndjsonPath(p) != want {
+			t.Errorf("ndjsonPath(%q) = %v", p, !want)
+		}
+	}
+}
+
+func TestOSEndpointPrecedence(t *testing.T) {
+	f := &factory{}
+	p := &config.Profile{Region: "us-east-1", OpenSearchEndpoint: "https://search-a-1.eu-west-1.es.amazonaws.com", OpenSearchService: "auto"}
+	tests := []struct {
+		o           osFlags
+		url         string
+		svc, region string
+		err         string
+	}{
+		// The profile's endpoint; the host's region beats the profile's STS region.
+		{osFlags{}, "https://search-a-1.eu-west-1.es.amazonaws.com", "es", "eu-west-1", ""},
+		// Flags beat the profile.
+		{osFlags{endpoint: "https://c1.eu-central-1.aoss.amazonaws.com"}, "https://c1.eu-central-1.aoss.amazonaws.com", "aoss", "eu-central-1", ""},
+		{osFlags{region: "ap-south-1"}, "", "es", "ap-south-1", ""},
+		// A custom domain takes the profile's region, and needs a service.
+		{osFlags{endpoint: "https://search.example.com", service: "es"}, "", "es", "us-east-1", ""},
+		{osFlags{endpoint: "https://search.example.com"}, "", "", "", "--service es"},
+	}
+	for _, tt := range tests {
+		ep, err := f.osEndpoint(p, &tt.o)
+		if tt.err != "" {
+			var ee *opensearch.EndpointError
+			if !errors.As(err, &ee) || !strings.Contains(err.Error(), tt.err) || exitCode(err) != exitUsage {
+				t.Errorf("%+v: %v; want EndpointError (exit 2) containing %q", tt.o, err, tt.err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%+v: %v", tt.o, err)
+			continue
+		}
+		if (tt.url != "" && ep.URL.String() != tt.url) || ep.Service != tt.svc || ep.Region != tt.region {
+			t.Errorf("%+v: %s %s/%s; want %s %s/%s", tt.o, ep.URL, ep.Service, ep.Region, tt.url, tt.svc, tt.region)
+		}
+	}
+}
+
+func TestDashCookies(t *testing.T) {
+	store, err := cache.NewFile(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _ := url.Parse("https://search-a-1.eu-west-1.es.amazonaws.com/_dashboards")
+	p := &config.Profile{Name: "p", Provider: "keycloak", URL: "https://sso/x", Username: "ana"}
+	d := &dashCookies{s: store, key: cache.DashboardsKey("p"), owner: dashOwner(p, u)}
+	exp := time.Now().Add(time.Hour).UTC().Truncate(time.Second)
+	if err := d.Save([]*http.Cookie{{Name: "security_authentication", Value: "v1", Expires: exp}, {Name: "security_authentication_saml1", Value: "v2", MaxAge: 60}}); err != nil {
+		t.Fatal(err)
+	}
+	cs, err := d.Load()
+	if err != nil || len(cs) != 2 || cs[0].Value != "v1" || !cs[0].Expires.Equal(exp) || cs[1].Expires.IsZero() {
+		t.Fatalf("Load = %v, %v", cs, err)
+	}
+	// Another user, IdP app or Dashboards never gets these cookies.
+	for _, other := range []string{
+		dashOwner(&config.Profile{Name: "p", Provider: "keycloak", URL: "https://sso/x", Username: "bob"}, u),
+		dashOwner(&config.Profile{Name: "p", Provider: "keycloak", URL: "https://sso/x", Username: "ana", DashboardsIdPURL: "https://sso/y"}, u),
+		dashOwner(p, &url.URL{Scheme: "https", Host: "other", Path: "/_dashboards"}),
+	} {
+		d2 := &dashCookies{s: store, key: cache.DashboardsKey("p"), owner: other}
+		if cs, err := d2.Load(); err == nil || len(cs) != 0 {
+			t.Errorf("cookies served to another owner: %v", cs)
+		}
+	}
+}
+
+func TestAccessErrorExitCode(t *testing.T) {
+	f := &factory{errOut: &strings.Builder{}}
+	err := f.osError(&opensearch.AccessError{Status: 403, Message: "denied", Diagnosis: "d", Fix: "x"})
+	if exitCode(err) != exitAWS {
+		t.Errorf("exit %d; want %d", exitCode(err), exitAWS)
+	}
+	if got := f.errOut.(*strings.Builder).String(); got != "saml2sts: HTTP 403: denied\n  why: d\n  fix: x\n" {
+		t.Errorf("stderr %q", got)
+	}
+	if exitCode(&opensearch.AccessError{Status: 403}) != exitAWS {
+		t.Errorf("a bare AccessError must exit 5 too")
+	}
+}

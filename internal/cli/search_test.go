@@ -1,0 +1,151 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/spf13/cobra"
+
+	"github.com/saml2sts/saml2sts/opensearch"
+)
+
+// TestSearchFlags checks argument handling before any login.
+func TestSearchFlags(t *testing.T) {
+	dir := t.TempDir()
+	qf := filepath.Join(dir, "q.json")
+	os.WriteFile(qf, []byte(`{"match":{"level":"ERROR"}}`), 0o600)
+	for _, tc := range []struct {
+		args   []string
+		stdin  string
+		err    string // usage error text; "" = accepted
+		format string
+		body   string // the search body it builds
+	}{
+		{args: []string{"logs-*"}, format: "json", body: `{}`},
+		{args: []string{"logs-*", "level:ERROR", "--size", "20", "--format", "table"}, format: "table",
+			body: `{"query":{"query_string":{"query":"level:ERROR"}},"size":20}`},
+		{args: []string{"logs-*", "--all"}, format: "ndjson", body: `{}`},
+		{args: []string{"logs-*", "--all", "--format", "json"}, format: "json", body: `{}`},
+		{args: []string{"logs-*", "--query-file", qf, "--sort", "@timestamp:desc", "--fields", "a,b.c"}, format: "json",
+			body: `{"_source":{"includes":["a","b.c"]},"query":{"match":{"level":"ERROR"}},"sort":[{"@timestamp":{"order":"desc"}}]}`},
+		{args: []string{"logs-*", "-"}, stdin: `{"query":{"term":{"id":9007199254740993}}}`, format: "json",
+			body: `{"query":{"term":{"id":9007199254740993}}}`},
+		{args: []string{"logs-*", "--query-file", "-", "--format", "csv"}, stdin: `{"match_all":{}}`, format: "csv",
+			body: `{"query":{"match_all":{}}}`},
+		{args: []string{}, err: "accepts between 1 and 2 arg(s)"},
+		{args: []string{"logs", "--format", "xml"}, err: `--format "xml"`},
+		{args: []string{"logs", "--slices", "4"}, err: "--slices only applies with --all"},
+		{args: []string{"logs", "--all", "--slices", "0"}, err: "--slices 0"},
+		{args: []string{"logs", "--with-meta"}, err: "--with-meta applies to ndjson"},
+		{args: []string{"logs", "--sort", "a:sideways"}, err: "FIELD:asc or FIELD:desc"},
+		{args: []string{"logs", "--size", "-1"}, err: "--size -1"},
+		{args: []string{"logs", "-", "--query-file", qf}, err: "not both"},
+		{args: []string{"logs", "--query-file", filepath.Join(dir, "missing.json")}, err: "--query-file"},
+		{args: []string{"logs", "-"}, stdin: `{"query":`, err: "stdin: the query DSL is not valid JSON"},
+		{args: []string{""}, err: "INDEX is empty"},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			f := newFactory(strings.NewReader(tc.stdin), io.Discard, io.Discard, func(string) string { return "" })
+			var got *searchOptions
+			var body []byte
+			cmd := newSearchCmd(f, func(ctx context.Context, cmd *cobra.Command, o *searchOptions) error {
+				got = o
+				q, err := o.buildQuery()
+				if err != nil {
+					return err
+				}
+				b, _ := q.Body()
+				body = mustJSON(t, b)
+				return nil
+			})
+			cmd.SetArgs(tc.args)
+			cmd.SetOut(io.Discard)
+			cmd.SetErr(io.Discard)
+			err := cmd.Execute()
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("err = %v, want %q", err, tc.err)
+				}
+				if code := exitCode(err); code != exitUsage {
+					t.Errorf("exit code %d, want %d", code, exitUsage)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.format != tc.format || string(body) != tc.body {
+				t.Errorf("format %s body %s, want %s %s", got.format, body, tc.format, tc.body)
+			}
+		})
+	}
+}
+
+// TestSearchOutput runs the output paths against a fake Doer.
+func TestSearchOutput(t *testing.T) {
+	answer := `{"took":1,"hits":{"total":{"value":2,"relation":"eq"},"hits":[` +
+		`{"_index":"logs","_id":"1","_source":{"level":"ERROR","msg":"a,b"}},` +
+		`{"_index":"logs","_id":"2","_source":{"level":"INFO","msg":"c"}}]}}`
+	d := doerFunc(func(ctx context.Context, r *opensearch.Request) (*opensearch.Response, error) {
+		if r.Method != "POST" || r.Path != "/logs/_search" {
+			t.Errorf("request %s %s", r.Method, r.Path)
+		}
+		return &opensearch.Response{Status: 200, Header: http.Header{}, Body: io.NopCloser(strings.NewReader(answer))}, nil
+	})
+	for _, tc := range []struct {
+		o    searchOptions
+		want string
+	}{
+		{searchOptions{format: "json"}, answer},
+		{searchOptions{format: "ndjson"}, `{"level":"ERROR","msg":"a,b"}` + "\n" + `{"level":"INFO","msg":"c"}` + "\n"},
+		{searchOptions{format: "ndjson", withMeta: true}, `{"_index":"logs","_id":"1","_source":{"level":"ERROR","msg":"a,b"}}` + "\n" +
+			`{"_index":"logs","_id":"2","_source":{"level":"INFO","msg":"c"}}` + "\n"},
+		{searchOptions{format: "csv", fields: []string{"msg", "level"}}, "msg,level\n\"a,b\",ERROR\nc,INFO\n"},
+		{searchOptions{format: "table"}, "level  msg\nERROR  a,b\nINFO   c\n"},
+	} {
+		var out bytes.Buffer
+		tc.o.f = newFactory(strings.NewReader(""), &out, io.Discard, func(string) string { return "" })
+		tc.o.index = "logs"
+		q, err := tc.o.buildQuery()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := tc.o.search(context.Background(), d, q); err != nil {
+			t.Fatal(err)
+		}
+		if out.String() != tc.want {
+			t.Errorf("%s: got\n%s\nwant\n%s", tc.o.format, out.String(), tc.want)
+		}
+	}
+}
+
+func TestTermWidth(t *testing.T) {
+	env := func(v string) func(string) string { return func(string) string { return v } }
+	for cols, want := range map[string]int{"": 0, "120": 120, " 80 ": 80, "x": 0, "-5": 0} {
+		if got := termWidth(&bytes.Buffer{}, env(cols)); got != want {
+			t.Errorf("COLUMNS=%q: %d, want %d", cols, got, want)
+		}
+	}
+}
+
+type doerFunc func(ctx context.Context, r *opensearch.Request) (*opensearch.Response, error)
+
+func (f doerFunc) Do(ctx context.Context, r *opensearch.Request) (*opensearch.Response, error) {
+	return f(ctx, r)
+}
+
+func mustJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
