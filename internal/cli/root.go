@@ -95,11 +95,12 @@ func newRootCmd(f *factory) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "saml2sts",
 		Short: "Turn a corporate SAML SSO login into short-lived AWS credentials",
-		Long: `saml2sts logs in to your company's SAML identity provider (Keycloak; Okta,
-AD FS and plain login forms to follow) from the terminal, exchanges the SAML
+		Long: `saml2sts logs in to your company's SAML identity provider (Okta, AD FS,
+Keycloak, or any plain SAML login form) from the terminal, exchanges the SAML
 assertion with STS AssumeRoleWithSAML, caches the temporary credentials in the
 OS keyring (or a private file), and serves them to the AWS CLI and SDKs
-(credential_process), to other programs (exec, env) and to you (login, status).
+(credential_process), to other programs (exec, env), to you (login, status)
+and to OpenSearch (os, search: SigV4-signed calls and full exports).
 
 ` + exitHelp,
 		Example: `  # once: describe the profile and wire it into ~/.aws/config
@@ -110,6 +111,7 @@ OS keyring (or a private file), and serves them to the AWS CLI and SDKs
   saml2sts login --profile analytics        # password + OTP on the terminal
   aws s3 ls --profile analytics             # the AWS CLI runs saml2sts credential-process
   saml2sts exec --profile analytics -- python report.py
+  saml2sts search 'logs-*' 'level:ERROR' --profile analytics --format table
   saml2sts demo                             # everything on loopback emulators`,
 		Version:       Version,
 		SilenceUsage:  true,
