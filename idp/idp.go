@@ -54,6 +54,14 @@ type Prompter interface {
 	Choose(ctx context.Context, label string, options []string) (int, error)
 }
 
+// Interactive reports whether p can ask the user anything: prompters that
+// know they cannot (no terminal) say so with an Interactive() bool method.
+// Adapters use it before waits that only make sense with someone watching.
+func Interactive(p Prompter) bool {
+	i, ok := p.(interface{ Interactive() bool })
+	return !ok || i.Interactive()
+}
+
 // Debugger receives diagnostics that only --debug may show.
 type Debugger interface {
 	// SavePage keeps a redacted copy of an unexpected page and returns where
@@ -103,3 +111,15 @@ func (e *PageError) Error() string {
 	}
 	return msg
 }
+
+// ConfigError is a profile setting the adapter cannot work with (a url of
+// the wrong kind, an unknown option value): fixing the profile is the way
+// on, so the CLI exits 2 as for any configuration mistake.
+type ConfigError struct {
+	Msg string // what is wrong and what to set instead
+}
+
+func (e *ConfigError) Error() string { return e.Msg }
+
+// Configf returns a [ConfigError] with a formatted message.
+func Configf(format string, a ...any) error { return &ConfigError{Msg: fmt.Sprintf(format, a...)} }

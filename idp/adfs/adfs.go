@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"html"
 	"net/http"
 	"net/url"
 	"strings"
@@ -59,8 +58,8 @@ func New() *Provider {
 func EntryURL(raw string) (*url.URL, error) {
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, fmt.Errorf("adfs: url %q is not an absolute https url: set the profile's url to https://<adfs-host> "+
-			"or to https://<adfs-host>%s?loginToRp=%s", redactedURL(raw), signOnPath, defaultRP)
+		return nil, idp.Configf("adfs: url %q is not an absolute https url: set the profile's url to https://<adfs-host> "+
+			"or to https://<adfs-host>%s?loginToRp=%s", idp.ShortURL(raw), signOnPath, defaultRP)
 	}
 	u.Fragment = ""
 	if u.Path == "" || u.Path == "/" {
@@ -88,7 +87,7 @@ func (p *Provider) Login(ctx context.Context, req *idp.Request) (string, error) 
 	if err != nil {
 		return "", err
 	}
-	l := &login{req: req, p: p, client: req.Client, entry: entry}
+	l := &login{req: req, p: p, client: req.Client, entry: entry, in: idp.NewInputs(req)}
 	if l.p.maxPages <= 0 {
 		l.p = New()
 	}
@@ -102,7 +101,7 @@ func (p *Provider) Login(ctx context.Context, req *idp.Request) (string, error) 
 		l.notice("adfs_auth = kerberos: this build has no Kerberos support (no maintained Go Kerberos library); " +
 			"signing in with the AD FS form instead (adfs_auth = ntlm uses Windows integrated authentication with your password)")
 	default:
-		return "", fmt.Errorf("adfs: adfs_auth %q is not one of forms, ntlm, kerberos", mode)
+		return "", idp.Configf("adfs: adfs_auth %q is not one of forms, ntlm, kerberos", mode)
 	}
 	page, err := l.fetch(ctx, http.MethodGet, entry.String(), nil)
 	if err != nil {
@@ -134,13 +133,10 @@ type login struct {
 	wiaT     *wiaTransport // its transport
 	ntlmDone bool          // NTLM credentials were given to it
 
-	password     string
-	havePassword bool
+	in           idp.Inputs // password, --mfa-code, secrets to scrub
 	sentPassword bool
 	sentMFA      map[string]bool // by AuthMethod and code field
 	chose        bool            // an MFA method was picked
-	usedCode     bool
-	secrets      []string // scrubbed from errors and saved pages
 }
 
 func (l *login) fetch(ctx context.Context, method, rawURL string, form url.Values) (*idp.Page, error) {
@@ -248,9 +244,9 @@ func (l *login) credentials(ctx context.Context, page *idp.Page, sel *goquery.Se
 		name = strings.TrimSpace(f.Values.Get(userField))
 	}
 	if name == "" {
-		return nil, errors.New("adfs: the sign-in form needs a user name: set username in the profile (user@domain or DOMAIN\\user)")
+		return nil, idp.Configf("adfs: the sign-in form needs a user name: set username in the profile (user@domain or DOMAIN\\user)")
 	}
-	secret, err := l.getPassword(ctx)
+	secret, err := l.in.Password(ctx, "AD FS password")
 	if err != nil {
 		return nil, err
 	}
@@ -276,52 +272,7 @@ func (l *login) credentials(ctx context.Context, page *idp.Page, sel *goquery.Se
 	return l.submit(ctx, f)
 }
 
-func (l *login) getPassword(ctx context.Context) (string, error) {
-	if l.havePassword {
-		return l.password, nil
-	}
-	var (
-		p   string
-		err error
-	)
-	if l.req.Password != nil {
-		p, err = l.req.Password(ctx)
-	} else {
-		p, err = l.prompt().Secret(ctx, "AD FS password")
-	}
-	if err != nil {
-		return "", err
-	}
-	l.password, l.havePassword = p, true
-	l.secret(p)
-	return p, nil
-}
-
-func (l *login) secret(s string) {
-	if s != "" {
-		l.secrets = append(l.secrets, s)
-	}
-}
-
-func (l *login) prompt() idp.Prompter {
-	if l.req.Prompt == nil {
-		return noTerminal{}
-	}
-	return l.req.Prompt
-}
-
-// noTerminal stands in for a missing Prompter.
-type noTerminal struct{}
-
-func (noTerminal) Secret(context.Context, string) (string, error)        { return "", idp.ErrNoTerminal }
-func (noTerminal) Code(context.Context, string) (string, error)          { return "", idp.ErrNoTerminal }
-func (noTerminal) Choose(context.Context, string, []string) (int, error) { return 0, idp.ErrNoTerminal }
-
-func (l *login) notice(msg string) {
-	if l.req.Notice != nil {
-		fmt.Fprintf(l.req.Notice, "saml2sts: %s\n", msg)
-	}
-}
+func (l *login) notice(msg string) { l.in.Notice("%s", msg) }
 
 // errorText is AD FS's message on a form page: #errorText is a label on
 // 2012 R2 and a span on 2016+; 2.0 has its own label.
@@ -377,40 +328,14 @@ func hiddenForm(doc *goquery.Document) *goquery.Selection {
 
 // authError is AD FS's refusal in its own words, or fallback.
 func (l *login) authError(page *idp.Page, fallback string) error {
-	msg := errorText(page.Doc)
-	if msg == "" {
-		msg = fallback
-	}
-	return &idp.AuthError{Message: l.scrub(msg)}
+	return l.in.AuthError(errorText(page.Doc), fallback)
 }
 
 // pageError describes a page the login cannot get past, saving a redacted
 // copy when debugging.
 func (l *login) pageError(page *idp.Page, why string) error {
-	e := &idp.PageError{Title: l.scrub(page.Title()), URL: idp.StripQuery(page.URL), Why: l.scrub(why)}
-	if l.req.Debug != nil {
-		body := string(page.Body)
-		for _, s := range l.secrets {
-			body = strings.ReplaceAll(body, s, "REDACTED")
-			body = strings.ReplaceAll(body, html.EscapeString(s), "REDACTED")
-		}
-		e.Saved = l.req.Debug.SavePage(fmt.Sprintf("adfs-page%d", l.pages), idp.RedactPage([]byte(body)))
-	}
-	return e
+	return l.in.PageError(page, fmt.Sprintf("adfs-page%d", l.pages), why)
 }
 
 // scrub removes the password and codes from text shown to the user.
-func (l *login) scrub(s string) string {
-	for _, secret := range l.secrets {
-		s = strings.ReplaceAll(s, secret, "REDACTED")
-	}
-	return s
-}
-
-// redactedURL drops the query of a URL that failed to parse or validate.
-func redactedURL(raw string) string {
-	if i := strings.IndexAny(raw, "?#"); i >= 0 {
-		return raw[:i]
-	}
-	return raw
-}
+func (l *login) scrub(s string) string { return l.in.Scrub(s) }

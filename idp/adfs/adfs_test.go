@@ -48,8 +48,9 @@ func TestEntryURL(t *testing.T) {
 		u, err := EntryURL(tt.in)
 		switch {
 		case tt.err != "":
-			if err == nil || !strings.Contains(err.Error(), tt.err) || strings.Contains(err.Error(), "secret") {
-				t.Errorf("EntryURL(%q) = %v, %v; want error with %q and no query", tt.in, u, err, tt.err)
+			var ce *idp.ConfigError // a profile mistake: exit 2
+			if err == nil || !strings.Contains(err.Error(), tt.err) || strings.Contains(err.Error(), "secret") || !errors.As(err, &ce) {
+				t.Errorf("EntryURL(%q) = %v, %v; want a ConfigError with %q and no query", tt.in, u, err, tt.err)
 			}
 		case err != nil || u.String() != tt.want:
 			t.Errorf("EntryURL(%q) = %v, %v; want %s", tt.in, u, err, tt.want)

@@ -2,7 +2,6 @@ package adfs
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -156,34 +155,23 @@ func (l *login) mfa(ctx context.Context, page *idp.Page, sel *goquery.Selection)
 // SecurID's next tokencode is always asked: a code given up front was
 // spent on the passcode.
 func (l *login) code(ctx context.Context, method, field string) (string, error) {
-	next := strings.EqualFold(field, "NextCode")
-	if l.req.MFACode != "" && !l.usedCode && !next {
-		l.usedCode = true
-		c := strings.Join(strings.Fields(l.req.MFACode), "")
-		l.secret(c)
-		return c, nil
+	ask := func(ctx context.Context) (string, error) {
+		return l.in.Prompt().Code(ctx, adapterName(method)+" security code")
 	}
-	var (
-		c   string
-		err error
-	)
 	switch {
-	case next:
-		c, err = l.prompt().Code(ctx, "RSA SecurID next tokencode (wait for the tokencode to change)")
+	case strings.EqualFold(field, "NextCode"):
+		return l.in.AskCode(ctx, func(ctx context.Context) (string, error) {
+			return l.in.Prompt().Code(ctx, "RSA SecurID next tokencode (wait for the tokencode to change)")
+		})
 	case method == securID || method == securIDv2:
 		// A passcode is PIN + tokencode: no echo.
-		c, err = l.prompt().Secret(ctx, "RSA SecurID passcode")
+		ask = func(ctx context.Context) (string, error) { return l.in.Prompt().Secret(ctx, "RSA SecurID passcode") }
 	case method == azureMFA:
-		c, err = l.prompt().Code(ctx, "Azure MFA verification code")
-	default:
-		c, err = l.prompt().Code(ctx, adapterName(method)+" security code")
+		ask = func(ctx context.Context) (string, error) {
+			return l.in.Prompt().Code(ctx, "Azure MFA verification code")
+		}
 	}
-	if err != nil {
-		return "", err
-	}
-	c = strings.Join(strings.Fields(c), "")
-	l.secret(c)
-	return c, nil
+	return l.in.Code(ctx, ask)
 }
 
 // azurePush waits on Azure MFA's push page: it shows the number to tap
@@ -211,7 +199,7 @@ func (l *login) azurePush(ctx context.Context, page *idp.Page, sel *goquery.Sele
 		if time.Now().After(deadline) {
 			return nil, &idp.AuthError{Message: fmt.Sprintf("the Azure MFA notification was not answered within %s; run again and approve it", l.p.pollFor)}
 		}
-		if err := sleep(ctx, l.p.pollEvery); err != nil {
+		if err := idp.Sleep(ctx, l.p.pollEvery); err != nil {
 			return nil, err
 		}
 		next, err := idp.Fetch(ctx, l.client, f.Method, f.Action, f.Values)
@@ -227,17 +215,6 @@ func (l *login) azurePush(ctx context.Context, page *idp.Page, sel *goquery.Sele
 		}
 		show(next)
 		f = idp.ParseForm(next, s)
-	}
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
 	}
 }
 
@@ -295,25 +272,16 @@ func (l *login) chooseMethod(ctx context.Context, page *idp.Page, opts []choice)
 			}
 		}
 		if pick < 0 {
-			return nil, fmt.Errorf("adfs: mfa %q matches none of the methods AD FS offers (%s): set mfa to one of them or to auto",
+			return nil, idp.Configf("adfs: mfa %q matches none of the methods AD FS offers (%s): set mfa to one of them or to auto",
 				mfa, strings.Join(labels, ", "))
 		}
 	}
-	if pick < 0 && len(opts) == 1 {
-		pick = 0
-	}
 	if pick < 0 {
-		i, err := l.prompt().Choose(ctx, "AD FS additional authentication method", labels)
-		switch {
-		case errors.Is(err, idp.ErrNoTerminal) && def >= 0:
-			pick = def
-		case err != nil:
+		i, err := l.in.Choose(ctx, "AD FS additional authentication method", labels, def)
+		if err != nil {
 			return nil, err
-		case i < 0 || i >= len(opts):
-			return nil, fmt.Errorf("adfs: method choice %d is not one of the %d offered", i, len(opts))
-		default:
-			pick = i
 		}
+		pick = i
 	}
 	f := idp.ParseForm(page, page.Doc.Find("form#options").First())
 	if f == nil {

@@ -2,7 +2,6 @@ package adfs
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -97,9 +96,9 @@ func (l *login) negotiate(ctx context.Context, page *idp.Page) (*idp.Page, error
 	}
 	user := l.req.Username
 	if user == "" {
-		return nil, errors.New("adfs: Windows integrated authentication needs a user name: set username in the profile (DOMAIN\\user or user@domain)")
+		return nil, idp.Configf("adfs: Windows integrated authentication needs a user name: set username in the profile (DOMAIN\\user or user@domain)")
 	}
-	pw, err := l.getPassword(ctx)
+	pw, err := l.in.Password(ctx, "AD FS password")
 	if err != nil {
 		return nil, err
 	}

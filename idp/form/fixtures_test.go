@@ -20,7 +20,7 @@ import (
 func loadPage(t *testing.T, file string) *idp.Page {
 	t.Helper()
 	path := filepath.Join("testdata", file)
-	if strings.HasPrefix(file, "keycloak/") {
+	if strings.HasPrefix(file, "keycloak/") || strings.HasPrefix(file, "adfs/") {
 		path = filepath.Join("..", "testdata", file)
 	}
 	b, err := os.ReadFile(path)
@@ -64,7 +64,7 @@ func TestFixtures(t *testing.T) {
 		{name: "shibboleth v3 default button only", file: "shibboleth-v3-login.html",
 			action: "https://idp.example.edu/idp/profile/SAML2/Unsolicited/SSO?execution=e1s2",
 			values: map[string]string{"j_username": user, "j_password": pw, "_eventId_proceed": ""}},
-		{name: "adfs 2012r2", file: "adfs-2012r2-login.html",
+		{name: "adfs 2012 r2", file: "adfs/adfs2-loginpage.html",
 			values: map[string]string{"UserName": user, "Password": pw, "AuthMethod": "FormsAuthentication"}},
 		{name: "cas among other forms", file: "multi-form.html",
 			action: "https://idp.example.edu/cas/login?service=https%3A%2F%2Fidp.example.edu%2Fidp%2FAuthn%2FExternal",
@@ -127,7 +127,7 @@ func TestFixtures(t *testing.T) {
 			values: map[string]string{"txn": "T-8f2a", "response": code}},
 		{name: "numeric code before any password", file: "otp-numeric.html",
 			values: map[string]string{"txn": "T-8f2a", "response": code}},
-		{name: "securid passcode in a password input", file: "adfs-securid-passcode.html", sentPassword: true,
+		{name: "securid passcode in a password input", file: "adfs/adfs2-securid-passcode.html", sentPassword: true,
 			values: map[string]string{"AuthMethod": "SecurIDAuthentication", "Context": "*", "Passcode": code, "Submit": "Submit"}},
 		{name: "single plain field after the password", file: "otp-plain-after-password.html", sentPassword: true,
 			values: map[string]string{"flow": "x9", "answer": code, "go": "Submit"}},
@@ -166,7 +166,7 @@ func TestFixtures(t *testing.T) {
 			auth: "Sign-in failed: bad credentials (code 4711)"},
 		{name: "no message found", file: "position.html", sentPassword: true,
 			auth: "the login form was shown again after the password was sent: the IdP did not accept the username or password (set form_error_selector to show the IdP's message)"},
-		{name: "adfs empty errorText then nothing", file: "adfs-2012r2-login.html", sentPassword: true,
+		{name: "adfs empty errorText then nothing", file: "adfs/adfs2-loginpage.html", sentPassword: true,
 			auth: "the login form was shown again after the password was sent"},
 
 		// Dead ends.
@@ -198,7 +198,7 @@ func TestFixtures(t *testing.T) {
 			if tt.noUsername {
 				req.Username = ""
 			}
-			l := &login{req: req, max: maxPages, sentPassword: tt.sentPassword, sentUser: tt.sentUser, sentOTP: tt.sentOTP}
+			l := &login{req: req, max: maxPages, in: idp.NewInputs(req), sentPassword: tt.sentPassword, sentUser: tt.sentUser, sentOTP: tt.sentOTP}
 			l.userField, l.passField, l.errSel = tt.opts[KeyUsernameField], tt.opts[KeyPasswordField], tt.opts[KeyErrorSelector]
 			f, err := l.next(context.Background(), page)
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"html"
 	"net/http"
 	"net/url"
 	"strings"
@@ -44,9 +43,9 @@ func (p *Provider) Login(ctx context.Context, req *idp.Request) (string, error) 
 	}
 	u, err := url.Parse(req.URL)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return "", fmt.Errorf("form: url %q is not an absolute https url: set the profile's url to the IdP-initiated sign-on URL", redactedURL(req.URL))
+		return "", idp.Configf("form: url %q is not an absolute https url: set the profile's url to the IdP-initiated sign-on URL", idp.ShortURL(req.URL))
 	}
-	l := &login{req: req, max: p.maxPages}
+	l := &login{req: req, max: p.maxPages, in: idp.NewInputs(req)}
 	if l.max <= 0 {
 		l.max = maxPages
 	}
@@ -54,7 +53,7 @@ func (p *Provider) Login(ctx context.Context, req *idp.Request) (string, error) 
 	l.passField = strings.TrimSpace(req.Options[KeyPasswordField])
 	if s := strings.TrimSpace(req.Options[KeyErrorSelector]); s != "" {
 		if _, err := cascadia.ParseGroup(s); err != nil {
-			return "", fmt.Errorf("form: %s %q is not a CSS selector: %v", KeyErrorSelector, s, err)
+			return "", idp.Configf("form: %s %q is not a CSS selector: %v", KeyErrorSelector, s, err)
 		}
 		l.errSel = s
 	}
@@ -89,13 +88,10 @@ type login struct {
 
 	userField, passField, errSel string // profile overrides
 
-	password     string
-	havePassword bool
+	in           idp.Inputs // password, --mfa-code, secrets to scrub
 	sentUser     bool
 	sentPassword bool
 	sentOTP      bool
-	usedCode     bool
-	codes        []string // codes sent, scrubbed from errors
 }
 
 func (l *login) fetch(ctx context.Context, method, rawURL string, form url.Values) (*idp.Page, error) {
@@ -393,7 +389,7 @@ func (l *login) credentials(ctx context.Context, page *idp.Page, sel *goquery.Se
 		// server logs keep it.
 		return nil, l.pageError(page, "the login form sends the password with GET, in the URL; refusing to send it")
 	}
-	secret, err := l.getPassword(ctx)
+	secret, err := l.in.Password(ctx, "Password")
 	if err != nil {
 		return nil, err // unchanged: the CLI tests errors.Is(err, idp.ErrNoTerminal)
 	}
@@ -425,31 +421,11 @@ func (l *login) fillUser(f *idp.Form, in *goquery.Selection) error {
 		name = strings.TrimSpace(f.Values.Get(field)) // prefilled by the IdP
 	}
 	if name == "" {
-		return errors.New("form: the login form needs a username: set username in the profile")
+		return idp.Configf("form: the login form needs a username: set username in the profile")
 	}
 	f.Values.Set(field, name)
 	l.sentUser = true
 	return nil
-}
-
-func (l *login) getPassword(ctx context.Context) (string, error) {
-	if l.havePassword {
-		return l.password, nil
-	}
-	var (
-		p   string
-		err error
-	)
-	if l.req.Password != nil {
-		p, err = l.req.Password(ctx)
-	} else {
-		p, err = l.prompt().Secret(ctx, "Password")
-	}
-	if err != nil {
-		return "", err
-	}
-	l.password, l.havePassword = p, true
-	return p, nil
 }
 
 // otp fills the code into the form's one fillable input; other fields
@@ -474,41 +450,16 @@ func (l *login) otp(ctx context.Context, page *idp.Page, sel *goquery.Selection)
 }
 
 func (l *login) otpCode(ctx context.Context, page *idp.Page, in *goquery.Selection) (string, error) {
-	var c string
-	if l.req.MFACode != "" && !l.usedCode {
-		l.usedCode = true
-		c = l.req.MFACode
-	} else {
+	return l.in.Code(ctx, func(ctx context.Context) (string, error) {
 		label := "One-time code"
 		if id := in.AttrOr("id", ""); id != "" {
 			if t := idp.Text(page.Doc.Find(`label[for="` + id + `"]`).First()); t != "" && len(t) < 60 {
 				label = t
 			}
 		}
-		var err error
-		c, err = l.prompt().Code(ctx, fmt.Sprintf("%s (%s)", label, page.URL.Hostname()))
-		if err != nil {
-			return "", err
-		}
-	}
-	c = strings.Join(strings.Fields(c), "") // "123 456" as some apps show it
-	l.codes = append(l.codes, c)
-	return c, nil
+		return l.in.Prompt().Code(ctx, fmt.Sprintf("%s (%s)", label, page.URL.Hostname()))
+	})
 }
-
-func (l *login) prompt() idp.Prompter {
-	if l.req.Prompt == nil {
-		return noTerminal{}
-	}
-	return l.req.Prompt
-}
-
-// noTerminal stands in for a missing Prompter.
-type noTerminal struct{}
-
-func (noTerminal) Secret(context.Context, string) (string, error)        { return "", idp.ErrNoTerminal }
-func (noTerminal) Code(context.Context, string) (string, error)          { return "", idp.ErrNoTerminal }
-func (noTerminal) Choose(context.Context, string, []string) (int, error) { return 0, idp.ErrNoTerminal }
 
 // continueForm returns the form of a page a browser without JavaScript
 // would still get past: [idp.AutoSubmitForm]'s onload pages, and pages
@@ -650,52 +601,18 @@ func inputNames(doc *goquery.Document) string {
 
 // authError is the IdP's refusal in its own words, or fallback.
 func (l *login) authError(page *idp.Page, fallback string) error {
-	msg := l.errorText(page.Doc)
-	if msg == "" {
-		msg = fallback
-		if l.errSel == "" {
-			msg += " (set " + KeyErrorSelector + " to show the IdP's message)"
-		}
+	if l.errSel == "" {
+		fallback += " (set " + KeyErrorSelector + " to show the IdP's message)"
 	}
-	return &idp.AuthError{Message: msg}
+	return l.in.AuthError(l.errorText(page.Doc), fallback)
 }
 
 // pageError describes a page the login cannot get past, saving a redacted
 // copy when debugging.
 func (l *login) pageError(page *idp.Page, why string) error {
-	e := &idp.PageError{Title: l.scrub(page.Title()), URL: idp.StripQuery(page.URL), Why: l.scrub(why)}
-	if l.req.Debug != nil {
-		body := string(page.Body)
-		for _, s := range l.secrets() {
-			body = strings.ReplaceAll(body, html.EscapeString(s), "REDACTED")
-			body = strings.ReplaceAll(body, s, "REDACTED")
-		}
-		e.Saved = l.req.Debug.SavePage(fmt.Sprintf("form-page%d", l.pages), idp.RedactPage([]byte(body)))
-	}
-	return e
-}
-
-func (l *login) secrets() []string {
-	var s []string
-	if l.password != "" {
-		s = append(s, l.password)
-	}
-	return append(s, l.codes...)
+	return l.in.PageError(page, fmt.Sprintf("form-page%d", l.pages), why)
 }
 
 // scrub removes the password and codes from text shown to the user, in
 // case a page echoes what was posted.
-func (l *login) scrub(s string) string {
-	for _, secret := range l.secrets() {
-		s = strings.ReplaceAll(s, secret, "REDACTED")
-	}
-	return s
-}
-
-// redactedURL drops the query of a URL that failed to parse or validate.
-func redactedURL(raw string) string {
-	if i := strings.IndexAny(raw, "?#"); i >= 0 {
-		return raw[:i]
-	}
-	return raw
-}
+func (l *login) scrub(s string) string { return l.in.Scrub(s) }

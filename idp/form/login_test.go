@@ -127,8 +127,9 @@ func TestLoginBadInput(t *testing.T) {
 		r := newRun(t, tt.url, nil)
 		r.req.Options = tt.opts
 		_, err := New().Login(context.Background(), r.req)
-		if err == nil || !strings.Contains(err.Error(), tt.want) || strings.Contains(err.Error(), "secret") {
-			t.Errorf("%s: err = %v, want %q", tt.url, err, tt.want)
+		var ce *idp.ConfigError // a profile mistake: exit 2
+		if err == nil || !strings.Contains(err.Error(), tt.want) || strings.Contains(err.Error(), "secret") || !errors.As(err, &ce) {
+			t.Errorf("%s: err = %v, want a ConfigError with %q", tt.url, err, tt.want)
 		}
 	}
 	if _, err := New().Login(context.Background(), &idp.Request{URL: "https://x"}); err == nil {

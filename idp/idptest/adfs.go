@@ -121,14 +121,11 @@ type ADFS struct {
 	srv   *httptest.Server
 	users []*ADFSUser
 
-	mu        sync.Mutex
-	flows     map[string]*adfsFlow  // by Context
-	sessions  map[string]*ADFSUser  // by MSISAuth
-	ntlm      map[string]*ntlmState // by client connection
-	stats     ADFSStats
-	issued    []string
-	cookies   []string
-	userAgent []string // User-Agent of every request
+	record[ADFSStats]                       // mu, counters, leak-check values
+	flows             map[string]*adfsFlow  // by Context
+	sessions          map[string]*ADFSUser  // by MSISAuth
+	ntlm              map[string]*ntlmState // by client connection
+	userAgent         []string              // User-Agent of every request
 }
 
 // adfsFlow is one login between the password and the last MFA step.
@@ -173,16 +170,11 @@ func NewADFS(o ADFSOptions) (*ADFS, error) {
 		sessions: make(map[string]*ADFSUser),
 		ntlm:     make(map[string]*ntlmState),
 	}
-	seen := map[string]bool{}
+	if err := checkUsers("AD FS user", usernames(o.Users, func(u *ADFSUser) string { return u.Username }), true); err != nil {
+		return nil, err
+	}
 	for i := range o.Users {
-		u := o.Users[i]
-		if u.Username == "" {
-			return nil, fmt.Errorf("idptest: AD FS user %d has no Username", i)
-		}
-		if seen[strings.ToLower(u.Username)] {
-			return nil, fmt.Errorf("idptest: duplicate AD FS user %q", u.Username)
-		}
-		seen[strings.ToLower(u.Username)] = true
+		u := o.Users[i] // copy: later edits by the caller must not race with handlers
 		if u.Domain == "" {
 			u.Domain = "CORP"
 		}
@@ -211,27 +203,9 @@ func (a *ADFS) BaseURL() string { return a.srv.URL }
 // Certificate is the token-signing certificate.
 func (a *ADFS) Certificate() *x509.Certificate { return a.o.Cert }
 
-// Stats returns a snapshot of the counters.
-func (a *ADFS) Stats() ADFSStats {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.stats
-}
-
-// IssuedResponses returns every base64 SAMLResponse served, for leak checks.
-func (a *ADFS) IssuedResponses() []string {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return slices.Clone(a.issued)
-}
-
 // SessionCookies returns the value of every cookie set (MSISAuth,
 // MSISAuthenticated, MSISContext ...), for leak checks.
-func (a *ADFS) SessionCookies() []string {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return slices.Clone(a.cookies)
-}
+func (a *ADFS) SessionCookies() []string { return a.keptValues() }
 
 // UserAgents returns the User-Agent of every request, oldest first.
 func (a *ADFS) UserAgents() []string {
@@ -545,7 +519,7 @@ func (a *ADFS) finish(w http.ResponseWriter, u *ADFSUser, rp string) {
 
 func (a *ADFS) cookie(name, value string) *http.Cookie {
 	a.mu.Lock()
-	a.cookies = append(a.cookies, value)
+	a.keep(value)
 	a.mu.Unlock()
 	return &http.Cookie{Name: name, Value: value, Path: "/adfs", HttpOnly: true}
 }
@@ -565,10 +539,7 @@ func (a *ADFS) post(w http.ResponseWriter, u *ADFSUser, rp string) {
 		a.errorPage(w, rp, ADFSMsgError)
 		return
 	}
-	a.mu.Lock()
-	a.stats.SAMLIssued++
-	a.issued = append(a.issued, b64)
-	a.mu.Unlock()
+	a.issue(b64, func(st *ADFSStats) { st.SAMLIssued++ })
 	var b bytes.Buffer
 	fmt.Fprintf(&b, `<html><head><title>Working...</title></head><body><form method="POST" name="hiddenform" action="%s">`+
 		`<input type="hidden" name="SAMLResponse" value="%s" />`+

@@ -9,9 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"slices"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -81,12 +79,9 @@ type Keycloak struct {
 	ids        map[*User]string // Keycloak user ids
 	clientData string           // v2 client_data parameter
 
-	mu       sync.Mutex
-	flows    map[string]*flow    // by AUTH_SESSION_ID
-	sessions map[string]*session // by KEYCLOAK_IDENTITY
-	stats    Stats
-	issued   []string // every SAMLResponse served
-	cookies  []string // every cookie value set
+	record[Stats]                     // mu, counters, leak-check values
+	flows         map[string]*flow    // by AUTH_SESSION_ID
+	sessions      map[string]*session // by KEYCLOAK_IDENTITY
 }
 
 const (
@@ -167,15 +162,12 @@ func NewKeycloak(o KeycloakOptions) (*Keycloak, error) {
 			stepAction:   "UPDATE_PASSWORD", // required actions use their alias
 		},
 	}
+	if err := checkUsers("user", usernames(o.Users, func(u *User) string { return u.Username }), true); err != nil {
+		return nil, err
+	}
 	for i := range o.Users {
 		u := o.Users[i] // copy: later edits by the caller must not race with handlers
 		name := strings.ToLower(u.Username)
-		if name == "" {
-			return nil, fmt.Errorf("idptest: user %d has no Username", i)
-		}
-		if k.users[name] != nil {
-			return nil, fmt.Errorf("idptest: duplicate user %q", u.Username)
-		}
 		u.OTP = append([]OTP(nil), u.OTP...)
 		for j := range u.OTP {
 			if u.OTP[j].ID == "" {
@@ -212,29 +204,10 @@ func (k *Keycloak) BaseURL() string { return k.srv.URL }
 // Certificate is the certificate whose key signs the assertions.
 func (k *Keycloak) Certificate() *x509.Certificate { return k.o.Cert }
 
-// Stats returns a snapshot of the counters.
-func (k *Keycloak) Stats() Stats {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	return k.stats
-}
-
-// IssuedResponses returns every base64 SAMLResponse served so far, oldest
-// first, so tests can check that none leaks into output or logs.
-func (k *Keycloak) IssuedResponses() []string {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	return slices.Clone(k.issued)
-}
-
 // SessionCookies returns the value of every cookie set so far
 // (AUTH_SESSION_ID, KC_RESTART, KEYCLOAK_IDENTITY, KEYCLOAK_SESSION), for the
 // same kind of leak checks.
-func (k *Keycloak) SessionCookies() []string {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	return slices.Clone(k.cookies)
-}
+func (k *Keycloak) SessionCookies() []string { return k.keptValues() }
 
 // ExpireSessions forgets every SSO session, so existing KEYCLOAK_IDENTITY
 // cookies no longer skip the login form.
@@ -485,10 +458,7 @@ func (k *Keycloak) post(w http.ResponseWriter, s *session, relay string) {
 		k.errorPage(w, http.StatusInternalServerError, "An internal server error has occurred")
 		return
 	}
-	k.mu.Lock()
-	k.stats.SAMLIssued++
-	k.issued = append(k.issued, b64)
-	k.mu.Unlock()
+	k.issue(b64, func(st *Stats) { st.SAMLIssued++ })
 	k.renderPost(w, b64, relay)
 }
 
@@ -547,9 +517,7 @@ func (k *Keycloak) actionURL(f *flow) string {
 
 // cookie makes a realm cookie and records its value. Called with k.mu held.
 func (k *Keycloak) cookie(name, value string) *http.Cookie {
-	if value != "" {
-		k.cookies = append(k.cookies, value)
-	}
+	k.keep(value)
 	return &http.Cookie{Name: name, Value: value, Path: k.realmPath() + "/", HttpOnly: true}
 }
 

@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -149,15 +148,12 @@ type Okta struct {
 	users  map[string]*oktaUser
 	issuer string
 
-	mu       sync.Mutex
-	txs      map[string]*oktaTx      // Classic transactions by stateToken
-	idxs     map[string]*idxTx       // IDX transactions by stateHandle
-	tokens   map[string]*oktaToken   // one-time sessionTokens
-	sessions map[string]*oktaSession // by sid
-	rate     []time.Time             // rate-limited calls inside the window
-	stats    OktaStats
-	issued   []string
-	secrets  []string
+	record[OktaStats]                         // mu, counters, leak-check values
+	txs               map[string]*oktaTx      // Classic transactions by stateToken
+	idxs              map[string]*idxTx       // IDX transactions by stateHandle
+	tokens            map[string]*oktaToken   // one-time sessionTokens
+	sessions          map[string]*oktaSession // by sid
+	rate              []time.Time             // rate-limited calls inside the window
 }
 
 type oktaUser struct {
@@ -230,15 +226,12 @@ func NewOkta(o OktaOptions) (*Okta, error) {
 		tokens:   make(map[string]*oktaToken),
 		sessions: make(map[string]*oktaSession),
 	}
+	if err := checkUsers("okta user", usernames(o.Users, func(u *OktaUser) string { return u.Username }), true); err != nil {
+		return nil, err
+	}
 	for i := range o.Users {
 		u := &oktaUser{OktaUser: o.Users[i], id: "00u" + oktaID(17)}
 		name := strings.ToLower(u.Username)
-		if name == "" {
-			return nil, fmt.Errorf("idptest: okta user %d has no Username", i)
-		}
-		if k.users[name] != nil {
-			return nil, fmt.Errorf("idptest: duplicate okta user %q", u.Username)
-		}
 		switch u.Status {
 		case "", "LOCKED_OUT", "PASSWORD_EXPIRED", "PASSWORD_WARN", "MFA_ENROLL":
 		default:
@@ -334,28 +327,9 @@ func (k *Okta) Certificate() *x509.Certificate { return k.o.Cert }
 // Issuer is the SAML Issuer of the app (http://www.okta.com/exk...).
 func (k *Okta) Issuer() string { return k.issuer }
 
-// Stats returns a snapshot of the counters.
-func (k *Okta) Stats() OktaStats {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	return k.stats
-}
-
-// IssuedResponses returns every base64 SAMLResponse served so far, oldest
-// first.
-func (k *Okta) IssuedResponses() []string {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	return slices.Clone(k.issued)
-}
-
 // Secrets returns every stateToken, sessionToken, stateHandle and sid/idx
 // cookie value issued so far, for leak checks.
-func (k *Okta) Secrets() []string {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	return slices.Clone(k.secrets)
-}
+func (k *Okta) Secrets() []string { return k.keptValues() }
 
 // ExpireSessions ends every Okta session, so existing sid cookies no longer
 // skip the login.
@@ -383,7 +357,7 @@ func (k *Okta) Close() { k.srv.Close() }
 // Called with k.mu held.
 func (k *Okta) secret(prefix string) string {
 	s := prefix + newToken()
-	k.secrets = append(k.secrets, s)
+	k.keep(s)
 	return s
 }
 
@@ -502,10 +476,7 @@ func (k *Okta) samlPage(w http.ResponseWriter, s *oktaSession) {
 		http.Error(w, "idptest: "+err.Error(), http.StatusInternalServerError)
 		return
 	}
-	k.mu.Lock()
-	k.stats.SAMLIssued++
-	k.issued = append(k.issued, b64)
-	k.mu.Unlock()
+	k.issue(b64, func(st *OktaStats) { st.SAMLIssued++ })
 	k.renderOkta(w, http.StatusOK, "okta-saml", map[string]any{
 		"Title": "Signing in...", "Action": entityEncode(k.o.Destination), "SAMLResponse": entityEncode(b64),
 	})
@@ -619,9 +590,7 @@ func (k *Okta) identityCenter(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "idptest: "+err.Error(), http.StatusInternalServerError)
 		return
 	}
-	k.mu.Lock()
-	k.issued = append(k.issued, b64)
-	k.mu.Unlock()
+	k.issue(b64, nil) // Identity Center: not an AWS federation assertion, not counted
 	k.renderOkta(w, http.StatusOK, "okta-sso", map[string]any{
 		"Title": "AWS IAM Identity Center", "AppID": k.ssoID, "Action": entityEncode(acs), "SAMLResponse": entityEncode(b64),
 	})

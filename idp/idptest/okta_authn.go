@@ -68,7 +68,7 @@ func (k *Okta) newTx(u *oktaUser, status string) *oktaTx {
 func (k *Okta) stateToken(prefix string) string {
 	t := newToken()
 	s := prefix + t[:7] + "-" + t[7:]
-	k.secrets = append(k.secrets, s)
+	k.keep(s)
 	return s
 }
 

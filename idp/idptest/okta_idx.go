@@ -104,7 +104,7 @@ func (k *Okta) newIDX(from string) *idxTx {
 	}
 	t := &idxTx{token: k.stateToken("02"), handle: "02" + newToken() + "~c." + oktaID(22), from: from,
 		expires: now.Add(30 * time.Minute), stage: "identify"}
-	k.secrets = append(k.secrets, t.handle)
+	k.keep(t.handle)
 	k.idxs[t.handle] = t
 	return t
 }

@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -38,14 +37,11 @@ type SimpleSAML struct {
 	users  map[string]*User // by exact username
 	issuer string
 
-	mu       sync.Mutex
-	states   map[string]*authState // by AuthState / execution key
-	sessions map[string]*sspSession
-	pending  map[string]pendingPost // finished logins, by AuthState
-	nextExec int                    // Shibboleth flow executions started
-	stats    Stats
-	issued   []string
-	cookies  []string
+	record[Stats]                       // mu, counters, leak-check values
+	states        map[string]*authState // by AuthState / execution key
+	sessions      map[string]*sspSession
+	pending       map[string]pendingPost // finished logins, by AuthState
+	nextExec      int                    // Shibboleth flow executions started
 }
 
 // pendingPost is a finished login whose POST page has not been fetched.
@@ -114,14 +110,11 @@ func newFormIdP(o SimpleSAMLOptions, shib bool) (*SimpleSAML, error) {
 		return nil, err
 	}
 	s := &SimpleSAML{shib: shib, users: map[string]*User{}, states: map[string]*authState{}, pending: map[string]pendingPost{}, sessions: map[string]*sspSession{}}
+	if err := checkUsers("user", usernames(o.Users, func(u *User) string { return u.Username }), false); err != nil {
+		return nil, err
+	}
 	for i := range o.Users {
 		u := o.Users[i] // copy: later edits by the caller must not race with handlers
-		if u.Username == "" {
-			return nil, fmt.Errorf("idptest: user %d has no Username", i)
-		}
-		if s.users[u.Username] != nil {
-			return nil, fmt.Errorf("idptest: duplicate user %q", u.Username)
-		}
 		u.OTP = slices.Clone(u.OTP)
 		u.Roles = slices.Clone(u.Roles)
 		if u.SessionName == "" {
@@ -153,29 +146,9 @@ func (s *SimpleSAML) BaseURL() string { return s.srv.URL }
 // Certificate is the certificate whose key signs the assertions.
 func (s *SimpleSAML) Certificate() *x509.Certificate { return s.o.Cert }
 
-// Stats returns a snapshot of the counters (WebAuthnPosts and Restarts
-// stay zero; Restarts counts requests with an unknown AuthState).
-func (s *SimpleSAML) Stats() Stats {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.stats
-}
-
-// IssuedResponses returns every base64 SAMLResponse served so far, oldest
-// first, for leak checks.
-func (s *SimpleSAML) IssuedResponses() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.issued)
-}
-
 // SessionCookies returns every cookie value set so far (SimpleSAMLSessionID,
 // SimpleSAMLAuthToken; JSESSIONID, shib_idp_session), for leak checks.
-func (s *SimpleSAML) SessionCookies() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.cookies)
-}
+func (s *SimpleSAML) SessionCookies() []string { return s.keptValues() }
 
 // AuthStates returns the SimpleSAMLphp AuthState ids handed out so far:
 // they name a login in progress, so they are secrets too. Shibboleth's
@@ -376,10 +349,7 @@ func (s *SimpleSAML) post(w http.ResponseWriter, ss *sspSession, relay string) {
 		http.Error(w, "idptest: "+err.Error(), http.StatusInternalServerError)
 		return
 	}
-	s.mu.Lock()
-	s.stats.SAMLIssued++
-	s.issued = append(s.issued, b64)
-	s.mu.Unlock()
+	s.issue(b64, func(st *Stats) { st.SAMLIssued++ })
 	name := "ssp-post"
 	if s.shib {
 		name = "shib-post"
@@ -460,7 +430,7 @@ func (s *SimpleSAML) newState(relay string) *authState {
 
 // cookie makes a cookie and records its value. Called with s.mu held.
 func (s *SimpleSAML) cookie(name, value string) *http.Cookie {
-	s.cookies = append(s.cookies, value)
+	s.keep(value)
 	path := "/"
 	if s.shib {
 		path = "/idp"

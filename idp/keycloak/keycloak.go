@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"html"
 	"net/http"
 	"net/url"
 	"strings"
@@ -35,10 +34,10 @@ func (p *Provider) Login(ctx context.Context, req *idp.Request) (string, error) 
 	}
 	u, err := url.Parse(req.URL)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return "", fmt.Errorf("keycloak: url %q is not an absolute https url: set the profile's url to the IdP-initiated SSO URL "+
-			"(https://<host>/realms/<realm>/protocol/saml/clients/<url-name>)", redactedURL(req.URL))
+		return "", idp.Configf("keycloak: url %q is not an absolute https url: set the profile's url to the IdP-initiated SSO URL "+
+			"(https://<host>/realms/<realm>/protocol/saml/clients/<url-name>)", idp.ShortURL(req.URL))
 	}
-	l := &login{req: req, max: p.maxPages}
+	l := &login{req: req, max: p.maxPages, in: idp.NewInputs(req)}
 	if l.max <= 0 {
 		l.max = maxPages
 	}
@@ -70,13 +69,10 @@ type login struct {
 	max   int
 	pages int // fetched so far
 
-	password     string
-	havePassword bool
+	in           idp.Inputs // password, --mfa-code, secrets to scrub
 	sentUser     bool
 	sentPassword bool
 	sentOTP      bool
-	usedCode     bool
-	code         string // last code sent, scrubbed from errors
 }
 
 // start fetches the entry URL. Keycloak up to 16 (and later ones run with
@@ -99,10 +95,7 @@ func (l *login) start(ctx context.Context, u *url.URL) (*idp.Page, error) {
 		return nil, l.pageError(page, fmt.Sprintf("not found (HTTP 404), nor at %s: check the realm and the IdP-initiated SSO URL name in the profile's url",
 			idp.StripQuery(alt)))
 	}
-	if l.req.Notice != nil {
-		fmt.Fprintf(l.req.Notice, "saml2sts: %s answered 404 but %s works: update url in the profile\n",
-			idp.StripQuery(u), idp.StripQuery(alt))
-	}
+	l.in.Notice("%s answered 404 but %s works: update url in the profile", idp.StripQuery(u), idp.StripQuery(alt))
 	return altPage, nil
 }
 
@@ -219,13 +212,13 @@ func (l *login) credentials(ctx context.Context, page *idp.Page, sel *goquery.Se
 			name = strings.TrimSpace(f.Values.Get("username")) // prefilled by a login hint
 		}
 		if name == "" {
-			return nil, errors.New("keycloak: the login form needs a username: set username in the profile")
+			return nil, idp.Configf("keycloak: the login form needs a username: set username in the profile")
 		}
 		f.Values.Set("username", name)
 		l.sentUser = true
 	}
 	if pw.Length() > 0 {
-		secret, err := l.getPassword(ctx)
+		secret, err := l.in.Password(ctx, "Keycloak password")
 		if err != nil {
 			return nil, err // unchanged: the CLI tests errors.Is(err, idp.ErrNoTerminal)
 		}
@@ -233,26 +226,6 @@ func (l *login) credentials(ctx context.Context, page *idp.Page, sel *goquery.Se
 		l.sentPassword = true
 	}
 	return f, nil
-}
-
-func (l *login) getPassword(ctx context.Context) (string, error) {
-	if l.havePassword {
-		return l.password, nil
-	}
-	var (
-		p   string
-		err error
-	)
-	if l.req.Password != nil {
-		p, err = l.req.Password(ctx)
-	} else {
-		p, err = l.prompt().Secret(ctx, "Keycloak password")
-	}
-	if err != nil {
-		return "", err
-	}
-	l.password, l.havePassword = p, true
-	return p, nil
 }
 
 // otpForm finds the OTP form: #kc-otp-login-form (Keycloak 8+, field otp)
@@ -338,20 +311,11 @@ func (l *login) choose(ctx context.Context, creds []credential) (int, error) {
 			return i, nil
 		}
 		if !genericMFA[strings.ToLower(mfa)] {
-			return 0, fmt.Errorf("keycloak: mfa %q matches none of your one-time code authenticators (%s): set mfa to one of them or to auto",
+			return 0, idp.Configf("keycloak: mfa %q matches none of your one-time code authenticators (%s): set mfa to one of them or to auto",
 				mfa, strings.Join(labels, ", "))
 		}
 	}
-	i, err := l.prompt().Choose(ctx, "Keycloak one-time code authenticator", labels)
-	switch {
-	case errors.Is(err, idp.ErrNoTerminal):
-		return def, nil
-	case err != nil:
-		return 0, err
-	case i < 0 || i >= len(creds):
-		return 0, fmt.Errorf("keycloak: authenticator choice %d is not one of the %d offered", i, len(creds))
-	}
-	return i, nil
+	return l.in.Choose(ctx, "Keycloak one-time code authenticator", labels, def)
 }
 
 // match finds name among labels: exactly first, then as a substring,
@@ -371,36 +335,12 @@ func match(labels []string, name string) int {
 }
 
 func (l *login) otpCode(ctx context.Context, label string) (string, error) {
-	if l.req.MFACode != "" && !l.usedCode {
-		l.usedCode = true
-		l.code = strings.Join(strings.Fields(l.req.MFACode), "")
-		return l.code, nil
-	}
 	q := "Keycloak one-time code"
 	if label != "" {
 		q += " (" + label + ")"
 	}
-	c, err := l.prompt().Code(ctx, q)
-	if err != nil {
-		return "", err
-	}
-	l.code = strings.Join(strings.Fields(c), "") // "123 456" as some apps show it
-	return l.code, nil
+	return l.in.Code(ctx, func(ctx context.Context) (string, error) { return l.in.Prompt().Code(ctx, q) })
 }
-
-func (l *login) prompt() idp.Prompter {
-	if l.req.Prompt == nil {
-		return noTerminal{}
-	}
-	return l.req.Prompt
-}
-
-// noTerminal stands in for a missing Prompter.
-type noTerminal struct{}
-
-func (noTerminal) Secret(context.Context, string) (string, error)        { return "", idp.ErrNoTerminal }
-func (noTerminal) Code(context.Context, string) (string, error)          { return "", idp.ErrNoTerminal }
-func (noTerminal) Choose(context.Context, string, []string) (int, error) { return 0, idp.ErrNoTerminal }
 
 // errorSelectors are where Keycloak themes put the reason a form came back,
 // most specific first: keycloak.v2 per-field ids, the base theme's
@@ -467,48 +407,15 @@ func webAuthnError(doc *goquery.Document) error {
 
 // authError is Keycloak's refusal in its own words, or fallback.
 func (l *login) authError(page *idp.Page, fallback string) error {
-	msg := errorText(page.Doc)
-	if msg == "" {
-		msg = fallback
-	}
-	return &idp.AuthError{Message: l.scrub(msg)}
+	return l.in.AuthError(errorText(page.Doc), fallback)
 }
 
 // pageError describes a page the login cannot get past, saving a redacted
 // copy when debugging.
 func (l *login) pageError(page *idp.Page, why string) error {
-	e := &idp.PageError{Title: l.scrub(page.Title()), URL: idp.StripQuery(page.URL), Why: l.scrub(why)}
-	if l.req.Debug != nil {
-		body := string(page.Body)
-		if l.password != "" {
-			// Pages carry text HTML-escaped: scrub those forms too.
-			for _, pw := range []string{l.password, html.EscapeString(l.password), freemarkerEscape.Replace(l.password)} {
-				body = strings.ReplaceAll(body, pw, "REDACTED")
-			}
-		}
-		e.Saved = l.req.Debug.SavePage(fmt.Sprintf("keycloak-page%d", l.pages), idp.RedactPage([]byte(body)))
-	}
-	return e
+	return l.in.PageError(page, fmt.Sprintf("keycloak-page%d", l.pages), why)
 }
-
-// freemarkerEscape is how Keycloak's FreeMarker templates escape text.
-var freemarkerEscape = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;", "'", "&#39;")
 
 // scrub removes the password and the code from text shown to the user, in
 // case a theme echoes what was posted.
-func (l *login) scrub(s string) string {
-	for _, secret := range []string{l.password, l.code} {
-		if secret != "" {
-			s = strings.ReplaceAll(s, secret, "REDACTED")
-		}
-	}
-	return s
-}
-
-// redactedURL drops the query of a URL that failed to parse or validate.
-func redactedURL(raw string) string {
-	if i := strings.IndexAny(raw, "?#"); i >= 0 {
-		return raw[:i]
-	}
-	return raw
-}
+func (l *login) scrub(s string) string { return l.in.Scrub(s) }

@@ -582,6 +582,7 @@ func TestLogin(t *testing.T) {
 			kc:           &fakeKC{onLogin: okLogin(page("mfapage2authenticators.html")), onOTP: fail},
 			mfa:          "yubikey",
 			wantErr:      `"yubikey" matches none of your one-time code authenticators (FreeOTP, Google Authenticator)`,
+			wantType:     new(*idp.ConfigError), // a profile mistake: exit 2
 			wantRequests: 2,
 		},
 		{
@@ -706,6 +707,7 @@ func TestLogin(t *testing.T) {
 			username: "-",
 			noPass:   true,
 			wantErr:  "set username in the profile",
+			wantType: new(*idp.ConfigError), // a profile mistake: exit 2
 		},
 	}
 	for _, tc := range tests {

@@ -33,8 +33,8 @@ func (l *login) call(ctx context.Context, href string, body map[string]any) (*tx
 		var t txn
 		err := postJSON(ctx, l.req.Client, href, "application/json", body, &t)
 		if err == nil {
-			l.secret(t.StateToken)
-			l.secret(t.SessionToken)
+			l.in.Secret(t.StateToken)
+			l.in.Secret(t.SessionToken)
 			return &t, nil
 		}
 		var ae *APIError
@@ -69,19 +69,8 @@ func (l *login) rateWait(ctx context.Context, ae *APIError) error {
 		limit.Msg += fmt.Sprintf(": it resets in %s; not waiting without a terminal, run again after that", wait.Round(time.Second))
 		return limit
 	}
-	l.notice("Okta rate limit reached; waiting %s for it to reset", wait.Round(time.Second))
-	return sleep(ctx, wait)
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	l.in.Notice("Okta rate limit reached; waiting %s for it to reset", wait.Round(time.Second))
+	return idp.Sleep(ctx, wait)
 }
 
 // apiErr maps Okta error codes to what the user must do.
@@ -117,7 +106,7 @@ func (l *login) credentials(ctx context.Context, href, stateToken string) (*txn,
 	if err != nil {
 		return nil, err
 	}
-	pw, err := l.getPassword(ctx)
+	pw, err := l.in.Password(ctx, "Okta password")
 	if err != nil {
 		return nil, err
 	}
@@ -173,7 +162,7 @@ func (l *login) advance(ctx context.Context, t *txn) (*txn, error) {
 			if d := t.Embedded.Policy.Expiration.PasswordExpireDays; d != nil {
 				days = fmt.Sprintf(" in %d days", *d)
 			}
-			l.notice("your Okta password expires%s: change it in Okta soon", days)
+			l.in.Notice("your Okta password expires%s: change it in Okta soon", days)
 			if t.Links.Skip == nil || t.Links.Skip.Href == "" {
 				return nil, &StatusError{Status: t.Status, Msg: "Okta wants the password changed (PASSWORD_WARN) and offers no skip: change it in a browser, then run again"}
 			}
@@ -181,7 +170,10 @@ func (l *login) advance(ctx context.Context, t *txn) (*txn, error) {
 		case "LOCKED_OUT":
 			return nil, &idp.AuthError{Message: "your Okta account is locked out (LOCKED_OUT): unlock it in a browser at " + l.base.String() + " or ask your Okta administrator"}
 		case "PASSWORD_EXPIRED":
-			return nil, &idp.AuthError{Message: "your Okta password has expired (PASSWORD_EXPIRED): change it in a browser at " + l.base.String() + ", then run again"}
+			// Not a refusal of the password (it was right): a step only a
+			// browser can do, exit 1 like PASSWORD_WARN without skip and
+			// Keycloak's "Update Password".
+			return nil, &StatusError{Status: t.Status, Msg: "your Okta password has expired (PASSWORD_EXPIRED): change it in a browser at " + l.base.String() + ", then run again"}
 		case "MFA_ENROLL", "MFA_ENROLL_ACTIVATE":
 			return nil, &StatusError{Status: t.Status, Msg: "Okta wants you to set up an MFA factor first (" + t.Status + "): sign in at " + l.base.String() + " in a browser and enroll one, then run again"}
 		case "UNAUTHENTICATED":
@@ -220,7 +212,7 @@ func (l *login) mfa(ctx context.Context, t *txn) (*txn, error) {
 		if err != nil {
 			return nil, err
 		}
-		l.notice("Okta Verify push sent%s: approve it on your phone", suffix(c.f.profileString("name"), " to "))
+		l.in.Notice("Okta Verify push sent%s: approve it on your phone", suffix(c.f.profileString("name"), " to "))
 		return l.poll(ctx, nt, verify)
 	case passcode:
 		return l.passcode(ctx, c, verify, t.StateToken, "")
@@ -232,18 +224,18 @@ func (l *login) mfa(ctx context.Context, t *txn) (*txn, error) {
 		if nt.Status == "SUCCESS" {
 			return nt, nil
 		}
-		l.notice("Okta sent a code: %s", c.label)
+		l.in.Notice("Okta sent a code: %s", c.label)
 		next := verify
 		if nt.Links.Next != nil && nt.Links.Next.Href != "" {
 			next = nt.Links.Next.Href
 		}
 		return l.passcode(ctx, c, next, orDefault(nt.StateToken, t.StateToken), resendLink(nt))
 	case question:
-		answer, err := l.prompt().Secret(ctx, "Okta security question: "+orDefault(c.f.profileString("questionText"), "answer"))
+		answer, err := l.in.Prompt().Secret(ctx, "Okta security question: "+orDefault(c.f.profileString("questionText"), "answer"))
 		if err != nil {
 			return nil, err
 		}
-		l.secret(answer)
+		l.in.Secret(answer)
 		return l.call(ctx, verify, map[string]any{"stateToken": t.StateToken, "answer": answer})
 	}
 	return nil, unsupportedError(c, nil)
@@ -260,13 +252,13 @@ func (l *login) resume(ctx context.Context, t *txn) (*txn, error) {
 	switch c.kind {
 	case push:
 		if t.FactorResult == "" || t.FactorResult == "WAITING" {
-			l.notice("Okta Verify push sent%s: approve it on your phone", suffix(f.profileString("name"), " to "))
+			l.in.Notice("Okta Verify push sent%s: approve it on your phone", suffix(f.profileString("name"), " to "))
 		}
 		return l.poll(ctx, t, t.Links.Next.Href)
 	case passcode, sendCode:
 		switch t.FactorResult {
 		case "PASSCODE_REPLAYED", "TIME_WINDOW_EXCEEDED":
-			l.notice("Okta did not take that code (%s): enter the next one your app shows", t.FactorResult)
+			l.in.Notice("Okta did not take that code (%s): enter the next one your app shows", t.FactorResult)
 		}
 		return l.passcode(ctx, c, t.Links.Next.Href, t.StateToken, resendLink(t))
 	}
@@ -310,13 +302,13 @@ func (l *login) poll(ctx context.Context, t *txn, verify string) (*txn, error) {
 		if f := t.challenged(); f != nil {
 			if a := f.Embedded.Challenge.CorrectAnswer.String(); a != "" && a != shown {
 				shown = a
-				l.notice("Okta Verify number challenge: tap %s on your phone", a)
+				l.in.Notice("Okta Verify number challenge: tap %s on your phone", a)
 			}
 		}
 		if time.Now().After(deadline) {
 			return nil, &idp.AuthError{Message: fmt.Sprintf("no answer to the Okta Verify push after %s: run again and approve it", l.p.pushWait)}
 		}
-		if err := sleep(ctx, l.p.pollEvery); err != nil {
+		if err := idp.Sleep(ctx, l.p.pollEvery); err != nil {
 			return nil, err
 		}
 		next := verify
@@ -356,7 +348,7 @@ func (l *login) passcode(ctx context.Context, c choice, href, stateToken, resend
 			if _, err := l.call(ctx, resend, map[string]any{"stateToken": stateToken}); err != nil {
 				return nil, err
 			}
-			l.notice("Okta sent the code again: %s", c.label)
+			l.in.Notice("Okta sent the code again: %s", c.label)
 			continue
 		}
 		try++
@@ -365,7 +357,7 @@ func (l *login) passcode(ctx context.Context, c choice, href, stateToken, resend
 		if err != nil && errors.As(err, &ae) && isBadCode(err) {
 			last = err
 			if try < maxCodeTries {
-				l.notice("Okta did not accept the code: %s", ae.Message)
+				l.in.Notice("Okta did not accept the code: %s", ae.Message)
 			}
 			continue
 		}
@@ -387,28 +379,15 @@ func isBadCode(err error) bool {
 
 // code is the next code to send: --mfa-code once, then the prompt.
 func (l *login) code(ctx context.Context, c choice, canResend bool) (string, error) {
-	if l.req.MFACode != "" && !l.usedCode {
-		l.usedCode = true
-		code := strings.Join(strings.Fields(l.req.MFACode), "")
-		l.secret(code)
-		return code, nil
-	}
 	label := c.label
 	if !strings.HasPrefix(label, "Okta") {
 		label = "Okta " + label
 	}
-	switch c.name {
-	case "yubikey":
+	if c.name == "yubikey" {
 		label = "Touch your YubiKey (Okta YubiKey OTP)"
 	}
 	if canResend {
 		label += " (empty to send it again)"
 	}
-	s, err := l.prompt().Code(ctx, label)
-	if err != nil {
-		return "", err
-	}
-	code := strings.Join(strings.Fields(s), "")
-	l.secret(code)
-	return code, nil
+	return l.in.Code(ctx, func(ctx context.Context) (string, error) { return l.in.Prompt().Code(ctx, label) })
 }

@@ -187,11 +187,12 @@ func TestEmulatorFailures(t *testing.T) {
 		want     string
 		auth     bool
 		unsup    bool
+		config   bool // an idp.ConfigError: exit 2
 		noTerm   bool
 	}{
 		{name: "bad password", o: idptest.OktaOptions{Users: factors()}, password: "wrong", want: "Authentication failed", auth: true},
 		{name: "locked out", o: idptest.OktaOptions{Users: []idptest.OktaUser{{Username: emuUser, Password: emuPass, Status: "LOCKED_OUT"}}}, want: "LOCKED_OUT", auth: true},
-		{name: "expired password", o: idptest.OktaOptions{Users: []idptest.OktaUser{{Username: emuUser, Password: emuPass, Status: "PASSWORD_EXPIRED"}}}, want: "PASSWORD_EXPIRED", auth: true},
+		{name: "expired password", o: idptest.OktaOptions{Users: []idptest.OktaUser{{Username: emuUser, Password: emuPass, Status: "PASSWORD_EXPIRED"}}}, want: "PASSWORD_EXPIRED"},
 		{name: "mfa enroll", o: idptest.OktaOptions{Users: []idptest.OktaUser{{Username: emuUser, Password: emuPass, Status: "MFA_ENROLL"}}}, want: "MFA_ENROLL"},
 		{name: "push rejected", o: idptest.OktaOptions{Users: factors(idptest.OktaFactor{Type: "push", Push: "reject"})}, want: "rejected", auth: true},
 		{name: "push timeout", o: idptest.OktaOptions{Users: factors(idptest.OktaFactor{Type: "push", Push: "timeout"})}, want: "TIMEOUT", auth: true},
@@ -203,13 +204,13 @@ func TestEmulatorFailures(t *testing.T) {
 			noTTY: true, noTerm: true},
 		{name: "webauthn", o: idptest.OktaOptions{Users: factors(idptest.OktaFactor{Type: "webauthn"})}, want: "WebAuthn", unsup: true},
 		{name: "duo", o: idptest.OktaOptions{Users: factors(idptest.OktaFactor{Type: "web"})}, want: "Duo", unsup: true},
-		{name: "identity center", o: idptest.OktaOptions{Users: factors()}, url: (*idptest.Okta).IdentityCenterURL, want: "IAM Identity Center", unsup: true},
+		{name: "identity center", o: idptest.OktaOptions{Users: factors()}, url: (*idptest.Okta).IdentityCenterURL, want: "IAM Identity Center", config: true},
 		{name: "rate limit without terminal", o: idptest.OktaOptions{Users: factors(), RateLimit: 1}, noTTY: true, want: "E0000047"},
 		{name: "idx bad password", o: idptest.OktaOptions{Pipeline: "idx", Users: factors()}, password: "wrong", auth: true},
 		{name: "idx push rejected", o: idptest.OktaOptions{Pipeline: "idx", Users: factors(idptest.OktaFactor{Type: "push", Push: "reject"})}, auth: true},
 		{name: "idx push timeout", o: idptest.OktaOptions{Pipeline: "idx", Users: factors(idptest.OktaFactor{Type: "push", Push: "timeout"})}, auth: true},
 		{name: "idx locked out", o: idptest.OktaOptions{Pipeline: "idx", Users: []idptest.OktaUser{{Username: emuUser, Password: emuPass, Status: "LOCKED_OUT"}}}, want: "Authentication failed", auth: true},
-		{name: "idx expired password", o: idptest.OktaOptions{Pipeline: "idx", Users: []idptest.OktaUser{{Username: emuUser, Password: emuPass, Status: "PASSWORD_EXPIRED"}}}, want: `password has expired ("reenroll-authenticator")`, auth: true},
+		{name: "idx expired password", o: idptest.OktaOptions{Pipeline: "idx", Users: []idptest.OktaUser{{Username: emuUser, Password: emuPass, Status: "PASSWORD_EXPIRED"}}}, want: `password has expired ("reenroll-authenticator")`},
 		{name: "idx mfa enroll", o: idptest.OktaOptions{Pipeline: "idx", Users: []idptest.OktaUser{{Username: emuUser, Password: emuPass, Status: "MFA_ENROLL"}}}, unsup: true},
 		{name: "idx webauthn", o: idptest.OktaOptions{Pipeline: "idx", Users: factors(idptest.OktaFactor{Type: "webauthn"})}, want: "WebAuthn", unsup: true},
 	}
@@ -235,10 +236,11 @@ func TestEmulatorFailures(t *testing.T) {
 			var (
 				ae *idp.AuthError
 				ue *idp.UnsupportedError
+				ce *idp.ConfigError
 			)
-			if err == nil || !strings.Contains(err.Error(), tc.want) || errors.As(err, &ae) != tc.auth ||
-				errors.As(err, &ue) != tc.unsup || errors.Is(err, idp.ErrNoTerminal) != tc.noTerm {
-				t.Fatalf("got %v; want %q (auth %v, unsupported %v, no terminal %v)", err, tc.want, tc.auth, tc.unsup, tc.noTerm)
+			if err == nil || !strings.Contains(err.Error(), tc.want) || errors.As(err, &ae) != tc.auth || errors.As(err, &ue) != tc.unsup ||
+				errors.As(err, &ce) != tc.config || errors.Is(err, idp.ErrNoTerminal) != tc.noTerm {
+				t.Fatalf("got %v; want %q (auth %v, unsupported %v, config %v, no terminal %v)", err, tc.want, tc.auth, tc.unsup, tc.config, tc.noTerm)
 			}
 			if s := k.Stats(); s.PasswordPosts > 2 || (tc.name != "rate limit without terminal" && s.PasswordPosts > 1) {
 				t.Errorf("password posted %d times", s.PasswordPosts)

@@ -163,7 +163,7 @@ func (l *login) pickChoice(ctx context.Context, all []choice) (choice, error) {
 			for _, c := range all {
 				names = append(names, c.name)
 			}
-			return choice{}, fmt.Errorf("okta: mfa %q is not one of your Okta factors (%s): set mfa to one of them or to auto",
+			return choice{}, idp.Configf("okta: mfa %q is not one of your Okta factors (%s): set mfa to one of them or to auto",
 				mfa, strings.Join(unique(names), ", "))
 		}
 		var usable []choice
@@ -194,26 +194,17 @@ func (l *login) pickChoice(ctx context.Context, all []choice) (choice, error) {
 // choose asks among several factors; without a terminal it takes the one
 // that can work unattended (a push), else the first.
 func (l *login) choose(ctx context.Context, cs []choice) (choice, error) {
-	if len(cs) == 1 {
-		return cs[0], nil
-	}
 	labels := make([]string, len(cs))
+	def := 0
 	for i, c := range cs {
 		labels[i] = c.label
-	}
-	i, err := l.prompt().Choose(ctx, "Okta factor", labels)
-	switch {
-	case errors.Is(err, idp.ErrNoTerminal):
-		for _, c := range cs {
-			if c.kind == push {
-				return c, nil
-			}
+		if c.kind == push && cs[def].kind != push {
+			def = i
 		}
-		return cs[0], nil
-	case err != nil:
+	}
+	i, err := l.in.Choose(ctx, "Okta factor", labels, def)
+	if err != nil {
 		return choice{}, err
-	case i < 0 || i >= len(cs):
-		return choice{}, fmt.Errorf("okta: factor choice %d is not one of the %d offered", i, len(cs))
 	}
 	return cs[i], nil
 }

@@ -189,11 +189,11 @@ func (l *login) idx(ctx context.Context, stateToken string) (*idp.Page, error) {
 	deadline := time.Time{}
 	for {
 		if r.Success != nil && r.Success.Href != "" {
-			l.secret(r.Success.Href)
+			l.in.Secret(r.Success.Href)
 			l.authenticated = true
 			return l.fetch(ctx, http.MethodGet, r.Success.Href, nil)
 		}
-		l.secret(r.StateHandle)
+		l.in.Secret(r.StateHandle)
 		sh := map[string]any{"stateHandle": r.StateHandle}
 		var (
 			next *ionResp
@@ -203,18 +203,18 @@ func (l *login) idx(ctx context.Context, stateToken string) (*idp.Page, error) {
 		switch {
 		case r.find("reenroll-authenticator-warning") != nil && r.find("skip") != nil:
 			// Classic's PASSWORD_WARN: the password expires soon.
-			l.notice("your Okta password expires soon: change it in Okta soon")
+			l.in.Notice("your Okta password expires soon: change it in Okta soon")
 			next, err = l.ion(ctx, r.find("skip").Href, sh)
 		case r.find("challenge-poll") != nil && (pushed || r.find("challenge-authenticator") == nil):
 			// Okta may push on its own (one enrolled authenticator).
 			rem := r.find("challenge-poll")
 			if !pushed {
 				pushed = true
-				l.notice("Okta Verify push sent: approve it on your phone")
+				l.in.Notice("Okta Verify push sent: approve it on your phone")
 			}
 			if a := r.current().ContextualData.CorrectAnswer.String(); a != "" && a != lastCode {
 				lastCode = a
-				l.notice("Okta Verify number challenge: tap %s on your phone", a)
+				l.in.Notice("Okta Verify number challenge: tap %s on your phone", a)
 			}
 			if deadline.IsZero() {
 				deadline = time.Now().Add(l.p.pushWait)
@@ -222,7 +222,7 @@ func (l *login) idx(ctx context.Context, stateToken string) (*idp.Page, error) {
 			if time.Now().After(deadline) {
 				return nil, &idp.AuthError{Message: fmt.Sprintf("no answer to the Okta Verify push after %s: run again and approve it", l.p.pushWait)}
 			}
-			if err := sleep(ctx, l.p.pollEvery); err != nil {
+			if err := idp.Sleep(ctx, l.p.pollEvery); err != nil {
 				return nil, err
 			}
 			l.steps--
@@ -258,7 +258,7 @@ func (l *login) idx(ctx context.Context, stateToken string) (*idp.Page, error) {
 			if code == "" && resend != "" {
 				next, err = l.ion(ctx, resend, sh)
 				if err == nil {
-					l.notice("Okta sent the code again: %s", c.label)
+					l.in.Notice("Okta sent the code again: %s", c.label)
 				}
 				break
 			}
@@ -307,7 +307,7 @@ func (l *login) idx(ctx context.Context, stateToken string) (*idp.Page, error) {
 			}
 			next, err = l.ion(ctx, rem.Href, merge(sh, "authenticator", c.body))
 			if err == nil && c.kind == sendCode {
-				l.notice("Okta sent a code: %s", c.label)
+				l.in.Notice("Okta sent a code: %s", c.label)
 			}
 		case r.find("select-authenticator-authenticate") != nil:
 			rem := r.find("select-authenticator-authenticate")
@@ -321,10 +321,10 @@ func (l *login) idx(ctx context.Context, stateToken string) (*idp.Page, error) {
 				switch c.kind {
 				case push:
 					pushed = true
-					l.notice("Okta Verify push sent: approve it on your phone")
+					l.in.Notice("Okta Verify push sent: approve it on your phone")
 				case sendCode:
 					if next.find("authenticator-verification-data") == nil {
-						l.notice("Okta sent a code: %s", c.label)
+						l.in.Notice("Okta sent a code: %s", c.label)
 					}
 				}
 			}
@@ -335,7 +335,7 @@ func (l *login) idx(ctx context.Context, stateToken string) (*idp.Page, error) {
 			mapped := l.idxErr(next, err, what)
 			if what == "code" && isBadCode(mapped) && next != nil && next.find("challenge-authenticator") != nil && codeTries < maxCodeTries {
 				last = mapped
-				l.notice("Okta did not accept the code: %s", strings.TrimPrefix(mapped.Error(), "identity provider rejected the login: "))
+				l.in.Notice("Okta did not accept the code: %s", strings.TrimPrefix(mapped.Error(), "identity provider rejected the login: "))
 				r = next
 				continue
 			}
@@ -418,8 +418,8 @@ func idxDeadEnd(r *ionResp) error {
 	var names []string
 	for _, rem := range r.Remediation.Value {
 		if rem.Name == "reenroll-authenticator" || rem.Name == "reset-authenticator" {
-			// Classic's PASSWORD_EXPIRED: the IdP turned the login down.
-			return &idp.AuthError{Message: fmt.Sprintf("your Okta password has expired (%q): change it in a browser, then run again", rem.Name)}
+			// Classic's PASSWORD_EXPIRED: a browser step, as there.
+			return &StatusError{Status: rem.Name, Msg: fmt.Sprintf("your Okta password has expired (%q): change it in a browser, then run again", rem.Name)}
 		}
 		if why, ok := idxUnsupported[rem.Name]; ok {
 			return &idp.UnsupportedError{What: fmt.Sprintf("the Okta Identity Engine step %q", rem.Name), Hint: why}
@@ -460,7 +460,7 @@ func (l *login) sentOnce(ctx context.Context) (string, error) {
 	if l.sentPassword {
 		return "", errors.New("okta: Okta asked for the password a second time; stopped so the account is not locked: run the command again")
 	}
-	pw, err := l.getPassword(ctx)
+	pw, err := l.in.Password(ctx, "Okta password")
 	if err != nil {
 		return "", err
 	}

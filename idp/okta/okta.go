@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/saml2sts/saml2sts/idp"
-	"github.com/saml2sts/saml2sts/internal/prompt"
 )
 
 const (
@@ -46,7 +45,7 @@ type Provider struct {
 
 // New returns an Okta provider.
 func New() *Provider {
-	return &Provider{pollEvery: pollEvery, pushWait: pushWait, maxRateWait: maxRateWait, interactive: prompt.Interactive}
+	return &Provider{pollEvery: pollEvery, pushWait: pushWait, maxRateWait: maxRateWait, interactive: idp.Interactive}
 }
 
 // Login implements [idp.Provider]. req.URL is the AWS app's embed link,
@@ -60,7 +59,7 @@ func (p *Provider) Login(ctx context.Context, req *idp.Request) (string, error) 
 	if err != nil {
 		return "", err
 	}
-	l := &login{p: p, req: req, app: app, base: &url.URL{Scheme: app.Scheme, Host: app.Host}}
+	l := &login{p: p, req: req, app: app, base: &url.URL{Scheme: app.Scheme, Host: app.Host}, in: idp.NewInputs(req)}
 	// With a live Okta session (the sid cookie in the stored jar) the app
 	// link answers with the SAML form at once: a silent refresh.
 	page, err := l.fetch(ctx, http.MethodGet, app.String(), nil)
@@ -93,34 +92,31 @@ type login struct {
 	authenticated bool // an Okta session was made in this login
 	stepUps       int
 
-	password     string
-	havePassword bool
+	in           idp.Inputs // password, --mfa-code, secrets to scrub
 	sentPassword bool
-	usedCode     bool
-	secrets      []string // scrubbed from anything shown
 }
 
 // appLink checks the profile's url and returns the app link to sign in to.
 func appLink(raw string) (*url.URL, error) {
 	u, err := url.Parse(strings.TrimSpace(raw))
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, fmt.Errorf("okta: url %q is not an absolute https url: set the profile's url to the AWS app's embed link "+
+		return nil, idp.Configf("okta: url %q is not an absolute https url: set the profile's url to the AWS app's embed link "+
 			"(https://<org>.okta.com/home/amazon_aws/<appId>/272)", safeURL(raw))
 	}
 	seg := strings.Split(strings.Trim(u.Path, "/"), "/")
 	if len(seg) >= 2 && (seg[0] == "home" || seg[0] == "app") && seg[1] == "amazon_aws_sso" {
-		return nil, &idp.UnsupportedError{
-			What: "the Okta \"AWS IAM Identity Center\" app (amazon_aws_sso)",
-			Hint: "it signs in to IAM Identity Center, not to IAM SAML federation, so it yields no SAML assertion for AssumeRoleWithSAML: " +
-				"use `aws configure sso` / `aws sso login` for Identity Center, or set url to the embed link of the \"AWS Account Federation\" " +
-				"app (https://<org>/home/amazon_aws/<appId>/272)",
-		}
+		// A configuration mistake, not a missing feature: no adapter
+		// could get an AssumeRoleWithSAML assertion from this app.
+		return nil, idp.Configf("okta: url %s is the Okta \"AWS IAM Identity Center\" app (amazon_aws_sso), which signs in to "+
+			"IAM Identity Center, not to IAM SAML federation, so it yields no SAML assertion for AssumeRoleWithSAML: "+
+			"use `aws configure sso` / `aws sso login` for Identity Center, or set url to the embed link of the \"AWS Account Federation\" "+
+			"app (https://<org>/home/amazon_aws/<appId>/272)", safeURL(raw))
 	}
 	switch {
 	case len(seg) >= 3 && seg[0] == "home":
 	case len(seg) >= 3 && seg[0] == "app":
 	default:
-		return nil, fmt.Errorf("okta: url %s is not an Okta app link: set the profile's url to the AWS app's embed link "+
+		return nil, idp.Configf("okta: url %s is not an Okta app link: set the profile's url to the AWS app's embed link "+
 			"(Okta admin console > Applications > AWS Account Federation > General > App Embed Link, "+
 			"https://<org>.okta.com/home/amazon_aws/<appId>/272)", safeURL(raw))
 	}
@@ -147,7 +143,7 @@ func (l *login) next(ctx context.Context, page *idp.Page) (*idp.Page, error) {
 	}
 	tok := stateToken(page.Body)
 	if tok != "" {
-		l.secret(tok)
+		l.in.Secret(tok)
 	}
 	if l.pipeline == "idx" {
 		if tok == "" {
@@ -271,22 +267,8 @@ func errorPage(page *idp.Page) string {
 	return ""
 }
 
-// secret remembers a value that must never be shown.
-func (l *login) secret(s string) {
-	if s != "" {
-		l.secrets = append(l.secrets, s)
-	}
-}
-
 // scrub removes every secret of this login from s.
-func (l *login) scrub(s string) string {
-	for _, v := range l.secrets {
-		for _, form := range []string{v, html.EscapeString(v), url.QueryEscape(v)} {
-			s = strings.ReplaceAll(s, form, "REDACTED")
-		}
-	}
-	return s
-}
+func (l *login) scrub(s string) string { return l.in.Scrub(s) }
 
 // clean scrubs the messages of the errors Login returns; typed errors keep
 // their type so the CLI maps them to exit codes.
@@ -314,63 +296,17 @@ func (l *login) clean(err error) error {
 // pageError describes a page the login cannot get past, saving a redacted
 // copy when debugging.
 func (l *login) pageError(page *idp.Page, why string) error {
-	l.secret(stateToken(page.Body))
-	e := &idp.PageError{Title: l.scrub(page.Title()), URL: idp.StripQuery(page.URL), Why: l.scrub(why)}
-	if l.req.Debug != nil {
-		body := l.scrub(string(page.Body))
-		e.Saved = l.req.Debug.SavePage(fmt.Sprintf("okta-page%d", l.pages), idp.RedactPage([]byte(body)))
-	}
-	return e
+	l.in.Secret(stateToken(page.Body))
+	return l.in.PageError(page, fmt.Sprintf("okta-page%d", l.pages), why)
 }
-
-func (l *login) notice(format string, a ...any) {
-	if l.req.Notice != nil {
-		fmt.Fprintf(l.req.Notice, "saml2sts: "+format+"\n", a...)
-	}
-}
-
-func (l *login) prompt() idp.Prompter {
-	if l.req.Prompt == nil {
-		return noTerminal{}
-	}
-	return l.req.Prompt
-}
-
-// noTerminal stands in for a missing Prompter.
-type noTerminal struct{}
-
-func (noTerminal) Secret(context.Context, string) (string, error)        { return "", idp.ErrNoTerminal }
-func (noTerminal) Code(context.Context, string) (string, error)          { return "", idp.ErrNoTerminal }
-func (noTerminal) Choose(context.Context, string, []string) (int, error) { return 0, idp.ErrNoTerminal }
 
 func (l *login) username(ctx context.Context) (string, error) {
 	if u := strings.TrimSpace(l.req.Username); u != "" {
 		return u, nil
 	}
-	u, err := l.prompt().Code(ctx, "Okta username")
+	u, err := l.in.Prompt().Code(ctx, "Okta username")
 	if errors.Is(err, idp.ErrNoTerminal) {
-		return "", errors.New("okta: no username: set username in the profile")
+		return "", idp.Configf("okta: no username: set username in the profile")
 	}
 	return strings.TrimSpace(u), err
-}
-
-func (l *login) getPassword(ctx context.Context) (string, error) {
-	if l.havePassword {
-		return l.password, nil
-	}
-	var (
-		p   string
-		err error
-	)
-	if l.req.Password != nil {
-		p, err = l.req.Password(ctx)
-	} else {
-		p, err = l.prompt().Secret(ctx, "Okta password")
-	}
-	if err != nil {
-		return "", err
-	}
-	l.password, l.havePassword = p, true
-	l.secret(p)
-	return p, nil
 }

@@ -422,7 +422,7 @@ func TestClassicFailures(t *testing.T) {
 			want:  want{auth: true, text: []string{"identity provider rejected the login: Authentication failed"}},
 		},
 		{name: "locked out", steps: []step{authn("locked-out.json")}, want: want{auth: true, text: []string{"locked out", "LOCKED_OUT"}}},
-		{name: "expired password", steps: []step{authn("password-expired.json")}, want: want{auth: true, text: []string{"password has expired"}}},
+		{name: "expired password", steps: []step{authn("password-expired.json")}, want: want{text: []string{"password has expired"}}},
 		{name: "mfa enroll", steps: []step{authn("mfa-enroll.json")}, want: want{text: []string{"set up an MFA factor first (MFA_ENROLL)"}}},
 		{
 			name:  "expired state token",
@@ -581,8 +581,8 @@ func TestUnauthenticatedSignInPage(t *testing.T) {
 		authn("password-expired.json"))
 	e.withSession(t)
 	_, err := e.login(t)
-	var ae *idp.AuthError
-	if !errors.As(err, &ae) || !strings.Contains(err.Error(), "PASSWORD_EXPIRED") {
+	var se *StatusError
+	if !errors.As(err, &se) || !strings.Contains(err.Error(), "PASSWORD_EXPIRED") {
 		t.Fatalf("got %v", err)
 	}
 }
@@ -600,12 +600,9 @@ func TestStaleStateTokenFallsBack(t *testing.T) {
 }
 
 func TestURLs(t *testing.T) {
-	tests := []struct {
-		url, want   string
-		unsupported bool
-	}{
-		{url: "https://corp.okta.com/home/amazon_aws_sso/0oa9sso/123", want: "IAM Identity Center", unsupported: true},
-		{url: "https://corp.okta.com/app/amazon_aws_sso/0oa9sso/sso/saml", want: "aws sso login", unsupported: true},
+	tests := []struct{ url, want string }{
+		{url: "https://corp.okta.com/home/amazon_aws_sso/0oa9sso/123", want: "IAM Identity Center"},
+		{url: "https://corp.okta.com/app/amazon_aws_sso/0oa9sso/sso/saml?token=SEKRIT", want: "aws sso login"},
 		{url: "https://corp.okta.com/", want: "not an Okta app link"},
 		{url: "corp.okta.com/home/amazon_aws/0oa1/272", want: "not an absolute https url"},
 		{url: "https://corp.okta.com/home/amazon_aws/0oa1/272?fromHome=true&token=SEKRIT#frag", want: ""},
@@ -618,9 +615,10 @@ func TestURLs(t *testing.T) {
 			}
 			continue
 		}
-		var ue *idp.UnsupportedError
-		if err == nil || !strings.Contains(err.Error(), tc.want) || errors.As(err, &ue) != tc.unsupported {
-			t.Errorf("%s: error %v, want %q (unsupported %v)", tc.url, err, tc.want, tc.unsupported)
+		// Each is a profile mistake: a ConfigError, which the CLI maps to exit 2.
+		var ce *idp.ConfigError
+		if err == nil || !strings.Contains(err.Error(), tc.want) || !errors.As(err, &ce) || strings.Contains(err.Error(), "SEKRIT") {
+			t.Errorf("%s: error %v, want a ConfigError with %q and no query", tc.url, err, tc.want)
 		}
 	}
 	// The Identity Center app is refused before any request.

@@ -187,7 +187,7 @@ const passwordCommandTimeout = 2 * time.Minute
 // lockWait bounds how long a caller with no terminal waits for another
 // process's login: long enough for an MFA push, short enough for an IDE.
 func lockWait(b *broker.Broker) time.Duration {
-	if prompt.Interactive(b.Prompt) {
+	if idp.Interactive(b.Prompt) {
 		return 0
 	}
 	return 3 * time.Minute

@@ -60,13 +60,15 @@ func exitCode(err error) int {
 		be  *httpx.CABundleError
 		oe  *opensearch.EndpointError
 		ae2 *opensearch.AccessError
+		ic  *idp.ConfigError
 	)
 	switch {
 	case errors.As(err, &ee):
 		return ee.code
 	case errors.Is(err, context.Canceled):
 		return exitSignaled
-	case errors.As(err, &ue), errors.As(err, &ce), errors.As(err, &nf), errors.As(err, &re), errors.As(err, &pe), errors.As(err, &be), errors.As(err, &oe):
+	case errors.As(err, &ue), errors.As(err, &ce), errors.As(err, &nf), errors.As(err, &re), errors.As(err, &pe), errors.As(err, &be), errors.As(err, &oe),
+		errors.As(err, &ic):
 		return exitUsage
 	case errors.As(err, &ae):
 		return exitAuth

@@ -54,12 +54,6 @@ func New(in *os.File, out io.Writer) *TTY {
 	return &TTY{in: in, out: out, r: bufio.NewReader(in)}
 }
 
-// Interactive reports whether p can ask the user anything.
-func Interactive(p idp.Prompter) bool {
-	_, none := p.(None)
-	return !none
-}
-
 // Secret reads a line without echo.
 func (t *TTY) Secret(ctx context.Context, label string) (string, error) {
 	if ctx.Err() != nil {
@@ -158,6 +152,9 @@ func (t *TTY) line(ctx context.Context) (string, error) {
 // None is the prompter for runs without a terminal: every call fails with
 // idp.ErrNoTerminal.
 type None struct{}
+
+// Interactive tells idp.Interactive that nobody can be asked.
+func (None) Interactive() bool { return false }
 
 func (None) Secret(context.Context, string) (string, error) { return "", idp.ErrNoTerminal }
 func (None) Code(context.Context, string) (string, error)   { return "", idp.ErrNoTerminal }

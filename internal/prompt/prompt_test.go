@@ -21,7 +21,7 @@ func TestNone(t *testing.T) {
 	if _, err := p.Choose(ctx, "Role", []string{"a", "b"}); !errors.Is(err, idp.ErrNoTerminal) {
 		t.Errorf("Choose: %v", err)
 	}
-	if prompt.Interactive(p) {
+	if idp.Interactive(p) {
 		t.Error("None is interactive")
 	}
 }

@@ -1,0 +1,187 @@
+package idp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"html"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Inputs is what one login asks the user for, kept so that each thing is
+// asked at most once and none of it is ever shown: the password (asked
+// once, lazily), the --mfa-code (spent once, before any prompt) and every
+// secret value seen (password, codes, tokens). Adapters keep one per login.
+type Inputs struct {
+	req      *Request
+	password string
+	asked    bool
+	usedCode bool
+	secrets  []string
+}
+
+// NewInputs returns the inputs of one login of req.
+func NewInputs(req *Request) Inputs { return Inputs{req: req} }
+
+// Prompt is the request's Prompter, or one that fails with ErrNoTerminal
+// when the request has none.
+func (in *Inputs) Prompt() Prompter {
+	if in.req == nil || in.req.Prompt == nil {
+		return noTerminal{}
+	}
+	return in.req.Prompt
+}
+
+// noTerminal stands in for a missing Prompter.
+type noTerminal struct{}
+
+func (noTerminal) Secret(context.Context, string) (string, error)        { return "", ErrNoTerminal }
+func (noTerminal) Code(context.Context, string) (string, error)          { return "", ErrNoTerminal }
+func (noTerminal) Choose(context.Context, string, []string) (int, error) { return 0, ErrNoTerminal }
+
+// Password returns the password: from req.Password, else the prompt with
+// label, the first time; the same value afterwards. Errors come back
+// unchanged (callers test errors.Is(err, ErrNoTerminal)).
+func (in *Inputs) Password(ctx context.Context, label string) (string, error) {
+	if in.asked {
+		return in.password, nil
+	}
+	var (
+		p   string
+		err error
+	)
+	if in.req != nil && in.req.Password != nil {
+		p, err = in.req.Password(ctx)
+	} else {
+		p, err = in.Prompt().Secret(ctx, label)
+	}
+	if err != nil {
+		return "", err
+	}
+	in.password, in.asked = p, true
+	in.Secret(p)
+	return p, nil
+}
+
+// HasPassword reports whether the password was asked for in this login.
+func (in *Inputs) HasPassword() bool { return in.asked }
+
+// CodeGiven reports whether a --mfa-code is still there to be used.
+func (in *Inputs) CodeGiven() bool { return in.req != nil && in.req.MFACode != "" && !in.usedCode }
+
+// Code returns the next one-time code: the request's MFACode the first
+// time, else what ask returns (see [Inputs.AskCode]).
+func (in *Inputs) Code(ctx context.Context, ask func(context.Context) (string, error)) (string, error) {
+	if !in.CodeGiven() {
+		return in.AskCode(ctx, ask)
+	}
+	in.usedCode = true
+	return in.keepCode(in.req.MFACode), nil
+}
+
+// AskCode returns what ask returns, whatever --mfa-code says (a SecurID
+// next tokencode cannot be the code given up front). Blanks are removed
+// ("123 456" as some apps show it) and the code is remembered as a secret.
+func (in *Inputs) AskCode(ctx context.Context, ask func(context.Context) (string, error)) (string, error) {
+	c, err := ask(ctx)
+	if err != nil {
+		return "", err
+	}
+	return in.keepCode(c), nil
+}
+
+func (in *Inputs) keepCode(c string) string {
+	c = strings.Join(strings.Fields(c), "")
+	in.Secret(c)
+	return c
+}
+
+// Secret remembers a value that must never be shown.
+func (in *Inputs) Secret(v string) {
+	if v != "" {
+		in.secrets = append(in.secrets, v)
+	}
+}
+
+// Scrub replaces every secret of the login in s, as typed and in the
+// escaped forms pages carry (HTML, FreeMarker, URL query), with REDACTED.
+func (in *Inputs) Scrub(s string) string {
+	for _, v := range in.secrets {
+		for _, form := range []string{v, html.EscapeString(v), freemarkerEscape.Replace(v), url.QueryEscape(v)} {
+			s = strings.ReplaceAll(s, form, redacted)
+		}
+	}
+	return s
+}
+
+// freemarkerEscape is how Keycloak's FreeMarker templates escape text.
+var freemarkerEscape = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;", "'", "&#39;")
+
+// PageError describes a page the login cannot get past, secrets scrubbed,
+// and with --debug saves a redacted copy named name.
+func (in *Inputs) PageError(page *Page, name, why string) *PageError {
+	e := &PageError{Title: in.Scrub(page.Title()), URL: StripQuery(page.URL), Why: in.Scrub(why)}
+	if in.req != nil && in.req.Debug != nil {
+		e.Saved = in.req.Debug.SavePage(name, RedactPage([]byte(in.Scrub(string(page.Body)))))
+	}
+	return e
+}
+
+// AuthError is the IdP refusing the login: its own message msg, or
+// fallback when the page shows none; secrets scrubbed.
+func (in *Inputs) AuthError(msg, fallback string) *AuthError {
+	if msg == "" {
+		msg = fallback
+	}
+	return &AuthError{Message: in.Scrub(msg)}
+}
+
+// Notice writes one line of advice to req.Notice, when there is one,
+// secrets scrubbed (notices quote IdP text, which may echo what was sent).
+func (in *Inputs) Notice(format string, a ...any) {
+	if in.req != nil && in.req.Notice != nil {
+		fmt.Fprintf(in.req.Notice, "saml2sts: %s\n", in.Scrub(fmt.Sprintf(format, a...)))
+	}
+}
+
+// Choose asks which of labels to use, with what as the question. A single
+// option is taken without asking; without a terminal the answer is def,
+// or ErrNoTerminal when def < 0.
+func (in *Inputs) Choose(ctx context.Context, what string, labels []string, def int) (int, error) {
+	if len(labels) == 1 {
+		return 0, nil
+	}
+	i, err := in.Prompt().Choose(ctx, what, labels)
+	switch {
+	case errors.Is(err, ErrNoTerminal) && def >= 0 && def < len(labels):
+		return def, nil
+	case err != nil:
+		return 0, err
+	case i < 0 || i >= len(labels):
+		return 0, fmt.Errorf("%s: choice %d is not one of the %d offered", what, i, len(labels))
+	}
+	return i, nil
+}
+
+// Sleep waits d, or until ctx ends (then it returns ctx's error).
+func Sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// ShortURL drops the query and fragment of a URL that failed to parse or
+// validate, for messages: they may carry session codes.
+func ShortURL(raw string) string {
+	if i := strings.IndexAny(raw, "?#"); i >= 0 {
+		return raw[:i]
+	}
+	return raw
+}
