@@ -2,6 +2,7 @@ package opensearch
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -69,14 +71,23 @@ type Response struct {
 type Options struct {
 	Endpoint    *Endpoint
 	Credentials aws.CredentialsProvider // nil = send unsigned (loopback/bench; CLI --no-sign)
-	Transport   http.RoundTripper       // the shared internal/httpx transport
-	Retry       Retry                   // zero = defaults
-	Debug       io.Writer               // redacted trace; canonical request when the signature mismatches
+	// ExpiryWindow is how long before their expiry the credentials are
+	// asked for again (default 2m). Set it no longer than the provider's
+	// own refresh window, or the provider is asked on every request
+	// while it still serves the same credentials. An *aws.CredentialsCache
+	// given as Credentials is used as is, with its own window.
+	ExpiryWindow time.Duration
+	Transport    http.RoundTripper // the shared internal/httpx transport
+	Retry        Retry             // zero = defaults
+	Debug        io.Writer         // redacted trace; canonical request when the signature mismatches
 	// Caller returns the caller ARN for 403 diagnosis (GetCallerIdentity);
 	// called only when a 403 needs it.
 	Caller func(ctx context.Context) (string, error)
 	Now    func() time.Time
 }
+
+// DefaultExpiryWindow is Options.ExpiryWindow's default.
+const DefaultExpiryWindow = 2 * time.Minute
 
 // Client sends SigV4-signed calls to one endpoint. It is safe for
 // concurrent use.
@@ -86,6 +97,8 @@ type Client struct {
 	creds *aws.CredentialsCache
 	sign  signer
 	retry retrier
+
+	renewMu sync.Mutex // one renewal after an expired-token 403
 }
 
 // New returns a Client for o.Endpoint.
@@ -116,7 +129,7 @@ func New(o Options) (*Client, error) {
 			c.creds = aws.NewCredentialsCache(o.Credentials, func(co *aws.CredentialsCacheOptions) {
 				// Renew a little early: a long export must not sign
 				// with credentials that expire in flight.
-				co.ExpiryWindow = 2 * time.Minute
+				co.ExpiryWindow = cmp.Or(o.ExpiryWindow, DefaultExpiryWindow)
 			})
 		}
 	}
@@ -160,19 +173,41 @@ func (c *Client) Do(ctx context.Context, r *Request) (*Response, error) {
 			return out, nil
 		}
 		renewed = true
-		c.creds.Invalidate()
 		c.debugf("403 expired token: renewing the credentials and retrying once")
+		c.expired(ctx, d.signedWith())
+	}
+}
+
+// Expirer is a credentials provider that can be told the server refused
+// its credentials as expired although they looked fresh (clock skew, an
+// ended session), so that its next Retrieve renews them.
+type Expirer interface {
+	Expired(accessKeyID string)
+}
+
+// expired drops the refused credentials, once for all concurrent callers:
+// if another request already renewed them, the new ones stay.
+func (c *Client) expired(ctx context.Context, key string) {
+	if e, ok := c.o.Credentials.(Expirer); ok {
+		e.Expired(key)
+	}
+	c.renewMu.Lock()
+	defer c.renewMu.Unlock()
+	if cur, err := c.creds.Retrieve(ctx); err != nil || cur.AccessKeyID == key {
+		c.creds.Invalidate()
 	}
 }
 
 // request builds and signs one attempt.
 func (c *Client) request(ctx context.Context, r *Request, u *url.URL, d *diagContext) (*http.Request, error) {
-	wire := *u
-	req, err := http.NewRequestWithContext(ctx, r.method(), wire.String(), nil)
+	// The URL is set, not parsed from its string: a parse per attempt was
+	// a quarter of a signed request's build time, and RawPath stays exact.
+	req, err := http.NewRequestWithContext(ctx, r.method(), "", nil)
 	if err != nil {
 		return nil, err
 	}
-	req.URL = &wire // keep RawPath exactly
+	wire := *u
+	req.URL, req.Host = &wire, wire.Host
 	if r.Body != nil {
 		req.Header.Set("Content-Type", r.contentType())
 	}
@@ -192,7 +227,7 @@ func (c *Client) request(ctx context.Context, r *Request, u *url.URL, d *diagCon
 		if err != nil {
 			return nil, err
 		}
-		d.setCanonical(canon, creds.SessionToken)
+		d.setCanonical(canon, creds.SessionToken, creds.AccessKeyID)
 	}
 	for k, vs := range r.Header {
 		if _, set := req.Header[http.CanonicalHeaderKey(k)]; !set {

@@ -500,3 +500,123 @@ func BenchmarkDo(b *testing.B) {
 		})
 	}
 }
+
+// rotatingCreds hands out key K1, then K2 once told K1 expired.
+type rotatingCreds struct {
+	mu       sync.Mutex
+	rejected []string
+	n        int
+}
+
+func (c *rotatingCreds) Retrieve(context.Context) (aws.Credentials, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.n++
+	key := "K1"
+	if len(c.rejected) > 0 {
+		key = "K2"
+	}
+	return aws.Credentials{AccessKeyID: key, SecretAccessKey: "s", CanExpire: true, Expires: time.Now().Add(time.Hour)}, nil
+}
+
+func (c *rotatingCreds) Expired(key string) {
+	c.mu.Lock()
+	c.rejected = append(c.rejected, key)
+	c.mu.Unlock()
+}
+
+// TestExpiredTokenConcurrent: parallel requests (export slices) refused as
+// expired renew the credentials once, and the provider learns which key the
+// server refused.
+func TestExpiredTokenConcurrent(t *testing.T) {
+	const par = 8
+	var arrived sync.WaitGroup
+	arrived.Add(par)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.Contains(r.Header.Get("Authorization"), "Credential=K1/") {
+			arrived.Done()
+			arrived.Wait() // every request holds K1 before any renews
+			w.WriteHeader(403)
+			io.WriteString(w, `{"message":"The security token included in the request is expired"}`)
+			return
+		}
+		io.WriteString(w, `{}`)
+	}))
+	defer srv.Close()
+	creds := &rotatingCreds{}
+	c, _ := New(Options{Endpoint: testEndpoint(t, srv.URL, "es"), Credentials: creds})
+	var wg sync.WaitGroup
+	for range par {
+		wg.Go(func() {
+			resp, err := c.Do(context.Background(), &Request{Path: "/"})
+			if err == nil {
+				err = resp.Err()
+				resp.Body.Close()
+			}
+			if err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if creds.n != 2 {
+		t.Errorf("provider asked %d times; want 2 (one renewal for %d refused requests)", creds.n, par)
+	}
+	for _, k := range creds.rejected {
+		if k != "K1" {
+			t.Errorf("Expired(%q); want K1", k)
+		}
+	}
+}
+
+// BenchmarkRequest builds and signs one search request, no network: the
+// client CPU a signed page request costs over an unsigned one.
+func BenchmarkRequest(b *testing.B) {
+	e, _ := ParseEndpoint("https://search-logs-abc.eu-west-1.es.amazonaws.com", "", "")
+	body := []byte(`{"size":1000,"query":{"match_all":{}},"sort":["_doc"],"search_after":[123456789012345678]}`)
+	r := &Request{Method: "POST", Path: "/logs-*/_search", Body: body}
+	for _, signed := range []bool{false, true} {
+		name := "unsigned"
+		var creds aws.CredentialsProvider
+		if signed {
+			name, creds = "signed", &countingCreds{expire: time.Now().Add(time.Hour)}
+		}
+		b.Run(name, func(b *testing.B) {
+			c, _ := New(Options{Endpoint: e, Credentials: creds})
+			u, _ := buildURL(e.URL, r.Path, nil)
+			d := &diagContext{}
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := c.request(ctx, r, u, d); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// TestExpiryWindow: credentials are asked for again only inside the
+// window, so a provider that renews later than 2 minutes before expiry is
+// not asked on every request.
+func TestExpiryWindow(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, `{}`) }))
+	defer srv.Close()
+	for _, tc := range []struct {
+		window time.Duration
+		want   int32
+	}{{0, 3}, {time.Minute, 1}} {
+		creds := &countingCreds{expire: time.Now().Add(90 * time.Second)}
+		c, _ := New(Options{Endpoint: testEndpoint(t, srv.URL, "es"), Credentials: creds, ExpiryWindow: tc.window})
+		for range 3 {
+			resp, err := c.Do(context.Background(), &Request{Path: "/"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+		}
+		if n := creds.n.Load(); n != tc.want {
+			t.Errorf("window %s: provider asked %d times for 3 requests; want %d", tc.window, n, tc.want)
+		}
+	}
+}

@@ -48,6 +48,7 @@ type Dashboards struct {
 	mu      sync.Mutex
 	cookies []*http.Cookie // security_authentication*
 	loaded  bool
+	gen     int // logins made, so parallel 401s log in once
 }
 
 // cookiePrefix names the security plugin's session cookies; since 2.7 the
@@ -104,7 +105,8 @@ func (d *Dashboards) Do(ctx context.Context, r *Request) (*Response, error) {
 		return nil, fmt.Errorf("the Dashboards console proxy does not send %s requests (GET, POST, PUT, DELETE, HEAD only): use --via iam", method)
 	}
 	diag := &diagContext{via: "dashboards", method: method, path: r.Path, debug: d.o.Debug}
-	if _, err := d.session(ctx, false); err != nil {
+	gen, err := d.session(ctx, -1)
+	if err != nil {
 		return nil, err
 	}
 	for attempt := 0; ; attempt++ {
@@ -121,7 +123,7 @@ func (d *Dashboards) Do(ctx context.Context, r *Request) (*Response, error) {
 			if d.o.Debug != nil {
 				fmt.Fprintf(d.o.Debug, "opensearch: Dashboards answered 401: logging in again\n")
 			}
-			if _, err := d.session(ctx, true); err != nil {
+			if gen, err = d.session(ctx, gen); err != nil {
 				return nil, err
 			}
 			continue
@@ -152,9 +154,11 @@ func (d *Dashboards) proxyRequest(ctx context.Context, r *Request, method, path 
 	return req
 }
 
-// session returns live session cookies: the cached ones, else (or when
-// fresh is set) those of a new login.
-func (d *Dashboards) session(ctx context.Context, fresh bool) ([]*http.Cookie, error) {
+// session makes sure there are live session cookies: the cached ones,
+// else those of a new login, and returns their generation. rejected >= 0
+// is the generation Dashboards answered 401 to: a new login is made unless
+// a parallel request made one since.
+func (d *Dashboards) session(ctx context.Context, rejected int) (int, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if !d.loaded && d.o.Cookies != nil {
@@ -163,16 +167,17 @@ func (d *Dashboards) session(ctx context.Context, fresh bool) ([]*http.Cookie, e
 			d.cookies = d.live(cs)
 		}
 	}
-	if !fresh && len(d.cookies) > 0 {
-		return d.cookies, nil
+	if rejected != d.gen && len(d.cookies) > 0 {
+		return d.gen, nil
 	}
 	cs, err := d.login(ctx)
 	if err != nil {
-		return nil, err
+		return d.gen, err
 	}
 	d.cookies = cs
+	d.gen++
 	d.save()
-	return cs, nil
+	return d.gen, nil
 }
 
 // live drops expired cookies and those that are not the session's.

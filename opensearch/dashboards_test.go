@@ -216,3 +216,54 @@ func TestDashboards401Twice(t *testing.T) {
 		t.Errorf("%d logins; want 2 (first + one re-login)", logins.Load())
 	}
 }
+
+// TestDashboardsParallel401: export slices that all meet an ended session
+// log in again once, not once each.
+func TestDashboardsParallel401(t *testing.T) {
+	const par = 8
+	f := &fakeDashboards{base: "/_dashboards", xsrf: "osd-xsrf", saml: "PHNhbWw+c2lnbmVkPC9zYW1sPg==", valid: map[string]bool{}}
+	var gate atomic.Bool
+	var arrived sync.WaitGroup
+	arrived.Add(par)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Every request with the ended session waits for the others, so
+		// all of them are answered 401 before any logs in again.
+		if c, err := r.Cookie("security_authentication"); gate.Load() && err == nil && c.Value == "sess1" {
+			arrived.Done()
+			arrived.Wait()
+		}
+		f.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	u, _ := url.Parse(srv.URL + "/_dashboards")
+	d, err := NewDashboards(DashboardsOptions{URL: u,
+		Assertion: func(context.Context) (string, error) { return f.saml, nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	call := func() error {
+		resp, err := d.Do(context.Background(), &Request{Path: "/logs/_search"})
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		return resp.Err()
+	}
+	if err := call(); err != nil {
+		t.Fatal(err)
+	}
+	f.expireAll()
+	gate.Store(true)
+	var wg sync.WaitGroup
+	for range par {
+		wg.Go(func() {
+			if err := call(); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if n := f.logins.Load(); n != 2 {
+		t.Errorf("Dashboards logins = %d; want 2 (the first, one after the session ended)", n)
+	}
+}

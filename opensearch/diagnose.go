@@ -27,12 +27,19 @@ type diagContext struct {
 	mu        sync.Mutex
 	canonical string // our last canonical request, token redacted
 	token     string // to redact from server messages
+	key       string // access key ID of the last signature
 }
 
-func (d *diagContext) setCanonical(c, token string) {
+func (d *diagContext) setCanonical(c, token, key string) {
 	d.mu.Lock()
-	d.canonical, d.token = c, token
+	d.canonical, d.token, d.key = c, token, key
 	d.mu.Unlock()
+}
+
+func (d *diagContext) signedWith() string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.key
 }
 
 // Err returns nil for Status < 400. Otherwise it reads at most 1 MiB of

@@ -83,7 +83,7 @@ func TestDiagnose403(t *testing.T) {
 			calls := 0
 			d := &diagContext{service: tt.service, region: "eu-west-1", signed: tt.signed, via: tt.via,
 				caller: func(context.Context) (string, error) { calls++; return callerARN, nil }}
-			d.setCanonical("GET\n/x\n\nhost:h\nx-amz-security-token:<redacted>\n", token)
+			d.setCanonical("GET\n/x\n\nhost:h\nx-amz-security-token:<redacted>\n", token, "")
 			hdr := tt.hdr
 			if hdr == nil {
 				hdr = http.Header{}
@@ -133,7 +133,7 @@ func TestDiagnose403(t *testing.T) {
 func TestSignatureMismatchDebug(t *testing.T) {
 	var dbg strings.Builder
 	d := &diagContext{service: "es", signed: true, debug: &dbg}
-	d.setCanonical(redactCanonical("GET\n/logs-%252A/_search\n\nhost:h\nx-amz-security-token:"+testToken+"\n"), testToken)
+	d.setCanonical(redactCanonical("GET\n/logs-%252A/_search\n\nhost:h\nx-amz-security-token:"+testToken+"\n"), testToken, "")
 	body := `{"message":"The request signature we calculated does not match the signature you provided.\n\nThe Canonical String for this request should have been\n'GET\n/logs-%2A/_search\n\nx-amz-security-token:` + testToken + `'\n"}`
 	err := (&Response{Status: 403, Header: http.Header{}, Body: io.NopCloser(strings.NewReader(body)), diag: d}).Err()
 	out := dbg.String()

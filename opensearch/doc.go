@@ -12,4 +12,16 @@
 // usual causes (unsigned request, expired token, signature mismatch,
 // Serverless data access policy, fine-grained access control mapping, IAM
 // identity policy) applies and what to change.
+//
+// Search sends one Query (query string, DSL or both, with size, sort and
+// _source fields) and returns the raw response; WriteHits streams its hits
+// to a HitWriter. Export pages through every hit with a point in time and
+// search_after, or a scroll where there is no point in time, optionally in
+// parallel slices, writing each hit exactly once even when a page must be
+// fetched again after a broken connection, and deletes its contexts at the
+// end and on cancellation. Sort values stay raw JSON bytes, so int64 and
+// dates never round through float64. NewHitWriter writes hits in one of
+// Formats: json, ndjson (optionally with _index and _id), csv (dotted paths
+// reach nested fields) or table (fitted to a width). Progress draws the
+// hit count and rate on a terminal.
 package opensearch

@@ -2,10 +2,7 @@ package broker
 
 import (
 	"context"
-	"errors"
 
-	"github.com/saml2sts/saml2sts/cache"
-	"github.com/saml2sts/saml2sts/idp"
 	"github.com/saml2sts/saml2sts/internal/config"
 )
 
@@ -21,27 +18,14 @@ func (b *Broker) Assertion(ctx context.Context, p *config.Profile, o Options, ur
 	if url == "" {
 		url = p.URL
 	}
-	lctx := ctx
-	if o.LockWait > 0 {
-		var cancel context.CancelFunc
-		lctx, cancel = context.WithTimeout(ctx, o.LockWait)
-		defer cancel()
-	}
-	// The same lock as a credentials login: both write the IdP session.
-	unlock, err := cache.Lock(lctx, b.Dir, "profile-"+p.Name)
+	unlock, err := b.lock(ctx, p, o)
 	if err != nil {
-		if ctx.Err() == nil && lctx.Err() != nil {
-			return "", &BusyError{Profile: p.Name, Waited: o.LockWait, Hint: o.LoginHint}
-		}
 		return "", err
 	}
 	defer unlock()
 	s, err := b.idpLogin(ctx, p, o, url)
-	if errors.Is(err, idp.ErrNoTerminal) {
-		var ne *NeedLoginError
-		if !errors.As(err, &ne) {
-			return "", &NeedLoginError{Hint: o.LoginHint}
-		}
+	if err != nil {
+		return "", needLogin(err, o.LoginHint)
 	}
-	return s, err
+	return s, nil
 }

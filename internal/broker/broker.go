@@ -53,6 +53,12 @@ type Options struct {
 	// Callers without a terminal set it, so an IDE never hangs behind a
 	// login that sits at a password prompt elsewhere.
 	LockWait time.Duration
+	// Rejected is the access key ID of credentials a server refused as
+	// expired: a cached record holding it is renewed (through the stored
+	// IdP session) even when the local clock says it is fresh (clock skew,
+	// an ended session). Another key in the cache means another process
+	// renewed already, and that one is served.
+	Rejected string
 }
 
 // BusyError is a login by another process that did not finish within
@@ -198,9 +204,46 @@ func (b *Broker) Credentials(ctx context.Context, p *config.Profile, o Options) 
 		// before asking for a password or logging in for nothing.
 		return nil, fmt.Errorf("read cached credentials from %s: %w", b.Store.Name(), err)
 	}
-	if !o.Force && err == nil && b.fits(r, p) {
+	if !o.Force && err == nil && b.serves(r, p, o) {
 		return &Result{Record: *r, Cached: true}, nil
 	}
+	unlock, err := b.lock(ctx, p, o)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	// Another process may have logged in while we waited for the lock.
+	stale, _ := b.Cached(p)
+	if !o.Force && stale != nil && b.serves(stale, p, o) {
+		return &Result{Record: *stale, Cached: true}, nil
+	}
+	r, err = b.login(ctx, p, o, stale)
+	if err != nil {
+		// Still-valid credentials beat a hard failure when only a terminal
+		// could refresh them: callers retry later, the user is told now.
+		if errors.Is(err, idp.ErrNoTerminal) && !o.Force && stale != nil && !o.rejects(stale) &&
+			sameIdentity(stale, p) && cache.Usable(stale.Credentials.Expiration, b.Now()) {
+			left := stale.Credentials.Expiration.Sub(b.Now()).Round(time.Minute)
+			fmt.Fprintf(b.Notice, "saml2sts: credentials for %q expire in %s and could not be renewed without you; run: %s\n", p.Name, left, o.LoginHint)
+			return &Result{Record: *stale, Cached: true}, nil
+		}
+		return nil, needLogin(err, o.LoginHint)
+	}
+	return &Result{Record: *r}, nil
+}
+
+// serves reports whether a cached record may be handed out as is.
+func (b *Broker) serves(r *Record, p *config.Profile, o Options) bool {
+	return b.fits(r, p) && !o.rejects(r)
+}
+
+func (o Options) rejects(r *Record) bool {
+	return o.Rejected != "" && r.Credentials.AccessKeyID == o.Rejected
+}
+
+// lock takes the profile's login lock (credentials and assertions both
+// write the IdP session), waiting at most o.LockWait when set.
+func (b *Broker) lock(ctx context.Context, p *config.Profile, o Options) (func(), error) {
 	lctx := ctx
 	if o.LockWait > 0 {
 		var cancel context.CancelFunc
@@ -214,31 +257,17 @@ func (b *Broker) Credentials(ctx context.Context, p *config.Profile, o Options) 
 		}
 		return nil, err
 	}
-	defer unlock()
-	// Another process may have logged in while we waited for the lock.
-	stale, _ := b.Cached(p)
-	if !o.Force && stale != nil && b.fits(stale, p) {
-		return &Result{Record: *stale, Cached: true}, nil
+	return unlock, nil
+}
+
+// needLogin turns a bare idp.ErrNoTerminal into a *NeedLoginError that
+// names the command to run.
+func needLogin(err error, hint string) error {
+	var ne *NeedLoginError
+	if errors.Is(err, idp.ErrNoTerminal) && !errors.As(err, &ne) {
+		return &NeedLoginError{Hint: hint}
 	}
-	r, err = b.login(ctx, p, o, stale)
-	if err != nil {
-		// Still-valid credentials beat a hard failure when only a terminal
-		// could refresh them: callers retry later, the user is told now.
-		if errors.Is(err, idp.ErrNoTerminal) && !o.Force && stale != nil &&
-			sameIdentity(stale, p) && cache.Usable(stale.Credentials.Expiration, b.Now()) {
-			left := stale.Credentials.Expiration.Sub(b.Now()).Round(time.Minute)
-			fmt.Fprintf(b.Notice, "saml2sts: credentials for %q expire in %s and could not be renewed without you; run: %s\n", p.Name, left, o.LoginHint)
-			return &Result{Record: *stale, Cached: true}, nil
-		}
-		if errors.Is(err, idp.ErrNoTerminal) {
-			var ne *NeedLoginError
-			if !errors.As(err, &ne) {
-				return nil, &NeedLoginError{Hint: o.LoginHint}
-			}
-		}
-		return nil, err
-	}
-	return &Result{Record: *r}, nil
+	return err
 }
 
 // login runs IdP login -> role choice -> AssumeRoleWithSAML -> store.

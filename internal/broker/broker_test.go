@@ -511,3 +511,42 @@ func TestRefreshKeepsPickedRole(t *testing.T) {
 		t.Errorf("--force: role %s, asked %q; want the picker and %s", res.RoleARN, r.prompt.asked, reader)
 	}
 }
+
+// TestRejected: credentials a server refused as expired are renewed
+// through the stored IdP session even though the local clock calls them
+// fresh; a second caller with the same rejected key gets the renewed ones
+// without another login; without a session and a terminal the rejected
+// ones are not handed out again.
+func TestRejected(t *testing.T) {
+	r := newRig(t)
+	p := profile()
+	first := r.mustLogin(t, p)
+	ctx := context.Background()
+
+	got, err := r.b.Credentials(ctx, p, Options{Rejected: first.Credentials.AccessKeyID, LoginHint: hint})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Cached || got.Credentials.AccessKeyID == first.Credentials.AccessKeyID {
+		t.Fatalf("rejected credentials served again: %+v", got)
+	}
+	if n := r.sts.count(); n != 2 || !r.idp.withSession[1] {
+		t.Errorf("STS calls = %d, session reused = %v; want 2 and a silent login", n, r.idp.withSession[1])
+	}
+	// Another process with the same stale key: the renewed record is served.
+	again, err := r.b.Credentials(ctx, p, Options{Rejected: first.Credentials.AccessKeyID, LoginHint: hint})
+	if err != nil || !again.Cached || again.Credentials != got.Credentials {
+		t.Errorf("second caller: %+v, %v; want the renewed credentials from the cache", again, err)
+	}
+	if n := r.sts.count(); n != 2 {
+		t.Errorf("STS calls = %d after the second caller; want 2", n)
+	}
+	// No IdP session, no terminal: a login is needed, not the refused key.
+	if err := r.store.Delete(cache.SessionKey(p.Name)); err != nil {
+		t.Fatal(err)
+	}
+	_, err = r.b.Credentials(ctx, p, Options{Rejected: got.Credentials.AccessKeyID, LoginHint: hint})
+	if _, ok := errorsAs[*NeedLoginError](err); !ok {
+		t.Errorf("err = %v; want a *NeedLoginError", err)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -36,9 +37,9 @@ func addOSFlags(fl *pflag.FlagSet, o *osFlags) {
 	fl.StringVar(&o.endpoint, "endpoint", "", "OpenSearch `URL` (default: the profile's opensearch_endpoint)")
 	fl.StringVar(&o.service, "service", "", "SigV4 `service`: auto, es (managed domain) or aoss (Serverless) (default: the profile's opensearch_service)")
 	fl.StringVar(&o.region, "region", "", "AWS `region` to sign for (default: from the endpoint host, else the profile's region)")
-	fl.StringVar(&o.via, "via", "iam", "how to reach OpenSearch: iam (SigV4-signed) or dashboards (Dashboards console proxy with a SAML session)")
+	fl.StringVar(&o.via, "via", "iam", "`route` to OpenSearch: iam (SigV4-signed) or dashboards (Dashboards console proxy with a SAML session)")
 	fl.StringVar(&o.dashboardsURL, "dashboards-url", "", "OpenSearch Dashboards base `URL` for --via dashboards, e.g. https://HOST/_dashboards")
-	fl.BoolVar(&o.noSign, "no-sign", false, "send requests unsigned (open or loopback domains)")
+	fl.BoolVar(&o.noSign, "no-sign", false, "send requests unsigned (open or loopback clusters; no profile, login, --service or --region needed)")
 }
 
 // openSearch returns the Doer the flags and the profile ask for: a SigV4
@@ -91,6 +92,10 @@ func (f *factory) openSearch(ctx context.Context, cmd *cobra.Command, o *osFlags
 			return nil, err
 		}
 		opts.Credentials = bc
+		// Ask the broker no earlier than it renews: asked inside the SDK's
+		// window but outside its own, it would serve the same credentials
+		// on every request.
+		opts.ExpiryWindow = min(opensearch.DefaultExpiryWindow, p.RefreshWindow)
 		opts.Caller = f.caller(p, bc)
 	}
 	return opensearch.New(opts)
@@ -98,6 +103,8 @@ func (f *factory) openSearch(ctx context.Context, cmd *cobra.Command, o *osFlags
 
 // osEndpoint resolves endpoint, service and region: flags, else the
 // profile; the region from the host wins over the profile's (STS) region.
+// --no-sign needs neither: nothing is signed, and the service only words
+// the diagnosis of a 403.
 func (f *factory) osEndpoint(p *config.Profile, o *osFlags) (*opensearch.Endpoint, error) {
 	raw, service, region := o.endpoint, o.service, o.region
 	if raw == "" {
@@ -106,28 +113,48 @@ func (f *factory) osEndpoint(p *config.Profile, o *osFlags) (*opensearch.Endpoin
 	if service == "" {
 		service = p.OpenSearchService
 	}
-	if region == "" {
-		host := raw
-		if u, err := url.Parse(raw); err == nil && u.Host != "" {
-			host = u.Hostname()
+	host := raw
+	if u, err := url.Parse(raw); err == nil && u.Host != "" {
+		host = u.Hostname()
+	}
+	hostSvc, hostRegion := opensearch.Detect(host)
+	if region == "" && hostRegion == "" {
+		region = p.Region
+	}
+	unknownRegion := false
+	if o.noSign {
+		if hostSvc == "" && (service == "" || strings.EqualFold(service, "auto")) {
+			service = opensearch.ServiceES
 		}
-		if _, r := opensearch.Detect(host); r == "" {
-			region = p.Region
+		if region == "" && hostRegion == "" {
+			region, unknownRegion = "us-east-1", true
 		}
 	}
-	return opensearch.ParseEndpoint(raw, service, region)
+	ep, err := opensearch.ParseEndpoint(raw, service, region)
+	if err == nil && unknownRegion {
+		ep.Region = ""
+	}
+	return ep, err
 }
 
 // brokerCreds serves the broker's cached credentials to the SDK's
-// credentials cache, which asks again only when they near expiry.
+// credentials cache, which asks again only when they near expiry or after
+// the server refused them as expired (see Expired).
 type brokerCreds struct {
 	b *broker.Broker
 	p *config.Profile
 	o broker.Options
+
+	mu       sync.Mutex
+	rejected string // access key ID the server called expired
 }
 
 func (c *brokerCreds) Retrieve(ctx context.Context) (aws.Credentials, error) {
-	r, err := c.b.Credentials(ctx, c.p, c.o)
+	c.mu.Lock()
+	o := c.o
+	o.Rejected = c.rejected
+	c.mu.Unlock()
+	r, err := c.b.Credentials(ctx, c.p, o)
 	if err != nil {
 		return aws.Credentials{}, err
 	}
@@ -136,6 +163,14 @@ func (c *brokerCreds) Retrieve(ctx context.Context) (aws.Credentials, error) {
 		SessionToken: r.Credentials.SessionToken, Source: "saml2sts",
 		CanExpire: true, Expires: r.Credentials.Expiration,
 	}, nil
+}
+
+// Expired makes the broker renew the cached credentials holding key
+// through the stored IdP session, even when its clock calls them fresh.
+func (c *brokerCreds) Expired(key string) {
+	c.mu.Lock()
+	c.rejected = key
+	c.mu.Unlock()
 }
 
 // caller returns the caller-ARN lookup for 403 diagnoses.

@@ -91,6 +91,9 @@ func osRun(ctx context.Context, cmd *cobra.Command, o *osOptions) error {
 	if !osMethods[method] {
 		return usageErrorf("method %q: use GET, POST, PUT, DELETE, HEAD or PATCH", o.method)
 	}
+	if method == "PATCH" && o.conn.via == "dashboards" {
+		return usageErrorf("--via dashboards: the console proxy does not forward PATCH (only GET, POST, PUT, DELETE, HEAD); use --via iam")
+	}
 	if cmd.Flags().Changed("data") && cmd.Flags().Changed("data-binary") {
 		return usageErrorf("give either -d or --data-binary, not both")
 	}

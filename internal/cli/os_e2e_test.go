@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -20,7 +21,8 @@ const osReaderRole = reader // arn:aws:iam::123456789012:role/SearchReader
 
 // osCmdWorld is a Keycloak + STS world with an OpenSearch emulator that
 // verifies signatures against the STS emulator's credentials, and a
-// profile "os" pointing at it.
+// profile "os" pointing at it. A Verify set in oo runs first, as a test's
+// hook; its error rejects the request.
 type osCmdWorld struct {
 	*world
 	os      *opensearchtest.Server
@@ -31,7 +33,13 @@ type osCmdWorld struct {
 func newOSCmdWorld(t *testing.T, oo opensearchtest.Options, wopts ...worldOpt) *osCmdWorld {
 	t.Helper()
 	w := newWorld(t, wopts...)
+	hook := oo.Verify
 	oo.Verify = func(r *http.Request, body []byte, service string) (string, error) {
+		if hook != nil {
+			if _, err := hook(r, body, service); err != nil {
+				return "", err
+			}
+		}
 		c, err := w.st.Verify(r, body, service)
 		return c.AssumedRoleARN, err
 	}
@@ -53,7 +61,19 @@ func newOSCmdWorld(t *testing.T, oo opensearchtest.Options, wopts ...worldOpt) *
 // osRun runs saml2sts os … with the profile and records the output.
 func (w *osCmdWorld) osRun(stdin string, args ...string) result {
 	w.t.Helper()
-	r := w.run(stdin, append([]string{"os", "--profile", "os"}, args...)...)
+	return w.record(stdin, append([]string{"os", "--profile", "os"}, args...)...)
+}
+
+// osSearch runs saml2sts search … with the profile and records the output.
+func (w *osCmdWorld) osSearch(args ...string) result {
+	w.t.Helper()
+	return w.record("", append([]string{"search", "--profile", "os"}, args...)...)
+}
+
+// record runs the binary and keeps its output for scanSecrets.
+func (w *osCmdWorld) record(stdin string, args ...string) result {
+	w.t.Helper()
+	r := w.run(stdin, args...)
 	w.mu.Lock()
 	w.outputs = append(w.outputs, r.stdout, r.stderr)
 	w.mu.Unlock()
@@ -238,8 +258,9 @@ func TestOS403(t *testing.T) {
 	}
 }
 
-// TestOSExpiredToken: credentials the server says expired are renewed once
-// through the broker; when that does not help the 403 is explained.
+// TestOSExpiredToken: credentials the server says expired while our clock
+// calls them fresh are renewed once through the broker; when STS's clock is
+// hours ahead that renewal fails too, and the error points at the clock.
 func TestOSExpiredToken(t *testing.T) {
 	var mu sync.Mutex
 	skew := time.Duration(0)
@@ -250,8 +271,12 @@ func TestOSExpiredToken(t *testing.T) {
 	skew = 2 * time.Hour // STS's clock: the cached credentials are expired
 	mu.Unlock()
 	r := w.osRun("", "GET", "/")
-	if r.code != 5 || !strings.Contains(r.stderr, "session token expired") || !strings.Contains(r.stderr, "saml2sts login --force") {
+	if r.code != 5 || !strings.Contains(r.stderr, "Response has expired") || !strings.Contains(r.stderr, "clock") ||
+		strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 {
 		t.Errorf("expired: %s", r)
+	}
+	if n := w.st.Calls("AssumeRoleWithSAML"); n != 2 {
+		t.Errorf("AssumeRoleWithSAML calls = %d; want the login and one renewal attempt", n)
 	}
 	w.scanSecrets()
 }
@@ -267,8 +292,13 @@ func TestOSBadEndpoint(t *testing.T) {
 		{[]string{"--endpoint", "https://search.example.com", "--service", "es", "--region", "Ireland"}, "fix --region"},
 		{[]string{"--via", "carrier-pigeon"}, "--via"},
 		{[]string{"--via", "dashboards"}, "--dashboards-url"},
+		{[]string{"PATCH", "--via", "dashboards", "--dashboards-url", "https://search-x.eu-west-1.es.amazonaws.com/_dashboards"}, "does not forward PATCH"},
 	} {
-		r := w.osRun("", append([]string{"GET", "/"}, tt.args...)...)
+		method := "GET"
+		if tt.args[0] == "PATCH" {
+			method, tt.args = "PATCH", tt.args[1:]
+		}
+		r := w.osRun("", append([]string{method, "/"}, tt.args...)...)
 		if r.code != 2 || !strings.Contains(r.stderr, tt.want) {
 			t.Errorf("%v: %s; want exit 2 and %q", tt.args, r, tt.want)
 		}
@@ -284,6 +314,21 @@ func TestOSBadEndpoint(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stdout, `"count":1`) {
 		t.Errorf("--no-sign without a profile: %s", r)
 	}
+	// Nor a config file, --service or --region: nothing is signed.
+	bare := newWorld(t)
+	for _, args := range [][]string{
+		{"os", "GET", "/local/_count", "--no-sign", "--endpoint", open.URL()},
+		{"search", "local", "--no-sign", "--endpoint", open.URL(), "--format", "ndjson"},
+	} {
+		r := bare.run("", args...)
+		if r.code != 0 || !strings.Contains(r.stdout, `"count":1`) && !strings.Contains(r.stdout, `{"a":1}`) {
+			t.Errorf("%v on a machine with no config: %s", args, r)
+		}
+	}
+	// Signed, the same endpoint still needs the service and a profile.
+	if r := bare.run("", "os", "GET", "/", "--endpoint", open.URL()); r.code != 2 {
+		t.Errorf("signed without a profile: %s; want exit 2", r)
+	}
 	// Nothing was logged in for a bad endpoint.
 	if n := w.st.Calls("AssumeRoleWithSAML"); n != 0 {
 		t.Errorf("AssumeRoleWithSAML calls = %d; a bad endpoint must fail first", n)
@@ -296,30 +341,8 @@ func TestOSBadEndpoint(t *testing.T) {
 func TestOSDashboards(t *testing.T) {
 	for _, path := range []string{"/_dashboards", "/_plugin/kibana"} {
 		t.Run(path, func(t *testing.T) {
-			w := newWorld(t)
-			engine := opensearchtest.EngineOpenSearch2
-			if path == "/_plugin/kibana" {
-				engine = opensearchtest.EngineES710
-			}
-			srv, err := opensearchtest.New(opensearchtest.Options{Engine: engine, FGAC: true,
-				Dashboards: &opensearchtest.DashboardsOptions{Path: path, IdPCert: w.kc.Certificate()}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(srv.Close)
+			w, srv, kc2 := newDashboardsWorld(t, path)
 			srv.AddDocs("logs", json.RawMessage(`{"level":"ERROR"}`))
-			kc2, err := idptest.NewKeycloak(idptest.KeycloakOptions{
-				Client: "dashboards",
-				Users:  []idptest.User{{Username: "ana", Password: password, Roles: []string{reader + "," + provider}}},
-				// The Dashboards SAML app: its own ACS and audience.
-				SAMLOptions: idptest.SAMLOptions{Destination: srv.ACSURL(), Audience: srv.URL()},
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(kc2.Close)
-			script, _ := w.passwordScript()
-			w.configure("os", "--role-arn", reader, "--password-command", script, "--dashboards-idp-url", kc2.URL())
 			ow := &osCmdWorld{world: w, os: srv}
 			args := []string{"--via", "dashboards", "--dashboards-url", srv.DashboardsURL()}
 			r := ow.osRun("", append([]string{"GET", "/_cat/indices?format=json"}, args...)...)
@@ -377,4 +400,90 @@ func TestOSDashboards(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestOSExportCredentialsExpire: the credentials expire in the middle of
+// an export. They are minted with the IdP and STS clocks 50 minutes behind,
+// so they expire 10 minutes from now, beyond the 5m refresh window: the
+// binary signs with them. Mid-export the IdP and STS clocks jump past that
+// expiry (still inside SigV4's 15-minute skew allowance):
+// the server's "token expired" 403 makes the broker mint new ones through
+// the stored IdP session, without the password, once for both slices; the
+// export delivers every doc exactly once.
+func TestOSExportCredentialsExpire(t *testing.T) {
+	var mu sync.Mutex
+	skew := -50 * time.Minute
+	now := func() time.Time { mu.Lock(); defer mu.Unlock(); return time.Now().Add(skew) }
+	clocks := func(ko *idptest.KeycloakOptions, so *ststest.Options) { ko.SAMLOptions.Now, so.Now = now, now }
+	var searches atomic.Int32
+	jump := func(r *http.Request, _ []byte, _ string) (string, error) {
+		if strings.Contains(r.URL.Path, "_search") && searches.Add(1) == 12 {
+			mu.Lock()
+			skew = 11 * time.Minute
+			mu.Unlock()
+		}
+		return "", nil
+	}
+	w := newOSCmdWorld(t, opensearchtest.Options{Verify: jump}, clocks)
+	w.env["SAML2STS_REFRESH_WINDOW"] = "5m"
+	const n = 5_000
+	w.os.Synthetic("logs", n)
+	w.mustRun("", "login", "--profile", "os")
+	mu.Lock()
+	skew = 0
+	mu.Unlock()
+
+	r := w.osSearch("logs", "--all", "--size", "100", "--slices", "2", "--with-meta", "--debug")
+	if r.code != 0 {
+		t.Fatalf("export: %s", r)
+	}
+	exportIDs(t, r.stdout, n)
+	st := w.os.Stats()
+	if st.Rejected[opensearchtest.ReasonExpiredToken] == 0 {
+		t.Fatalf("no request was refused as expired (%d searches): the test did not test", searches.Load())
+	}
+	if got := w.st.Calls("AssumeRoleWithSAML"); got != 2 {
+		t.Errorf("AssumeRoleWithSAML calls = %d; want 2 (the login, one renewal)", got)
+	}
+	if ks := w.kc.Stats(); ks.Logins != 1 || ks.SessionReuses < 1 {
+		t.Errorf("IdP: %d password logins, %d session reuses; want 1 and >= 1", ks.Logins, ks.SessionReuses)
+	}
+	if st.OpenContexts() != 0 {
+		t.Errorf("contexts left open: %+v", st)
+	}
+	if !strings.Contains(r.stderr, "403 expired token: renewing the credentials") {
+		t.Errorf("--debug does not trace the renewal:\n%.2000s", r.stderr)
+	}
+	w.scanSecrets() // --debug included: the renewal's IdP and STS traffic
+}
+
+// newDashboardsWorld is a world whose profile "os" reaches a Dashboards
+// emulator at path (Kibana and Elasticsearch 7.10 for /_plugin/kibana)
+// through a second Keycloak app, its dashboards_idp_url.
+func newDashboardsWorld(t *testing.T, path string) (*world, *opensearchtest.Server, *idptest.Keycloak) {
+	t.Helper()
+	w := newWorld(t)
+	engine := opensearchtest.EngineOpenSearch2
+	if path == "/_plugin/kibana" {
+		engine = opensearchtest.EngineES710
+	}
+	srv, err := opensearchtest.New(opensearchtest.Options{Engine: engine, FGAC: true,
+		Dashboards: &opensearchtest.DashboardsOptions{Path: path, IdPCert: w.kc.Certificate()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Close)
+	kc2, err := idptest.NewKeycloak(idptest.KeycloakOptions{
+		Client: "dashboards",
+		Users:  []idptest.User{{Username: "ana", Password: password, Roles: []string{reader + "," + provider}}},
+		// The Dashboards SAML app: its own ACS and audience.
+		SAMLOptions: idptest.SAMLOptions{Destination: srv.ACSURL(), Audience: srv.URL()},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(kc2.Close)
+	script, _ := w.passwordScript()
+	w.configure("os", "--role-arn", reader, "--password-command", script, "--dashboards-idp-url", kc2.URL())
+	return w, srv, kc2
 }

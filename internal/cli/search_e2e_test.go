@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"encoding/json"
 	"io"
-	"net/http"
 	"os/exec"
 	"strings"
 	"syscall"
@@ -13,7 +12,6 @@ import (
 
 	"github.com/creack/pty"
 
-	"github.com/saml2sts/saml2sts/idp/idptest"
 	"github.com/saml2sts/saml2sts/opensearch/opensearchtest"
 )
 
@@ -22,23 +20,9 @@ import (
 // points at it.
 func osWorld(t *testing.T, o opensearchtest.Options) (*world, *opensearchtest.Server) {
 	t.Helper()
-	w := newWorld(t)
-	o.Verify = func(r *http.Request, body []byte, service string) (string, error) {
-		c, err := w.st.Verify(r, body, service)
-		return c.AssumedRoleARN, err
-	}
-	srv, err := opensearchtest.New(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Close)
-	svc := o.Service
-	if svc == "" {
-		svc = "es"
-	}
-	w.configure("os", "--role-arn", reader, "--opensearch-endpoint", srv.URL(), "--opensearch-service", svc)
+	w := newOSCmdWorld(t, o)
 	w.mustRun(password, "login", "--profile", "os", "--password-stdin")
-	return w, srv
+	return w.world, w.os
 }
 
 var pets = []string{
@@ -286,31 +270,11 @@ func TestSearchDeniedE2E(t *testing.T) {
 // (pretty-printed answers): with PIT on OpenSearch Dashboards, with a
 // scroll on Kibana (legacy Elasticsearch).
 func TestSearchViaDashboardsE2E(t *testing.T) {
-	for _, tc := range []struct{ path, engine string }{
-		{"/_dashboards", opensearchtest.EngineOpenSearch2},
-		{"/_plugin/kibana", opensearchtest.EngineES710},
-	} {
-		t.Run(tc.path, func(t *testing.T) {
-			w := newWorld(t)
-			srv, err := opensearchtest.New(opensearchtest.Options{Engine: tc.engine,
-				Dashboards: &opensearchtest.DashboardsOptions{Path: tc.path, IdPCert: w.kc.Certificate()}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(srv.Close)
+	for _, path := range []string{"/_dashboards", "/_plugin/kibana"} {
+		t.Run(path, func(t *testing.T) {
+			w, srv, _ := newDashboardsWorld(t, path)
 			const n = 3_210
 			srv.Synthetic("logs", n)
-			kc2, err := idptest.NewKeycloak(idptest.KeycloakOptions{
-				Client:      "dashboards",
-				Users:       []idptest.User{{Username: "ana", Password: password, Roles: []string{reader + "," + provider}}},
-				SAMLOptions: idptest.SAMLOptions{Destination: srv.ACSURL(), Audience: srv.URL()},
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(kc2.Close)
-			script, _ := w.passwordScript()
-			w.configure("os", "--role-arn", reader, "--password-command", script, "--dashboards-idp-url", kc2.URL())
 			r := w.mustRun("", "search", "logs", "--all", "--size", "500", "--slices", "2", "--with-meta", "--profile", "os",
 				"--via", "dashboards", "--dashboards-url", srv.DashboardsURL())
 			exportIDs(t, r.stdout, n)
