@@ -292,31 +292,38 @@ func TestEnvFormats(t *testing.T) {
 	}
 }
 
-func TestParallelCredentialProcessOneLogin(t *testing.T) {
-	w := newWorld(t)
-	script, counter := w.passwordScript()
-	w.configure("par", "--role-arn", reader, "--password-command", script)
-	const n = 32
+// parallelCreds runs n credential-process calls for profile at once and
+// checks that all succeed with the same key (one login served them all).
+func (w *world) parallelCreds(profile string, n int) []result {
+	w.t.Helper()
 	var wg sync.WaitGroup
 	results := make([]result, n)
 	for i := range n {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			results[i] = w.run("", "credential-process", "--profile", "par")
+			results[i] = w.run("", "credential-process", "--profile", profile)
 		}()
 	}
 	wg.Wait()
 	keys := map[string]bool{}
 	for i, r := range results {
 		if r.code != 0 {
-			t.Fatalf("call %d: %s", i, r)
+			w.t.Fatalf("call %d: %s", i, r)
 		}
-		keys[parseCreds(t, r.stdout).AccessKeyID] = true
+		keys[parseCreds(w.t, r.stdout).AccessKeyID] = true
 	}
 	if len(keys) != 1 {
-		t.Errorf("got %d different keys, want 1", len(keys))
+		w.t.Errorf("got %d different keys, want 1", len(keys))
 	}
+	return results
+}
+
+func TestParallelCredentialProcessOneLogin(t *testing.T) {
+	w := newWorld(t)
+	script, counter := w.passwordScript()
+	w.configure("par", "--role-arn", reader, "--password-command", script)
+	w.parallelCreds("par", 32)
 	if got := w.kc.Stats().Logins; got != 1 {
 		t.Errorf("IdP logins = %d, want exactly 1", got)
 	}

@@ -2,7 +2,6 @@ package cli_test
 
 import (
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -250,27 +249,7 @@ func TestOktaParallelRefreshRidesSession(t *testing.T) {
 			w.mustRun("", "configure", "--profile", "o", "--duration", "1h", "--refresh-window", "59m54s")
 			first := w.mustRun(password, "login", "--profile", "o", "--password-stdin")
 			time.Sleep(6100 * time.Millisecond)
-			const n = 12
-			var wg sync.WaitGroup
-			results := make([]result, n)
-			for i := range n {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					results[i] = w.run("", "credential-process", "--profile", "o")
-				}()
-			}
-			wg.Wait()
-			keys := map[string]bool{}
-			for i, r := range results {
-				if r.code != 0 {
-					t.Fatalf("call %d: %s", i, r)
-				}
-				keys[parseCreds(t, r.stdout).AccessKeyID] = true
-			}
-			if len(keys) != 1 {
-				t.Errorf("got %d different keys, want 1", len(keys))
-			}
+			results := w.parallelCreds("o", 12)
 			if got := w.st.Calls("AssumeRoleWithSAML"); got != 2 {
 				t.Errorf("AssumeRoleWithSAML calls = %d, want 2 (login + one silent re-mint)", got)
 			}
