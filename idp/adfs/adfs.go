@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
+	"github.com/jcmturner/gokrb5/v8/client"
 
 	"github.com/saml2sts/saml2sts/idp"
 )
@@ -98,8 +99,12 @@ func (p *Provider) Login(ctx context.Context, req *idp.Request) (string, error) 
 		l.wia = true
 		l.client = l.probeClient()
 	case AuthKerberos:
-		l.notice("adfs_auth = kerberos: this build has no Kerberos support (no maintained Go Kerberos library); " +
-			"signing in with the AD FS form instead (adfs_auth = ntlm uses Windows integrated authentication with your password)")
+		if cl, err := kerberosClient(time.Now()); err != nil {
+			l.kerberosNotice(err.Error())
+		} else {
+			l.krb, l.wia = cl, true
+			l.client = l.probeClient()
+		}
 	default:
 		return "", idp.Configf("adfs: adfs_auth %q is not one of forms, ntlm, kerberos", mode)
 	}
@@ -129,11 +134,14 @@ type login struct {
 	entry  *url.URL
 	pages  int
 
-	wia      bool          // adfs_auth = ntlm
-	wiaT     *wiaTransport // its transport
-	ntlmDone bool          // NTLM credentials were given to it
+	wia      bool           // adfs_auth = ntlm
+	wiaT     *wiaTransport  // its transport
+	ntlmDone bool           // NTLM credentials were given to it
+	krb      *client.Client // adfs_auth = kerberos with a usable ticket cache
+	krbSent  bool           // a Kerberos ticket was sent
 
 	in           idp.Inputs // password, --mfa-code, secrets to scrub
+	sentUser     bool       // the paginated user name page was posted
 	sentPassword bool
 	sentMFA      map[string]bool // by AuthMethod and code field
 	chose        bool            // an MFA method was picked
@@ -157,6 +165,9 @@ func (l *login) submit(ctx context.Context, f *idp.Form) (*idp.Page, error) {
 func (l *login) next(ctx context.Context, page *idp.Page) (*idp.Page, error) {
 	doc := page.Doc
 	if page.Status == http.StatusUnauthorized && l.wia {
+		if l.krb != nil {
+			return l.kerberos(ctx, page)
+		}
 		return l.negotiate(ctx, page)
 	}
 	if msg := errorPage(doc); msg != "" {
@@ -164,6 +175,9 @@ func (l *login) next(ctx context.Context, page *idp.Page) (*idp.Page, error) {
 	}
 	if f := mfaForm(doc); f != nil {
 		return l.mfa(ctx, page, f)
+	}
+	if f := userNameForm(doc); f != nil {
+		return l.userName(ctx, page, f)
 	}
 	if opts := methodChoices(doc); len(opts) > 0 && loginForm(doc) == nil {
 		return l.chooseMethod(ctx, page, opts)
@@ -227,6 +241,61 @@ func userInput(f *goquery.Selection) *goquery.Selection {
 	}).First()
 }
 
+// userNameForm is the first page of AD FS 2019's paginated sign-in
+// (EnablePaginatedAuthenticationPages): form#loginForm with a user name
+// input and no password input.
+func userNameForm(doc *goquery.Document) *goquery.Selection {
+	f := doc.Find("form#loginForm, form#loginFormPaginated").First()
+	if f.Length() == 0 || passwordInput(f).Length() > 0 || userInput(f).Length() == 0 ||
+		f.Find("input[name=Context]").Length() > 0 {
+		return nil
+	}
+	return f
+}
+
+// userName posts the user name page, once: shown again, AD FS did not
+// take the name. The password waits for the page that asks for it.
+func (l *login) userName(ctx context.Context, page *idp.Page, sel *goquery.Selection) (*idp.Page, error) {
+	if l.sentUser || l.sentPassword {
+		return nil, l.authError(page, "AD FS asked for the user name again; it did not accept "+fmt.Sprintf("%q", l.req.Username))
+	}
+	user := userInput(sel)
+	name, err := l.userNameValue(user.AttrOr("value", ""))
+	if err != nil {
+		return nil, err
+	}
+	f := idp.ParseForm(page, sel)
+	f.Values.Set(user.AttrOr("name", ""), name)
+	l.formExtras(sel, f)
+	l.sentUser = true
+	return l.submit(ctx, f)
+}
+
+// userNameValue is the profile's user name, else the one the page already
+// holds (pre-filled by AD FS).
+func (l *login) userNameValue(onPage string) (string, error) {
+	name := l.req.Username
+	if name == "" {
+		name = strings.TrimSpace(onPage)
+	}
+	if name == "" {
+		return "", idp.Configf("adfs: the sign-in form needs a user name: set username in the profile (user@domain or DOMAIN\\user)")
+	}
+	return name, nil
+}
+
+// formExtras sets what a browser adds to AD FS's sign-in form: Kmsi (keep
+// me signed in: a persistent AD FS session where the farm allows it, so
+// later runs refresh without the password) and AuthMethod.
+func (l *login) formExtras(sel *goquery.Selection, f *idp.Form) {
+	if sel.Find("input[name=Kmsi]").Length() > 0 {
+		f.Values.Set("Kmsi", "true")
+	}
+	if sel.Find("input[name=AuthMethod]").Length() > 0 && f.Values.Get("AuthMethod") == "" {
+		f.Values.Set("AuthMethod", "FormsAuthentication")
+	}
+}
+
 // credentials fills in the login form, once: the form shown again means AD
 // FS refused the password.
 func (l *login) credentials(ctx context.Context, page *idp.Page, sel *goquery.Selection) (*idp.Page, error) {
@@ -235,16 +304,18 @@ func (l *login) credentials(ctx context.Context, page *idp.Page, sel *goquery.Se
 	}
 	f := idp.ParseForm(page, sel)
 	user, pw := userInput(sel), passwordInput(sel)
+	if user.Length() == 0 {
+		// The paginated password page carries the name posted on the
+		// first page in a hidden UserName.
+		user = sel.Find("input[name=UserName]").First()
+	}
 	userField, pwField := user.AttrOr("name", ""), pw.AttrOr("name", "")
 	if userField == "" || pwField == "" {
 		return nil, l.pageError(page, "the sign-in form has no user name or password field")
 	}
-	name := l.req.Username
-	if name == "" {
-		name = strings.TrimSpace(f.Values.Get(userField))
-	}
-	if name == "" {
-		return nil, idp.Configf("adfs: the sign-in form needs a user name: set username in the profile (user@domain or DOMAIN\\user)")
+	name, err := l.userNameValue(f.Values.Get(userField))
+	if err != nil {
+		return nil, err
 	}
 	secret, err := l.in.Password(ctx, "AD FS password")
 	if err != nil {
@@ -253,14 +324,7 @@ func (l *login) credentials(ctx context.Context, page *idp.Page, sel *goquery.Se
 	// Set, not Add: each field is posted exactly once.
 	f.Values.Set(userField, name)
 	f.Values.Set(pwField, secret)
-	if sel.Find("input[name=Kmsi]").Length() > 0 {
-		// Keep me signed in: a persistent AD FS session where the farm
-		// allows it, so later runs refresh without the password.
-		f.Values.Set("Kmsi", "true")
-	}
-	if sel.Find("input[name=AuthMethod]").Length() > 0 && f.Values.Get("AuthMethod") == "" {
-		f.Values.Set("AuthMethod", "FormsAuthentication")
-	}
+	l.formExtras(sel, f)
 	// AD FS 2.0 is an ASP.NET postback: the button that was clicked must
 	// be in the post, or the page just renders again.
 	if b := sel.Find("input[type=submit]").First(); b.Length() > 0 {
@@ -304,7 +368,7 @@ func errorPage(doc *goquery.Document) string {
 // before any credential was sent is, on AD FS 2016 and later, almost
 // always the IdP-initiated sign-on page being disabled.
 func (l *login) errorPageError(page *idp.Page, msg string) error {
-	if !l.sentPassword && len(l.sentMFA) == 0 && !l.ntlmDone {
+	if !l.sentPassword && len(l.sentMFA) == 0 && !l.ntlmDone && !l.krbSent {
 		return l.pageError(page, fmt.Sprintf("AD FS says %q. AD FS 2016 and later ship with the IdP-initiated sign-on page disabled: "+
 			"an AD FS administrator enables it with Set-AdfsProperties -EnableIdpInitiatedSignonPage $true; "+
 			"also check that loginToRp=%s in the url names the AWS relying party trust", msg, l.entry.Query().Get("loginToRp")))

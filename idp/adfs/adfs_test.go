@@ -442,17 +442,6 @@ func TestNTLM(t *testing.T) {
 	}
 }
 
-func TestKerberosFallsBackToForms(t *testing.T) {
-	a := newADFS(t, idptest.ADFSOptions{WIA: true, Users: []idptest.ADFSUser{user(idptest.ADFSMFA{})}})
-	r := newRun(t, a.URL(), func(q *idp.Request) { q.Options = map[string]string{OptionAuth: AuthKerberos} })
-	if _, err := fast().Login(context.Background(), r.req); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(r.notice.String(), "no Kerberos support") || a.Stats().PasswordPosts != 1 {
-		t.Errorf("notice %q, stats %+v", r.notice, a.Stats())
-	}
-}
-
 func TestBadAuthOption(t *testing.T) {
 	r := newRun(t, "https://adfs.corp.example", func(q *idp.Request) { q.Options = map[string]string{OptionAuth: "basic"} })
 	if _, err := fast().Login(context.Background(), r.req); err == nil || !strings.Contains(err.Error(), "forms, ntlm, kerberos") {
@@ -595,5 +584,85 @@ func TestMaxPages(t *testing.T) {
 	_, err := fast().Login(context.Background(), newRun(t, srv.URL).req)
 	if err == nil || !strings.Contains(err.Error(), "after 10 pages") || f.n != 10 {
 		t.Fatalf("err = %v after %d pages", err, f.n)
+	}
+}
+
+// TestPaginated: AD FS 2019's paginated sign-in asks for the user name,
+// then the password; each is posted once, and the session still refreshes
+// without a password.
+func TestPaginated(t *testing.T) {
+	for _, name := range []string{upn, `CORP\ana`} {
+		t.Run(name, func(t *testing.T) {
+			a := newADFS(t, idptest.ADFSOptions{Paginated: true, Users: []idptest.ADFSUser{user(idptest.ADFSMFA{})}})
+			r := newRun(t, a.BaseURL(), func(q *idp.Request) { q.Username = name })
+			saml, err := fast().Login(context.Background(), r.req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			decoded(t, saml)
+			if s := a.Stats(); s.UsernamePosts != 1 || s.PasswordPosts != 1 || s.Logins != 1 || s.DuplicateFields != 0 || s.Errors != 0 || r.pwCalls != 1 {
+				t.Errorf("stats %+v, password asked %d times: want one user name post, one password post", s, r.pwCalls)
+			}
+			jar, err := idp.NewJar(r.req.Client.Jar.(*idp.Jar).Export())
+			if err != nil {
+				t.Fatal(err)
+			}
+			r2 := newRun(t, a.BaseURL(), func(q *idp.Request) { q.Client = idp.NewClient(nil, jar) })
+			if _, err := fast().Login(context.Background(), r2.req); err != nil {
+				t.Fatal(err)
+			}
+			if s := a.Stats(); s.SessionReuses != 1 || s.UsernamePosts != 1 || r2.pwCalls != 0 {
+				t.Errorf("refresh: stats %+v, password asked %d times; want a silent session reuse", s, r2.pwCalls)
+			}
+		})
+	}
+}
+
+func TestPaginatedRefusals(t *testing.T) {
+	tests := []struct {
+		name      string
+		users     []idptest.ADFSUser
+		want      string
+		userPosts int
+		pwPosts   int
+	}{
+		{name: "wrong password", users: []idptest.ADFSUser{{Username: upn, Password: "other"}}, want: idptest.ADFSMsgBadPassword, userPosts: 1, pwPosts: 1},
+		{name: "unknown user", users: []idptest.ADFSUser{{Username: "bo@corp.example", Password: password}}, want: idptest.ADFSMsgBadPassword, userPosts: 1, pwPosts: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := newADFS(t, idptest.ADFSOptions{Paginated: true, Users: tt.users})
+			r := newRun(t, a.URL())
+			_, err := fast().Login(context.Background(), r.req)
+			var ae *idp.AuthError
+			if !errors.As(err, &ae) || ae.Message != tt.want {
+				t.Fatalf("err = %v; want AuthError %q", err, tt.want)
+			}
+			if s := a.Stats(); s.UsernamePosts != tt.userPosts || s.PasswordPosts != tt.pwPosts || r.pwCalls != 1 {
+				t.Errorf("stats %+v, password asked %d times", s, r.pwCalls)
+			}
+		})
+	}
+}
+
+// TestPaginatedUserNamePageAgain: a user name page shown after the user
+// name was posted is a refusal in AD FS's words, and nothing is posted
+// twice.
+func TestPaginatedUserNamePageAgain(t *testing.T) {
+	page := `<html><body><form method="post" id="loginForm" action="/adfs/ls/IdpInitiatedSignOn.aspx?loginToRp=urn:amazon:webservices">` +
+		`<span id="errorText">%s</span><input id="userNameInput" name="UserName" type="email" value=""/>` +
+		`<input type="hidden" name="AuthMethod" value="FormsAuthentication"/></form></body></html>`
+	f := &fakeADFS{pages: []string{strings.Replace(page, "%s", "", 1), strings.Replace(page, "%s", idptest.ADFSMsgUserFormat, 1)}}
+	srv := httptest.NewServer(f)
+	defer srv.Close()
+	r := newRun(t, srv.URL)
+	_, err := fast().Login(context.Background(), r.req)
+	var ae *idp.AuthError
+	if !errors.As(err, &ae) || ae.Message != idptest.ADFSMsgUserFormat || len(f.posts) != 1 || r.pwCalls != 0 {
+		t.Fatalf("err = %v after %d posts, password asked %d times", err, len(f.posts), r.pwCalls)
+	}
+	want := url.Values{"UserName": {upn}, "AuthMethod": {"FormsAuthentication"}}
+	if f.posts[0].Encode() != want.Encode() {
+		t.Errorf("user name post %v; want %v", f.posts[0], want)
 	}
 }

@@ -26,8 +26,15 @@
 // Negotiate challenge is answered with an NTLMv2 handshake
 // (github.com/Azure/go-ntlmssp) from the profile's user name and password;
 // a forms page instead is signed in with a notice. adfs_auth = kerberos
-// falls back to forms with a notice: there is no maintained Go Kerberos
-// (SPNEGO) library to build it on.
+// answers the Negotiate challenge with an SPNEGO token for
+// HTTP/<adfs-host> (github.com/jcmturner/gokrb5/v8) built from the TGT in
+// the user's FILE: ticket cache ($KRB5CCNAME, else /tmp/krb5cc_<uid>) and
+// krb5.conf ($KRB5_CONFIG, else /etc/krb5.conf); nothing is prompted for.
+// Without a usable cache, with an expired TGT, a KDC error or the ticket
+// refused, it signs in with the form after a one-line notice naming why.
+//
+// AD FS 2019's paginated sign-in (a user name page, then a password page)
+// is followed page by page, each field posted once.
 //
 // Every page is classified and an unknown one ends the login with an
 // [idp.PageError]; the password and each code are posted at most once.

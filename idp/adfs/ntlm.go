@@ -27,6 +27,7 @@ type wiaTransport struct {
 
 	mu         sync.Mutex
 	user, pass string
+	negotiate  string   // a Kerberos Authorization value for the next request only
 	offered    []string // WWW-Authenticate of the last response
 }
 
@@ -34,11 +35,18 @@ func (t *wiaTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	r = r.Clone(r.Context())
 	r.Header.Set("User-Agent", wiaUserAgent)
 	t.mu.Lock()
-	user, pass := t.user, t.pass
+	user, pass, neg := t.user, t.pass, ""
+	if strings.EqualFold(r.URL.Host, t.host) {
+		// An AP-REQ is good for one request: a second use is a replay.
+		neg, t.negotiate = t.negotiate, ""
+	}
 	t.mu.Unlock()
-	if pass != "" && strings.EqualFold(r.URL.Host, t.host) {
+	switch {
+	case neg != "":
+		r.Header.Set("Authorization", neg)
+	case pass != "" && strings.EqualFold(r.URL.Host, t.host):
 		r.SetBasicAuth(user, pass)
-	} else {
+	default:
 		r.Header.Del("Authorization")
 	}
 	resp, err := t.next.RoundTrip(r)
@@ -54,6 +62,12 @@ func (t *wiaTransport) challenges() []string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return t.offered
+}
+
+func (t *wiaTransport) setNegotiate(h string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.negotiate = h
 }
 
 func (t *wiaTransport) setCredentials(user, pass string) {

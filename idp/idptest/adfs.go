@@ -15,6 +15,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/jcmturner/gokrb5/v8/keytab"
 )
 
 // AD FS additional authentication (MFA) adapters, by the AuthMethod value
@@ -36,6 +38,7 @@ const (
 	ADFSMsgBadCode     = "The code you entered is not valid. Try again."
 	ADFSMsgDenied      = "The sign-in was denied on your mobile device."
 	ADFSMsg20Bad       = "The user name or password is incorrect."
+	ADFSMsgUserFormat  = "Enter your user ID in the format \"domain\\user\" or \"user@domain\"."
 )
 
 // ADFSOptions configure [NewADFS]. The zero value is usable.
@@ -54,6 +57,17 @@ type ADFSOptions struct {
 	// sent to /adfs/ls/wia, which answers an NTLM challenge and verifies
 	// the NTLMv2 response against the user's password.
 	WIA bool
+	// KerberosKeytab (with WIA) makes /adfs/ls/wia accept Kerberos in
+	// Negotiate: the SPNEGO token's AP-REQ is verified with gokrb5's
+	// service side against this keytab, which holds the key of
+	// HTTP/<emulator host> (see [StartKDC]). The client principal
+	// user@REALM must match a user's UPN, ignoring case.
+	KerberosKeytab *keytab.Keytab
+	// Paginated is AD FS 2019's paginated sign-in
+	// (Set-AdfsGlobalAuthenticationPolicy -EnablePaginatedAuthenticationPages
+	// $true): form#loginForm first asks only for UserName, then a second
+	// page asks for the password. It implies Version "2019".
+	Paginated bool
 	// RelyingParties are the loginToRp values with a relying party trust;
 	// default urn:amazon:webservices, :govcloud and :cn-north-1.
 	RelyingParties []string
@@ -101,18 +115,21 @@ type ADFSMFA struct {
 
 // ADFSStats counts what clients did.
 type ADFSStats struct {
-	LoginPages      int // forms login pages served
-	PasswordPosts   int // forms login posts, good or bad
-	Logins          int // good passwords
-	DuplicateFields int // posts with a field sent twice
-	MFAPosts        int // posts to an MFA adapter (Azure MFA polls included)
-	MFAPasses       int // MFA adapters passed
-	NTLMChallenges  int // NTLM challenges sent
-	NTLMLogins      int // NTLMv2 responses verified
-	NTLMFailures    int // NTLM authenticate messages refused
-	SAMLIssued      int // hiddenform pages served
-	SessionReuses   int // sign-ons answered from an MSISAuth session
-	Errors          int // error pages served
+	LoginPages       int // forms login pages served
+	UsernamePosts    int // paginated sign-in: posts of the user name page
+	PasswordPosts    int // forms login posts, good or bad
+	Logins           int // good passwords
+	DuplicateFields  int // posts with a field sent twice
+	MFAPosts         int // posts to an MFA adapter (Azure MFA polls included)
+	MFAPasses        int // MFA adapters passed
+	NTLMChallenges   int // NTLM challenges sent
+	NTLMLogins       int // NTLMv2 responses verified
+	NTLMFailures     int // NTLM authenticate messages refused
+	KerberosLogins   int // Kerberos AP-REQs verified
+	KerberosFailures int // Negotiate tokens with Kerberos refused
+	SAMLIssued       int // hiddenform pages served
+	SessionReuses    int // sign-ons answered from an MSISAuth session
+	Errors           int // error pages served
 }
 
 // ADFS is a running AD FS emulator.
@@ -152,6 +169,12 @@ const (
 
 // NewADFS validates o and starts the emulator on 127.0.0.1.
 func NewADFS(o ADFSOptions) (*ADFS, error) {
+	switch {
+	case o.Paginated && (o.Version == "" || o.Version == "2019"):
+		o.Version = "2019"
+	case o.Paginated:
+		return nil, fmt.Errorf("idptest: AD FS %s has no paginated sign-in: use Version 2019", o.Version)
+	}
 	switch o.Version {
 	case "":
 		o.Version = "2016"
@@ -338,6 +361,8 @@ func (a *ADFS) postForm(w http.ResponseWriter, r *http.Request, rp string) {
 			return
 		}
 		a.password(w, rp, get("ctl00$ContentPlaceHolder1$UsernameTextBox"), get("ctl00$ContentPlaceHolder1$PasswordTextBox"))
+	case method == "FormsAuthentication" && a.o.Paginated && !form.Has("Password"):
+		a.userNamePage(w, rp, strings.TrimSpace(get("UserName")))
 	case method == "FormsAuthentication":
 		a.password(w, rp, get("UserName"), get("Password"))
 	case method != "" && form.Has("Context"):
@@ -376,6 +401,19 @@ func (a *ADFS) password(w http.ResponseWriter, rp, name, pw string) {
 		return
 	}
 	a.authenticated(w, u, rp)
+}
+
+// userNamePage answers the first page of the paginated sign-in: AD FS
+// does not say whether the account exists, it asks for the password.
+func (a *ADFS) userNamePage(w http.ResponseWriter, rp, name string) {
+	a.mu.Lock()
+	a.stats.UsernamePosts++
+	a.mu.Unlock()
+	if name == "" {
+		a.loginPage(w, rp, "", ADFSMsgUserFormat)
+		return
+	}
+	a.loginPage(w, rp, name, "")
 }
 
 // authenticated continues after the first factor: MFA, else the SAML post.
@@ -555,6 +593,7 @@ type adfsView struct {
 	Action                        string
 	UserName, Error               string
 	HolderUser                    bool
+	Step                          string // paginated sign-in: "user" or "password"; "" for the one-page form
 	Context                       string
 	Options                       []adfsOption
 	// MFA adapter page.
@@ -589,6 +628,14 @@ func (a *ADFS) loginPage(w http.ResponseWriter, rp, user, msg string) {
 	a.mu.Unlock()
 	v := a.view("login", rp)
 	v.UserName, v.Error = user, msg
+	if a.o.Paginated {
+		// A known user name (posted on the first page, or refused with
+		// the password) gets the password page.
+		v.Step = "user"
+		if user != "" {
+			v.Step = "password"
+		}
+	}
 	if a.o.Version == "2.0" {
 		v.Title = "Sign In"
 		v.Action = "/adfs/ls/IdpInitiatedSignOn.aspx?loginToRp=" + url.QueryEscape(rp)

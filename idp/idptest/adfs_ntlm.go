@@ -55,9 +55,29 @@ func (a *ADFS) wia(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	msg, err := base64.StdEncoding.DecodeString(strings.TrimSpace(token))
-	if err != nil || len(msg) < 12 || string(msg[:8]) != "NTLMSSP\x00" {
-		// A Kerberos token in Negotiate, or garbage: not for this emulator.
+	if err != nil || len(msg) < 12 {
 		unauthorized(w, "")
+		return
+	}
+	if string(msg[:8]) != "NTLMSSP\x00" {
+		// Kerberos in Negotiate, when the emulator has a keytab.
+		if a.o.KerberosKeytab == nil || !strings.EqualFold(scheme, "Negotiate") {
+			unauthorized(w, "")
+			return
+		}
+		u := a.verifyKerberos(msg)
+		a.mu.Lock()
+		if u == nil {
+			a.stats.KerberosFailures++
+		} else {
+			a.stats.KerberosLogins++
+		}
+		a.mu.Unlock()
+		if u == nil {
+			unauthorized(w, "")
+			return
+		}
+		a.wiaDone(w, r, u, rp)
 		return
 	}
 	switch binary.LittleEndian.Uint32(msg[8:12]) {
@@ -88,21 +108,27 @@ func (a *ADFS) wia(w http.ResponseWriter, r *http.Request) {
 			unauthorized(w, "")
 			return
 		}
-		if u.MFA.Adapter == "" {
-			a.finish(w, u, rp)
-			return
-		}
-		// AD FS goes back to the sign-on page for the additional
-		// authentication, keeping the login in its context cookie.
-		f := &adfsFlow{user: u, rp: rp, adapter: u.MFA.Adapter, created: time.Now()}
-		if len(u.MFA.Also) > 0 {
-			f.adapter = ""
-		}
-		http.SetCookie(w, a.cookie("MSISContext", a.newFlow(f)))
-		http.Redirect(w, r, "/adfs/ls/IdpInitiatedSignOn.aspx?"+r.URL.RawQuery, http.StatusFound)
+		a.wiaDone(w, r, u, rp)
 	default:
 		unauthorized(w, "")
 	}
+}
+
+// wiaDone continues after Windows integrated authentication named u: the
+// SAML post, or the MFA adapter.
+func (a *ADFS) wiaDone(w http.ResponseWriter, r *http.Request, u *ADFSUser, rp string) {
+	if u.MFA.Adapter == "" {
+		a.finish(w, u, rp)
+		return
+	}
+	// AD FS goes back to the sign-on page for the additional
+	// authentication, keeping the login in its context cookie.
+	f := &adfsFlow{user: u, rp: rp, adapter: u.MFA.Adapter, created: time.Now()}
+	if len(u.MFA.Also) > 0 {
+		f.adapter = ""
+	}
+	http.SetCookie(w, a.cookie("MSISContext", a.newFlow(f)))
+	http.Redirect(w, r, "/adfs/ls/IdpInitiatedSignOn.aspx?"+r.URL.RawQuery, http.StatusFound)
 }
 
 // unauthorized is HTTP.sys's 401; with a challenge it continues the

@@ -1,6 +1,7 @@
 package idptest_test
 
 import (
+	"encoding/base64"
 	"net/http"
 	"net/url"
 	"os"
@@ -11,6 +12,10 @@ import (
 
 	ntlmssp "github.com/Azure/go-ntlmssp"
 	"github.com/PuerkitoBio/goquery"
+	"github.com/jcmturner/gokrb5/v8/client"
+	"github.com/jcmturner/gokrb5/v8/config"
+	"github.com/jcmturner/gokrb5/v8/credentials"
+	"github.com/jcmturner/gokrb5/v8/spnego"
 
 	"github.com/saml2sts/saml2sts/idp/idptest"
 )
@@ -210,5 +215,90 @@ func TestADFSOptionsErrors(t *testing.T) {
 			a.Close()
 			t.Errorf("NewADFS(%+v) accepted", o)
 		}
+	}
+}
+
+// TestADFSPaginated: the first page asks only for the user name; the
+// second carries it hidden and asks for the password.
+func TestADFSPaginated(t *testing.T) {
+	if _, err := idptest.NewADFS(idptest.ADFSOptions{Paginated: true, Version: "2016"}); err == nil {
+		t.Error("paginated 2016 accepted; it is a 2019 feature")
+	}
+	a := newADFS(t, idptest.ADFSOptions{Paginated: true})
+	b := newBrowser()
+	p := b.mustGet(t, a.URL())
+	f := p.doc.Find("form#loginForm")
+	if f.Find("input[name=UserName][type=email]").Length() != 1 || f.Find("input[type=password]").Length() != 0 {
+		t.Fatalf("first page is not the user name page: %.400s", p.body)
+	}
+	p = b.mustSubmit(t, p, "form#loginForm", map[string]string{"UserName": adfsUser})
+	f = p.doc.Find("form#loginForm")
+	if f.Find("input[name=UserName][type=hidden]").AttrOr("value", "") != adfsUser || f.Find("input[name=Password][type=password]").Length() != 1 {
+		t.Fatalf("second page is not the password page: %.400s", p.body)
+	}
+	wrong := b.mustSubmit(t, p, "form#loginForm", map[string]string{"Password": "nope"})
+	if got := strings.TrimSpace(wrong.doc.Find("#errorText").Text()); got != idptest.ADFSMsgBadPassword {
+		t.Fatalf("wrong password: errorText %q", got)
+	}
+	p = b.mustSubmit(t, wrong, "form#loginForm", map[string]string{"Password": adfsPass})
+	if samlResponse(p) == "" {
+		t.Fatalf("no SAMLResponse after the password page: %.300s", p.body)
+	}
+	if s := a.Stats(); s.UsernamePosts != 1 || s.PasswordPosts != 2 || s.Logins != 1 || s.DuplicateFields != 0 {
+		t.Errorf("stats %+v", s)
+	}
+}
+
+// TestADFSKerberosVerify: /adfs/ls/wia accepts a real SPNEGO token from
+// the KDC's ticket once; a replay of it and a token the keytab cannot
+// decrypt are refused with 401.
+func TestADFSKerberosVerify(t *testing.T) {
+	k := idptest.StartKDC(t, idptest.KDCOptions{Users: map[string]string{"ana": adfsPass}, Services: []string{"HTTP/127.0.0.1"}})
+	cc := filepath.Join(t.TempDir(), "cc")
+	k.Kinit(t, "ana", adfsPass, cc, "")
+	a := newADFS(t, idptest.ADFSOptions{WIA: true, KerberosKeytab: k.Keytab})
+	ccache, err := credentials.LoadCCache(cc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf, err := config.Load(k.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl, err := client.NewFromCCache(ccache, conf, client.DisablePAFXFAST(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := spnego.SPNEGOClient(cl, "HTTP/127.0.0.1").InitSecContext()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := tok.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	wia := a.BaseURL() + "/adfs/ls/wia?loginToRp=urn:amazon:webservices"
+	get := func(auth string) int {
+		req, _ := http.NewRequest(http.MethodGet, wia, nil)
+		req.Header.Set("Authorization", auth)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	good := "Negotiate " + base64.StdEncoding.EncodeToString(b)
+	if got := get(good); got != http.StatusOK {
+		t.Fatalf("valid ticket: HTTP %d", got)
+	}
+	if got := get(good); got != http.StatusUnauthorized {
+		t.Errorf("replayed ticket: HTTP %d, want 401", got)
+	}
+	if got := get("Negotiate " + base64.StdEncoding.EncodeToString(b[:len(b)-8])); got != http.StatusUnauthorized {
+		t.Errorf("truncated token: HTTP %d, want 401", got)
+	}
+	if s := a.Stats(); s.KerberosLogins != 1 || s.KerberosFailures != 2 || s.SAMLIssued != 1 {
+		t.Errorf("stats %+v: want one Kerberos login, two refusals", s)
 	}
 }

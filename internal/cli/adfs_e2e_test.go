@@ -1,6 +1,7 @@
 package cli_test
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -167,8 +168,6 @@ func TestADFSPaths(t *testing.T) {
 					t.Errorf("stats %+v", s)
 				}
 			}},
-		{name: "kerberos falls back to forms", o: idptest.ADFSOptions{WIA: true}, configure: []string{"--adfs-auth", "kerberos"},
-			stdin: password, msg: "no Kerberos support"},
 		{name: "bad adfs_auth", configure: nil, stdin: password, args: []string{}, code: 2, msg: `"basic" is not one of forms, ntlm, kerberos`},
 	}
 	for _, tt := range tests {
@@ -219,6 +218,82 @@ func TestADFSPaths(t *testing.T) {
 				tt.check(t, a.Stats())
 			}
 			checkNoSecrets(t, a, r.stdout+r.stderr, adfsCode)
+		})
+	}
+}
+
+// TestADFSPaginated: AD FS 2019's paginated sign-in (user name page, then
+// password page) through the binary, a silent refresh on its session, and
+// a wrong password refused in AD FS's words.
+func TestADFSPaginated(t *testing.T) {
+	w, a := adfsWorld(t, idptest.ADFSOptions{Paginated: true}, "--role-arn", reader, "--duration", "1h", "--refresh-window", "59m59s")
+	r := w.mustRun(password, "login", "--profile", "a", "--password-stdin")
+	time.Sleep(1100 * time.Millisecond)
+	c := w.mustRun("", "credential-process", "--profile", "a")
+	parseCreds(t, c.stdout)
+	if s := a.Stats(); s.UsernamePosts != 1 || s.PasswordPosts != 1 || s.SessionReuses != 1 || s.DuplicateFields != 0 || s.Errors != 0 {
+		t.Errorf("AD FS stats %+v: want one user name post, one password post, one session reuse", s)
+	}
+	checkNoSecrets(t, a, r.stdout+r.stderr+c.stderr)
+
+	w2, a2 := adfsWorld(t, idptest.ADFSOptions{Paginated: true, Users: []idptest.ADFSUser{{Username: adfsUPN, Password: "other"}}}, "--role-arn", reader)
+	bad := w2.run(password, "login", "--profile", "a", "--password-stdin")
+	if bad.code != 3 || !strings.Contains(bad.stderr, "identity provider rejected the login: "+idptest.ADFSMsgBadPassword) {
+		t.Errorf("wrong password: want exit 3 with AD FS's message, got %s", bad)
+	}
+	if s := a2.Stats(); s.PasswordPosts != 1 {
+		t.Errorf("wrong password posted %d times, want once", s.PasswordPosts)
+	}
+}
+
+// TestADFSKerberos: adfs_auth = kerberos against a real MIT KDC on
+// loopback. With a TGT in $KRB5CCNAME the login asks for nothing (no
+// terminal, no --password-stdin) and AD FS verifies the ticket with its
+// keytab; without a usable cache it signs in with the form after a
+// one-line notice.
+func TestADFSKerberos(t *testing.T) {
+	k := idptest.StartKDC(t, idptest.KDCOptions{Users: map[string]string{"ana": password}, Services: []string{"HTTP/127.0.0.1"}})
+	cc := filepath.Join(t.TempDir(), "krb5cc")
+	k.Kinit(t, "ana", password, cc, "")
+	tests := []struct {
+		name     string
+		ccache   string
+		stdin    string
+		args     []string
+		notice   string
+		kerberos int // Kerberos logins
+		forms    int // password posts
+	}{
+		{name: "ticket cache", ccache: "FILE:" + cc, kerberos: 1},
+		{name: "no ticket cache", ccache: "FILE:" + cc + ".missing", stdin: password, args: []string{"--password-stdin"},
+			notice: "saml2sts: adfs_auth = kerberos: no Kerberos ticket cache at " + cc + ".missing (run kinit, or set KRB5CCNAME); signing in with the AD FS form instead",
+			forms:  1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w, a := adfsWorld(t, idptest.ADFSOptions{WIA: true, KerberosKeytab: k.Keytab}, "--role-arn", reader, "--adfs-auth", "kerberos")
+			w.env["KRB5CCNAME"] = tt.ccache
+			w.env["KRB5_CONFIG"] = k.Config
+			r := w.run(tt.stdin, append([]string{"--debug", "login", "--profile", "a"}, tt.args...)...)
+			if r.code != 0 || !strings.Contains(r.stderr, "Logged in: profile a, role "+reader) {
+				t.Fatalf("login: %s", r)
+			}
+			if tt.notice != "" && !strings.Contains(r.stderr, tt.notice) {
+				t.Errorf("want notice %q, got %s", tt.notice, r.stderr)
+			}
+			if tt.notice == "" && strings.Contains(r.stderr, "adfs_auth = kerberos") {
+				t.Errorf("unexpected fallback: %s", r.stderr)
+			}
+			if s := a.Stats(); s.KerberosLogins != tt.kerberos || s.PasswordPosts != tt.forms || s.NTLMLogins != 0 {
+				t.Errorf("AD FS stats %+v: want %d Kerberos logins, %d password posts", s, tt.kerberos, tt.forms)
+			}
+			if strings.Contains(r.stderr, "Negotiate YI") || strings.Contains(r.stderr, "Negotiate oY") {
+				t.Error("debug trace shows the Negotiate token")
+			}
+			checkNoSecrets(t, a, r.stdout+r.stderr)
+			if n := len(w.st.Issued()); n != 1 {
+				t.Errorf("%d credentials minted, want 1", n)
+			}
 		})
 	}
 }
