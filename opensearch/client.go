@@ -245,7 +245,7 @@ func (c *Client) request(ctx context.Context, r *Request, u *url.URL, d *diagCon
 
 func (c *Client) debugf(format string, a ...any) {
 	if c.o.Debug != nil {
-		fmt.Fprintf(c.o.Debug, "opensearch: "+format+"\n", a...)
+		fmt.Fprintf(c.o.Debug, "debug: opensearch: "+format+"\n", a...)
 	}
 }
 

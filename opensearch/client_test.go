@@ -306,11 +306,12 @@ func TestRetry(t *testing.T) {
 			}))
 			defer srv.Close()
 			var waits []time.Duration
+			var dbg strings.Builder
 			tick := time.Now()
 			var mu sync.Mutex
 			creds := &countingCreds{}
 			c, _ := New(Options{Endpoint: testEndpoint(t, srv.URL, "es"), Credentials: creds,
-				Retry: Retry{Attempts: tt.attempts, Sleep: recordSleep(&waits)},
+				Retry: Retry{Attempts: tt.attempts, Sleep: recordSleep(&waits)}, Debug: &dbg,
 				// Each attempt signs at a later time: the signature changes.
 				Now: func() time.Time { mu.Lock(); defer mu.Unlock(); tick = tick.Add(time.Second); return tick }})
 			resp, err := c.Do(context.Background(), &Request{Method: "POST", Path: "/i/_search", Body: []byte(`{"size":1}`)})
@@ -341,6 +342,19 @@ func TestRetry(t *testing.T) {
 			}
 			if tt.check != nil {
 				tt.check(t, waits)
+			}
+			// --debug: one line per retry, marked like every debug line.
+			lines := strings.Split(strings.TrimSuffix(dbg.String(), "\n"), "\n")
+			if dbg.Len() == 0 {
+				lines = nil
+			}
+			if len(lines) != len(waits) {
+				t.Errorf("%d debug lines for %d retries:\n%s", len(lines), len(waits), dbg.String())
+			}
+			for _, l := range lines {
+				if !strings.HasPrefix(l, "debug: opensearch: POST /i/_search: ") || !strings.Contains(l, "retrying in") {
+					t.Errorf("debug line %q", l)
+				}
 			}
 		})
 	}

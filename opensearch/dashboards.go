@@ -121,7 +121,7 @@ func (d *Dashboards) Do(ctx context.Context, r *Request) (*Response, error) {
 			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 			resp.Body.Close()
 			if d.o.Debug != nil {
-				fmt.Fprintf(d.o.Debug, "opensearch: Dashboards answered 401: logging in again\n")
+				fmt.Fprintf(d.o.Debug, "debug: opensearch: Dashboards answered 401: logging in again\n")
 			}
 			if gen, err = d.session(ctx, gen); err != nil {
 				return nil, err
@@ -225,7 +225,7 @@ func (d *Dashboards) login(ctx context.Context) ([]*http.Cookie, error) {
 		}
 	}
 	if d.o.Debug != nil {
-		fmt.Fprintf(d.o.Debug, "opensearch: Dashboards SAML login: HTTP %d, %d session cookie(s)\n", resp.StatusCode, len(cs))
+		fmt.Fprintf(d.o.Debug, "debug: opensearch: Dashboards SAML login: HTTP %d, %d session cookie(s)\n", resp.StatusCode, len(cs))
 	}
 	return cs, nil
 }
@@ -259,6 +259,6 @@ func (d *Dashboards) save() {
 		return
 	}
 	if err := d.o.Cookies.Save(d.cookies); err != nil && d.o.Debug != nil {
-		fmt.Fprintf(d.o.Debug, "opensearch: could not keep the Dashboards session: %v\n", err)
+		fmt.Fprintf(d.o.Debug, "debug: opensearch: could not keep the Dashboards session: %v\n", err)
 	}
 }

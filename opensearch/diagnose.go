@@ -99,12 +99,23 @@ func errorFields(body []byte) (typ, reason string) {
 		}
 		return "", ""
 	}
-	line, _, _ := strings.Cut(strings.TrimSpace(string(body)), "\n")
+	text := strings.TrimSpace(string(body))
+	if m := titleRe.FindStringSubmatch(text); m != nil {
+		// A proxy's or load balancer's HTML page: its title says it
+		// ("502 Bad Gateway"), its first line would be "<html>".
+		return "", strings.Join(strings.Fields(m[1]), " ")
+	}
+	if strings.HasPrefix(text, "<") {
+		return "", ""
+	}
+	line, _, _ := strings.Cut(text, "\n")
 	if len(line) > 300 {
 		line = line[:300] + "…"
 	}
 	return "", line
 }
+
+var titleRe = regexp.MustCompile(`(?is)<title>([^<]*)</title>`)
 
 // redact hides the session token in a server message (an es signature
 // mismatch quotes its canonical request, token included).
@@ -219,9 +230,9 @@ func (d *diagContext) diagnose(status int, h http.Header, body []byte) *AccessEr
 		e.Fix = "check the domain access policy and the role's IAM policy (see docs/opensearch.md)"
 	}
 	if e.Canonical != "" && d.debug != nil {
-		fmt.Fprintf(d.debug, "opensearch: our canonical request (token redacted):\n%s\n", e.Canonical)
+		fmt.Fprintf(d.debug, "debug: opensearch: our canonical request (token redacted):\n%s\n", e.Canonical)
 		if e.ServerCanonical != "" {
-			fmt.Fprintf(d.debug, "opensearch: the server's view:\n%s\n", e.ServerCanonical)
+			fmt.Fprintf(d.debug, "debug: opensearch: the server's view:\n%s\n", e.ServerCanonical)
 		}
 	}
 	return e

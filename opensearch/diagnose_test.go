@@ -36,7 +36,7 @@ func TestDiagnose403(t *testing.T) {
 		{name: "anonymous although signed", service: "es", signed: true, status: 403, body: `{"Message":"User: anonymous is not authorized to perform: es:ESHttpPost because no resource-based policy allows the es:ESHttpPost action"}`,
 			kind: KindUnsigned, diag: []string{"Authorization header", "IP addresses"}, noCaller: true},
 		{name: "unsigned aoss", service: "aoss", status: 403, hdr: http.Header{"X-Aoss-Response-Hint": {"X01:gw-helper-deny"}}, body: `{"status":403,"request-id":"9a1c","error":{"reason":"403 Forbidden","type":"Forbidden"}}`,
-			kind: KindUnsigned, msg: "403 Forbidden", diag: []string{"unsigned", "Serverless"}, noCaller: true},
+			kind: KindUnsigned, msg: "HTTP 403: Forbidden", diag: []string{"unsigned", "Serverless"}, noCaller: true},
 		{name: "unsigned fgac basic", service: "es", status: 401, hdr: http.Header{"Www-Authenticate": {`Basic realm="Authorization Required"`}}, body: `Unauthorized`,
 			kind: KindUnsigned, noCaller: true},
 		{name: "invalid token", service: "es", signed: true, status: 403, body: `{"message":"The security token included in the request is invalid."}`,
@@ -57,7 +57,7 @@ func TestDiagnose403(t *testing.T) {
 		{name: "clock skew", service: "es", signed: true, status: 403, body: `{"message":"Signature expired: 20260101T000000Z is now earlier than 20260101T001000Z (20260101T001500Z - 5 min.)"}`,
 			kind: KindClock, fix: []string{"clock"}, noCaller: true},
 		{name: "aoss data access policy", service: "aoss", signed: true, status: 403, hdr: http.Header{"X-Aoss-Response-Hint": {"X01:gw-helper-deny"}}, body: `{"status":403,"request-id":"9a1c","error":{"reason":"403 Forbidden","type":"Forbidden"}}`,
-			kind: KindDataPolicy, msg: "403 Forbidden", diag: []string{"data access policy", "aoss:APIAccessAll", "X01:gw-helper-deny"},
+			kind: KindDataPolicy, msg: "HTTP 403: Forbidden", diag: []string{"data access policy", "aoss:APIAccessAll", "X01:gw-helper-deny"},
 			fix: []string{"arn:aws:iam::123456789012:role/SearchReader", callerARN, "aoss:APIAccessAll", "aoss:ReadDocument"}},
 		{name: "aoss without request-id", service: "aoss", signed: true, status: 403, body: `{"status":403,"error":{"reason":"403 Forbidden","type":"Forbidden"}}`,
 			kind: KindDataPolicy, fix: []string{"arn:aws:iam::123456789012:role/SearchReader"}},
@@ -99,6 +99,9 @@ func TestDiagnose403(t *testing.T) {
 			}
 			if tt.msg != "" && !strings.Contains(ae.Error(), tt.msg) {
 				t.Errorf("Error() = %q; want it to contain %q", ae.Error(), tt.msg)
+			}
+			if strings.HasPrefix(ae.Error(), "HTTP 403: 403 ") {
+				t.Errorf("Error() = %q: the status twice", ae.Error())
 			}
 			for _, s := range tt.diag {
 				if !strings.Contains(ae.Diagnosis, s) {
@@ -153,8 +156,18 @@ func TestHTTPError(t *testing.T) {
 	}{
 		{404, `{"error":{"root_cause":[{"type":"index_not_found_exception","reason":"no such index [x]"}],"type":"index_not_found_exception","reason":"no such index [x]","index":"x"},"status":404}`, "HTTP 404: index_not_found_exception: no such index [x]"},
 		{400, `{"error":"Incorrect HTTP method for uri [/x/_search] and method [PUT], allowed: [POST, GET]","status":405}`, "HTTP 400: Incorrect HTTP method for uri [/x/_search] and method [PUT], allowed: [POST, GET]"},
-		{500, `{"message":null}`, "HTTP 500"},
-		{502, "<html>\nBad gateway</html>", "HTTP 502: <html>"},
+		{500, `{"message":null}`, "HTTP 500 Internal Server Error"},
+		// A proxy's HTML page: its title, never "<html>"; a retryable
+		// status here has exhausted the retries, and says so.
+		{502, "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n</body>\r\n</html>\r\n",
+			"HTTP 502: Bad Gateway (still failing after retries: the cluster is overloaded or unavailable; try again later)"},
+		{504, "<html><body>Gateway timeout</body></html>", "HTTP 504 Gateway Timeout (still failing after retries: the cluster is overloaded or unavailable; try again later)"},
+		// No body (HEAD, a document not found): the status text.
+		{404, ``, "HTTP 404 Not Found"},
+		{404, `{"_index":"cats","_id":"nope","found":false}`, "HTTP 404 Not Found"},
+		// aoss writes the same word as type and reason.
+		{404, `{"status":404,"request-id":"x","error":{"reason":"Not Found","type":"Not Found"}}`, "HTTP 404: Not Found"},
+		{429, `{"error":{"type":"rejected_execution_exception","reason":"rejected"},"status":429}`, "HTTP 429: rejected_execution_exception: rejected (still failing after retries: the cluster is overloaded or unavailable; try again later)"},
 		{200, `{}`, ""},
 	}
 	for _, tt := range tests {

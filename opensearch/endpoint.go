@@ -24,6 +24,9 @@ type EndpointError struct {
 }
 
 func (e *EndpointError) Error() string {
+	if strings.TrimSpace(e.Endpoint) == "" {
+		return e.Why
+	}
 	return fmt.Sprintf("opensearch endpoint %q: %s", e.Endpoint, e.Why)
 }
 
@@ -87,6 +90,12 @@ func Detect(host string) (service, region string) {
 	return "", ""
 }
 
+// dashboardsPath reports a Dashboards or Kibana base path.
+func dashboardsPath(p string) bool {
+	p = strings.ToLower(p)
+	return strings.HasSuffix(p, "/_dashboards") || strings.HasSuffix(p, "/_plugin/kibana")
+}
+
 // ParseEndpoint detects service and region from the host (see Detect).
 // service "" or "auto" = detect, "es"/"aoss" = explicit; region "" = from
 // the host. A host it cannot read needs both explicitly: the error names
@@ -98,7 +107,7 @@ func ParseEndpoint(raw, service, region string) (*Endpoint, error) {
 	}
 	s := strings.TrimSpace(raw)
 	if s == "" {
-		return nil, bad("no endpoint: pass --endpoint https://HOST or set opensearch_endpoint in the profile")
+		return nil, &EndpointError{Why: "no OpenSearch endpoint: pass --endpoint https://HOST, or set it once with saml2sts configure --opensearch-endpoint https://HOST"}
 	}
 	if !strings.Contains(s, "://") {
 		s = "https://" + s
@@ -125,6 +134,12 @@ func ParseEndpoint(raw, service, region string) (*Endpoint, error) {
 	u.Path = strings.TrimRight(u.Path, "/")
 	u.RawPath = strings.TrimRight(u.RawPath, "/")
 	hostSvc, hostRegion := Detect(u.Hostname())
+	if dashboardsPath(u.Path) || (hostSvc != "" && u.Path != "") {
+		// The API of an AWS endpoint is at its root; a path there (most
+		// often the Dashboards URL pasted from the console) would send
+		// every call to Dashboards instead.
+		return nil, bad("the API is at the root of the host: use --endpoint %s://%s (for Dashboards use --via dashboards --dashboards-url)", u.Scheme, u.Host)
+	}
 	switch strings.ToLower(service) {
 	case "", "auto":
 		service = hostSvc

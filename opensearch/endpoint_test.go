@@ -28,8 +28,14 @@ func TestParseEndpoint(t *testing.T) {
 		{raw: "https://abc123xyz.aoss.ap-southeast-2.on.aws", wantSvc: "aoss", wantRegion: "ap-southeast-2"},
 		{raw: "https://123456789012.aoss.us-west-2.on.aws", wantSvc: "aoss", wantRegion: "us-west-2"},
 		{raw: "https://abc123xyz.cn-north-1.aoss.amazonaws.com.cn", wantSvc: "aoss", wantRegion: "cn-north-1"},
-		// Dashboards base path is kept, without the trailing slash.
-		{raw: "https://search-x-1.eu-west-1.es.amazonaws.com/_dashboards/", wantURL: "https://search-x-1.eu-west-1.es.amazonaws.com/_dashboards", wantSvc: "es", wantRegion: "eu-west-1"},
+		// A proxy's base path is kept, without the trailing slash.
+		{raw: "https://search.example.com/opensearch/", service: "es", region: "eu-west-1", wantURL: "https://search.example.com/opensearch", wantSvc: "es", wantRegion: "eu-west-1"},
+		// The Dashboards URL, or any path on an AWS host, would send the
+		// API calls to Dashboards: the error gives the root URL.
+		{raw: "https://search-x-1.eu-west-1.es.amazonaws.com/_dashboards/", wantErr: "use --endpoint https://search-x-1.eu-west-1.es.amazonaws.com (for Dashboards use --via dashboards"},
+		{raw: "https://search-x-1.eu-west-1.es.amazonaws.com/_plugin/kibana", wantErr: "the API is at the root of the host"},
+		{raw: "https://abc.eu-west-1.aoss.amazonaws.com/logs", wantErr: "use --endpoint https://abc.eu-west-1.aoss.amazonaws.com "},
+		{raw: "https://search.example.com/_dashboards", service: "es", region: "eu-west-1", wantErr: "use --endpoint https://search.example.com "},
 		// Explicit service/region win over the host.
 		{raw: "https://abc.eu-west-1.aoss.amazonaws.com", service: "es", region: "us-east-1", wantSvc: "es", wantRegion: "us-east-1"},
 		{raw: "https://abc.eu-west-1.aoss.amazonaws.com", service: "auto", wantSvc: "aoss", wantRegion: "eu-west-1"},
@@ -48,11 +54,15 @@ func TestParseEndpoint(t *testing.T) {
 		{raw: "http://[::1]:9200", service: "es", region: "eu-west-1", wantSvc: "es", wantRegion: "eu-west-1"},
 		{raw: "http://search-x.eu-west-1.es.amazonaws.com", wantErr: "uses http: use https"},
 		{raw: "ftp://search-x.eu-west-1.es.amazonaws.com", wantErr: `scheme "ftp" is not https`},
-		{raw: "", wantErr: "pass --endpoint"},
 		{raw: "https://u:p@search-x.eu-west-1.es.amazonaws.com", wantErr: "remove the user name or password"},
 		{raw: "https://search-x.eu-west-1.es.amazonaws.com/?pretty", wantErr: "remove the query"},
 		{raw: "https://search-x.eu-west-1.es.amazonaws.com", service: "opensearch", wantErr: `unknown service "opensearch"`},
 		{raw: "https://search-x.eu-west-1.es.amazonaws.com", region: "Ireland", wantErr: `"Ireland" is not an AWS region`},
+	}
+	// No endpoint at all: what to pass, without a quoted "".
+	var ee *EndpointError
+	if _, err := ParseEndpoint(" ", "", ""); !errors.As(err, &ee) || strings.Contains(err.Error(), `""`) || !strings.Contains(err.Error(), "pass --endpoint https://HOST, or set it once with saml2sts configure --opensearch-endpoint") {
+		t.Errorf("empty endpoint: %v", err)
 	}
 	for _, tt := range tests {
 		e, err := ParseEndpoint(tt.raw, tt.service, tt.region)

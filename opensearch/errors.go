@@ -1,6 +1,12 @@
 package opensearch
 
-import "fmt"
+import (
+	"cmp"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+)
 
 // HTTPError is an answer with status >= 400 other than 401/403.
 type HTTPError struct {
@@ -11,13 +17,23 @@ type HTTPError struct {
 }
 
 func (e *HTTPError) Error() string {
+	var msg string
+	// "502 Bad Gateway" from a proxy page's title: the status once.
+	reason := strings.TrimPrefix(e.Reason, strconv.Itoa(e.Status)+" ")
 	switch {
-	case e.Type != "" && e.Reason != "":
-		return fmt.Sprintf("HTTP %d: %s: %s", e.Status, e.Type, e.Reason)
-	case e.Reason != "":
-		return fmt.Sprintf("HTTP %d: %s", e.Status, e.Reason)
+	case e.Type != "" && reason != "" && !strings.EqualFold(e.Type, reason):
+		msg = fmt.Sprintf("HTTP %d: %s: %s", e.Status, e.Type, reason)
+	case reason != "" || e.Type != "":
+		msg = fmt.Sprintf("HTTP %d: %s", e.Status, cmp.Or(reason, e.Type))
+	default:
+		// No body to quote (HEAD, {"found":false}): the status text at least.
+		msg = fmt.Sprintf("HTTP %d %s", e.Status, http.StatusText(e.Status))
 	}
-	return fmt.Sprintf("HTTP %d", e.Status)
+	if retryable(e.Status) {
+		// Only a status still failing after every retry gets here.
+		msg += " (still failing after retries: the cluster is overloaded or unavailable; try again later)"
+	}
+	return msg
 }
 
 // AccessError is a 401/403 with an explanation.
@@ -39,7 +55,8 @@ func (e *AccessError) Error() string {
 	if e.Message == "" {
 		return fmt.Sprintf("HTTP %d", e.Status)
 	}
-	return fmt.Sprintf("HTTP %d: %s", e.Status, e.Message)
+	// aoss says "403 Forbidden": the status once.
+	return fmt.Sprintf("HTTP %d: %s", e.Status, strings.TrimPrefix(e.Message, strconv.Itoa(e.Status)+" "))
 }
 
 // Kind classifies a 401/403.

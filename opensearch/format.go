@@ -338,7 +338,9 @@ func parseObject(raw json.RawMessage) map[string]json.RawMessage {
 
 // lookup resolves a dotted path: "a.b.c" is {"a":{"b":{"c":…}}}, and also
 // {"a.b":{"c":…}} or {"a.b.c":…} since OpenSearch sources may hold dotted
-// keys. Exact keys win over nesting.
+// keys. Exact keys win over nesting. Through an array of objects the path
+// gives the array of their values, as OpenSearch flattens it: "items.k" of
+// {"items":[{"k":1},{"k":2}]} is [1,2].
 func lookup(m map[string]json.RawMessage, path string) json.RawMessage {
 	if m == nil {
 		return nil
@@ -351,12 +353,45 @@ func lookup(m map[string]json.RawMessage, path string) json.RawMessage {
 			continue
 		}
 		if v, ok := m[path[:i]]; ok {
-			if r := lookup(parseObject(v), path[i+1:]); r != nil {
+			if r := lookupIn(v, path[i+1:]); r != nil {
 				return r
 			}
 		}
 	}
 	return nil
+}
+
+// lookupIn resolves path inside an object or an array of them.
+func lookupIn(v json.RawMessage, path string) json.RawMessage {
+	t := bytes.TrimSpace(v)
+	if len(t) == 0 || t[0] != '[' {
+		return lookup(parseObject(t), path)
+	}
+	var elems []json.RawMessage
+	if json.Unmarshal(t, &elems) != nil {
+		return nil
+	}
+	var out []json.RawMessage
+	for _, e := range elems {
+		r := bytes.TrimSpace(lookupIn(e, path))
+		if len(r) == 0 {
+			continue
+		}
+		var inner []json.RawMessage
+		if r[0] == '[' && json.Unmarshal(r, &inner) == nil {
+			out = append(out, inner...) // flattened, like OpenSearch
+			continue
+		}
+		out = append(out, r)
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	b, err := json.Marshal(out) // RawMessage: numbers keep their text
+	if err != nil {
+		return nil
+	}
+	return b
 }
 
 // cell renders a value for csv and table: strings unquoted, numbers as the

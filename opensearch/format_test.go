@@ -126,9 +126,12 @@ func TestTableTruncatesWidest(t *testing.T) {
 }
 
 func TestLookup(t *testing.T) {
-	src := parseObject(json.RawMessage(`{"a":{"b":{"c":1}},"x.y":{"z":2},"p.q":3,"p":{"q":4},"arr":[{"k":1}]}`))
+	src := parseObject(json.RawMessage(`{"a":{"b":{"c":1}},"x.y":{"z":2},"p.q":3,"p":{"q":4},"arr":[{"k":1}],` +
+		`"items":[{"k":"a","v":{"n":12345678901234567890}},{"k":"b"},{"v":{"n":2}},"scalar",{"k":["c","d"]}],"nested":[[{"k":1}],[{"k":2}]]}`))
 	for path, want := range map[string]string{
-		"a.b.c": "1", "a.b": `{"c":1}`, "x.y.z": "2", "p.q": "3", "arr": `[{"k":1}]`, "arr.k": "", "nope": "", "a.nope": "",
+		"a.b.c": "1", "a.b": `{"c":1}`, "x.y.z": "2", "p.q": "3", "arr": `[{"k":1}]`, "nope": "", "a.nope": "",
+		// Through arrays of objects: the values, flattened, numbers exact.
+		"arr.k": "[1]", "items.k": `["a","b","c","d"]`, "items.v.n": "[12345678901234567890,2]", "nested.k": "[1,2]", "items.nope": "",
 	} {
 		if got := cell(lookup(src, path)); got != want {
 			t.Errorf("lookup %s = %q, want %q", path, got, want)
@@ -147,6 +150,11 @@ func TestParseSort(t *testing.T) {
 		{in: []string{"ns:field:desc"}, want: []SortField{{"ns:field", true}}},
 		{in: []string{"a:up"}, err: "FIELD:asc or FIELD:desc"},
 		{in: []string{":desc"}, err: "field name is missing"},
+		// SQL habit: a space before the order would sort on "name asc".
+		{in: []string{"name asc"}, err: `--sort "name asc": write name:asc`},
+		{in: []string{"@timestamp DESC"}, err: "write @timestamp:desc"},
+		{in: []string{"first name"}, want: []SortField{{"first name", false}}},
+		{in: []string{"name asc:desc"}, want: []SortField{{"name asc", true}}}, // an explicit order: taken as typed
 	} {
 		got, err := ParseSort(tc.in)
 		if tc.err != "" {

@@ -161,7 +161,7 @@ func (r retrier) do(ctx context.Context, what string, send func() (*http.Respons
 			resp.Body.Close()
 		}
 		if r.debug != nil {
-			fmt.Fprintf(r.debug, "opensearch: %s: %s (attempt %d/%d), retrying in %s\n", what, reason, n, r.Attempts, wait.Round(time.Millisecond))
+			fmt.Fprintf(r.debug, "debug: opensearch: %s: %s (attempt %d/%d), retrying in %s\n", what, reason, n, r.Attempts, wait.Round(time.Millisecond))
 		}
 		if err := r.Sleep(ctx, wait); err != nil {
 			return nil, err

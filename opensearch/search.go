@@ -37,8 +37,9 @@ type SortField struct {
 func ParseSort(specs []string) ([]SortField, error) {
 	var out []SortField
 	for _, s := range specs {
-		f, desc := s, false
+		f, desc, ordered := s, false, false
 		if i := strings.LastIndexByte(s, ':'); i >= 0 {
+			ordered = true
 			switch strings.ToLower(s[i+1:]) {
 			case "asc":
 				f = s[:i]
@@ -50,6 +51,12 @@ func ParseSort(specs []string) ([]SortField, error) {
 		}
 		if f == "" {
 			return nil, fmt.Errorf("--sort %q: the field name is missing", s)
+		}
+		if i := strings.LastIndexAny(f, " \t"); i >= 0 && !ordered {
+			// "name asc" (SQL habit) would sort on a field named so.
+			if o := strings.ToLower(f[i+1:]); o == "asc" || o == "desc" {
+				return nil, fmt.Errorf("--sort %q: write %s:%s", s, strings.TrimSpace(f[:i]), o)
+			}
 		}
 		out = append(out, SortField{f, desc})
 	}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -30,6 +31,8 @@ import (
 type osFlags struct {
 	endpoint, service, region, via, dashboardsURL string
 	noSign                                        bool
+
+	host string // the host requests go to, once resolved (for netError)
 }
 
 // addOSFlags registers the connection flags on fl.
@@ -79,6 +82,7 @@ func (f *factory) openSearch(ctx context.Context, cmd *cobra.Command, o *osFlags
 	if err != nil {
 		return nil, err
 	}
+	o.host = ep.URL.Host
 	opts := opensearch.Options{Endpoint: ep, Transport: rt, Debug: debug}
 	if !o.noSign {
 		b, err := f.broker(p)
@@ -207,6 +211,9 @@ func (f *factory) dashboards(ctx context.Context, p *config.Profile, o *osFlags,
 		return nil, usageErrorf("--via dashboards takes --dashboards-url only (no --endpoint, --service, --region or --no-sign)")
 	}
 	u, err := url.Parse(o.dashboardsURL)
+	if err == nil {
+		o.host = u.Host
+	}
 	switch {
 	case err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http"):
 		return nil, usageErrorf("--dashboards-url %q is not a URL like https://HOST/_dashboards", o.dashboardsURL)
@@ -286,6 +293,34 @@ func (d *dashCookies) Save(cs []*http.Cookie) error {
 		return err
 	}
 	return d.s.Set(d.key, raw)
+}
+
+// netError words a failure to reach the OpenSearch (or Dashboards) host
+// itself: the generic hint would point at the profile's IdP url. Failures
+// to reach the IdP or STS (a credential renewal) keep theirs.
+func (o *osFlags) netError(err error) error {
+	var (
+		ue *url.Error
+		de *net.DNSError
+		oe *net.OpError
+	)
+	if o.host == "" || !errors.As(err, &ue) {
+		return err
+	}
+	if u, perr := url.Parse(ue.URL); perr != nil || u.Host != o.host {
+		return err
+	}
+	flag := "--endpoint or the profile's opensearch_endpoint"
+	if o.via == "dashboards" {
+		flag = "--dashboards-url"
+	}
+	switch {
+	case errors.As(err, &de):
+		return errors.New(err.Error() + " (check the host name in " + flag + "; a VPC domain resolves only inside its VPC or over the VPN)")
+	case errors.As(err, &oe) && oe.Op == "dial":
+		return errors.New(err.Error() + " (is OpenSearch reachable? a VPC domain needs the VPN; check " + flag + " and HTTPS_PROXY)")
+	}
+	return err
 }
 
 // osError prints an OpenSearch access error with its diagnosis and fix on

@@ -3,6 +3,8 @@ package cli
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -36,11 +38,12 @@ collection (aoss), signed with SigV4 with the profile's cached credentials
 (renewed through the IdP session when needed), and print the response body
 on stdout as it arrives.
 
-The endpoint comes from --endpoint or the profile's opensearch_endpoint; the
-SigV4 service and region are read from the host name (search-*.REGION.es.
-amazonaws.com, *.aos.REGION.on.aws, ID.REGION.aoss.amazonaws.com,
-ID.aoss.REGION.on.aws, VPC, China and GovCloud endpoints); a custom domain
-needs --service and --region.
+The endpoint https://HOST comes from --endpoint or the profile's
+opensearch_endpoint (an AWS endpoint takes no path: the /_dashboards URL is
+for --via dashboards). The SigV4 service and region are read from the host
+name (search-*.REGION.es.amazonaws.com, *.aos.REGION.on.aws,
+ID.REGION.aoss.amazonaws.com, ID.aoss.REGION.on.aws, VPC, China and
+GovCloud endpoints); a custom domain needs --service and --region.
 
 PATH is typed as-is: index patterns and lists (logs-*, a,b), cross-cluster
 names (c:logs) and non-ASCII names are escaped for you; a %XX you type (a "/"
@@ -65,7 +68,12 @@ profile's IdP app for Dashboards is dashboards_idp_url (default: url).`,
   saml2sts os GET '/logs-*/_count' --endpoint https://abc123.eu-west-1.aoss.amazonaws.com
   saml2sts os GET /_cat/indices --via dashboards \
       --dashboards-url https://search-logs-abc.eu-west-1.es.amazonaws.com/_dashboards`,
-		Args: cobra.ExactArgs(2),
+		Args: func(cmd *cobra.Command, args []string) error {
+			if err := cobra.ExactArgs(2)(cmd, args); err != nil {
+				return usageErrorf("%v (give METHOD and PATH, e.g. saml2sts os GET /_cat/indices)", err)
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.method, opts.path = args[0], args[1]
 			if runF != nil {
@@ -101,28 +109,33 @@ func osRun(ctx context.Context, cmd *cobra.Command, o *osOptions) error {
 	if err != nil {
 		return err
 	}
-	// Resolve the connection before reading stdin: a bad endpoint or a
-	// needed login fails without consuming the body.
+	flag, src, hasBody := "-d", o.data, cmd.Flags().Changed("data")
+	if cmd.Flags().Changed("data-binary") {
+		flag, src, hasBody = "--data-binary", o.binary, true
+	}
+	// A missing @FILE fails before any login; stdin (@-) is read only
+	// after it, so a bad endpoint or a needed login leaves it unread.
+	var body []byte
+	if hasBody && src != "@-" {
+		if body, err = readData(f.in, flag, src); err != nil {
+			return err
+		}
+	}
 	doer, err := f.openSearch(ctx, cmd, &o.conn)
 	if err != nil {
 		return err
 	}
-	var body []byte
-	switch {
-	case cmd.Flags().Changed("data"):
-		body, err = readData(f.in, o.data)
-	case cmd.Flags().Changed("data-binary"):
-		body, err = readData(f.in, o.binary)
-	}
-	if err != nil {
-		return err
+	if hasBody && src == "@-" {
+		if body, err = readData(f.in, flag, src); err != nil {
+			return err
+		}
 	}
 	if body != nil && ndjsonPath(o.path) && len(body) > 0 && body[len(body)-1] != '\n' {
 		body = append(body, '\n')
 	}
 	resp, err := doer.Do(ctx, &opensearch.Request{Method: method, Path: o.path, Body: body, Header: hdr})
 	if err != nil {
-		return f.osError(err)
+		return f.osError(o.conn.netError(err))
 	}
 	defer resp.Body.Close()
 	if o.include {
@@ -147,11 +160,30 @@ func osRun(ctx context.Context, cmd *cobra.Command, o *osOptions) error {
 		fmt.Fprintln(f.out)
 	}
 	resp.Body = io.NopCloser(bytes.NewReader(raw))
-	return resp.Err()
+	return badJSON(resp.Err(), o.path, hdr, body)
 }
 
-// readData reads -d: DATA, @FILE or @- (stdin), unchanged.
-func readData(stdin io.Reader, v string) ([]byte, error) {
+// badJSON adds to a 400 that the JSON body we sent was not valid JSON,
+// and where: the server's words for it (json_e_o_f_exception, "expected
+// close marker for Object") rarely say so plainly.
+func badJSON(err error, path string, hdr http.Header, body []byte) error {
+	var he *opensearch.HTTPError
+	if !errors.As(err, &he) || he.Status != http.StatusBadRequest || len(bytes.TrimSpace(body)) == 0 || ndjsonPath(path) {
+		return err
+	}
+	if ct := hdr.Get("Content-Type"); ct != "" && !strings.Contains(strings.ToLower(ct), "json") {
+		return err
+	}
+	var v any
+	if jerr := json.Unmarshal(body, &v); jerr != nil {
+		return fmt.Errorf("%w (the request body is not valid JSON: %v)", err, jerr)
+	}
+	return err
+}
+
+// readData reads -d (or --data-binary, named by flag): DATA, @FILE or
+// @- (stdin), unchanged.
+func readData(stdin io.Reader, flag, v string) ([]byte, error) {
 	switch {
 	case v == "@-":
 		b, err := io.ReadAll(stdin)
@@ -162,7 +194,7 @@ func readData(stdin io.Reader, v string) ([]byte, error) {
 	case strings.HasPrefix(v, "@"):
 		b, err := os.ReadFile(v[1:])
 		if err != nil {
-			return nil, usageErrorf("-d %s: %v", v, err)
+			return nil, usageErrorf("%s %s: %v", flag, v, err)
 		}
 		return b, nil
 	}

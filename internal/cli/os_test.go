@@ -36,13 +36,49 @@ func TestReadData(t *testing.T) {
 		{"@" + file, "", "{}\r\n{}\n"}, // unchanged: no newline stripping
 		{"@-", "line1\nline2\n", "line1\nline2\n"},
 	} {
-		got, err := readData(strings.NewReader(tt.stdin), tt.arg)
+		got, err := readData(strings.NewReader(tt.stdin), "-d", tt.arg)
 		if err != nil || string(got) != tt.want {
 			t.Errorf("readData(%q) = %q, %v; want %q", tt.arg, got, err, tt.want)
 		}
 	}
-	if _, err := readData(nil, "@"+filepath.Join(dir, "missing")); !isFlagError(err) {
-		t.Errorf("missing file: %v; want a usage error", err)
+	// The error names the flag the user typed.
+	if _, err := readData(nil, "--data-binary", "@"+filepath.Join(dir, "missing")); !isFlagError(err) || !strings.HasPrefix(err.Error(), "--data-binary @") {
+		t.Errorf("missing file: %v; want a usage error naming --data-binary", err)
+	}
+}
+
+// TestBadJSON: a 400 to a JSON body that is not JSON says so; other
+// answers and bodies are left alone.
+func TestBadJSON(t *testing.T) {
+	e400 := &opensearch.HTTPError{Status: 400, Type: "json_e_o_f_exception", Reason: "Unexpected end-of-input: expected close marker for Object"}
+	for _, tt := range []struct {
+		err  error
+		path string
+		ct   string
+		body string
+		want string // suffix added; "" = unchanged
+	}{
+		{e400, "/cats/_search", "", `{"query":`, " (the request body is not valid JSON: unexpected end of JSON input)"},
+		{e400, "/cats/_search", "", `{"query":{}}}`, " (the request body is not valid JSON: invalid character '}' after top-level value)"},
+		{e400, "/cats/_search", "application/json; charset=utf-8", `{'a':1}`, " (the request body is not valid JSON: invalid character '\\'' looking for beginning of object key string)"},
+		{e400, "/cats/_search", "", `{"query":{"match_al":{}}}`, ""}, // valid JSON: the server's words suffice
+		{e400, "/_bulk", "", "{\"index\":{}}\n{\"a\":1}\n", ""},      // NDJSON
+		{e400, "/x/_doc/1", "text/plain", `hello`, ""},               // not sent as JSON
+		{e400, "/x/_search", "", ``, ""},                                // no body
+		{&opensearch.HTTPError{Status: 404}, "/x/_search", "", `{`, ""}, // another status
+		{errors.New("boom"), "/x/_search", "", `{`, ""},
+	} {
+		h := http.Header{}
+		if tt.ct != "" {
+			h.Set("Content-Type", tt.ct)
+		}
+		got := badJSON(tt.err, tt.path, h, []byte(tt.body))
+		if got.Error() != tt.err.Error()+tt.want {
+			t.Errorf("badJSON(%s, %q) = %q; want %q", tt.path, tt.body, got, tt.err.Error()+tt.want)
+		}
+		if !errors.Is(got, tt.err) {
+			t.Errorf("badJSON(%s, %q) lost the error", tt.path, tt.body)
+		}
 	}
 }
 

@@ -1,7 +1,9 @@
 package cli
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -43,8 +45,8 @@ func newSearchCmd(f *factory, runF func(context.Context, *cobra.Command, *search
 		Long: `Search INDEX (a name, a pattern such as 'logs-*' or a comma-separated list)
 with the profile's credentials. QUERY is query string syntax
 ('level:ERROR AND service:api'), sent in the request body; for the query DSL
-give --query-file FILE, or --query-file - (or QUERY "-") to read it from
-stdin. The DSL may be a whole search body ({"query":…,"sort":…,"aggs":…}) or
+(JSON) give --query-file FILE, or --query-file - (or QUERY "-") to read it
+from stdin. The DSL may be a whole search body ({"query":…,"sort":…,"aggs":…}) or
 just a query clause ({"match":{…}}). Given QUERY and a DSL, hits match both.
 
 Output (--format):
@@ -140,8 +142,21 @@ func (o *searchOptions) check(cmd *cobra.Command) error {
 	if _, err := opensearch.ParseSort(o.sort); err != nil {
 		return usageErrorf("%v", err)
 	}
+	if cmd.Flags().Changed("fields") && (len(o.fields) == 0 || slices.ContainsFunc(o.fields, func(f string) bool { return strings.TrimSpace(f) == "" })) {
+		return usageErrorf("--fields %q: a field name is empty; give comma-separated paths such as @timestamp,http.status", strings.Join(o.fields, ","))
+	}
+	if t := strings.TrimSpace(o.query); strings.HasPrefix(t, "{") && json.Valid([]byte(t)) {
+		// A JSON QUERY would go out as query_string syntax and come back
+		// as a puzzling parse error from the server.
+		return usageErrorf("QUERY is query string syntax (level:ERROR), not JSON: give the query DSL on stdin (QUERY -) or with --query-file FILE")
+	}
+	// "/logs" is forgiven; "logs/_search" would become /logs/_search/_search.
+	o.index = strings.TrimLeft(o.index, "/")
 	if o.index == "" {
 		return usageErrorf("INDEX is empty: give an index name or pattern such as 'logs-*'")
+	}
+	if strings.Contains(o.index, "/") {
+		return usageErrorf("INDEX %q is a path: give only the index name or pattern (search adds /_search; for other APIs use saml2sts os)", o.index)
 	}
 	return nil
 }
@@ -163,6 +178,13 @@ func (o *searchOptions) buildQuery() (*opensearch.Query, error) {
 			return nil, usageErrorf("--query-file: %v", err)
 		}
 		q.DSL = b
+	}
+	if o.queryFile != "" && len(bytes.TrimSpace(q.DSL)) == 0 {
+		// Without this, an empty pipe or file would search everything.
+		if o.queryFile == "-" {
+			return nil, usageErrorf("stdin is empty: pipe the query DSL in (echo '{\"match\":{…}}' | saml2sts search INDEX -), or drop \"-\"")
+		}
+		return nil, usageErrorf("--query-file %s is empty: give the query DSL, such as {\"match\":{\"level\":\"ERROR\"}}", o.queryFile)
 	}
 	if _, err := q.Body(); err != nil {
 		src := "--query-file " + o.queryFile
@@ -192,7 +214,17 @@ func searchRun(ctx context.Context, cmd *cobra.Command, o *searchOptions) error 
 	if errors.Is(err, syscall.EPIPE) {
 		return nil
 	}
-	return o.f.osError(err)
+	var he *opensearch.HTTPError
+	if errors.As(err, &he) && strings.Contains(he.Reason, "Result window is too large") {
+		// One search, or one page, stops at index.max_result_window
+		// (10,000 hits by default).
+		hint := "to get every hit, use --all"
+		if o.all {
+			hint = "with --all, --size is the page size: give 10000 or less"
+		}
+		err = fmt.Errorf("%w (%s)", err, hint)
+	}
+	return o.f.osError(o.os.netError(err))
 }
 
 func (o *searchOptions) search(ctx context.Context, d opensearch.Doer, q *opensearch.Query) error {
@@ -236,7 +268,7 @@ func (o *searchOptions) search(ctx context.Context, d opensearch.Doer, q *opense
 		err = cerr
 	}
 	if err == nil && o.f.g.debug {
-		fmt.Fprintf(o.f.errOut, "saml2sts: exported %d hits (%s, %d pages fetched again)\n", st.Hits, st.Mode, st.Retries)
+		fmt.Fprintf(o.f.errOut, "debug: exported %d hits (%s, %d pages fetched again)\n", st.Hits, st.Mode, st.Retries)
 	}
 	return err
 }

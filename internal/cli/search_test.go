@@ -21,12 +21,15 @@ func TestSearchFlags(t *testing.T) {
 	dir := t.TempDir()
 	qf := filepath.Join(dir, "q.json")
 	os.WriteFile(qf, []byte(`{"match":{"level":"ERROR"}}`), 0o600)
+	empty := filepath.Join(dir, "empty.json")
+	os.WriteFile(empty, nil, 0o600)
 	for _, tc := range []struct {
 		args   []string
 		stdin  string
 		err    string // usage error text; "" = accepted
 		format string
 		body   string // the search body it builds
+		index  string // the index it searches, when not args[0]
 	}{
 		{args: []string{"logs-*"}, format: "json", body: `{}`},
 		{args: []string{"logs-*", "level:ERROR", "--size", "20", "--format", "table"}, format: "table",
@@ -50,6 +53,19 @@ func TestSearchFlags(t *testing.T) {
 		{args: []string{"logs", "--query-file", filepath.Join(dir, "missing.json")}, err: "--query-file"},
 		{args: []string{"logs", "-"}, stdin: `{"query":`, err: "stdin: the query DSL is not valid JSON"},
 		{args: []string{""}, err: "INDEX is empty"},
+		{args: []string{"/logs"}, format: "json", body: `{}`, index: "logs"},
+		{args: []string{"logs/_search"}, err: `INDEX "logs/_search" is a path`},
+		{args: []string{"/"}, err: "INDEX is empty"},
+		// Empty field names would make empty csv/table columns.
+		{args: []string{"logs", "--fields", "", "--format", "csv"}, err: `--fields "": a field name is empty`},
+		{args: []string{"logs", "--fields", "a,,b", "--format", "csv"}, err: `--fields "a,,b": a field name is empty`},
+		// The DSL given as QUERY would be sent as query_string syntax.
+		{args: []string{"logs", `{"match":{"level":"ERROR"}}`}, err: "QUERY is query string syntax (level:ERROR), not JSON: give the query DSL on stdin (QUERY -) or with --query-file FILE"},
+		{args: []string{"logs", `{1 TO 5}`}, format: "json", body: `{"query":{"query_string":{"query":"{1 TO 5}"}}}`},
+		{args: []string{"logs", "--sort", "name asc"}, err: "write name:asc"},
+		// An empty pipe or file must not turn into "every document".
+		{args: []string{"logs", "-"}, stdin: " \n", err: "stdin is empty: pipe the query DSL in"},
+		{args: []string{"logs", "--query-file", empty}, err: "--query-file " + empty + " is empty"},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			f := newFactory(strings.NewReader(tc.stdin), io.Discard, io.Discard, func(string) string { return "" })
@@ -83,6 +99,9 @@ func TestSearchFlags(t *testing.T) {
 			}
 			if got.format != tc.format || string(body) != tc.body {
 				t.Errorf("format %s body %s, want %s %s", got.format, body, tc.format, tc.body)
+			}
+			if tc.index != "" && got.index != tc.index {
+				t.Errorf("index %q, want %q", got.index, tc.index)
 			}
 		})
 	}
