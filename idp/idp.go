@@ -123,3 +123,11 @@ func (e *ConfigError) Error() string { return e.Msg }
 
 // Configf returns a [ConfigError] with a formatted message.
 func Configf(format string, a ...any) error { return &ConfigError{Msg: fmt.Sprintf(format, a...)} }
+
+// Checker is an adapter that can check a profile's settings (URL, MFA,
+// Options of the request) without the network, so that configure and login
+// refuse a setting it could never work with before anything is written or
+// sent. Check returns a [ConfigError].
+type Checker interface {
+	Check(req *Request) error
+}

@@ -63,10 +63,19 @@ func EntryURL(raw string) (*url.URL, error) {
 			"or to https://<adfs-host>%s?loginToRp=%s", idp.ShortURL(raw), signOnPath, defaultRP)
 	}
 	u.Fragment = ""
-	if u.Path == "" || u.Path == "/" {
-		u.Path, u.RawPath = signOnPath, ""
-	}
 	q := u.Query()
+	lp := strings.ToLower(strings.TrimSuffix(u.Path, "/"))
+	switch {
+	case lp == "":
+		u.Path, u.RawPath = signOnPath, ""
+	case lp == "/adfs/ls" && q.Get("wa") == "" && q.Get("SAMLRequest") == "":
+		// The passive endpoint alone is an error page on AD FS; users
+		// copy it for the sign-on page, which lives below it.
+		u.Path, u.RawPath = signOnPath, ""
+	case strings.HasPrefix(lp, "/federationmetadata/") || strings.HasPrefix(lp, "/adfs/services/"):
+		return nil, idp.Configf("adfs: url %s is AD FS metadata or a web service, not a sign-in page: set the profile's url to https://%s",
+			idp.ShortURL(raw), u.Host)
+	}
 	if isSignOn(u.Path) && q.Get("loginToRp") == "" && q.Get("LoginToRp") == "" {
 		q.Set("loginToRp", defaultRP)
 		u.RawQuery = q.Encode()
@@ -77,6 +86,12 @@ func EntryURL(raw string) (*url.URL, error) {
 func isSignOn(path string) bool {
 	p := strings.ToLower(strings.TrimSuffix(path, "/"))
 	return p == "/adfs/ls/idpinitiatedsignon.aspx" || p == "/adfs/ls/idpinitiatedsignon"
+}
+
+// Check implements [idp.Checker]: the url must give a sign-on page.
+func (p *Provider) Check(req *idp.Request) error {
+	_, err := EntryURL(req.URL)
+	return err
 }
 
 // Login implements [idp.Provider].

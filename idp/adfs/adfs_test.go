@@ -41,6 +41,14 @@ func TestEntryURL(t *testing.T) {
 		{in: "https://adfs.corp.example" + path, want: "https://adfs.corp.example" + path + "?loginToRp=urn%3Aamazon%3Awebservices"},
 		{in: "https://adfs.corp.example/custom/path?x=1", want: "https://adfs.corp.example/custom/path?x=1"},
 		{in: "http://127.0.0.1:8443#frag", want: "http://127.0.0.1:8443" + path + "?loginToRp=urn%3Aamazon%3Awebservices"},
+		// The passive endpoint alone (an AD FS error page) means the sign-on page.
+		{in: "https://adfs.corp.example/adfs/ls/", want: "https://adfs.corp.example" + path + "?loginToRp=urn%3Aamazon%3Awebservices"},
+		{in: "https://adfs.corp.example/adfs/ls?loginToRp=urn:amazon:webservices:govcloud",
+			want: "https://adfs.corp.example" + path + "?loginToRp=urn:amazon:webservices:govcloud"},
+		{in: "https://adfs.corp.example/adfs/ls/?wa=wsignin1.0&wtrealm=urn:x", want: "https://adfs.corp.example/adfs/ls/?wa=wsignin1.0&wtrealm=urn:x"},
+		{in: "https://adfs.corp.example/FederationMetadata/2007-06/FederationMetadata.xml",
+			err: "is AD FS metadata or a web service, not a sign-in page: set the profile's url to https://adfs.corp.example"},
+		{in: "https://adfs.corp.example/adfs/services/trust/mex?secret=1", err: "not a sign-in page"},
 		{in: "adfs.corp.example", err: "not an absolute https url"},
 		{in: "ftp://adfs.corp.example/?secret=1", err: `"ftp://adfs.corp.example/"`},
 	}

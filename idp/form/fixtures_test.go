@@ -53,6 +53,7 @@ func TestFixtures(t *testing.T) {
 		values  map[string]string // exactly what is posted
 		auth    string            // AuthError message
 		page    string            // PageError substring
+		config  string            // ConfigError substring
 		unsupp  bool              // UnsupportedError
 		wantErr string            // other error substring
 	}{
@@ -102,10 +103,14 @@ func TestFixtures(t *testing.T) {
 			values: map[string]string{"domain": "CORP", "account_name": user, "secret_word": "", "ok": "Sign in"}},
 		{name: "override username", file: "odd-names.html", opts: map[string]string{KeyUsernameField: "f_region"},
 			values: map[string]string{"f_region": user, "f_17": "", "f_18": pw}},
+		// An override naming no input of a login page is a profile mistake (exit 2).
 		{name: "username override matches nothing", file: "odd-names.html", opts: map[string]string{KeyUsernameField: "login"},
-			page: `no input named "login" (form_username_field) in the page's forms; inputs seen: f_region (text), f_17 (text), f_18 (password)`},
+			config: `form: the login form at https://idp.example.edu/start/page has no input named "login" (form_username_field); ` +
+				`its inputs: f_region (text), f_17 (text), f_18 (password): set form_username_field to one of them, or remove it to let saml2sts find the field`},
 		{name: "password override matches nothing", file: "odd-names.html", opts: map[string]string{KeyPasswordField: "pass"},
-			page: `no input named "pass" (form_password_field)`},
+			config: `no input named "pass" (form_password_field); its inputs: f_region (text), f_17 (text), f_18 (password): set form_password_field`},
+		{name: "shibboleth names with simplesamlphp overrides", file: "shibboleth-v3-login.html", opts: map[string]string{KeyUsernameField: "username"},
+			config: `no input named "username" (form_username_field); its inputs: j_username (text), j_password (password)`},
 
 		// Identifier-first.
 		{name: "email first", file: "identifier-first.html",
@@ -213,6 +218,11 @@ func TestFixtures(t *testing.T) {
 			case tt.page != "":
 				if !errors.As(err, &pe) || !strings.Contains(pe.Error(), tt.page) {
 					t.Fatalf("got %v, %v; want PageError with %q", f, err, tt.page)
+				}
+			case tt.config != "":
+				var ce *idp.ConfigError
+				if !errors.As(err, &ce) || !strings.Contains(ce.Error(), tt.config) {
+					t.Fatalf("got %v, %v; want ConfigError with %q", f, err, tt.config)
 				}
 			case tt.unsupp:
 				if !errors.As(err, &ue) {

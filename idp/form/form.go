@@ -35,6 +35,25 @@ type Provider struct {
 // New returns a generic form provider.
 func New() *Provider { return &Provider{maxPages: maxPages} }
 
+// Check implements [idp.Checker]: an absolute url, a valid
+// form_error_selector, and no mfa: this adapter answers whatever code form
+// the IdP shows, it has no factor to choose.
+func (p *Provider) Check(req *idp.Request) error {
+	if u, err := url.Parse(req.URL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return idp.Configf("form: url %q is not an absolute https url: set the profile's url to the IdP-initiated sign-on URL", idp.ShortURL(req.URL))
+	}
+	if s := strings.TrimSpace(req.Options[KeyErrorSelector]); s != "" {
+		if _, err := cascadia.ParseGroup(s); err != nil {
+			return idp.Configf("form: %s %q is not a CSS selector: %v", KeyErrorSelector, s, err)
+		}
+	}
+	if m := strings.TrimSpace(req.MFA); m != "" && !strings.EqualFold(m, "auto") {
+		return idp.Configf("form: mfa %q has no effect with provider form, which answers the one-time code form the IdP shows "+
+			"(pass the code with --mfa-code): set mfa to auto or remove it", req.MFA)
+	}
+	return nil
+}
+
 // Login implements [idp.Provider]. req.URL is any IdP-initiated sign-on URL
 // that ends in an HTML POST of a SAMLResponse.
 func (p *Provider) Login(ctx context.Context, req *idp.Request) (string, error) {
@@ -135,13 +154,14 @@ func (l *login) next(ctx context.Context, page *idp.Page) (*idp.Form, error) {
 	if forms.newPassword {
 		return nil, l.pageError(page, "the IdP wants a new password (the page has a form with several password fields): change it in a browser, then run again")
 	}
+	// A login page (it has a password input) without the input the
+	// profile names: the profile is wrong, not the page.
+	loginPage := doc.Find(`input[type="password" i]`).Length() > 0
 	if l.userField != "" && forms.missingUser {
-		return nil, l.pageError(page, fmt.Sprintf("no input named %q (%s) in the page's forms; inputs seen: %s",
-			l.userField, KeyUsernameField, inputNames(doc)))
+		return nil, l.fieldError(page, loginPage, l.userField, KeyUsernameField)
 	}
 	if l.passField != "" && !l.sentPassword && doc.Find("form").Length() > 0 {
-		return nil, l.pageError(page, fmt.Sprintf("no input named %q (%s) in the page's forms; inputs seen: %s",
-			l.passField, KeyPasswordField, inputNames(doc)))
+		return nil, l.fieldError(page, loginPage, l.passField, KeyPasswordField)
 	}
 	why := "expected a login form, a one-time code form, a self-submitting form or a SAML POST page"
 	if page.Status != http.StatusOK {
@@ -616,3 +636,14 @@ func (l *login) pageError(page *idp.Page, why string) error {
 // scrub removes the password and codes from text shown to the user, in
 // case a page echoes what was posted.
 func (l *login) scrub(s string) string { return l.in.Scrub(s) }
+
+// fieldError is a form_*_field naming an input the page does not have: a
+// configuration error (exit 2) on a login page, else an unexpected page.
+func (l *login) fieldError(page *idp.Page, loginPage bool, name, key string) error {
+	if !loginPage {
+		return l.pageError(page, fmt.Sprintf("no input named %q (%s) in the page's forms; inputs seen: %s",
+			name, key, inputNames(page.Doc)))
+	}
+	return idp.Configf("form: the login form at %s has no input named %q (%s); its inputs: %s: set %s to one of them, "+
+		"or remove it to let saml2sts find the field", idp.StripQuery(page.URL), name, key, inputNames(page.Doc), key)
+}

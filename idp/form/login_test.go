@@ -148,3 +148,30 @@ func TestLoginPromptsForPasswordWithoutCallback(t *testing.T) {
 		t.Fatalf("err = %v, asked %v", err, r.prompt.asked)
 	}
 }
+
+// TestCheck is what configure and login refuse before any request (exit 2).
+func TestCheck(t *testing.T) {
+	tests := []struct {
+		url, mfa string
+		opts     map[string]string
+		want     string // "" = accepted
+	}{
+		{url: "https://idp.example.edu/sso", mfa: "auto"},
+		{url: "https://idp.example.edu/sso", mfa: ""},
+		{url: "https://idp.example.edu/sso", mfa: "AUTO", opts: map[string]string{KeyErrorSelector: "p.err"}},
+		{url: "https://idp.example.edu/sso", mfa: "push", want: `form: mfa "push" has no effect with provider form`},
+		{url: "https://idp.example.edu/sso", mfa: "yubikey", want: "set mfa to auto or remove it"},
+		{url: "idp.example.edu/sso?token=secret", want: `form: url "idp.example.edu/sso" is not an absolute https url`},
+		{url: "https://idp.example.edu/sso", opts: map[string]string{KeyErrorSelector: "div["}, want: `form_error_selector "div[" is not a CSS selector`},
+	}
+	for _, tt := range tests {
+		err := New().Check(&idp.Request{URL: tt.url, MFA: tt.mfa, Options: tt.opts})
+		var ce *idp.ConfigError
+		switch {
+		case tt.want == "" && err != nil:
+			t.Errorf("%s mfa %q: %v, want accepted", tt.url, tt.mfa, err)
+		case tt.want != "" && (!errors.As(err, &ce) || !strings.Contains(err.Error(), tt.want) || strings.Contains(err.Error(), "secret")):
+			t.Errorf("%s mfa %q: %v, want a ConfigError with %q", tt.url, tt.mfa, err, tt.want)
+		}
+	}
+}

@@ -206,5 +206,9 @@ func (l *login) choose(ctx context.Context, cs []choice) (choice, error) {
 	if err != nil {
 		return choice{}, err
 	}
+	if cs[i].kind == push && l.in.CodeGiven() {
+		// Said, so that a scripted login waiting on a phone is no mystery.
+		l.in.Notice("--mfa-code is not used: %s takes no code", cs[i].label)
+	}
 	return cs[i], nil
 }

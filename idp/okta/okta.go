@@ -96,6 +96,29 @@ type login struct {
 	sentPassword bool
 }
 
+// Check implements [idp.Checker]: the url must be an app link and mfa a
+// factor name docs/okta.md lists (or an Okta factorType, provider or
+// "provider:factorType").
+func (p *Provider) Check(req *idp.Request) error {
+	if _, err := appLink(req.URL); err != nil {
+		return err
+	}
+	m := strings.ToLower(strings.TrimSpace(req.MFA))
+	if m == "" || m == "auto" || strings.Contains(m, ":") || factorNames[m] {
+		return nil
+	}
+	return idp.Configf("okta: mfa %q is not an Okta factor name: set mfa to auto, push, totp, sms, call, email or yubikey (docs/okta.md)", req.MFA)
+}
+
+// factorNames are the mfa values [choice.matches] can match without a
+// colon: short names, Okta factorTypes and providers.
+var factorNames = map[string]bool{
+	"push": true, "totp": true, "hotp": true, "yubikey": true, "rsa": true, "symantec": true, "sms": true,
+	"call": true, "voice": true, "email": true, "question": true, "webauthn": true, "duo": true, "otp": true, "code": true,
+	"token": true, "u2f": true, "web": true, "claims_provider": true, "signed_nonce": true,
+	"okta": true, "google": true, "yubico": true, "fido": true, "custom": true,
+}
+
 // appLink checks the profile's url and returns the app link to sign in to.
 func appLink(raw string) (*url.URL, error) {
 	u, err := url.Parse(strings.TrimSpace(raw))
@@ -115,6 +138,11 @@ func appLink(raw string) (*url.URL, error) {
 	switch {
 	case len(seg) >= 3 && seg[0] == "home":
 	case len(seg) >= 3 && seg[0] == "app":
+	case len(seg) >= 5 && seg[0] == "admin" && seg[1] == "app" && seg[2] == "amazon_aws" && seg[3] == "instance":
+		// The admin console page of the app: its id gives the embed link.
+		host := strings.Replace(u.Host, "-admin.", ".", 1)
+		return nil, idp.Configf("okta: url %s is the app's page in the Okta admin console, not its sign-in link: "+
+			"set url to the app's embed link, https://%s/home/amazon_aws/%s/272", safeURL(raw), host, seg[4])
 	default:
 		return nil, idp.Configf("okta: url %s is not an Okta app link: set the profile's url to the AWS app's embed link "+
 			"(Okta admin console > Applications > AWS Account Federation > General > App Embed Link, "+

@@ -606,6 +606,13 @@ func TestURLs(t *testing.T) {
 		{url: "https://corp.okta.com/", want: "not an Okta app link"},
 		{url: "corp.okta.com/home/amazon_aws/0oa1/272", want: "not an absolute https url"},
 		{url: "https://corp.okta.com/home/amazon_aws/0oa1/272?fromHome=true&token=SEKRIT#frag", want: ""},
+		{url: "https://corp.okta.com/home/amazon_aws/0oa1/272#", want: ""},
+		// The admin console page of the app names the embed link to use.
+		{url: "https://corp-admin.okta.com/admin/app/amazon_aws/instance/0oa1awsapp0001/#tab-general",
+			want: "is the app's page in the Okta admin console, not its sign-in link: set url to the app's embed link, https://corp.okta.com/home/amazon_aws/0oa1awsapp0001/272"},
+		{url: "https://login.example.com/admin/app/amazon_aws/instance/0oa1awsapp0001", want: "https://login.example.com/home/amazon_aws/0oa1awsapp0001/272"},
+		{url: "https://corp-admin.okta.com/admin/dashboard", want: "not an Okta app link"},
+		{url: "https://corp.okta.com/app/UserHome", want: "not an Okta app link"},
 	}
 	for _, tc := range tests {
 		u, err := appLink(tc.url)
@@ -935,4 +942,49 @@ func TestNotOkta(t *testing.T) {
 			t.Fatalf("got %v", err)
 		}
 	})
+}
+
+// TestCheck is what configure and login refuse before any request (exit 2):
+// the url as in TestURLs, and mfa values that no Okta factor can match.
+func TestCheck(t *testing.T) {
+	const link = "https://corp.okta.com/home/amazon_aws/0oa1/272"
+	tests := []struct{ url, mfa, want string }{
+		{url: link, mfa: "auto"},
+		{url: link, mfa: ""},
+		{url: link, mfa: "push"},
+		{url: link, mfa: "TOTP"},
+		{url: link, mfa: "google"},
+		{url: link, mfa: "voice"},
+		{url: link, mfa: "yubikey"},
+		{url: link, mfa: "token:software:totp"},
+		{url: link, mfa: "okta:token:software:totp"},
+		{url: link, mfa: "webauthn"}, // known, refused later naming the factor
+		{url: link, mfa: "puhs", want: `okta: mfa "puhs" is not an Okta factor name: set mfa to auto, push, totp, sms, call, email or yubikey`},
+		{url: link, mfa: "AzureMfaAuthentication", want: "is not an Okta factor name"},
+		{url: "https://corp.okta.com/", mfa: "push", want: "not an Okta app link"},
+	}
+	for _, tc := range tests {
+		err := New().Check(&idp.Request{URL: tc.url, MFA: tc.mfa})
+		var ce *idp.ConfigError
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%s mfa %q: %v, want accepted", tc.url, tc.mfa, err)
+		case tc.want != "" && (!errors.As(err, &ce) || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("%s mfa %q: %v, want a ConfigError with %q", tc.url, tc.mfa, err, tc.want)
+		}
+	}
+	// Every name the picker gives a factor passes the check.
+	for _, f := range []factor{{FactorType: "push"}, {FactorType: "token:software:totp", Provider: "GOOGLE"}, {FactorType: "token:hotp"},
+		{FactorType: "token:hardware"}, {FactorType: "token", Provider: "RSA"}, {FactorType: "token", Provider: "SYMANTEC"}, {FactorType: "sms"},
+		{FactorType: "call"}, {FactorType: "email"}, {FactorType: "question"}, {FactorType: "webauthn"}, {FactorType: "web", Provider: "DUO"}} {
+		c := describe(f)
+		for _, m := range []string{c.name, f.FactorType, f.Provider} {
+			if m == "" {
+				continue
+			}
+			if err := New().Check(&idp.Request{URL: link, MFA: m}); err != nil {
+				t.Errorf("mfa %q (a name of %s): %v", m, c.label, err)
+			}
+		}
+	}
 }

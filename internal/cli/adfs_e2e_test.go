@@ -297,3 +297,15 @@ func TestADFSKerberos(t *testing.T) {
 		})
 	}
 }
+
+// TestADFSPassiveEndpointURL: the url users copy most, https://host/adfs/ls/,
+// is an AD FS error page on its own; it signs in through the sign-on page.
+func TestADFSPassiveEndpointURL(t *testing.T) {
+	w, a := adfsWorld(t, idptest.ADFSOptions{}, "--role-arn", reader)
+	w.mustRun("", "configure", "--profile", "a", "--url", a.BaseURL()+"/adfs/ls/")
+	r := w.mustRun(password, "login", "--profile", "a", "--password-stdin")
+	if st := a.Stats(); st.PasswordPosts != 1 || st.SAMLIssued != 1 {
+		t.Errorf("stats %+v", st)
+	}
+	checkNoSecrets(t, a, r.stdout+r.stderr)
+}

@@ -88,15 +88,32 @@ func configureRun(o *configureOptions) error {
 	path := f.configPath()
 	name := f.profileName()
 	if len(o.values) > 0 {
+		p, err := config.Preview(path, name, o.values)
+		if err != nil {
+			return err
+		}
+		if err := checkProfile(p); err != nil {
+			return err
+		}
 		if err := config.Set(path, name, o.values); err != nil {
 			return err
 		}
-		keys := make([]string, 0, len(o.values))
-		for k := range o.values {
-			keys = append(keys, k)
+		var set, removed []string
+		for k, v := range o.values {
+			if v == "" {
+				removed = append(removed, k)
+			} else {
+				set = append(set, k)
+			}
 		}
-		sort.Strings(keys)
-		fmt.Fprintf(f.errOut, "Wrote %s to [%s] in %s\n", strings.Join(keys, ", "), sectionName(name), path)
+		sort.Strings(set)
+		sort.Strings(removed)
+		if len(set) > 0 {
+			fmt.Fprintf(f.errOut, "Wrote %s to [%s] in %s\n", strings.Join(set, ", "), sectionName(name), path)
+		}
+		if len(removed) > 0 {
+			fmt.Fprintf(f.errOut, "Removed %s from [%s] in %s\n", strings.Join(removed, ", "), sectionName(name), path)
+		}
 	}
 	if o.awsProfile == "" {
 		return nil

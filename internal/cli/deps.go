@@ -106,6 +106,20 @@ func providers() map[string]idp.Provider {
 	}
 }
 
+// checkProfile has the profile's adapter check its url, mfa and options
+// without the network: a setting no login could work with is refused by
+// configure before it is written, and by login before anything is sent.
+func checkProfile(p *config.Profile) error {
+	if p.Provider == "" || p.URL == "" {
+		return nil // configure in steps; login says what is missing
+	}
+	c, ok := providers()[p.Provider].(idp.Checker)
+	if !ok {
+		return nil
+	}
+	return c.Check(&idp.Request{URL: p.URL, MFA: p.MFA, Options: p.Options})
+}
+
 // store opens the cache backend the profile asks for.
 func (f *factory) store(mode string) (cache.Store, string, error) {
 	dir, err := cache.DefaultDir()

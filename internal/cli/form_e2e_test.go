@@ -162,8 +162,9 @@ func TestFormFailuresE2E(t *testing.T) {
 			msg: "identity provider rejected the login: The code you entered was incorrect."},
 		{name: "code needs a terminal", otp: true, stdin: password, code: 4, posts: 1,
 			msg: "saml2sts: a login is needed and there is no terminal to ask on; run: saml2sts login --profile f in a terminal, or pass --password-stdin and --mfa-code"},
-		{name: "override names no input", shib: true, extra: []string{"--form-username-field", "username"}, stdin: password, code: 1, posts: 0,
-			msg: `/idp/profile/SAML2/Unsolicited/SSO: no input named "username" (form_username_field) in the page's forms; inputs seen: j_username (text), j_password (password)`},
+		// A profile mistake, named with the inputs to choose from: exit 2.
+		{name: "override names no input", shib: true, extra: []string{"--form-username-field", "username"}, stdin: password, code: 2, posts: 0,
+			msg: `/idp/profile/SAML2/Unsolicited/SSO has no input named "username" (form_username_field); its inputs: j_username (text), j_password (password)`},
 		{name: "wrong url", extra: []string{"--url", "REPLACE?spentityid=urn:other"}, stdin: password, code: 1, posts: 0,
 			msg: `unexpected page "SimpleSAMLphp error" at `},
 		{name: "keycloak update password", keycloak: "Update password", stdin: password, code: 1, posts: 1,
@@ -232,7 +233,7 @@ func TestFormOptionsFromEnvironment(t *testing.T) {
 	w, s := newFormWorld(t, true, false)
 	w.env["SAML2STS_FORM_PASSWORD_FIELD"] = "j_pass"
 	r := w.run(password, "login", "--profile", "f", "--password-stdin")
-	if r.code != 1 || !strings.Contains(r.stderr, `no input named "j_pass" (form_password_field)`) {
+	if r.code != 2 || !strings.Contains(r.stderr, `no input named "j_pass" (form_password_field)`) {
 		t.Fatalf("env override not used: %s", r)
 	}
 	w.env["SAML2STS_FORM_PASSWORD_FIELD"] = "j_password"

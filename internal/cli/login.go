@@ -65,6 +65,9 @@ func loginRun(ctx context.Context, o *loginOptions) error {
 	if err != nil {
 		return err
 	}
+	if err := checkProfile(p); err != nil {
+		return err
+	}
 	b, err := f.broker(p)
 	if err != nil {
 		return err

@@ -1,6 +1,7 @@
 package cli_test
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -172,7 +173,12 @@ func TestOktaFailures(t *testing.T) {
 			t.Parallel()
 			w := newOktaWorld(t, tc.o, tc.status, tc.factors...)
 			if tc.url != nil {
-				w.mustRun("", "configure", "--profile", "o", "--url", tc.url(w.k))
+				// configure refuses it, writing nothing; login (here
+				// given it by the environment) refuses it too.
+				if r := w.run("", "configure", "--profile", "o", "--url", tc.url(w.k)); r.code != tc.code || !strings.Contains(r.stderr, tc.want[0]) {
+					t.Errorf("configure: want exit %d with %q: %s", tc.code, tc.want[0], r)
+				}
+				w.env["SAML2STS_URL"] = tc.url(w.k)
 			}
 			stdin := tc.stdin
 			if stdin == "" {
@@ -285,5 +291,26 @@ func TestOktaDebugRedaction(t *testing.T) {
 		if strings.Contains(r.stderr, c.SecretAccessKey) || strings.Contains(r.stderr, c.SessionToken) {
 			t.Errorf("debug output leaks AWS credentials")
 		}
+	}
+}
+
+// TestOktaMFACodeWithPushOnly: a scripted login with --mfa-code for a user
+// whose only factor is push still logs in by push, and says the code was
+// not used rather than leaving the user to wonder why the phone buzzed.
+func TestOktaMFACodeWithPushOnly(t *testing.T) {
+	for _, pipeline := range []string{"v1", "idx"} {
+		t.Run(pipeline, func(t *testing.T) {
+			t.Parallel()
+			w := newOktaWorld(t, idptest.OktaOptions{Pipeline: pipeline}, "", idptest.OktaFactor{Type: "push"})
+			r := w.mustRun(password, "login", "--profile", "o", "--password-stdin", "--mfa-code", oktaTOTP)
+			if !regexp.MustCompile(`(?m)^saml2sts: --mfa-code is not used: Okta Verify push( \(\w+\))? takes no code$`).MatchString(r.stderr) ||
+				!strings.Contains(r.stderr, "Logged in") {
+				t.Errorf("stderr: %s", r.stderr)
+			}
+			if st := w.k.Stats(); st.FactorVerifies != 0 || st.BadPasscodes != 0 {
+				t.Errorf("the code was sent: %+v", st)
+			}
+			w.scan(r)
+		})
 	}
 }

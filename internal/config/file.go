@@ -325,6 +325,16 @@ func build(name string, vals map[string]setting) (*Profile, error) {
 		}
 		k.set(p, s.value)
 	}
+	for _, k := range keys {
+		only, s := providerOnly[k.Name], vals[k.Name]
+		// An environment variable is set for every profile; only a
+		// profile's own setting can be at odds with its provider.
+		if only == "" || s.from.layer < fromFile || s.from.layer == fromEnv || p.Provider == "" || p.Provider == only {
+			continue
+		}
+		return nil, s.from.err(k.Name, fmt.Sprintf("applies only to provider %s, and %s uses provider %s, which would ignore it: remove it (saml2sts configure%s %s '')",
+			only, sectionName(name), p.Provider, profileFlag(name), k.Flag()))
+	}
 	if p.RefreshWindow >= p.Duration {
 		// Blame whichever of the two was set with more precedence.
 		rw, d := vals["refresh_window"], vals["duration"]
@@ -358,4 +368,12 @@ func (p *Profile) CheckLogin() error {
 		}
 	}
 	return nil
+}
+
+// profileFlag is " --profile NAME" for commands we suggest, "" for default.
+func profileFlag(name string) string {
+	if name == "default" {
+		return ""
+	}
+	return " --profile " + name
 }

@@ -279,7 +279,8 @@ func TestNotFoundNoProfiles(t *testing.T) {
 }
 
 func TestResolveErrors(t *testing.T) {
-	path := writeTemp(t, "[profile p]\nprovider = keycloak\nurl = https://sso.example.com/s\nrefresh_window = 2h\n[profile q]\nprovider = keycloak\nurl = https://sso.example.com/s\n")
+	path := writeTemp(t, "[profile p]\nprovider = keycloak\nurl = https://sso.example.com/s\nrefresh_window = 2h\n[profile q]\nprovider = keycloak\nurl = https://sso.example.com/s\n"+
+		"[profile o]\nprovider = okta\nurl = https://corp.okta.com/home/amazon_aws/0oa1/272\nadfs_auth = ntlm\n")
 	f, err := Load(path)
 	if err != nil {
 		t.Fatal(err)
@@ -303,11 +304,30 @@ func TestResolveErrors(t *testing.T) {
 		{"refresh env vs duration env", "q", map[string]string{"SAML2STS_DURATION": "1h", "SAML2STS_REFRESH_WINDOW": "1h"}, nil,
 			`SAML2STS_REFRESH_WINDOW: 1h must be shorter than duration 1h: lower refresh_window or raise duration`},
 		{"unknown flag key", "q", nil, map[string]string{"role-arn": "x"}, `resolve profile: unknown flag key "role-arn" (did you mean "role_arn"?)`},
+		// A key only another provider reads would be ignored without a word.
+		{"adfs_auth in an okta profile", "o", nil, nil,
+			path + `:11: adfs_auth: applies only to provider adfs, and [profile o] uses provider okta, which would ignore it: remove it (saml2sts configure --profile o --adfs-auth '')`},
+		{"form flag on keycloak", "q", nil, map[string]string{"form_username_field": "j_username"},
+			`--form-username-field: applies only to provider form, and [profile q] uses provider keycloak, which would ignore it: remove it (saml2sts configure --profile q --form-username-field '')`},
+		{"no provider-specific key", "q", nil, map[string]string{"provider": "adfs"}, ""},
 	}
 	for _, tt := range tests {
 		_, err := Resolve(f, tt.profile, env(tt.env), tt.flags)
+		if tt.want == "" {
+			if err != nil {
+				t.Errorf("%s: %v", tt.name, err)
+			}
+			continue
+		}
 		if err == nil || err.Error() != tt.want {
 			t.Errorf("%s:\n got %v\nwant %s", tt.name, err, tt.want)
+		}
+	}
+	// Environment variables apply to every profile: a provider-specific
+	// one is no mistake for the others.
+	for _, e := range []map[string]string{{"SAML2STS_ADFS_AUTH": "kerberos"}, {"SAML2STS_FORM_ERROR_SELECTOR": "p.err"}} {
+		if _, err := Resolve(f, "q", env(e), nil); err != nil {
+			t.Errorf("%v: %v", e, err)
 		}
 	}
 	// The refresh window is fine once the duration allows it.

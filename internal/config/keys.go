@@ -50,6 +50,15 @@ var keys = []Key{
 	{"form_error_selector", "", "form provider: CSS selector of the IdP's login error message", checkSelector, option("form_error_selector")},
 }
 
+// providerOnly are the keys only one provider reads, by key name: a profile
+// of another provider that sets one would have it ignored without a word.
+var providerOnly = map[string]string{
+	"adfs_auth":           "adfs",
+	"form_username_field": "form",
+	"form_password_field": "form",
+	"form_error_selector": "form",
+}
+
 // option stores a provider-specific key in Profile.Options.
 func option(name string) func(p *Profile, v string) {
 	return func(p *Profile, v string) {
@@ -260,6 +269,12 @@ func didYouMean(s string, options []string) string {
 		bestD = 3
 	}
 	ls := strings.ToLower(s)
+	for _, o := range options {
+		// "adfs2019", "okta-preview": a known name with something added.
+		if len(o) >= 4 && strings.HasPrefix(ls, o) {
+			return fmt.Sprintf(" (did you mean %q?)", o)
+		}
+	}
 	for _, o := range options {
 		if d := distance(ls, o); d <= bestD && (best == "" || d < distance(ls, best)) {
 			best = o

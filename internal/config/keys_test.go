@@ -224,3 +224,27 @@ func TestDidYouMean(t *testing.T) {
 		}
 	}
 }
+
+// TestDidYouMeanProvider: a provider with a version or suffix glued on
+// names the provider.
+func TestDidYouMeanProvider(t *testing.T) {
+	providers := []string{"keycloak", "okta", "adfs", "form"}
+	tests := []struct{ in, want string }{
+		{"adfs2019", "adfs"},
+		{"ADFS4", "adfs"},
+		{"okta-preview", "okta"},
+		{"Okta", "okta"},
+		{"keycloak24", "keycloak"},
+		{"shibboleth", ""},
+		{"forms", "form"},
+	}
+	for _, tt := range tests {
+		want := ""
+		if tt.want != "" {
+			want = ` (did you mean "` + tt.want + `"?)`
+		}
+		if got := didYouMean(tt.in, providers); got != want {
+			t.Errorf("didYouMean(%q) = %q, want %q", tt.in, got, want)
+		}
+	}
+}

@@ -21,31 +21,52 @@ import (
 // of the section, a missing section is appended, and everything else stays
 // byte for byte. A missing file is created 0600 in a directory created 0700.
 func Set(path, profile string, values map[string]string) error {
-	if err := checkName(profile); err != nil {
+	f, old, _, err := apply(path, profile, values)
+	if err != nil || f == nil {
 		return err
+	}
+	return write(path, old, f.doc.bytes())
+}
+
+// Preview returns profile as [Set] with values would leave it in the file
+// at path (environment and flags aside), writing nothing: configure
+// checks it with the provider before writing. The error is Set's.
+func Preview(path, profile string, values map[string]string) (*Profile, error) {
+	_, _, p, err := apply(path, profile, values)
+	if p == nil && err == nil {
+		p = &Profile{Name: profile}
+	}
+	return p, err
+}
+
+// apply checks values and applies them to the file in memory; a nil file
+// means there is nothing to write.
+func apply(path, profile string, values map[string]string) (*File, []byte, *Profile, error) {
+	if err := checkName(profile); err != nil {
+		return nil, nil, nil, err
 	}
 	for _, name := range slices.Sorted(maps.Keys(values)) { // sorted: the same error every run
 		v := values[name]
 		k, ok := Lookup(name)
 		if !ok {
-			return fmt.Errorf("set profile %s: unknown key %q%s", profile, name, didYouMean(name, keyNames()))
+			return nil, nil, nil, fmt.Errorf("set profile %s: unknown key %q%s", profile, name, didYouMean(name, keyNames()))
 		}
 		if v == "" {
 			continue
 		}
 		if err := k.Check(v); err != nil {
-			return &Error{Path: k.Flag(), Key: name, Msg: err.Error()}
+			return nil, nil, nil, &Error{Path: k.Flag(), Key: name, Msg: err.Error()}
 		}
 	}
 	f, err := Load(path)
 	if err != nil {
-		return err
+		return nil, nil, nil, err
 	}
 	old := f.doc.bytes()
 	h, ok := f.heads[profile]
 	if !ok {
 		if !anyValue(values) {
-			return nil // nothing to delete, and no reason to create an empty section
+			return nil, nil, nil, nil // nothing to delete, and no reason to create an empty section
 		}
 		h = f.doc.addSection(headerName(profile))
 	}
@@ -66,10 +87,11 @@ func Set(path, profile string, values map[string]string) error {
 			vals[l.key] = setting{l.value, from}
 		}
 	}
-	if _, err := build(profile, vals); err != nil {
-		return err
+	p, err := build(profile, vals)
+	if err != nil {
+		return nil, nil, nil, err
 	}
-	return write(path, old, f.doc.bytes())
+	return f, old, p, nil
 }
 
 func anyValue(values map[string]string) bool {

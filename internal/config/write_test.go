@@ -119,6 +119,10 @@ func TestSetRejectsWithoutWriting(t *testing.T) {
 			`--refresh-window: 3h must be shorter than duration 2h: lower refresh_window or raise duration`},
 		{"broken file", "[default]\nprovider = keycloak\nbogus\n", "default", map[string]string{"region": "eu-west-1"},
 			`PATH:3: malformed line: want key = value, a [section] header or a # comment`},
+		{"option of another provider", "[default]\nprovider = okta\n", "default", map[string]string{"adfs_auth": "ntlm"},
+			`--adfs-auth: applies only to provider adfs, and [default] uses provider okta, which would ignore it: remove it (saml2sts configure --adfs-auth '')`},
+		{"provider changed under an option", "[default]\nprovider = adfs\nadfs_auth = kerberos\n", "default", map[string]string{"provider": "form"},
+			`PATH:3: adfs_auth: applies only to provider adfs, and [default] uses provider form, which would ignore it: remove it (saml2sts configure --adfs-auth '')`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -232,5 +236,27 @@ func TestDeleteNotFound(t *testing.T) {
 	var nf *NotFoundError
 	if !errors.As(err, &nf) || strings.Join(nf.Known, ",") != "default,prod,dev" {
 		t.Errorf("Delete(nope) = %v, want *NotFoundError listing the profiles", err)
+	}
+}
+
+// TestPreview: the profile as Set would leave it, with nothing written.
+func TestPreview(t *testing.T) {
+	p := writeTemp(t, "[default]\nprovider = adfs\nurl = https://adfs.corp.example\nadfs_auth = ntlm\nmfa = push\n")
+	before := readFile(t, p)
+	got, err := Preview(p, "default", map[string]string{"provider": "okta", "adfs_auth": "", "mfa": "", "url": "https://corp.okta.com/home/amazon_aws/0oa1/272"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Provider != "okta" || got.URL != "https://corp.okta.com/home/amazon_aws/0oa1/272" || got.MFA != "auto" || got.Options["adfs_auth"] != "forms" {
+		t.Errorf("preview = %+v", got)
+	}
+	if !bytes.Equal(readFile(t, p), before) {
+		t.Error("Preview wrote the file")
+	}
+	if got, err := Preview(p, "new", map[string]string{"region": ""}); err != nil || got.Name != "new" || got.Provider != "" {
+		t.Errorf("nothing to write: %+v, %v", got, err)
+	}
+	if _, err := Preview(p, "default", map[string]string{"provider": "okta"}); err == nil || !strings.Contains(err.Error(), "adfs_auth: applies only to provider adfs") {
+		t.Errorf("want Set's error, got %v", err)
 	}
 }
