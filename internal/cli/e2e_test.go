@@ -226,6 +226,15 @@ func TestTour(t *testing.T) {
 	if left := rows[0]["seconds_left"].(float64); left < 3000 || left > 3600 {
 		t.Errorf("seconds_left = %v, want about an hour", left)
 	}
+	if st := w.mustRun("", "status", "--json", "--profile", "other"); strings.TrimSpace(st.stdout) != "[]" {
+		t.Errorf("status --profile other lists another profile: %s", st)
+	}
+	if st := w.mustRun("", "status", "--profile", "other"); !strings.Contains(st.stderr, "login --profile other") {
+		t.Errorf("status --profile other: %s", st)
+	}
+	if st := w.mustRun("", "status", "--json", "--profile", "analytics"); !strings.Contains(st.stdout, `"analytics"`) {
+		t.Errorf("status --profile analytics: %s", st)
+	}
 
 	who := w.mustRun("", "whoami", "--profile", "analytics")
 	if !strings.Contains(who.stdout, "arn:aws:sts::"+account+":assumed-role/SearchReader/") {

@@ -25,8 +25,10 @@ func newStatusCmd(f *factory, runF func(*statusOptions) error) *cobra.Command {
 		Short: "List cached sessions: profile, role, time left, backend",
 		Long: `List every profile with cached credentials: the role, the region, when the
 credentials expire and how long is left, and where they are kept (keyring or
-file). It reads only the non-secret index, never the secrets themselves.`,
+file). It reads only the non-secret index, never the secrets themselves.
+With --profile, only that profile is shown.`,
 		Example: `  saml2sts status
+  saml2sts status --profile analytics
   saml2sts status --json | jq '.[] | select(.seconds_left < 900) | .profile'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -61,7 +63,11 @@ func statusRun(o *statusOptions) error {
 	}
 	now := o.now()
 	var rows []statusRow
+	only := o.f.g.profile // the flag only: $SAML2STS_PROFILE picks a default, not a filter
 	for _, m := range idx {
+		if only != "" && m.Profile != only {
+			continue
+		}
 		left := int64(m.Expiration.Sub(now).Seconds())
 		if left < 0 {
 			left = 0
@@ -81,7 +87,11 @@ func statusRun(o *statusOptions) error {
 		return err
 	}
 	if len(rows) == 0 {
-		fmt.Fprintln(o.f.errOut, "No cached sessions. Log in with: saml2sts login --profile NAME")
+		name := "NAME"
+		if only != "" {
+			name = only
+		}
+		fmt.Fprintln(o.f.errOut, "No cached sessions. Log in with: saml2sts login --profile "+name)
 		return nil
 	}
 	tw := tabwriter.NewWriter(o.f.out, 0, 4, 2, ' ', 0)
