@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -40,27 +39,10 @@ func isolate(t *testing.T) string {
 	return dir
 }
 
-type clock struct {
-	mu  sync.Mutex
-	off time.Duration
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return time.Now().Add(c.off)
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.off += d
-	c.mu.Unlock()
-}
-
 type env struct {
 	idp *ststest.IdP
 	srv *ststest.Server
-	clk *clock
+	clk *ststest.Clock
 	c   *sts.Client
 }
 
@@ -71,7 +53,7 @@ func newEnv(t *testing.T, o ststest.Options) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk := &clock{}
+	clk := &ststest.Clock{}
 	o.Providers = map[string]*x509.Certificate{provARN: idp.Cert}
 	o.Now = clk.Now
 	srv := ststest.New(o)

@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -150,33 +149,15 @@ func TestConsoleBrowser(t *testing.T) {
 	}
 }
 
-// clock is an emulator clock tests can move.
-type clock struct {
-	mu  sync.Mutex
-	off time.Duration
-}
-
-func (c *clock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return time.Now().Add(c.off)
-}
-
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	c.off += d
-	c.mu.Unlock()
-}
-
 func TestConsoleErrors(t *testing.T) {
-	clk := &clock{}
-	w := consoleWorld(t, func(_ *idptest.KeycloakOptions, so *ststest.Options) { so.Now = clk.now })
+	clk := &ststest.Clock{}
+	w := consoleWorld(t, func(_ *idptest.KeycloakOptions, so *ststest.Options) { so.Now = clk.Now })
 	secret := w.st.Issued()[0].SecretAccessKey
 
 	// AWS no longer accepts the credentials saml2sts still holds.
-	clk.advance(2 * time.Hour)
+	clk.Advance(2 * time.Hour)
 	r := w.run("", "console", "--print", "--profile", "p")
-	clk.advance(-2 * time.Hour)
+	clk.Advance(-2 * time.Hour)
 	if r.code != 5 || r.stdout != "" || !strings.Contains(r.stderr, "HTTP 400") || !strings.Contains(r.stderr, "run saml2sts login --profile p") {
 		t.Errorf("credentials refused by sign-in: want exit 5 and a login hint, got %s", r)
 	}

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/saml2sts/saml2sts/sts/ststest"
 )
 
 // exportPIT pages one slice (or all, max 0) through a PIT with
@@ -118,7 +120,7 @@ func TestPITSlices(t *testing.T) {
 }
 
 func TestPITExpires(t *testing.T) {
-	clk := &clock{}
+	clk := &ststest.Clock{}
 	s := newServer(t, Options{Now: clk.Now})
 	s.Synthetic("logs", 10)
 	pit := createPIT(t, s, "logs")

@@ -28,28 +28,12 @@ const (
 )
 
 // clock is real time plus an offset tests move.
-type clock struct {
-	mu  sync.Mutex
-	off time.Duration
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return time.Now().Add(c.off)
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.off += d
-	c.mu.Unlock()
-}
 
 // world is an STS emulator with one issued credential set.
 type world struct {
 	sts   *ststest.Server
 	idp   *ststest.IdP
-	clk   *clock
+	clk   *ststest.Clock
 	creds aws.Credentials
 	arn   string
 }
@@ -62,7 +46,7 @@ func newWorld(t *testing.T) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk := &clock{}
+	clk := &ststest.Clock{}
 	srv := ststest.New(ststest.Options{Providers: map[string]*x509.Certificate{testProv: idp.Cert}, Now: clk.Now})
 	t.Cleanup(srv.Close)
 	assertion, err := idp.Sign(ststest.Response{Roles: []string{testRole + "," + testProv}, SessionName: "alice@example.com"})

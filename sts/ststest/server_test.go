@@ -18,7 +18,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -34,30 +33,14 @@ const (
 )
 
 // clock is the emulator's clock: real time plus an offset tests move.
-type clock struct {
-	mu  sync.Mutex
-	off time.Duration
-}
 
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return time.Now().Add(c.off)
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.off += d
-	c.mu.Unlock()
-}
-
-func setup(t *testing.T, o Options) (*IdP, *Server, *clock) {
+func setup(t *testing.T, o Options) (*IdP, *Server, *Clock) {
 	t.Helper()
 	idp, err := NewIdP(issuer)
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk := &clock{}
+	clk := &Clock{}
 	if o.Providers == nil {
 		o.Providers = map[string]*x509.Certificate{testProv: idp.Cert}
 	}
