@@ -106,14 +106,33 @@ func (in *Inputs) Secret(v string) {
 }
 
 // Scrub replaces every secret of the login in s, as typed and in the
-// escaped forms pages carry (HTML, FreeMarker, URL query), with REDACTED.
+// escaped forms pages carry (HTML, FreeMarker, URL query, JavaScript \xHH
+// as Okta writes its stateToken), with REDACTED.
 func (in *Inputs) Scrub(s string) string {
 	for _, v := range in.secrets {
-		for _, form := range []string{v, html.EscapeString(v), freemarkerEscape.Replace(v), url.QueryEscape(v)} {
+		for _, form := range []string{v, html.EscapeString(v), freemarkerEscape.Replace(v), url.QueryEscape(v),
+			jsHexEscape(v, "0123456789ABCDEF"), jsHexEscape(v, "0123456789abcdef")} {
 			s = strings.ReplaceAll(s, form, redacted)
 		}
 	}
 	return s
+}
+
+// jsHexEscape writes every byte of v but ASCII letters and digits as \xHH
+// with the given hex digits.
+func jsHexEscape(v, hex string) string {
+	var b strings.Builder
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' {
+			b.WriteByte(c)
+			continue
+		}
+		b.WriteString(`\x`)
+		b.WriteByte(hex[c>>4])
+		b.WriteByte(hex[c&15])
+	}
+	return b.String()
 }
 
 // freemarkerEscape is how Keycloak's FreeMarker templates escape text.

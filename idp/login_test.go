@@ -106,6 +106,8 @@ func TestInputsScrub(t *testing.T) {
 		`p&amp;ss&#34;w&#39;rd &lt;1&gt;`,  // html.EscapeString
 		`p&amp;ss&quot;w&#39;rd &lt;1&gt;`, // FreeMarker
 		url.QueryEscape(`p&ss"w'rd <1>`),
+		`p\x26ss\x22w\x27rd\x20\x3C1\x3E`, // JavaScript, as Okta's pages write a stateToken
+		`p\x26ss\x22w\x27rd\x20\x3c1\x3e`, // the same, lower-case hex
 	} {
 		if got := in.Scrub("[" + s + "]"); got != "[REDACTED]" {
 			t.Errorf("Scrub(%q) = %q", s, got)

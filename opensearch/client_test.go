@@ -248,7 +248,10 @@ func TestUnsigned(t *testing.T) {
 // TestRetry: throttling and gateway errors are retried with backoff,
 // honouring Retry-After, re-signed each time, bounded.
 func TestRetry(t *testing.T) {
-	date := time.Now().Add(3 * time.Second).UTC().Format(http.TimeFormat)
+	// A Retry-After date is read against the retrier's clock, fixed here:
+	// the wait is exact whatever the machine's load.
+	clock := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	date := clock.Add(3 * time.Second).Format(http.TimeFormat)
 	tests := []struct {
 		name      string
 		statuses  []int
@@ -268,8 +271,8 @@ func TestRetry(t *testing.T) {
 			}},
 		{name: "retry-after date", statuses: []int{503, 200}, after: []string{date}, wantCalls: 2, wantFinal: 200,
 			check: func(t *testing.T, w []time.Duration) {
-				if len(w) != 1 || w[0] < time.Second || w[0] > 3*time.Second {
-					t.Errorf("waits %v; want ~2-3s", w)
+				if len(w) != 1 || w[0] != 3*time.Second {
+					t.Errorf("waits %v; want [3s]", w)
 				}
 			}},
 		{name: "retry-after beyond budget", statuses: []int{429, 200}, after: []string{"600"}, wantCalls: 1, wantFinal: 429},
@@ -311,7 +314,7 @@ func TestRetry(t *testing.T) {
 			var mu sync.Mutex
 			creds := &countingCreds{}
 			c, _ := New(Options{Endpoint: testEndpoint(t, srv.URL, "es"), Credentials: creds,
-				Retry: Retry{Attempts: tt.attempts, Sleep: recordSleep(&waits)}, Debug: &dbg,
+				Retry: Retry{Attempts: tt.attempts, Sleep: recordSleep(&waits), Now: func() time.Time { return clock }}, Debug: &dbg,
 				// Each attempt signs at a later time: the signature changes.
 				Now: func() time.Time { mu.Lock(); defer mu.Unlock(); tick = tick.Add(time.Second); return tick }})
 			resp, err := c.Do(context.Background(), &Request{Method: "POST", Path: "/i/_search", Body: []byte(`{"size":1}`)})

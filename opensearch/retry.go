@@ -22,6 +22,8 @@ type Retry struct {
 	Sleep func(ctx context.Context, d time.Duration) error // tests; default waits on a timer
 	// Rand returns a float in [0,1) for the jitter; default math/rand.
 	Rand func() float64
+	// Now is the clock a Retry-After date is read against; default time.Now.
+	Now func() time.Time
 }
 
 // Retry defaults.
@@ -55,6 +57,9 @@ func newRetrier(r Retry, debug io.Writer) retrier {
 	}
 	if r.Rand == nil {
 		r.Rand = rand.Float64
+	}
+	if r.Now == nil {
+		r.Now = time.Now
 	}
 	return retrier{Retry: r, debug: debug}
 }
@@ -142,7 +147,7 @@ func (r retrier) do(ctx context.Context, what string, send func() (*http.Respons
 			return resp, nil
 		default:
 			reason = resp.Status
-			if d, ok := retryAfter(resp.Header, time.Now()); ok {
+			if d, ok := retryAfter(resp.Header, r.Now()); ok {
 				wait = d
 			}
 		}

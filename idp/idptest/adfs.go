@@ -227,7 +227,9 @@ func (a *ADFS) BaseURL() string { return a.srv.URL }
 func (a *ADFS) Certificate() *x509.Certificate { return a.o.Cert }
 
 // SessionCookies returns the value of every cookie set (MSISAuth,
-// MSISAuthenticated, MSISContext ...), for leak checks.
+// MSISAuthenticated, MSISContext ...), every MFA step's Context and every
+// Windows integrated authentication token received (NTLM messages, SPNEGO
+// tokens in Authorization), for leak checks.
 func (a *ADFS) SessionCookies() []string { return a.keptValues() }
 
 // UserAgents returns the User-Agent of every request, oldest first.
@@ -445,6 +447,7 @@ func (a *ADFS) newFlow(f *adfsFlow) string {
 	// The real Context is an encrypted, signed blob; a long random token
 	// has the same effect for clients.
 	ctx := newToken() + newToken() + newToken()
+	a.keep(ctx) // it carries the password-verified half of the login
 	a.flows[ctx] = f
 	return ctx
 }

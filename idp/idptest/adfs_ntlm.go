@@ -54,6 +54,10 @@ func (a *ADFS) wia(w http.ResponseWriter, r *http.Request) {
 		unauthorized(w, "")
 		return
 	}
+	// NTLM messages and SPNEGO tokens are credentials: kept for leak checks.
+	a.mu.Lock()
+	a.keep(strings.TrimSpace(token))
+	a.mu.Unlock()
 	msg, err := base64.StdEncoding.DecodeString(strings.TrimSpace(token))
 	if err != nil || len(msg) < 12 {
 		unauthorized(w, "")

@@ -70,6 +70,9 @@ func (l *login) rateWait(ctx context.Context, ae *APIError) error {
 		return limit
 	}
 	l.in.Notice("Okta rate limit reached; waiting %s for it to reset", wait.Round(time.Second))
+	if l.p.sleep != nil {
+		return l.p.sleep(ctx, wait)
+	}
 	return idp.Sleep(ctx, wait)
 }
 

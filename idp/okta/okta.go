@@ -41,11 +41,13 @@ type Provider struct {
 	maxRateWait time.Duration
 	// interactive reports whether a terminal is there to show a wait.
 	interactive func(idp.Prompter) bool
+	// sleep waits out a rate limit; tests record the wait instead.
+	sleep func(context.Context, time.Duration) error
 }
 
 // New returns an Okta provider.
 func New() *Provider {
-	return &Provider{pollEvery: pollEvery, pushWait: pushWait, maxRateWait: maxRateWait, interactive: idp.Interactive}
+	return &Provider{pollEvery: pollEvery, pushWait: pushWait, maxRateWait: maxRateWait, interactive: idp.Interactive, sleep: idp.Sleep}
 }
 
 // Login implements [idp.Provider]. req.URL is the AWS app's embed link,

@@ -32,7 +32,10 @@ const (
 )
 
 // secrets are the values that must never be shown.
-var secrets = []string{pw, stateTok, sessTok, stepTok, handle, "00quAZYqYjXg9DZhS5UzE1wrJuQ6KKb-kzOeH7OGB5", samlValue}
+// stepTokPage is the stateToken of testdata/stepup.html, unescaped.
+const stepTokPage = "00quAZYqYjXg9DZhS5UzE1wrJuQ6KKb-kzOeH7OGB5"
+
+var secrets = []string{pw, stateTok, sessTok, stepTok, handle, stepTokPage, samlValue}
 
 // step is one request the fake Okta expects, in order, and its answer.
 type step struct {
@@ -106,6 +109,13 @@ func (f *fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	w.WriteHeader(s.status)
 	w.Write(out)
+}
+
+// served is how many requests the fake has answered.
+func (f *fake) served() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.n
 }
 
 func (f *fake) done() {
@@ -526,15 +536,24 @@ func TestRateLimitShortWaitOnTerminal(t *testing.T) {
 	e := newEnv(t, appNoSession, orgV1,
 		step{method: "POST", path: "/api/v1/authn", status: 429, file: "e0000047.json", header: rateHeaders(1)},
 		authn("authn-success.json"), redirect(t))
-	start := time.Now()
+	// The wait is recorded, not slept: it must be the time to the reset
+	// (1s by the server's Date), taken once, before the second authn.
+	var waits []time.Duration
+	e.prov.sleep = func(_ context.Context, d time.Duration) error {
+		if n := e.f.served(); n != 3 {
+			t.Errorf("waited after %d requests, want right after the 429 (the 3rd)", n)
+		}
+		waits = append(waits, d)
+		return nil
+	}
 	if _, err := e.login(t); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(e.notice.String(), "rate limit reached; waiting") {
+	if !strings.Contains(e.notice.String(), "rate limit reached; waiting 1s") {
 		t.Errorf("no notice of the wait: %q", e.notice)
 	}
-	if time.Since(start) < 500*time.Millisecond {
-		t.Errorf("did not wait for the reset")
+	if len(waits) != 1 || waits[0] != time.Second {
+		t.Errorf("waits %v, want [1s] (until X-Rate-Limit-Reset)", waits)
 	}
 }
 
@@ -796,23 +815,33 @@ func (d *debugger) SavePage(name string, body []byte) string {
 	return fmt.Sprintf("/tmp/%s.html", name)
 }
 
+// TestDebugPageRedactsStateToken: a step-up page that keeps coming back is
+// saved under --debug, and the stateToken it carries (JavaScript-escaped,
+// '-' as \x2D, the way Okta's pages write it) is not in the copy.
 func TestDebugPageRedactsStateToken(t *testing.T) {
-	e := newEnv(t, step{method: "GET", path: appPath, file: "stepup.html"}, orgV1,
-		step{method: "POST", path: "/api/v1/authn", file: "stepup-mfa-required.json"},
+	round := []step{
+		{method: "POST", path: "/api/v1/authn", file: "stepup-mfa-required.json"},
 		verify(totpID, "stepup-success.json", 200, "123456"),
-		step{method: "GET", path: "/login/step-up/redirect", file: "stepup.html"},
-		step{method: "POST", path: "/api/v1/authn", file: "stepup-mfa-required.json"},
-		verify(totpID, "stepup-success.json", 200, "123456"),
-		step{method: "GET", path: "/login/step-up/redirect", file: "identity-center.html"})
+		{method: "GET", path: "/login/step-up/redirect", file: "stepup.html"},
+	}
+	steps := []step{{method: "GET", path: appPath, file: "stepup.html"}, orgV1}
+	for range 4 { // the sign-in, then three step-ups; the fourth is refused
+		steps = append(steps, round...)
+	}
+	e := newEnv(t, steps...)
 	d := &debugger{}
-	e.req.Debug, e.req.MFACode, e.prompt.codes = d, "123456", []string{"123456"}
+	e.req.Debug, e.req.MFACode, e.prompt.codes = d, "123456", []string{"123456", "123456", "123456", "123456"}
 	_, err := e.login(t)
 	var pe *idp.PageError
-	if !errors.As(err, &pe) || pe.Saved == "" {
+	if !errors.As(err, &pe) || pe.Saved == "" || !strings.Contains(pe.Why, "step-up verification again") {
 		t.Fatalf("got %v", err)
 	}
+	if len(d.pages) != 1 || !strings.Contains(d.pages[0], "var stateToken") {
+		t.Fatalf("saved %d pages, want the step-up page: %q", len(d.pages), d.pages)
+	}
+	escaped := strings.ReplaceAll(stepTokPage, "-", `\x2D`)
 	for _, p := range d.pages {
-		for _, s := range secrets {
+		for _, s := range append(secrets, escaped) {
 			if strings.Contains(p, s) {
 				t.Errorf("saved page leaks %q", s)
 			}

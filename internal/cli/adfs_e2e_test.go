@@ -39,23 +39,25 @@ func adfsMFA(m idptest.ADFSMFA) idptest.ADFSOptions {
 		Roles: []string{reader + "," + provider}}}}
 }
 
-// checkNoSecrets fails when out holds the password, a code, an assertion
-// or an AD FS session cookie.
+// checkNoSecrets fails when out holds the password, a code, an assertion,
+// an AD FS session cookie (MSISAuth ...) or a Windows integrated
+// authentication token (NTLM message, SPNEGO token). Each value is its own
+// entry: a name shared by several values would check only the last one.
 func checkNoSecrets(t *testing.T, a *idptest.ADFS, out string, codes ...string) {
 	t.Helper()
-	secrets := map[string]string{"password": password}
+	secrets := map[string]string{password: "password"}
 	for _, c := range codes {
-		secrets["code "+c] = c
+		secrets[c] = "code " + c
 	}
 	for _, r := range a.IssuedResponses() {
-		secrets["SAMLResponse"] = r
+		secrets[r] = "SAMLResponse"
 	}
 	for _, c := range a.SessionCookies() {
 		if len(c) > 8 {
-			secrets["session cookie"] = c
+			secrets[c] = "session cookie or Authorization token " + c[:8] + "…"
 		}
 	}
-	for what, s := range secrets {
+	for s, what := range secrets {
 		if s != "" && strings.Contains(out, s) {
 			t.Errorf("output leaks the %s", what)
 		}

@@ -47,20 +47,22 @@ func newFormWorld(t *testing.T, shib, otp bool, extra ...string) (*world, *idpte
 // noSecrets fails when out holds any secret the run handled.
 func noSecrets(t *testing.T, w *world, idp formIdP, out string, extra ...string) {
 	t.Helper()
-	secrets := map[string]string{"password": password, "otp": otpCode}
+	// Keyed by value: a name shared by several values (the keys of each
+	// login) would check only the last one.
+	secrets := map[string]string{password: "password", otpCode: "otp"}
 	for _, iss := range w.st.Issued() {
-		secrets["secret key"], secrets["session token"] = iss.SecretAccessKey, iss.SessionToken
+		secrets[iss.SecretAccessKey], secrets[iss.SessionToken] = "secret key", "session token"
 	}
 	for _, r := range idp.IssuedResponses() {
-		secrets["SAMLResponse "+r[:12]] = r
+		secrets[r] = "SAMLResponse " + r[:12]
 	}
 	for _, c := range idp.SessionCookies() {
-		secrets["cookie "+c] = c
+		secrets[c] = "cookie " + c
 	}
 	for i, e := range extra {
-		secrets["extra "+string(rune('a'+i))] = e
+		secrets[e] = "extra " + string(rune('a'+i))
 	}
-	for what, s := range secrets {
+	for s, what := range secrets {
 		if s != "" && strings.Contains(out, s) {
 			t.Errorf("output leaks the %s", what)
 		}

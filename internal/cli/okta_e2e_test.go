@@ -1,11 +1,14 @@
 package cli_test
 
 import (
+	"encoding/json"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/saml2sts/saml2sts/cache"
 	"github.com/saml2sts/saml2sts/idp/idptest"
 	"github.com/saml2sts/saml2sts/sts/ststest"
 )
@@ -57,18 +60,20 @@ func newOktaWorld(t *testing.T, o idptest.OktaOptions, status string, fs ...idpt
 // SAMLResponse.
 func (w *oktaWorld) scan(rs ...result) {
 	w.t.Helper()
-	secrets := map[string]string{"password": password}
+	// Keyed by value: a name shared by several values (every
+	// SAMLResponse) would check only the last one.
+	secrets := map[string]string{password: "password"}
 	for _, c := range oktaCodes {
-		secrets["passcode "+c] = c
+		secrets[c] = "passcode " + c
 	}
 	for _, s := range w.k.Secrets() {
-		secrets["okta token "+s[:min(6, len(s))]] = s
+		secrets[s] = "okta token " + s[:min(6, len(s))] + "…"
 	}
 	for _, s := range w.k.IssuedResponses() {
-		secrets["SAMLResponse"] = s
+		secrets[s] = "SAMLResponse"
 	}
 	for _, r := range rs {
-		for what, s := range secrets {
+		for s, what := range secrets {
 			if s != "" && (strings.Contains(r.stdout, s) || strings.Contains(r.stderr, s)) {
 				w.t.Errorf("output leaks the %s:\n%s", what, r)
 			}
@@ -242,6 +247,30 @@ func TestOktaStepUp(t *testing.T) {
 	w.scan(r)
 }
 
+// expireIn rewrites the cached credentials of profile "o" to expire in d:
+// inside the refresh window (15m by default) they are stale but still
+// valid, without waiting for the clock.
+func (w *oktaWorld) expireIn(d time.Duration) {
+	w.t.Helper()
+	store, err := cache.NewFile(filepath.Join(w.dir, "cache", "saml2sts"))
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	raw, err := store.Get(cache.CredsKey("o"))
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	var rec map[string]any
+	if err := json.Unmarshal(raw, &rec); err != nil {
+		w.t.Fatal(err)
+	}
+	rec["credentials"].(map[string]any)["Expiration"] = time.Now().Add(d).UTC().Format(time.RFC3339)
+	raw, _ = json.Marshal(rec)
+	if err := store.Set(cache.CredsKey("o"), raw); err != nil {
+		w.t.Fatal(err)
+	}
+}
+
 // TestOktaParallelRefreshRidesSession: after one login, N parallel
 // credential-process calls with stale credentials re-mint once, from the
 // Okta sid kept in the store: no password, no prompt, no second login.
@@ -250,11 +279,8 @@ func TestOktaParallelRefreshRidesSession(t *testing.T) {
 		t.Run(pipeline, func(t *testing.T) {
 			t.Parallel()
 			w := newOktaWorld(t, idptest.OktaOptions{Pipeline: pipeline}, "", idptest.OktaFactor{Type: "push"})
-			// Credentials count as stale 6 s after they are issued: long
-			// enough for the parallel calls to find the re-minted ones fresh.
-			w.mustRun("", "configure", "--profile", "o", "--duration", "1h", "--refresh-window", "59m54s")
 			first := w.mustRun(password, "login", "--profile", "o", "--password-stdin")
-			time.Sleep(6100 * time.Millisecond)
+			w.expireIn(5 * time.Minute) // stale: the re-minted ones (1h) are fresh
 			results := w.parallelCreds("o", 12)
 			if got := w.st.Calls("AssumeRoleWithSAML"); got != 2 {
 				t.Errorf("AssumeRoleWithSAML calls = %d, want 2 (login + one silent re-mint)", got)
@@ -267,7 +293,7 @@ func TestOktaParallelRefreshRidesSession(t *testing.T) {
 			// The Okta session ends: no terminal, so the still-valid
 			// credentials are served with a notice, never a hang.
 			w.k.ExpireSessions()
-			time.Sleep(6100 * time.Millisecond)
+			w.expireIn(5 * time.Minute)
 			r := w.mustRun("", "credential-process", "--profile", "o")
 			if !strings.Contains(r.stderr, "saml2sts login --profile o") {
 				t.Errorf("want a notice naming the login command: %s", r)
@@ -277,20 +303,52 @@ func TestOktaParallelRefreshRidesSession(t *testing.T) {
 	}
 }
 
-// TestOktaDebugRedaction: --debug traces requests but shows no secret.
+// TestOktaDebugRedaction: --debug traces requests but shows no secret, on
+// both pipelines: Classic (stateToken, sessionToken in the token= query of
+// /login/sessionCookieRedirect, sid cookie) and Identity Engine
+// (stateHandle, idx cookie), for a login and for a silent refresh on the
+// stored Okta session.
 func TestOktaDebugRedaction(t *testing.T) {
-	t.Parallel()
-	w := newOktaWorld(t, idptest.OktaOptions{}, "", idptest.OktaFactor{Type: "sms", Code: oktaSMS})
-	r := w.run(password, "--debug", "login", "--profile", "o", "--password-stdin", "--mfa-code", oktaSMS)
-	if !strings.Contains(r.stderr, "debug: http") {
-		t.Fatalf("no debug trace: %s", r)
-	}
-	w.scan(r)
-	iss := w.st.Issued()
-	for _, c := range iss {
-		if strings.Contains(r.stderr, c.SecretAccessKey) || strings.Contains(r.stderr, c.SessionToken) {
-			t.Errorf("debug output leaks AWS credentials")
-		}
+	for _, pipeline := range []string{"v1", "idx"} {
+		t.Run(pipeline, func(t *testing.T) {
+			t.Parallel()
+			w := newOktaWorld(t, idptest.OktaOptions{Pipeline: pipeline}, "", idptest.OktaFactor{Type: "sms", Code: oktaSMS})
+			r := w.run(password, "--debug", "login", "--profile", "o", "--password-stdin", "--mfa-code", oktaSMS)
+			if r.code != 0 || !strings.Contains(r.stderr, "debug: http") {
+				t.Fatalf("no debug trace: %s", r)
+			}
+			// The secret-bearing steps are in the trace, redacted.
+			if pipeline == "v1" && !strings.Contains(r.stderr, "/login/sessionCookieRedirect?") {
+				t.Errorf("the trace lacks the sessionCookieRedirect step: %s", r.stderr)
+			}
+			if pipeline == "idx" && !strings.Contains(r.stderr, "/idp/idx/") {
+				t.Errorf("the trace lacks the IDX steps: %s", r.stderr)
+			}
+			// Another role needs new credentials: minted on the stored
+			// Okta session, no password, traced too.
+			w.mustRun("", "configure", "--profile", "o", "--role-arn", admin)
+			r2 := w.run("", "--debug", "credential-process", "--profile", "o")
+			if r2.code != 0 || w.k.Stats().SessionReuses != 1 {
+				t.Fatalf("no silent refresh (%+v): %s", w.k.Stats(), r2)
+			}
+			kinds := map[string]int{}
+			for _, s := range w.k.Secrets() {
+				kinds[s[:2]]++
+			}
+			want := map[string][]string{"v1": {"00", "20", "10"}, "idx": {"10", "ey"}}[pipeline]
+			for _, k := range want {
+				if kinds[k] == 0 {
+					t.Errorf("the emulator handed out no %q secret (%v): the scan below would prove nothing", k, kinds)
+				}
+			}
+			r2.stdout = "" // credential-process prints the credentials there, by design
+			w.scan(r, r2)
+			for _, c := range w.st.Issued() {
+				if strings.Contains(r.stderr+r2.stderr, c.SecretAccessKey) || strings.Contains(r.stderr+r2.stderr, c.SessionToken) {
+					t.Errorf("debug output leaks AWS credentials")
+				}
+			}
+		})
 	}
 }
 

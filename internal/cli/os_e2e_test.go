@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -27,14 +28,21 @@ type osCmdWorld struct {
 	*world
 	os      *opensearchtest.Server
 	outputs []string // everything the binary printed, for the secret scan
+	auths   []string // every Authorization header the emulator received
 	mu      sync.Mutex
 }
 
 func newOSCmdWorld(t *testing.T, oo opensearchtest.Options, wopts ...worldOpt) *osCmdWorld {
 	t.Helper()
 	w := newWorld(t, wopts...)
+	ow := &osCmdWorld{world: w}
 	hook := oo.Verify
 	oo.Verify = func(r *http.Request, body []byte, service string) (string, error) {
+		if a := r.Header.Get("Authorization"); a != "" {
+			ow.mu.Lock()
+			ow.auths = append(ow.auths, a)
+			ow.mu.Unlock()
+		}
 		if hook != nil {
 			if _, err := hook(r, body, service); err != nil {
 				return "", err
@@ -55,7 +63,8 @@ func newOSCmdWorld(t *testing.T, oo opensearchtest.Options, wopts ...worldOpt) *
 	}
 	w.configure("os", "--role-arn", reader, "--password-command", script,
 		"--opensearch-endpoint", srv.URL(), "--opensearch-service", svc)
-	return &osCmdWorld{world: w, os: srv}
+	ow.os = srv
+	return ow
 }
 
 // osRun runs saml2sts os … with the profile and records the output.
@@ -90,7 +99,15 @@ func (w *osCmdWorld) scanSecrets(extra ...string) {
 	}
 	secrets = append(secrets, w.kc.IssuedResponses()...)
 	secrets = append(secrets, w.kc.SessionCookies()...)
-	for _, out := range w.outputs {
+	w.mu.Lock()
+	for _, a := range w.auths {
+		// The whole header, and its signature alone.
+		_, sig, _ := strings.Cut(a, "Signature=")
+		secrets = append(secrets, a, sig)
+	}
+	outputs := slices.Clone(w.outputs)
+	w.mu.Unlock()
+	for _, out := range outputs {
 		for _, s := range secrets {
 			if len(s) >= 8 && strings.Contains(out, s) {
 				w.t.Errorf("a secret (%.6s…) reached the output:\n%s", s, out)
@@ -162,10 +179,17 @@ func TestOSCommand(t *testing.T) {
 	if s := w.os.Stats(); s.Signed < 8 {
 		t.Errorf("emulator verified %d signatures; want every request signed", s.Signed)
 	}
-	// --debug traces requests without secrets.
-	if r = w.osRun("", "POST", "/logs-*/_search", "-d", `{}`, "--debug"); r.code != 0 || !strings.Contains(r.stderr, "debug: http > POST") {
+	// --debug traces requests without secrets: the Authorization and
+	// X-Amz-Security-Token headers are named, their values are not.
+	if r = w.osRun("", "POST", "/logs-*/_search", "-d", `{}`, "--debug"); r.code != 0 || !strings.Contains(r.stderr, "debug: http > POST") ||
+		!strings.Contains(r.stderr, "Authorization: REDACTED") || !strings.Contains(r.stderr, "X-Amz-Security-Token: REDACTED") {
 		t.Errorf("--debug: %s", r)
 	}
+	w.mu.Lock()
+	if len(w.auths) < 9 {
+		t.Errorf("the emulator saw %d Authorization headers; the scan below needs them", len(w.auths))
+	}
+	w.mu.Unlock()
 	// -i puts the status on stderr, stdout stays the body.
 	r = w.osRun("", "GET", "/", "-i")
 	if r.code != 0 || !strings.HasPrefix(r.stderr, "HTTP 200 OK\n") || !strings.HasPrefix(strings.TrimSpace(r.stdout), "{") {
@@ -356,6 +380,12 @@ func TestOSDashboards(t *testing.T) {
 			if n := srv.Stats().DashboardsLogins; n != 1 {
 				t.Errorf("Dashboards logins = %d; want 1 (cookies cached between runs)", n)
 			}
+			// -i shows the headers of the answer: Dashboards sets the
+			// session cookies again on each one (keepalive), shown redacted.
+			r = ow.osRun("", append([]string{"GET", "/_cat/indices", "-i", "--debug"}, args...)...)
+			if r.code != 0 || !strings.Contains(r.stderr, "Set-Cookie: <redacted>") {
+				t.Fatalf("-i via dashboards: %s", r)
+			}
 			srv.ExpireDashboardsSessions()
 			// --debug traces the re-login: the cookies and the
 			// SAMLResponse must stay out of it.
@@ -382,7 +412,10 @@ func TestOSDashboards(t *testing.T) {
 				Cookies []struct{ Name, Value string }
 			}
 			json.Unmarshal(raw, &stored)
-			secrets := kc2.IssuedResponses()
+			secrets := append(kc2.IssuedResponses(), srv.DashboardsCookies()...)
+			if n := len(srv.DashboardsCookies()); n < 2 {
+				t.Errorf("Dashboards set %d session cookies over two logins", n)
+			}
 			for _, c := range stored.Cookies {
 				if !strings.HasPrefix(c.Name, "security_authentication") {
 					t.Errorf("cached cookie %q is not a session cookie", c.Name)

@@ -145,12 +145,15 @@ func TestRedactURL(t *testing.T) {
 
 func TestIsSecretParam(t *testing.T) {
 	for _, n := range []string{"password", "Password", "SAMLResponse", "otp", "totp", "code", "session_code", "X-Amz-Security-Token",
-		"X-Amz-Signature", "X-Amz-Credential", "client_secret", "RelayState", "id_token"} {
+		"X-Amz-Signature", "X-Amz-Credential", "client_secret", "RelayState", "id_token",
+		// Today's IdPs: Okta, SimpleSAMLphp, AD FS MFA (the encrypted
+		// Context of a half-done login) and its codes.
+		"stateToken", "sessionToken", "stateHandle", "token", "AuthState", "Context", "Passcode", "SecurityCode", "security_code"} {
 		if !IsSecretParam(n) {
 			t.Errorf("%s is not secret", n)
 		}
 	}
-	for _, n := range []string{"username", "client_id", "execution", "tab_id", "kc_locale"} {
+	for _, n := range []string{"username", "client_id", "execution", "tab_id", "kc_locale", "UserName", "AuthMethod", "redirectUrl", "loginToRp"} {
 		if IsSecretParam(n) {
 			t.Errorf("%s is secret", n)
 		}

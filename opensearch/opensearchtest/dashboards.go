@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -82,16 +83,11 @@ func (s *Server) acs(w http.ResponseWriter, r *http.Request, body []byte) {
 	}
 	s.mu.Lock()
 	s.sessions[sess.parts[0]] = sess
+	s.cookies = append(s.cookies, sess.parts...)
 	s.st.DashboardsLogins++
 	s.mu.Unlock()
 	h := w.Header()
-	for i, v := range sess.parts {
-		name := cookieName
-		if i > 0 {
-			name = fmt.Sprintf("%s_saml%d", cookieName, i)
-		}
-		h.Add("Set-Cookie", (&http.Cookie{Name: name, Value: v, Path: "/", HttpOnly: true, Secure: false, Expires: sess.expires}).String())
-	}
+	setSessionCookies(h, sess)
 	app := "/app/opensearch-dashboards"
 	if s.kibana() {
 		app = "/app/kibana"
@@ -275,7 +271,30 @@ func (s *Server) consoleProxy(w http.ResponseWriter, r *http.Request, body []byt
 	if rp.header.Get("Content-Type") == "" {
 		rp.header.Set("Content-Type", "application/json; charset=utf-8")
 	}
+	// The security plugin's session keepalive (on by default) sets the
+	// session cookies again on every answer.
+	setSessionCookies(rp.header, sess)
 	s.write(w, r, rp, false)
+}
+
+// setSessionCookies sets every cookie part of sess on h.
+func setSessionCookies(h http.Header, sess *session) {
+	for i, v := range sess.parts {
+		name := cookieName
+		if i > 0 {
+			name = fmt.Sprintf("%s_saml%d", cookieName, i)
+		}
+		h.Add("Set-Cookie", (&http.Cookie{Name: name, Value: v, Path: "/", HttpOnly: true, Secure: false, Expires: sess.expires}).String())
+	}
+}
+
+// DashboardsCookies returns the value of every Dashboards session cookie
+// set so far (security_authentication and its _samlN parts), for leak
+// checks.
+func (s *Server) DashboardsCookies() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.cookies)
 }
 
 // sessionOf returns the live session whose every cookie part was sent.

@@ -127,6 +127,7 @@ type Server struct {
 	pits     map[string]*searchCtx
 	scrolls  map[string]*searchCtx
 	sessions map[string]*session
+	cookies  []string // every Dashboards session cookie value set, for leak checks
 	st       Stats
 	rng      *rand.Rand
 	faultN   int // faults injected so far, picks the status
