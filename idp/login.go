@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"html"
+	"net/http"
 	"net/url"
 	"strings"
 	"time"
@@ -146,6 +147,20 @@ func (in *Inputs) PageError(page *Page, name, why string) *PageError {
 		e.Saved = in.req.Debug.SavePage(name, RedactPage([]byte(in.Scrub(string(page.Body)))))
 	}
 	return e
+}
+
+// DeadEnd is the reason for a page no step of the adapter matches: what
+// was expected, prefixed with a non-200 status and followed by the
+// page's own error text (said), when there is one.
+func DeadEnd(page *Page, expected, said string) string {
+	why := expected
+	if page.Status != http.StatusOK {
+		why = fmt.Sprintf("HTTP %d; %s", page.Status, why)
+	}
+	if said != "" {
+		why += fmt.Sprintf("; the page says %q", said)
+	}
+	return why
 }
 
 // AuthError is the IdP refusing the login: its own message msg, or

@@ -245,3 +245,21 @@ func TestInteractive(t *testing.T) {
 		t.Error("a prompter that says it cannot ask counts as interactive")
 	}
 }
+
+func TestDeadEnd(t *testing.T) {
+	tests := []struct {
+		status int
+		said   string
+		want   string
+	}{
+		{200, "", "expected a form"},
+		{404, "", "HTTP 404; expected a form"},
+		{200, "Session expired", `expected a form; the page says "Session expired"`},
+		{500, "Oops", `HTTP 500; expected a form; the page says "Oops"`},
+	}
+	for _, tt := range tests {
+		if got := DeadEnd(&Page{Status: tt.status}, "expected a form", tt.said); got != tt.want {
+			t.Errorf("DeadEnd(%d, %q) = %q, want %q", tt.status, tt.said, got, tt.want)
+		}
+	}
+}

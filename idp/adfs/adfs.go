@@ -208,14 +208,7 @@ func (l *login) next(ctx context.Context, page *idp.Page) (*idp.Page, error) {
 		// WS-Federation or a relay page that submits itself.
 		return l.submit(ctx, idp.ParseForm(page, f))
 	}
-	why := "expected an AD FS sign-in form, an MFA page or the SAML post page"
-	if page.Status != http.StatusOK {
-		why = fmt.Sprintf("HTTP %d; %s", page.Status, why)
-	}
-	if msg := errorText(doc); msg != "" {
-		why += fmt.Sprintf("; the page says %q", msg)
-	}
-	return nil, l.pageError(page, why)
+	return nil, l.pageError(page, idp.DeadEnd(page, "expected an AD FS sign-in form, an MFA page or the SAML post page", errorText(doc)))
 }
 
 // loginForm finds the forms-authentication form: #loginForm with a

@@ -163,14 +163,7 @@ func (l *login) next(ctx context.Context, page *idp.Page) (*idp.Form, error) {
 	if l.passField != "" && !l.sentPassword && doc.Find("form").Length() > 0 {
 		return nil, l.fieldError(page, loginPage, l.passField, KeyPasswordField)
 	}
-	why := "expected a login form, a one-time code form, a self-submitting form or a SAML POST page"
-	if page.Status != http.StatusOK {
-		why = fmt.Sprintf("HTTP %d; %s", page.Status, why)
-	}
-	if msg := l.errorText(doc); msg != "" {
-		why += fmt.Sprintf("; the page says %q", msg)
-	}
-	return nil, l.pageError(page, why)
+	return nil, l.pageError(page, idp.DeadEnd(page, "expected a login form, a one-time code form, a self-submitting form or a SAML POST page", l.errorText(doc)))
 }
 
 // pageForms is what classify found on a page.

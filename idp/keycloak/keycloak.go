@@ -143,14 +143,7 @@ func (l *login) next(ctx context.Context, page *idp.Page) (*idp.Form, error) {
 	if f := idp.AutoSubmitForm(page); f != nil {
 		return idp.ParseForm(page, f), nil
 	}
-	why := "expected a Keycloak login, one-time code or SAML post page"
-	if page.Status != http.StatusOK {
-		why = fmt.Sprintf("HTTP %d; %s", page.Status, why)
-	}
-	if msg := errorText(doc); msg != "" {
-		why += fmt.Sprintf("; the page says %q", msg)
-	}
-	return nil, l.pageError(page, why)
+	return nil, l.pageError(page, idp.DeadEnd(page, "expected a Keycloak login, one-time code or SAML post page", errorText(doc)))
 }
 
 // loginForm finds the username/password form: #kc-form-login in every
