@@ -384,7 +384,7 @@ func (d *Duo) loginForm(w http.ResponseWriter, r *http.Request) {
 		}
 		v.Devices = append(v.Devices, duoDevView{Key: key, Label: duoLabel(&dev), Factors: strings.Join(fs, "|"), WebAuthn: dev.SecurityKey})
 	}
-	if len(s.user.Devices) == 0 && s.user.Passcode != "" {
+	if s.user.Passcode != "" && !strings.Contains(fmt.Sprint(v.Devices), "Passcode") {
 		v.Devices = append(v.Devices, duoDevView{Key: "token", Label: "Hardware token", Factors: "Passcode"})
 	}
 	d.render(w, http.StatusOK, v)
