@@ -23,7 +23,7 @@ var secretHeaders = map[string]bool{
 // secretParams are query or form names whose values are never printed.
 var secretParams = []string{"password", "passwd", "pass", "otp", "totp", "code", "token", "saml",
 	"secret", "session", "signature", "credential", "sig", "state", "assertion", "ticket",
-	"context", // AD FS MFA: the encrypted state of a password-verified login
+	"context",                        // AD FS MFA: the encrypted state of a password-verified login
 	"sid", "xsrf", "txid", "authkey"} // Duo's prompt session, its form token and transactions
 
 // IsSecretParam reports whether a query or form field name looks secret.
