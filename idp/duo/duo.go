@@ -43,7 +43,7 @@ const (
 type Flow struct {
 	Interval time.Duration
 	Timeout  time.Duration
-	Clock    Clock
+	Clock    idp.Clock
 }
 
 // Login runs the Duo prompt that page hands off to (see [Flow.Login]).
@@ -349,15 +349,15 @@ func (r *run) wait(ctx context.Context, p prompt, m method, tx, verify string) (
 		last = st
 		return st.done, nil
 	})
-	var te *TimeoutError
+	var te *idp.TimeoutError
 	if errors.As(err, &te) {
 		return state{}, r.in.AuthError("", fmt.Sprintf("no answer to the Duo %s within %s", m, te.Waited))
 	}
 	return last, err
 }
 
-func (r *run) poller() Poller {
-	p := Poller{Interval: r.f.Interval, Timeout: r.f.Timeout, Clock: r.f.Clock}
+func (r *run) poller() idp.Poller {
+	p := idp.Poller{Interval: r.f.Interval, Timeout: r.f.Timeout, Clock: r.f.Clock}
 	if p.Interval <= 0 {
 		p.Interval = pollEvery
 	}

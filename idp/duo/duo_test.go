@@ -117,30 +117,13 @@ func (noTTY) Code(context.Context, string) (string, error) {
 }
 func (noTTY) Choose(context.Context, string, []string) (int, error) { return 0, idp.ErrNoTerminal }
 
-// clock is a fake clock: waits pass at once and are recorded.
-type clock struct {
-	mu    sync.Mutex
-	now   time.Time
-	waits int
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *clock) After(d time.Duration) <-chan time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-	c.waits++
-	ch := make(chan time.Time, 1)
-	ch <- c.now
-	return ch
-}
 
 type try struct {
 	t      *testing.T
 	r      *rp
 	req    *idp.Request
 	notice bytes.Buffer
-	clk    *clock
+	clk    *idptest.Clock
 	debug  *debugDir
 }
 
@@ -153,7 +136,7 @@ func (d *debugDir) SavePage(name string, b []byte) string {
 
 func newTry(t *testing.T, r *rp, mfa, code string, p idp.Prompter, opts map[string]string) *try {
 	jar, _ := idp.NewJar(nil)
-	tr := &try{t: t, r: r, clk: &clock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}, debug: &debugDir{}}
+	tr := &try{t: t, r: r, clk: idptest.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)), debug: &debugDir{}}
 	if p == nil {
 		p = &noTTY{}
 	}
@@ -265,8 +248,8 @@ func TestFactors(t *testing.T) {
 				if s := r.d.Stats(); s.Exchanges != 1 {
 					t.Errorf("duo_code exchanges = %d, want 1", s.Exchanges)
 				}
-				if tc.dev.After > 0 && tr.clk.waits != tc.dev.After {
-					t.Errorf("waited %d times, want %d (one per pending poll)", tr.clk.waits, tc.dev.After)
+				if tc.dev.After > 0 && len(tr.clk.Waits()) != tc.dev.After {
+					t.Errorf("waited %d times, want %d (one per pending poll)", len(tr.clk.Waits()), tc.dev.After)
 				}
 				tr.scan(nil)
 			})
