@@ -69,11 +69,11 @@ func IsHandoff(page *idp.Page) bool {
 
 // LoginURL is [LoginURL] with f's waits.
 func (f *Flow) LoginURL(ctx context.Context, req *idp.Request, in *idp.Inputs, rawURL string) (*idp.Page, error) {
-	page, err := idp.Fetch(ctx, req.Client, http.MethodGet, rawURL, nil)
+	r := newRun(f, req, in)
+	page, err := r.w.Fetch(ctx, http.MethodGet, rawURL, nil)
 	if err != nil {
-		return nil, fmt.Errorf("duo: %w", err)
+		return nil, r.clean(err)
 	}
-	r := &run{f: f, req: req, in: in}
 	return r.login(ctx, page, true)
 }
 
@@ -84,8 +84,11 @@ func (f *Flow) LoginURL(ctx context.Context, req *idp.Request, in *idp.Inputs, r
 // profile's duo_device or Duo's default. Duo refusing (a denied push, a
 // wrong passcode, a timeout) is an [idp.AuthError] with Duo's own message.
 func (f *Flow) Login(ctx context.Context, req *idp.Request, in *idp.Inputs, page *idp.Page) (*idp.Page, error) {
-	r := &run{f: f, req: req, in: in}
-	return r.login(ctx, page, false)
+	return newRun(f, req, in).login(ctx, page, false)
+}
+
+func newRun(f *Flow, req *idp.Request, in *idp.Inputs) *run {
+	return &run{f: f, req: req, in: in, w: &idp.Walker{Name: "duo", Max: maxSteps, Client: req.Client, In: in}}
 }
 
 // run is one Duo login.
@@ -93,6 +96,7 @@ type run struct {
 	f    *Flow
 	req  *idp.Request
 	in   *idp.Inputs
+	w    *idp.Walker // counts the pages between the hand-off and the prompt
 	sent map[string]bool // passcodes posted: never twice
 	// codeGiven: a passcode came from --mfa-code, so a refusal is final.
 	codeGiven bool
@@ -111,7 +115,7 @@ func (r *run) login(ctx context.Context, page *idp.Page, left bool) (*idp.Page, 
 // request toward Duo was made: a page that is not Duo's after that is the
 // IdP again (Duo remembered this browser and asked nothing).
 func (r *run) enter(ctx context.Context, page *idp.Page, left bool) (prompt, *idp.Page, error) {
-	for step := 0; ; step++ {
+	for {
 		if p := open(r.req.Client, page, r.in.Secret); p != nil {
 			if np, ok := p.(*newPrompt); ok {
 				if err := np.load(ctx); err != nil {
@@ -123,25 +127,25 @@ func (r *run) enter(ctx context.Context, page *idp.Page, left bool) (prompt, *id
 		var next *idp.Page
 		var err error
 		switch sel := pluginForm(page); {
-		case step >= maxSteps:
-			return nil, nil, r.in.PageError(page, "duo-page", fmt.Sprintf("still no Duo prompt after %d pages", maxSteps))
+		case r.w.Pages() >= r.w.Max:
+			return nil, nil, r.w.PageError(page, fmt.Sprintf("still no Duo prompt after %d pages", r.w.Max))
 		case sel != nil:
-			next, err = idp.ParseForm(page, sel).Submit(ctx, r.req.Client)
+			next, err = r.w.Submit(ctx, idp.ParseForm(page, sel))
 		case handoffForm(page) != nil:
-			next, err = idp.ParseForm(page, handoffForm(page)).Submit(ctx, r.req.Client)
+			next, err = r.w.Submit(ctx, idp.ParseForm(page, handoffForm(page)))
 		case returnForm(page) != nil:
 			back, err := r.back(ctx, page)
 			return nil, back, err
 		case isDuoURL(page.URL):
-			return nil, nil, r.in.PageError(page, "duo-page", idp.DeadEnd(page, "expected Duo's prompt", duoError(page)))
+			return nil, nil, r.w.PageError(page, idp.DeadEnd(page, "expected Duo's prompt", duoError(page)))
 		case left:
 			back, err := r.back(ctx, page)
 			return nil, back, err
 		default:
-			return nil, nil, r.in.PageError(page, "duo-page", "expected a page that hands off to Duo")
+			return nil, nil, r.w.PageError(page, "expected a page that hands off to Duo")
 		}
 		if err != nil {
-			return nil, nil, fmt.Errorf("duo: %w", err)
+			return nil, nil, err
 		}
 		r.keepCode(next)
 		page, left = next, true
@@ -372,14 +376,10 @@ func (r *run) poller() idp.Poller {
 func (r *run) back(ctx context.Context, page *idp.Page) (*idp.Page, error) {
 	r.keepCode(page)
 	if f := returnForm(page); f != nil {
-		next, err := idp.ParseForm(page, f).Submit(ctx, r.req.Client)
-		if err != nil {
-			return nil, fmt.Errorf("duo: %w", err)
-		}
-		return next, nil
+		return r.w.Submit(ctx, idp.ParseForm(page, f))
 	}
 	if isDuoURL(page.URL) {
-		return nil, r.in.PageError(page, "duo-page", idp.DeadEnd(page, "Duo approved, but did not send the login back to the identity provider", duoError(page)))
+		return nil, r.w.PageError(page, idp.DeadEnd(page, "Duo approved, but did not send the login back to the identity provider", duoError(page)))
 	}
 	return page, nil
 }
