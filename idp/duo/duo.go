@@ -96,7 +96,7 @@ type run struct {
 	f    *Flow
 	req  *idp.Request
 	in   *idp.Inputs
-	w    *idp.Walker // counts the pages between the hand-off and the prompt
+	w    *idp.Walker     // counts the pages between the hand-off and the prompt
 	sent map[string]bool // passcodes posted: never twice
 	// codeGiven: a passcode came from --mfa-code, so a refusal is final.
 	codeGiven bool

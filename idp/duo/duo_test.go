@@ -93,7 +93,9 @@ type prompter struct {
 	choice int
 }
 
-func (p *prompter) Secret(ctx context.Context, label string) (string, error) { return p.Code(ctx, label) }
+func (p *prompter) Secret(ctx context.Context, label string) (string, error) {
+	return p.Code(ctx, label)
+}
 func (p *prompter) Code(_ context.Context, label string) (string, error) {
 	p.asked = append(p.asked, label)
 	if len(p.codes) == 0 {
@@ -116,7 +118,6 @@ func (noTTY) Code(context.Context, string) (string, error) {
 	return "", idp.ErrNoTerminal
 }
 func (noTTY) Choose(context.Context, string, []string) (int, error) { return 0, idp.ErrNoTerminal }
-
 
 type try struct {
 	t      *testing.T

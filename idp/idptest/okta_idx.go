@@ -530,7 +530,7 @@ func (k *Okta) idxJSON(t *idxTx) map[string]any {
 				"method": "GET", "idp": map[string]any{"id": a.id, "name": "Duo Security"}})
 		case "claims_provider":
 			rem = append(rem, map[string]any{"name": "redirect-idp", "type": "EXTERNAL_IDP",
-				"href": k.srv.URL + "/sso/idps/" + t.factor.id + "?" + url.Values{"stateHandle": {t.handle}}.Encode(),
+				"href":   k.srv.URL + "/sso/idps/" + t.factor.id + "?" + url.Values{"stateHandle": {t.handle}}.Encode(),
 				"method": "GET", "idp": map[string]any{"id": a.id, "name": "Duo Security"}})
 		case "question":
 			rem = append(rem, k.form(t, "challenge-authenticator", "/idp/idx/challenge/answer",
