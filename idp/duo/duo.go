@@ -198,6 +198,30 @@ func (r *run) answer(ctx context.Context, p prompt) (*idp.Page, error) {
 	}
 }
 
+// methodNamed reads an mfa setting as a Duo factor ("" for auto and names
+// of other factors, which leave the choice to Duo).
+func methodNamed(mfa string) (method, bool) {
+	switch strings.ToLower(strings.TrimSpace(mfa)) {
+	case "push", "duo push":
+		return push, true
+	case "passcode", "totp", "code", "otp", "token":
+		return passcode, true
+	case "call", "phone", "voice", "phone call":
+		return call, true
+	case "webauthn", "security_key", "u2f", "fido":
+		return webauthn, true
+	}
+	return "", false
+}
+
+// IsMethod reports whether mfa names a Duo factor: push, passcode (or
+// totp), call, or webauthn (which needs --browser). Adapters that meet
+// Duo accept these names in the profile's mfa.
+func IsMethod(mfa string) bool {
+	_, ok := methodNamed(mfa)
+	return ok
+}
+
 // method is the factor to use: mfa when it names one, passcode with a
 // --mfa-code, else Duo's preferred one (never WebAuthn, which needs a
 // browser).
@@ -212,15 +236,8 @@ func (r *run) method(p prompt) (method, error) {
 		return "", &idp.UnsupportedError{What: "Duo with only a security key or WebAuthn",
 			Hint: "Duo offers this account no push, call or passcode; run again with --browser"}
 	}
-	want := method("")
-	switch strings.ToLower(strings.TrimSpace(r.req.MFA)) {
-	case "push", "duo push":
-		want = push
-	case "passcode", "totp", "code", "otp", "token":
-		want = passcode
-	case "call", "phone", "voice", "phone call":
-		want = call
-	case "webauthn", "security_key", "u2f", "fido":
+	want, _ := methodNamed(r.req.MFA)
+	if want == webauthn {
 		return "", &idp.UnsupportedError{What: "Duo WebAuthn (security key)", Hint: "a key needs a real browser; run again with --browser"}
 	}
 	if want == "" && r.in.CodeGiven() {

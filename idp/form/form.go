@@ -12,6 +12,7 @@ import (
 	"github.com/andybalholm/cascadia"
 
 	"github.com/saml2sts/saml2sts/idp"
+	"github.com/saml2sts/saml2sts/idp/duo"
 )
 
 // Profile keys this adapter reads from [idp.Request.Options].
@@ -47,9 +48,9 @@ func (p *Provider) Check(req *idp.Request) error {
 			return idp.Configf("form: %s %q is not a CSS selector: %v", KeyErrorSelector, s, err)
 		}
 	}
-	if m := strings.TrimSpace(req.MFA); m != "" && !strings.EqualFold(m, "auto") {
+	if m := strings.TrimSpace(req.MFA); m != "" && !strings.EqualFold(m, "auto") && !duo.IsMethod(m) {
 		return idp.Configf("form: mfa %q has no effect with provider form, which answers the one-time code form the IdP shows "+
-			"(pass the code with --mfa-code): set mfa to auto or remove it", req.MFA)
+			"(pass the code with --mfa-code): set mfa to auto (or, behind Duo, to push, passcode or call)", req.MFA)
 	}
 	return nil
 }
@@ -87,6 +88,13 @@ func (p *Provider) Login(ctx context.Context, req *idp.Request) (string, error) 
 		}
 		if l.pages >= l.max {
 			return "", l.pageError(page, fmt.Sprintf("still no SAML response after %d pages; stopped so the account is not locked", l.max))
+		}
+		if duo.IsHandoff(page) { // Shibboleth's and SimpleSAMLphp's Duo modules
+			l.pages++
+			if page, err = duo.Login(ctx, req, &l.in, page); err != nil {
+				return "", err
+			}
+			continue
 		}
 		next, err := l.next(ctx, page)
 		if err != nil {

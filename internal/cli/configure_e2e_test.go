@@ -57,7 +57,7 @@ func TestConfigureChecksWithTheProvider(t *testing.T) {
 			msg: "--url: http://adfs.corp.example/adfs/ls/ uses http: use https (http is allowed only for localhost)"},
 		{name: "adfs passive endpoint", args: []string{"--provider", "adfs", "--url", adfs + "/adfs/ls/", "--mfa", "push"}},
 		{name: "form mfa", args: []string{"--provider", "form", "--url", form, "--mfa", "yubikey"},
-			msg: `form: mfa "yubikey" has no effect with provider form, which answers the one-time code form the IdP shows (pass the code with --mfa-code): set mfa to auto or remove it`},
+			msg: `form: mfa "yubikey" has no effect with provider form, which answers the one-time code form the IdP shows (pass the code with --mfa-code): set mfa to auto (or, behind Duo, to push, passcode or call)`},
 		{name: "form fields", args: []string{"--provider", "form", "--url", form, "--form-username-field", "j_username", "--mfa", "auto"}},
 		// Keycloak's mfa names the user's own authenticator labels.
 		{name: "keycloak mfa label", args: []string{"--provider", "keycloak", "--url", "https://sso.example.com/realms/corp/protocol/saml/clients/aws", "--mfa", "yubikey"}},

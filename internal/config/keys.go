@@ -48,6 +48,7 @@ var keys = []Key{
 	{"form_username_field", "", "form provider: name of the username input, when the guess is wrong", checkFieldName, option("form_username_field")},
 	{"form_password_field", "", "form provider: name of the password input, when the guess is wrong", checkFieldName, option("form_password_field")},
 	{"form_error_selector", "", "form provider: CSS selector of the IdP's login error message", checkSelector, option("form_error_selector")},
+	{"duo_device", "", "Duo device to push to or call: its name, last digits or Duo key (phone2); default Duo's", nil, option("duo_device")},
 }
 
 // providerOnly are the keys only one provider reads, by key name: a profile
