@@ -183,6 +183,7 @@ func TestKeysTable(t *testing.T) {
 		{"form_username_field", "", "SAML2STS_FORM_USERNAME_FIELD", "--form-username-field"},
 		{"form_password_field", "", "SAML2STS_FORM_PASSWORD_FIELD", "--form-password-field"},
 		{"form_error_selector", "", "SAML2STS_FORM_ERROR_SELECTOR", "--form-error-selector"},
+		{"duo_device", "", "SAML2STS_DUO_DEVICE", "--duo-device"},
 	}
 	got := Keys()
 	if len(got) != len(want) {
