@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/saml2sts/saml2sts/idp"
+	"github.com/saml2sts/saml2sts/idp/duo"
 )
 
 const (
@@ -96,6 +97,15 @@ type login struct {
 
 	in           idp.Inputs // password, --mfa-code, secrets to scrub
 	sentPassword bool
+	duoSelected  bool      // IDX: the Duo authenticator was picked
+	afterDuo     *idp.Page // Classic: the page Duo's way back led to
+}
+
+// duo answers Duo's Universal Prompt behind href (Okta's link to it) and
+// returns the page Okta's callback leads to: the app, signed in.
+func (l *login) duo(ctx context.Context, href string) (*idp.Page, error) {
+	l.pages++
+	return duo.LoginURL(ctx, l.req, &l.in, href)
 }
 
 // Check implements [idp.Checker]: the url must be an app link and mfa a
@@ -118,7 +128,7 @@ var factorNames = map[string]bool{
 	"push": true, "totp": true, "hotp": true, "yubikey": true, "rsa": true, "symantec": true, "sms": true,
 	"call": true, "voice": true, "email": true, "question": true, "webauthn": true, "duo": true, "otp": true, "code": true,
 	"token": true, "u2f": true, "web": true, "claims_provider": true, "signed_nonce": true,
-	"okta": true, "google": true, "yubico": true, "fido": true, "custom": true,
+	"passcode": true, "phone": true, "external_idp": true, "okta": true, "google": true, "yubico": true, "fido": true, "custom": true,
 }
 
 // appLink checks the profile's url and returns the app link to sign in to.
