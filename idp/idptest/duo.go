@@ -25,7 +25,7 @@ type DuoOptions struct {
 	// prompt for that many days.
 	RememberDays int
 	// PushTimeout is how many polls a push or call with outcome "timeout"
-	// answers pending before Duo says it timed out; default 2.
+	// answers pending before Duo says it timed out; default 2, negative 0.
 	PushTimeout int
 }
 
@@ -132,8 +132,11 @@ func NewDuo(o DuoOptions) (*Duo, error) {
 	default:
 		return nil, fmt.Errorf("idptest: unknown duo prompt %q: use v4 or new", o.Prompt)
 	}
-	if o.PushTimeout <= 0 {
+	switch {
+	case o.PushTimeout == 0:
 		o.PushTimeout = 2
+	case o.PushTimeout < 0:
+		o.PushTimeout = 0
 	}
 	d := &Duo{akey: "DI" + strings.ToUpper(oktaID(18)), users: map[string]*DuoUser{}, sess: map[string]*duoSess{},
 		codes: map[string]*duoCode{}, trusts: map[string]duoTrust{}}
