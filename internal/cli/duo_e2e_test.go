@@ -212,7 +212,7 @@ func TestDuoFailuresE2E(t *testing.T) {
 		{name: "passcode without terminal", user: idptest.DuoUser{Devices: []idptest.DuoDevice{phone("approve", "")}, Passcode: duoPIN},
 			args: []string{"--mfa", "passcode"}, code: 4},
 		{name: "unknown duo_device", user: idptest.DuoUser{Devices: []idptest.DuoDevice{phone("approve", "")}},
-			device: "Galaxy", code: 2, msg: `duo_device "Galaxy" is none of your Duo devices that can push`},
+			args: []string{"--duo-device", "Galaxy"}, code: 2, msg: `duo_device "Galaxy" is none of your Duo devices that can push`},
 	}
 	for _, idp := range duoIdPs {
 		for _, f := range failures {
