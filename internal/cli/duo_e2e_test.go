@@ -1,6 +1,7 @@
 package cli_test
 
 import (
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -172,7 +173,8 @@ func TestDuoFactorsE2E(t *testing.T) {
 				if f.device != "" {
 					w.env["SAML2STS_DUO_DEVICE"] = f.device
 				}
-				r := w.run(password, append([]string{"login", "--profile", "d", "--password-stdin"}, f.args...)...)
+				// --debug: the HTTP trace must not show Duo's values either.
+				r := w.run(password, append([]string{"--debug", "login", "--profile", "d", "--password-stdin"}, f.args...)...)
 				if r.code != 0 || !strings.Contains(r.stderr, "Logged in") || !strings.Contains(r.stderr, f.stderr) {
 					t.Fatalf("login: want exit 0, %q:\n%s", f.stderr, r)
 				}
@@ -262,6 +264,36 @@ func TestDuoRememberMeE2E(t *testing.T) {
 				t.Errorf("the second login pushed:\n%s", r2)
 			}
 			w.scan(r, r2)
+		})
+	}
+}
+
+// TestDuoDebugPageE2E: a Duo page saml2sts cannot pass (a user Duo does
+// not know) ends with Duo's words, exit 1, and a redacted copy under
+// --debug that holds no secret.
+func TestDuoDebugPageE2E(t *testing.T) {
+	for _, idp := range duoIdPs {
+		t.Run(idp.name, func(t *testing.T) {
+			t.Parallel()
+			d, err := idptest.NewDuo(idptest.DuoOptions{Users: []idptest.DuoUser{{Username: "someone-else"}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(d.Close)
+			w := idp.start(t, d)
+			r := w.run(password, "--debug", "login", "--profile", "d", "--password-stdin")
+			if r.code != 1 || !strings.Contains(r.stderr, `the page says "Your account is not enrolled in Duo. Contact your help desk."`) {
+				t.Fatalf("want exit 1 quoting Duo's page:\n%s", r)
+			}
+			m := regexp.MustCompile(`redacted copy: ([^)]+)\)`).FindStringSubmatch(r.stderr)
+			if m == nil {
+				t.Fatalf("no saved page named:\n%s", r)
+			}
+			b, err := os.ReadFile(m[1])
+			if err != nil || len(b) == 0 {
+				t.Fatalf("saved page: %v", err)
+			}
+			w.scan(r, result{stdout: string(b)})
 		})
 	}
 }
