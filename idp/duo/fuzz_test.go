@@ -2,6 +2,7 @@ package duo
 
 import (
 	"bytes"
+	"encoding/json"
 	"net/url"
 	"testing"
 
@@ -36,6 +37,35 @@ func FuzzPages(f *testing.F) {
 		if pr := open(nil, p, func(string) {}); pr != nil {
 			pr.devices()
 			pr.preferred()
+		}
+	})
+}
+
+// FuzzStatus feeds arbitrary JSON to both prompts' status readers: a
+// state is either pending or done, and approval is always done.
+func FuzzStatus(f *testing.F) {
+	for _, s := range []string{
+		`{"stat":"OK","response":{"status_code":"pushed","risk_based_factor_selection_data":{"step_up_code":"123456"}}}`,
+		`{"stat":"OK","response":{"status_code":"allow","result":"SUCCESS"}}`,
+		`{"stat":"OK","response":{"status_code":"deny","status":"Login request denied."}}`,
+		`{"result":{"result":"WAITING","status_code":"pushed"}}`,
+		`{"result":"FAILURE","status":"The call was not answered."}`,
+		`{"result":{"result":"SUCCESS"},"step_up_code":"1"}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var a frameAnswer
+		if json.Unmarshal(b, &a) == nil {
+			if st := frameState(a); st.ok && !st.done {
+				t.Fatalf("approved but not done: %+v", st)
+			}
+		}
+		var s newStatus
+		if json.Unmarshal(b, &s) == nil {
+			if st := newState(s); st.ok && !st.done {
+				t.Fatalf("approved but not done: %+v", st)
+			}
 		}
 	})
 }

@@ -253,6 +253,11 @@ func (p *framePrompt) status(ctx context.Context, _ method, tx string) (state, e
 	if err := p.post(ctx, pathStatus, url.Values{sidField: {p.form.Get(sidField)}, "txid": {tx}}, &a); err != nil {
 		return state{}, err
 	}
+	return frameState(a), nil
+}
+
+// frameState reads a v4 status answer.
+func frameState(a frameAnswer) state {
 	r := a.Response
 	st := state{message: orText(r.Status, r.Reason), verify: orText(r.StepUpCode, r.RiskBased.StepUpCode)}
 	switch strings.ToLower(r.StatusCode) {
@@ -263,7 +268,7 @@ func (p *framePrompt) status(ctx context.Context, _ method, tx string) (state, e
 		st.done = true
 		st.message = orText(st.message, r.StatusCode)
 	}
-	return st, nil
+	return st
 }
 
 func (p *framePrompt) finish(ctx context.Context, m method, tx string) (*idp.Page, error) {
@@ -476,6 +481,11 @@ func (p *newPrompt) status(ctx context.Context, m method, tx string) (state, err
 	if err != nil {
 		return state{}, err
 	}
+	return newState(s), nil
+}
+
+// newState reads a poll answer of the authkey prompt.
+func newState(s newStatus) state {
 	result, msg := s.StatusCode, s.Status
 	var inner newStatus
 	var bare string
@@ -496,7 +506,7 @@ func (p *newPrompt) status(ctx context.Context, m method, tx string) (state, err
 		st.done = true
 		st.message = orText(msg, strings.ToLower(result))
 	}
-	return st, nil
+	return st
 }
 
 func (p *newPrompt) finish(ctx context.Context, _ method, _ string) (*idp.Page, error) {
