@@ -202,12 +202,6 @@ func (d *Duo) ForgetTrust() {
 	clear(d.trusts)
 }
 
-func (d *Duo) secret(prefix string) string {
-	s := prefix + newToken()
-	d.keep(s)
-	return s
-}
-
 // ServeHTTP routes Duo's endpoints.
 func (d *Duo) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p := r.URL.Path

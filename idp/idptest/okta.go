@@ -364,14 +364,6 @@ func (k *Okta) ExpireTransactions() {
 // Close shuts the server down.
 func (k *Okta) Close() { k.srv.Close() }
 
-// secret makes a new random token with the given prefix and records it.
-// Called with k.mu held.
-func (k *Okta) secret(prefix string) string {
-	s := prefix + newToken()
-	k.keep(s)
-	return s
-}
-
 // ServeHTTP routes the Okta endpoints a CLI login touches.
 func (k *Okta) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p := r.URL.Path

@@ -1,6 +1,7 @@
 package cli_test
 
 import (
+	"crypto/x509"
 	"os"
 	"regexp"
 	"strings"
@@ -45,10 +46,7 @@ func duoOkta(t *testing.T, d *idptest.Duo, pipeline string) *duoIdP {
 		t.Fatal(err)
 	}
 	t.Cleanup(k.Close)
-	w := newBareWorld(t, k.Certificate(), ststest.Options{})
-	w.mustRun("", "configure", "--profile", "d", "--provider", "okta", "--url", k.URL(), "--username", oktaUser,
-		"--region", "eu-west-1", "--role-arn", reader, "--duration", "1h", "--refresh-window", "59m59s")
-	return &duoIdP{world: w, d: d, expire: k.ExpireSessions,
+	return &duoIdP{world: duoWorld(t, k.Certificate(), "okta", k.URL(), oktaUser), d: d, expire: k.ExpireSessions,
 		secrets: func() []string { return append(k.Secrets(), k.IssuedResponses()...) }}
 }
 
@@ -59,10 +57,7 @@ func duoADFS(t *testing.T, d *idptest.Duo) *duoIdP {
 		t.Fatal(err)
 	}
 	t.Cleanup(a.Close)
-	w := newBareWorld(t, a.Certificate(), ststest.Options{})
-	w.mustRun("", "configure", "--profile", "d", "--provider", "adfs", "--url", a.BaseURL(), "--username", adfsUPN,
-		"--region", "eu-west-1", "--role-arn", reader, "--duration", "1h", "--refresh-window", "59m59s")
-	return &duoIdP{world: w, d: d, expire: nil,
+	return &duoIdP{world: duoWorld(t, a.Certificate(), "adfs", a.BaseURL(), adfsUPN), d: d, expire: nil,
 		secrets: func() []string { return append(a.SessionCookies(), a.IssuedResponses()...) }}
 }
 
@@ -77,11 +72,16 @@ func duoForm(t *testing.T, d *idptest.Duo, shib bool) *duoIdP {
 		t.Fatal(err)
 	}
 	t.Cleanup(s.Close)
-	w := newBareWorld(t, s.Certificate(), ststest.Options{})
-	w.mustRun("", "configure", "--profile", "d", "--provider", "form", "--url", s.URL(), "--username", "ana",
-		"--region", "eu-west-1", "--role-arn", reader, "--duration", "1h", "--refresh-window", "59m59s")
-	return &duoIdP{world: w, d: d, expire: s.ExpireSessions,
+	return &duoIdP{world: duoWorld(t, s.Certificate(), "form", s.URL(), "ana"), d: d, expire: s.ExpireSessions,
 		secrets: func() []string { return append(append(s.SessionCookies(), s.AuthStates()...), s.IssuedResponses()...) }}
+}
+
+// duoWorld is a bare world trusting cert with profile "d" for the IdP.
+func duoWorld(t *testing.T, cert *x509.Certificate, prov, url, user string) *world {
+	w := newBareWorld(t, cert, ststest.Options{})
+	w.mustRun("", "configure", "--profile", "d", "--provider", prov, "--url", url, "--username", user,
+		"--region", "eu-west-1", "--role-arn", reader, "--duration", "1h", "--refresh-window", "59m59s")
+	return w
 }
 
 // newDuo starts a Duo whose users are the three IdPs' names for ana.
