@@ -494,3 +494,28 @@ func TestDuoErrorPage(t *testing.T) {
 	}
 	tr.scan(err)
 }
+
+// Without a default device Duo leaves the pick to the user: the terminal
+// picker lists the devices that can push.
+func TestDevicePickerAsks(t *testing.T) {
+	for _, gen := range []string{"v4", "new"} {
+		t.Run(gen, func(t *testing.T) {
+			t.Parallel()
+			devs := []idptest.DuoDevice{phone("approve", ""), {Name: "Android", Number: "5678", Push: "approve"}}
+			r := newRP(t, idptest.DuoOptions{Prompt: gen, Users: []idptest.DuoUser{{Username: user, Devices: devs, Preferred: "call"}}})
+			p := &prompter{choice: 1}
+			tr := newTry(t, r, "push", "", p, nil)
+			page, err := tr.login("redirect", false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			saml(t, page)
+			if len(p.asked) != 1 || !strings.HasPrefix(p.asked[0], "Duo device: iOS") || !strings.Contains(p.asked[0], "Android") {
+				t.Errorf("asked %q", p.asked)
+			}
+			if !strings.Contains(tr.notice.String(), "Duo Push sent to Android") {
+				t.Errorf("notices %q", tr.notice.String())
+			}
+		})
+	}
+}
