@@ -203,7 +203,10 @@ func (k *Okta) duoCallback(w http.ResponseWriter, r *http.Request) {
 			if tx.kind != "SESSION_STEP_UP" || s == nil {
 				s = k.newSession(w, tx.user)
 			}
-			s.stepped, s.fresh = true, true
+			// A sign-in's session still meets the app's step-up policy;
+			// a step-up transaction completes it.
+			s.stepped = s.stepped || tx.kind == "SESSION_STEP_UP"
+			s.fresh = true
 			k.mu.Unlock()
 			http.Redirect(w, r, k.URL(), http.StatusFound)
 			return

@@ -297,3 +297,37 @@ func TestDuoDebugPageE2E(t *testing.T) {
 		})
 	}
 }
+
+// TestDuoOktaStepUpE2E: an app whose sign-on policy steps up asks the Duo
+// factor again on a live Okta session, and Duo's way back completes it.
+func TestDuoOktaStepUpE2E(t *testing.T) {
+	for _, pipeline := range []string{"v1", "idx"} {
+		t.Run(pipeline, func(t *testing.T) {
+			t.Parallel()
+			d := newDuo(t, idptest.DuoOptions{}, idptest.DuoUser{Devices: []idptest.DuoDevice{phone("approve", "")}})
+			k, err := idptest.NewOkta(idptest.OktaOptions{Pipeline: pipeline, Duo: d, StepUp: true, Users: []idptest.OktaUser{{
+				Username: oktaUser, Password: password, Factors: []idptest.OktaFactor{{Type: "claims_provider"}},
+				Roles: []string{reader + "," + provider}}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(k.Close)
+			w := &duoIdP{world: duoWorld(t, k.Certificate(), "okta", k.URL(), oktaUser), d: d,
+				secrets: func() []string { return append(k.Secrets(), k.IssuedResponses()...) }}
+			r := w.run(password, "login", "--profile", "d", "--password-stdin")
+			if r.code != 0 || !strings.Contains(r.stderr, "Duo Push sent to iPhone") {
+				t.Fatalf("login:\n%s", r)
+			}
+			// Classic: Duo at sign-in, then again for the app's step-up.
+			// Identity Engine evaluates the app's policy in the one login.
+			pushes := map[string]int{"v1": 2, "idx": 1}[pipeline]
+			if s := d.Stats(); s.Pushes != pushes || s.Exchanges != pushes || k.Stats().SAMLIssued != 1 {
+				t.Errorf("Duo stats %+v, Okta stats %+v: want %d pushes", s, k.Stats(), pushes)
+			}
+			if pipeline == "v1" && k.Stats().StepUps != 1 {
+				t.Errorf("Okta served %d step-ups, want 1", k.Stats().StepUps)
+			}
+			w.scan(r)
+		})
+	}
+}
