@@ -137,6 +137,7 @@ func TestDuoFactorsE2E(t *testing.T) {
 		user   idptest.DuoUser
 		args   []string
 		device string // duo_device, from the environment
+		only   string // run against this IdP only: the variant is Duo's side
 		stderr string // what the user is told
 		check  func(t *testing.T, s idptest.DuoStats)
 	}{
@@ -154,19 +155,22 @@ func TestDuoFactorsE2E(t *testing.T) {
 					t.Errorf("Duo stats %+v: want one passcode, no push", s)
 				}
 			}},
-		{name: "totp is passcode", o: idptest.DuoOptions{Prompt: "new"},
+		{name: "totp is passcode", o: idptest.DuoOptions{Prompt: "new"}, only: "okta-idx",
 			user: idptest.DuoUser{Devices: []idptest.DuoDevice{phone("approve", "")}, Passcode: duoPIN}, args: []string{"--mfa", "totp", "--mfa-code", duoPIN}},
 		{name: "call", user: idptest.DuoUser{Devices: []idptest.DuoDevice{phone("", "approve")}}, args: []string{"--mfa", "call"},
 			stderr: "Duo is calling iPhone"},
-		{name: "new prompt push", o: idptest.DuoOptions{Prompt: "new"}, user: idptest.DuoUser{Devices: []idptest.DuoDevice{phone("approve", "")}},
+		{name: "new prompt push", o: idptest.DuoOptions{Prompt: "new"}, only: "adfs", user: idptest.DuoUser{Devices: []idptest.DuoDevice{phone("approve", "")}},
 			stderr: "Duo Push sent to iPhone (...1234)"},
 		{name: "verified push", o: idptest.DuoOptions{Prompt: "new"}, user: idptest.DuoUser{Devices: []idptest.DuoDevice{verified}},
 			args: []string{"--mfa", "push"}, stderr: "Duo Verified Push: enter "},
 		{name: "device picked by duo_device", user: idptest.DuoUser{Devices: []idptest.DuoDevice{phone("deny", ""),
-			{Name: "Pixel", Number: "5678", Push: "approve"}}}, device: "5678", stderr: "Duo Push sent to Pixel"},
+			{Name: "Pixel", Number: "5678", Push: "approve"}}}, device: "5678", only: "shibboleth", stderr: "Duo Push sent to Pixel"},
 	}
 	for _, idp := range duoIdPs {
 		for _, f := range factors {
+			if f.only != "" && f.only != idp.name {
+				continue
+			}
 			t.Run(idp.name+"/"+f.name, func(t *testing.T) {
 				t.Parallel()
 				w := idp.start(t, newDuo(t, f.o, f.user))
@@ -199,6 +203,7 @@ func TestDuoFailuresE2E(t *testing.T) {
 		user   idptest.DuoUser
 		args   []string
 		device string
+		only   string
 		code   int
 		msg    string
 	}{
@@ -207,17 +212,20 @@ func TestDuoFailuresE2E(t *testing.T) {
 			code: 3, msg: `Duo says "Login timed out."`},
 		{name: "wrong passcode", user: idptest.DuoUser{Devices: []idptest.DuoDevice{phone("approve", "")}, Passcode: duoPIN},
 			args: []string{"--mfa", "passcode", "--mfa-code", "999999"}, code: 3, msg: `Duo says "Incorrect passcode. Please try again."`},
-		{name: "wrong passcode new prompt", o: idptest.DuoOptions{Prompt: "new"}, user: idptest.DuoUser{Devices: []idptest.DuoDevice{phone("approve", "")}, Passcode: duoPIN},
+		{name: "wrong passcode new prompt", o: idptest.DuoOptions{Prompt: "new"}, only: "simplesamlphp", user: idptest.DuoUser{Devices: []idptest.DuoDevice{phone("approve", "")}, Passcode: duoPIN},
 			args: []string{"--mfa-code", "999999"}, code: 3, msg: `Incorrect passcode`},
 		{name: "security key only", user: idptest.DuoUser{Devices: []idptest.DuoDevice{{Name: "YubiKey", SecurityKey: true}}}, code: 1,
 			msg: "run again with --browser"},
 		{name: "passcode without terminal", user: idptest.DuoUser{Devices: []idptest.DuoDevice{phone("approve", "")}, Passcode: duoPIN},
 			args: []string{"--mfa", "passcode"}, code: 4},
 		{name: "unknown duo_device", user: idptest.DuoUser{Devices: []idptest.DuoDevice{phone("approve", "")}},
-			args: []string{"--duo-device", "Galaxy"}, code: 2, msg: `duo_device "Galaxy" is none of your Duo devices that can push`},
+			args: []string{"--duo-device", "Galaxy"}, only: "okta-classic", code: 2, msg: `duo_device "Galaxy" is none of your Duo devices that can push`},
 	}
 	for _, idp := range duoIdPs {
 		for _, f := range failures {
+			if f.only != "" && f.only != idp.name {
+				continue
+			}
 			t.Run(idp.name+"/"+f.name, func(t *testing.T) {
 				t.Parallel()
 				w := idp.start(t, newDuo(t, f.o, f.user))
