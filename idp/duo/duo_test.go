@@ -7,11 +7,14 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/PuerkitoBio/goquery"
 
 	"github.com/saml2sts/saml2sts/idp"
 	"github.com/saml2sts/saml2sts/idp/duo"
@@ -517,5 +520,33 @@ func TestDevicePickerAsks(t *testing.T) {
 				t.Errorf("notices %q", tr.notice.String())
 			}
 		})
+	}
+}
+
+// Only Duo's pages and forms that post to Duo are hand-offs: a generic
+// OAuth authorize form or a login-form without Duo's _xsrf is not.
+func TestIsHandoff(t *testing.T) {
+	for _, tc := range []struct {
+		html string
+		want bool
+	}{
+		{`<form id="adfs_form" method="post" action="https://api-1a2b.duosecurity.com/oauth/v1/authorize?x=1"></form>`, true},
+		{`<form method="post" action="https://idp.example.com/oauth/v1/authorize?client_id=DIABCDEFGH0123456789"></form>`, true},
+		{`<form method="post" action="https://idp.example.com/oauth/v1/authorize?client_id=myapp"></form>`, false},
+		{`<form method="post" action="https://api-1.duosecurity.com/frame/frameless/v4/auth?sid=x"></form>`, true},
+		{`<form id="plugin_form" action="/frame/frameless/v4/auth"><input name="tx" value="TX|x"></form>`, true},
+		{`<form id="login-form"><input name="sid" value="s"><input name="_xsrf" value="x"></form>`, true},
+		{`<form id="login-form"><input name="sid" value="s"><input name="username"></form>`, false},
+		{`<div id="root" data-akey="DIX" data-authkey="k"></div>`, true},
+		{`<form action="/login"><input name="username"><input type="password" name="password"></form>`, false},
+	} {
+		doc, err := goquery.NewDocumentFromReader(strings.NewReader(tc.html))
+		if err != nil {
+			t.Fatal(err)
+		}
+		u, _ := url.Parse("https://idp.example.com/page")
+		if got := duo.IsHandoff(&idp.Page{URL: u, Status: 200, Body: []byte(tc.html), Doc: doc}); got != tc.want {
+			t.Errorf("IsHandoff(%s) = %v, want %v", tc.html, got, tc.want)
+		}
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 
 	"github.com/PuerkitoBio/goquery"
@@ -60,7 +61,18 @@ func isDuoURL(u *url.URL) bool {
 	if u == nil {
 		return false
 	}
-	return strings.HasPrefix(u.Path, pathFrame) || strings.HasPrefix(u.Path, pathNewPrompt) || u.Path == pathAuthorize
+	return strings.HasPrefix(u.Path, pathFrame) || strings.HasPrefix(u.Path, pathNewPrompt) || isAuthorize(u)
+}
+
+// duoClientID is the shape of a Duo integration key, the client_id of
+// Duo's OIDC authorize endpoint.
+var duoClientID = regexp.MustCompile(`^DI[A-Z0-9]{18}$`)
+
+// isAuthorize reports whether u is Duo's OIDC authorize endpoint: the path
+// alone is too common, so Duo's host or an integration key must say so.
+func isAuthorize(u *url.URL) bool {
+	return u.Path == pathAuthorize && (strings.HasSuffix(strings.ToLower(u.Hostname()), ".duosecurity.com") ||
+		duoClientID.MatchString(u.Query().Get("client_id")))
 }
 
 // handoffForm is a form of an IdP page that posts to Duo (AD FS's
@@ -69,7 +81,7 @@ func handoffForm(p *idp.Page) *goquery.Selection {
 	var f *goquery.Selection
 	p.Doc.Find("form").EachWithBreak(func(_ int, s *goquery.Selection) bool {
 		u, err := p.URL.Parse(strings.TrimSpace(s.AttrOr("action", "")))
-		if err == nil && s.AttrOr("action", "") != "" && (u.Path == pathFrameless || u.Path == pathAuthorize) {
+		if err == nil && s.AttrOr("action", "") != "" && (u.Path == pathFrameless || isAuthorize(u)) {
 			f = s
 		}
 		return f == nil
@@ -161,7 +173,7 @@ func open(c *http.Client, page *idp.Page, keep func(string)) prompt {
 	}
 	f := page.Doc.Find("form#login-form").First()
 	sid := f.Find(`input[name="`+sidField+`"]`).AttrOr("value", "")
-	if f.Length() == 0 || sid == "" {
+	if f.Length() == 0 || sid == "" || f.Find(`input[name="`+xsrfField+`"]`).Length() == 0 {
 		return nil
 	}
 	form := idp.ParseForm(page, f)
