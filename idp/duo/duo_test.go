@@ -40,7 +40,7 @@ type rp struct {
 	state string
 }
 
-func newRP(t *testing.T, o idptest.DuoOptions) *rp {
+func newRP(t testing.TB, o idptest.DuoOptions) *rp {
 	t.Helper()
 	d, err := idptest.NewDuo(o)
 	if err != nil {
@@ -123,7 +123,7 @@ func (noTTY) Code(context.Context, string) (string, error) {
 func (noTTY) Choose(context.Context, string, []string) (int, error) { return 0, idp.ErrNoTerminal }
 
 type try struct {
-	t      *testing.T
+	t      testing.TB
 	r      *rp
 	req    *idp.Request
 	notice bytes.Buffer
@@ -138,7 +138,7 @@ func (d *debugDir) SavePage(name string, b []byte) string {
 	return "/tmp/" + name
 }
 
-func newTry(t *testing.T, r *rp, mfa, code string, p idp.Prompter, opts map[string]string) *try {
+func newTry(t testing.TB, r *rp, mfa, code string, p idp.Prompter, opts map[string]string) *try {
 	jar, _ := idp.NewJar(nil)
 	tr := &try{t: t, r: r, clk: idptest.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)), debug: &debugDir{}}
 	if p == nil {
@@ -548,5 +548,22 @@ func TestIsHandoff(t *testing.T) {
 		if got := duo.IsHandoff(&idp.Page{URL: u, Status: 200, Body: []byte(tc.html), Doc: doc}); got != tc.want {
 			t.Errorf("IsHandoff(%s) = %v, want %v", tc.html, got, tc.want)
 		}
+	}
+}
+
+// BenchmarkLogin is one Duo Push login (hand-off to SAML page) against the
+// emulator, per prompt generation: the cost saml2sts adds around the wait
+// for the phone.
+func BenchmarkLogin(b *testing.B) {
+	for _, gen := range []string{"v4", "new"} {
+		b.Run(gen, func(b *testing.B) {
+			r := newRP(b, idptest.DuoOptions{Prompt: gen, Users: []idptest.DuoUser{{Username: user, Devices: []idptest.DuoDevice{phone("approve", "")}}}})
+			for b.Loop() {
+				tr := newTry(b, r, "push", "", nil, nil)
+				if _, err := tr.login("redirect", false); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
