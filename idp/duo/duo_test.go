@@ -555,6 +555,16 @@ func TestIsHandoff(t *testing.T) {
 // emulator, per prompt generation: the cost saml2sts adds around the wait
 // for the phone.
 func BenchmarkLogin(b *testing.B) {
+	b.Run("baseline", func(b *testing.B) {
+		// One page from the same client: the unit the flows are measured in.
+		r := newRP(b, idptest.DuoOptions{})
+		tr := newTry(b, r, "push", "", nil, nil)
+		for b.Loop() {
+			if _, err := idp.Fetch(context.Background(), tr.req.Client, http.MethodGet, r.srv.URL+"/callback", nil); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 	for _, gen := range []string{"v4", "new"} {
 		b.Run(gen, func(b *testing.B) {
 			r := newRP(b, idptest.DuoOptions{Prompt: gen, Users: []idptest.DuoUser{{Username: user, Devices: []idptest.DuoDevice{phone("approve", "")}}}})
