@@ -26,12 +26,17 @@ const (
 // for TLS, proxies and tracing, jar for the IdP session, at most
 // 10 redirects, a 60 s limit per request, and fixed User-Agent and
 // Accept-Language headers (English keeps IdP messages predictable).
+//
+// The client has its own set of secrets ([ClientSecrets]): the login's
+// [Inputs] add the password and codes to it, the client adds the session
+// cookies it sends and receives, and every request carries it in its
+// context, so the --debug trace scrubs them by value.
 func NewClient(rt http.RoundTripper, jar http.CookieJar) *http.Client {
 	if rt == nil {
 		rt = http.DefaultTransport
 	}
 	return &http.Client{
-		Transport:     headers{rt},
+		Transport:     headers{next: rt, secrets: &httpx.Secrets{}},
 		Jar:           jar,
 		Timeout:       requestTimeout,
 		CheckRedirect: checkRedirect,
@@ -50,19 +55,38 @@ func checkRedirect(req *http.Request, via []*http.Request) error {
 	return nil
 }
 
-// headers sets the headers every IdP request carries, on every hop.
-type headers struct{ next http.RoundTripper }
+// ClientSecrets returns the secrets of a client from [NewClient], or nil
+// for any other client.
+func ClientSecrets(c *http.Client) *httpx.Secrets {
+	if c == nil {
+		return nil
+	}
+	if h, ok := c.Transport.(headers); ok {
+		return h.secrets
+	}
+	return nil
+}
+
+// headers sets the headers every IdP request carries, on every hop, and
+// hands the client's secrets to the transport below (the trace).
+type headers struct {
+	next    http.RoundTripper
+	secrets *httpx.Secrets
+}
 
 func (h headers) RoundTrip(r *http.Request) (*http.Response, error) {
-	if r.Header.Get("User-Agent") != "" && r.Header.Get("Accept-Language") != "" {
-		return h.next.RoundTrip(r)
-	}
-	r = r.Clone(r.Context()) // a RoundTripper must not change its request
+	// A RoundTripper must not change its request: work on a copy.
+	r = r.Clone(httpx.WithSecrets(r.Context(), h.secrets))
 	if r.Header.Get("User-Agent") == "" {
 		r.Header.Set("User-Agent", "saml2sts/"+Version)
 	}
 	if r.Header.Get("Accept-Language") == "" {
 		r.Header.Set("Accept-Language", "en")
 	}
-	return h.next.RoundTrip(r)
+	h.secrets.AddCookies(r, nil)
+	resp, err := h.next.RoundTrip(r)
+	if resp != nil {
+		h.secrets.AddCookies(nil, resp)
+	}
+	return resp, err
 }

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -81,19 +80,21 @@ func redactInput(tag string) string {
 
 // DirDebugger is the [Debugger] for --debug: it keeps redacted copies of
 // unexpected pages in Dir (created 0700 when missing; files are 0600) and
-// reports each save, or the failure to save, on W.
+// reports each save, or the failure to save, on W. With Dir empty, a new
+// saml2sts-debug-* dir is made in Parent at the first save, so a run that
+// saves nothing leaves nothing behind. Use it through a pointer.
 type DirDebugger struct {
-	Dir string    // where pages go; empty means a saml2sts-debug folder in os.TempDir
-	W   io.Writer // where saves are reported; may be nil
+	Dir    string    // where pages go; empty: a new dir in Parent
+	Parent string    // where that dir goes; empty: os.TempDir()
+	W      io.Writer // where saves are reported; may be nil
+
+	mu sync.Mutex
 }
 
 // SavePage implements [Debugger].
-func (d DirDebugger) SavePage(name string, body []byte) string {
-	dir := d.Dir
-	if dir == "" {
-		dir = filepath.Join(os.TempDir(), "saml2sts-debug")
-	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+func (d *DirDebugger) SavePage(name string, body []byte) string {
+	dir, err := d.dir()
+	if err != nil {
 		d.logf("debug: cannot save page %s: %v\n", name, err)
 		return ""
 	}
@@ -115,7 +116,22 @@ func (d DirDebugger) SavePage(name string, body []byte) string {
 	return f.Name()
 }
 
-func (d DirDebugger) logf(format string, a ...any) {
+// dir returns the dir pages go to, creating it on first use.
+func (d *DirDebugger) dir() (string, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.Dir == "" {
+		dir, err := os.MkdirTemp(d.Parent, "saml2sts-debug-") // mode 0700
+		if err != nil {
+			return "", err
+		}
+		d.Dir = dir
+		return dir, nil
+	}
+	return d.Dir, os.MkdirAll(d.Dir, 0o700)
+}
+
+func (d *DirDebugger) logf(format string, a ...any) {
 	if d.W != nil {
 		fmt.Fprintf(d.W, format, a...)
 	}

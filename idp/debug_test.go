@@ -64,7 +64,7 @@ func TestRedactPageFixture(t *testing.T) {
 func TestDirDebugger(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "debug")
 	var log bytes.Buffer
-	d := DirDebugger{Dir: dir, W: &log}
+	d := &DirDebugger{Dir: dir, W: &log}
 	var _ Debugger = d
 
 	path := d.SavePage("keycloak/page 1", []byte(`<input type="password" name="password" value="hunter2-pass">`))
@@ -100,7 +100,7 @@ func TestDirDebugger(t *testing.T) {
 	blocker := filepath.Join(t.TempDir(), "file")
 	os.WriteFile(blocker, nil, 0o600)
 	log.Reset()
-	bad := DirDebugger{Dir: filepath.Join(blocker, "sub"), W: &log}
+	bad := &DirDebugger{Dir: filepath.Join(blocker, "sub"), W: &log}
 	if got := bad.SavePage("x", []byte("x")); got != "" {
 		t.Errorf("SavePage into an impossible dir returned %q", got)
 	}

@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
@@ -153,10 +153,13 @@ func (f *factory) broker(p *config.Profile) (*broker.Broker, error) {
 		},
 	}
 	if f.debug() {
-		d, err := os.MkdirTemp("", "saml2sts-debug-")
-		if err == nil {
-			b.Debug = &idp.DirDebugger{Dir: d, W: f.errOut}
+		// The dir is made at the first saved page, in the environment's
+		// temp dir (TMPDIR; os.TempDir when unset and on Windows).
+		parent := ""
+		if runtime.GOOS != "windows" {
+			parent = f.getenv("TMPDIR")
 		}
+		b.Debug = &idp.DirDebugger{Parent: parent, W: f.errOut}
 	}
 	return b, nil
 }
