@@ -108,3 +108,19 @@ func TestDirDebugger(t *testing.T) {
 		t.Errorf("failure not logged: %q", log.String())
 	}
 }
+
+// TestDirDebuggerLazyDir: without a Dir, nothing is created until a page
+// is saved; then one saml2sts-debug-* dir holds every page.
+func TestDirDebuggerLazyDir(t *testing.T) {
+	parent := t.TempDir()
+	d := &DirDebugger{Parent: parent}
+	if ents, _ := os.ReadDir(parent); len(ents) != 0 {
+		t.Fatalf("created before any page: %v", ents)
+	}
+	p1, p2 := d.SavePage("a", []byte("<p>a</p>")), d.SavePage("b", []byte("<p>b</p>"))
+	ents, _ := os.ReadDir(parent)
+	if p1 == "" || p2 == "" || len(ents) != 1 || !strings.HasPrefix(ents[0].Name(), "saml2sts-debug-") ||
+		filepath.Dir(p1) != filepath.Join(parent, ents[0].Name()) || filepath.Dir(p2) != filepath.Dir(p1) {
+		t.Errorf("saved %q and %q; parent holds %v", p1, p2, ents)
+	}
+}
