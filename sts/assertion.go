@@ -92,6 +92,12 @@ func ParseResponse(b64 string) (*Assertion, error) {
 		return nil, &AssertionError{Reason: "it holds no Assertion" + why + ": log in again, or rerun with --debug to see the (redacted) exchange with the IdP"}
 	}
 
+	if n := len(findAll(root, "Assertion")); n > 1 || (root.Tag == "Assertion" && n > 0) {
+		// STS verifies one signed assertion; reading roles from another
+		// (XML signature wrapping) would show roles it will not grant.
+		return nil, &AssertionError{Reason: fmt.Sprintf("it holds %d assertions where a response carries one (possible XML signature wrapping): refusing it; report this to your IdP admin",
+			max(n, 2))}
+	}
 	a := &Assertion{Raw: base64.StdEncoding.EncodeToString(data)}
 	attrs := attributes(as)
 	values, ok := attrs[attrRole]
