@@ -316,6 +316,21 @@ func signinRegion(dest string) (region, partition string) {
 	return "", ""
 }
 
+// CheckAWS fails an assertion addressed to something other than an AWS
+// sign-in endpoint: STS would refuse it, and the profile's url is then the
+// sign-on URL of another application (or of a hostile page).
+func (a *Assertion) CheckAWS() error {
+	if a.Destination == "" {
+		return nil
+	}
+	if _, partition := signinRegion(a.Destination); partition != "" {
+		return nil
+	}
+	dest, _, _ := strings.Cut(a.Destination, "?")
+	return &AssertionError{Reason: fmt.Sprintf("it is addressed to %s, not to AWS sign-in (https://signin.aws.amazon.com/saml): "+
+		"set the profile's url to the IdP-initiated sign-on URL of the AWS application", dest)}
+}
+
 // Find returns the granted role with that ARN.
 func (a *Assertion) Find(roleARN string) (Role, bool) {
 	roleARN = strings.TrimSpace(roleARN)

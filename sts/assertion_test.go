@@ -289,6 +289,23 @@ func TestParseResponseRejects(t *testing.T) {
 	}
 }
 
+func TestCheckAWS(t *testing.T) {
+	for dest, ok := range map[string]bool{
+		"":                                   true,
+		"https://signin.aws.amazon.com/saml": true,
+		"https://eu-west-1.signin.aws.amazon.com/saml":                      true,
+		"https://signin.amazonaws.cn/saml":                                  true,
+		"https://dashboards.example.com/_opendistro/_security/saml/acs?x=1": false,
+		"https://signin.aws.amazon.com.evil.example/saml":                   false,
+	} {
+		err := (&Assertion{Destination: dest}).CheckAWS()
+		var ae *AssertionError
+		if ok != (err == nil) || (!ok && (!errors.As(err, &ae) || !strings.Contains(err.Error(), "not to AWS sign-in") || strings.Contains(err.Error(), "x=1"))) {
+			t.Errorf("CheckAWS(%q) = %v", dest, err)
+		}
+	}
+}
+
 func TestParseResponseDecodedSizeLimit(t *testing.T) {
 	// Just under the encoded limit decodes to well under it, so the decoded
 	// check can only trip on inputs that shrink when repaired; make sure a

@@ -139,3 +139,43 @@ func TestDebugScrubsOddFieldNamesE2E(t *testing.T) {
 		noSecrets(t, w, h, r.stdout+r.stderr+files)
 	})
 }
+
+// TestHostileIdPE2E: through the whole pipeline, each hostile IdP ends in
+// one clear line and an exit code, writes no credentials, and the
+// bystander receives no secret and no assertion.
+func TestHostileIdPE2E(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		sc   idptest.Scenario
+		code int
+		want string
+	}{
+		{idptest.ForeignAction, 1, "refusing to send the password"},
+		{idptest.RedirectPost, 1, "refusing to send the password"},
+		{idptest.RedirectLoop, 1, "too many redirects"},
+		{idptest.WrappedSignature, 1, "signature wrapping"},
+		{idptest.ForeignDestination, 1, "not to AWS sign-in"},
+	} {
+		t.Run(string(tt.sc), func(t *testing.T) {
+			t.Parallel()
+			w, h, by := newHostileWorld(t, tt.sc)
+			r := w.run(oddPassword+"\n", "--debug", "login", "--profile", "h", "--password-stdin", "--mfa-code", oddCode)
+			lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
+			last := lines[len(lines)-1]
+			if r.code != tt.code || !strings.HasPrefix(last, "saml2sts: ") || !strings.Contains(last, tt.want) {
+				t.Fatalf("want exit %d and a last line with %q: %s", tt.code, tt.want, r)
+			}
+			if n := len(w.st.Issued()); n != 0 {
+				t.Errorf("STS issued %d credentials", n)
+			}
+			files, _ := debugFiles(t, w.env["TMPDIR"])
+			noSecret(t, "output", r.stdout+r.stderr+files, oddPassword, oddCode)
+			noSecrets(t, w, h, r.stdout+r.stderr+files)
+			for _, s := range append([]string{oddPassword, oddCode}, append(h.IssuedResponses(), h.SessionCookies()...)...) {
+				if by.Holds(s) {
+					t.Errorf("the bystander received %.20q", s)
+				}
+			}
+		})
+	}
+}
