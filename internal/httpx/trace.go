@@ -23,7 +23,11 @@ var secretHeaders = map[string]bool{
 // secretParams are query or form names whose values are never printed.
 var secretParams = []string{"password", "passwd", "pass", "otp", "totp", "code", "token", "saml",
 	"secret", "session", "signature", "credential", "sig", "state", "assertion", "ticket",
-	"context"} // AD FS MFA: the encrypted state of a password-verified login
+	"context", // AD FS MFA: the encrypted state of a password-verified login
+	// Short names forms use for passwords, PINs and security answers; values
+	// are scrubbed by value as well (Secrets), these also hide what a page
+	// prefilled.
+	"pwd", "pin", "answer"}
 
 // IsSecretParam reports whether a query or form field name looks secret.
 func IsSecretParam(name string) bool {
