@@ -2,8 +2,6 @@ package broker
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -192,8 +190,7 @@ func (b *Broker) saveSession(p *config.Profile, jar []byte) error {
 // identity fingerprints the settings that decide whose credentials a
 // profile gets.
 func identity(p *config.Profile) string {
-	h := sha256.Sum256([]byte(strings.Join([]string{p.Provider, p.URL, p.Username, p.PrincipalARN}, "\x00")))
-	return hex.EncodeToString(h[:12])
+	return fingerprint(p.Provider, p.URL, p.Username, p.PrincipalARN)
 }
 
 // Credentials returns fresh credentials for p, logging in when needed.
