@@ -24,7 +24,7 @@ func Lock(ctx context.Context, dir, name string) (unlock func(), err error) {
 // lockFile locks dir/locks/<file>.lock; label names it in errors.
 func lockFile(ctx context.Context, dir, file, label string) (func(), error) {
 	ldir := filepath.Join(dir, "locks")
-	if err := privateDir(ldir); err != nil {
+	if err := privateDir(ldir, nil); err != nil {
 		return nil, fmt.Errorf("lock %q: %w", label, err)
 	}
 	path := filepath.Join(ldir, file+".lock")

@@ -126,6 +126,10 @@ func (f *factory) store(mode string) (cache.Store, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
+	// Before anything reads it: a dir others could write is emptied.
+	if err := cache.PrivateDir(dir, f.errOut); err != nil {
+		return nil, "", err
+	}
 	s, err := cache.Open(mode, dir, f.errOut)
 	return s, dir, err
 }
@@ -163,9 +167,16 @@ func (f *factory) broker(p *config.Profile) (*broker.Broker, error) {
 
 // passwordCommand runs the profile's password_command; its stdout (without
 // the trailing newline) is the password. Its output never reaches our
-// streams.
-func passwordCommand(command string) func(context.Context) (string, error) {
+// streams. A profiles file another user could have written does not get
+// to choose a command we run.
+func passwordCommand(p *config.Profile) func(context.Context) (string, error) {
+	command := p.PasswordCommand
 	return func(ctx context.Context) (string, error) {
+		if p.File != "" {
+			if err := config.CheckTrusted(p.File); err != nil {
+				return "", err
+			}
+		}
 		// A password manager waiting for a pinentry nobody sees must not
 		// hold the profile lock forever.
 		ctx, cancel := context.WithTimeout(ctx, passwordCommandTimeout)
@@ -237,7 +248,7 @@ func readPassword(r io.Reader) func(context.Context) (string, error) {
 // without a terminal).
 func silentPassword(p *config.Profile) func(context.Context) (string, error) {
 	if p.PasswordCommand != "" {
-		return passwordCommand(p.PasswordCommand)
+		return passwordCommand(p)
 	}
 	return nil
 }

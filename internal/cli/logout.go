@@ -48,6 +48,9 @@ func logoutRun(o *logoutOptions) error {
 	if err != nil {
 		return err
 	}
+	if err := cache.PrivateDir(dir, f.errOut); err != nil {
+		return err
+	}
 	names := []string{f.profileName()}
 	if o.all {
 		names = logoutNames(f, dir)

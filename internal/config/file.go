@@ -302,7 +302,7 @@ func Resolve(f *File, name string, getenv func(string) string, flags map[string]
 	}
 	p.Source = "environment and flags"
 	if inFile {
-		p.Source = f.path
+		p.Source, p.File = f.path, f.path
 	}
 	return p, nil
 }

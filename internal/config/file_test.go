@@ -223,7 +223,7 @@ func TestResolveDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Profile{Name: "default", Provider: "keycloak", URL: "https://sso.example.com/s", Duration: time.Hour,
-		MFA: "auto", Cache: "auto", RefreshWindow: 15 * time.Minute, OpenSearchService: "auto", Source: path,
+		MFA: "auto", Cache: "auto", RefreshWindow: 15 * time.Minute, OpenSearchService: "auto", Source: path, File: path,
 		Options: map[string]string{"adfs_auth": "forms"}}
 	if !reflect.DeepEqual(*p, want) {
 		t.Errorf("got  %+v\nwant %+v", *p, want)
