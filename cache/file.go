@@ -87,14 +87,20 @@ func (f *File) Set(key string, value []byte) error {
 	return nil
 }
 
-// Delete implements Store.
+// Delete implements Store. Temporary files a killed writer left for the
+// key (they may hold its secret) go too: the caller holds the profile
+// lock, so no write of it is running.
 func (f *File) Delete(key string) error {
+	atomicfile.RemoveTemps(f.path(key), 0)
 	err := os.Remove(f.path(key))
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("cache delete %s: %w", key, err)
 	}
 	return nil
 }
+
+// Path is the file holding key.
+func (f *File) Path(key string) string { return f.path(key) }
 
 func (f *File) path(key string) string {
 	n := strings.ToLower(names.EncodeToString([]byte(key)))

@@ -247,7 +247,7 @@ func (b *Broker) lock(ctx context.Context, p *config.Profile, o Options) (func()
 		lctx, cancel = context.WithTimeout(ctx, o.LockWait)
 		defer cancel()
 	}
-	unlock, err := cache.Lock(lctx, b.Dir, "profile-"+p.Name)
+	unlock, err := cache.Lock(lctx, b.Dir, profileLock(p.Name))
 	if err != nil {
 		if ctx.Err() == nil && lctx.Err() != nil {
 			return nil, &BusyError{Profile: p.Name, Waited: o.LockWait, Hint: o.LoginHint}

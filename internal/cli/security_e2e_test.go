@@ -81,3 +81,36 @@ func TestPlantedCacheDirIsDiscarded(t *testing.T) {
 		t.Errorf("a group-readable record was trusted: %s", r)
 	}
 }
+
+// TestLogoutRemovesKilledWritersTemps: a saml2sts killed mid-write
+// (kill -9) leaves a .NAME.tmp-* file holding the IdP cookies; logout
+// removes it with the rest.
+func TestLogoutRemovesKilledWritersTemps(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	script, _ := w.passwordScript()
+	w.configure("p", "--role-arn", reader, "--password-command", script)
+	w.mustRun("", "credential-process", "--profile", "p")
+	store, err := cache.NewFile(filepath.Join(w.dir, "cache", "saml2sts"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	jar, err := store.Get(cache.SessionKey("p"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	temp := filepath.Join(store.Dir(), "."+filepath.Base(store.Path(cache.SessionKey("p")))+".tmp-31337")
+	if err := os.WriteFile(temp, jar, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	w.mustRun("", "logout", "--profile", "p")
+	if _, err := os.Stat(temp); !os.IsNotExist(err) {
+		t.Errorf("the killed writer's temp file (IdP cookies) survived logout: %v", err)
+	}
+	ents, _ := os.ReadDir(store.Dir())
+	for _, e := range ents {
+		if strings.HasSuffix(e.Name(), ".cache") || strings.Contains(e.Name(), ".tmp-") {
+			t.Errorf("left after logout: %s", e.Name())
+		}
+	}
+}
