@@ -1,12 +1,14 @@
 package cli_test
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/saml2sts/saml2sts/cache"
+	"github.com/saml2sts/saml2sts/opensearch/opensearchtest"
 )
 
 // TestConfigWritableByOthersRunsNoCommand: a profiles file another user
@@ -112,5 +114,30 @@ func TestLogoutRemovesKilledWritersTemps(t *testing.T) {
 		if strings.HasSuffix(e.Name(), ".cache") || strings.Contains(e.Name(), ".tmp-") {
 			t.Errorf("left after logout: %s", e.Name())
 		}
+	}
+}
+
+// TestSearchHostileDocuments: a document's ESC sequences never reach the
+// terminal through table or csv, and its formulas are neutralised in csv
+// unless --csv-raw.
+func TestSearchHostileDocuments(t *testing.T) {
+	t.Parallel()
+	w := newOSCmdWorld(t, opensearchtest.Options{})
+	w.os.AddDocs("logs", json.RawMessage(`{"msg":"\u001b]52;c;ZXZpbA==\u0007hi","f":"=HYPERLINK(\"http://evil\")"}`))
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--format", "table"}, `\x1b]52;c;ZXZpbA==\x07hi`},
+		{[]string{"--format", "csv"}, `"'=HYPERLINK(""http://evil"")"`},
+		{[]string{"--format", "csv", "--csv-raw"}, `"=HYPERLINK(""http://evil"")"`},
+	} {
+		r := w.osSearch(append([]string{"logs"}, tt.args...)...)
+		if r.code != 0 || !strings.Contains(r.stdout, tt.want) || strings.ContainsRune(r.stdout, 0x1b) || strings.ContainsRune(r.stdout, 0x07) {
+			t.Errorf("%v: %s\nwant %q and no control character", tt.args, r, tt.want)
+		}
+	}
+	if r := w.osSearch("logs", "--format", "table", "--csv-raw"); r.code != 2 {
+		t.Errorf("--csv-raw with table: %s; want exit 2", r)
 	}
 }
