@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/saml2sts/saml2sts/internal/exitcode"
 	"github.com/saml2sts/saml2sts/sts"
 )
 
@@ -249,7 +250,7 @@ type ACSError struct {
 func (e *ACSError) Error() string { return e.Reason }
 
 // ExitCode is 2: a configuration problem (dashboards_idp_url, --dashboards-url).
-func (e *ACSError) ExitCode() int { return 2 }
+func (e *ACSError) ExitCode() int { return exitcode.Usage }
 
 // DefaultACSPath is the security plugin's IdP-initiated ACS, under the
 // Dashboards URL.

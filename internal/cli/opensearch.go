@@ -276,9 +276,6 @@ func (o *osFlags) netError(err error) error {
 // stderr and turns it into exit 5; other errors pass through.
 func (f *factory) osError(err error) error {
 	var ae *opensearch.AccessError
-	if ce := (*opensearch.ACSError)(nil); errors.As(err, &ce) {
-		return &exitError{code: ce.ExitCode(), err: err}
-	}
 	if !errors.As(err, &ae) {
 		return err
 	}

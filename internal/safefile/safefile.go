@@ -10,6 +10,8 @@ import (
 	"io/fs"
 	"os"
 	"runtime"
+
+	"github.com/saml2sts/saml2sts/internal/exitcode"
 )
 
 // Owner returns the uid owning fi, and false where the platform has no
@@ -27,6 +29,9 @@ type UntrustedError struct {
 }
 
 func (e *UntrustedError) Error() string { return e.Path + " is " + e.Why }
+
+// ExitCode is 2: the user fixes the file's owner or mode.
+func (e *UntrustedError) ExitCode() int { return exitcode.Usage }
 
 // Private reports why fi cannot be trusted as a private file of ours:
 // not a regular file, owned by another user, or with any group/other
