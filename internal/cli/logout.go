@@ -25,7 +25,11 @@ func newLogoutCmd(f *factory, runF func(*logoutOptions) error) *cobra.Command {
 		Short: "Forget a profile's cached credentials and IdP session",
 		Long: `Delete the profile's cached AWS credentials and its stored IdP session
 (cookies), from the keyring and from the file cache, so that the next use
-needs a full login. --all does this for every profile.`,
+needs a full login. --all does this for every profile.
+
+A login or refresh of the profile running in another saml2sts process is
+waited for (logout says so), so it cannot write the credentials back after
+"Logged out"; after 3 minutes logout gives up with an error.`,
 		Example: `  saml2sts logout --profile analytics
   saml2sts logout --all`,
 		Args: cobra.NoArgs,
