@@ -169,18 +169,25 @@ func (f *factory) broker(p *config.Profile) (*broker.Broker, error) {
 	return b, nil
 }
 
-// passwordCommand runs the profile's password_command; its stdout (without
-// the trailing newline) is the password. Its output never reaches our
-// streams. A profiles file another user could have written does not get
-// to choose a command we run.
-func passwordCommand(p *config.Profile) func(context.Context) (string, error) {
-	command := p.PasswordCommand
+// trustedCommand runs pw, the profile's password_command, only when the
+// profiles file that holds it could not have been written by another
+// local user: such a file does not get to choose a command we run.
+func trustedCommand(p *config.Profile, pw func(context.Context) (string, error)) func(context.Context) (string, error) {
 	return func(ctx context.Context) (string, error) {
 		if p.File != "" {
 			if err := config.CheckTrusted(p.File); err != nil {
 				return "", err
 			}
 		}
+		return pw(ctx)
+	}
+}
+
+// passwordCommand runs the profile's password_command; its stdout (without
+// the trailing newline) is the password. Its output never reaches our
+// streams.
+func passwordCommand(command string) func(context.Context) (string, error) {
+	return func(ctx context.Context) (string, error) {
 		// A password manager waiting for a pinentry nobody sees must not
 		// hold the profile lock forever.
 		ctx, cancel := context.WithTimeout(ctx, passwordCommandTimeout)
@@ -252,7 +259,7 @@ func readPassword(r io.Reader) func(context.Context) (string, error) {
 // without a terminal).
 func silentPassword(p *config.Profile) func(context.Context) (string, error) {
 	if p.PasswordCommand != "" {
-		return passwordCommand(p)
+		return trustedCommand(p, passwordCommand(p.PasswordCommand))
 	}
 	return nil
 }

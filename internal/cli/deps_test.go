@@ -4,8 +4,6 @@ import (
 	"context"
 	"strings"
 	"testing"
-
-	"github.com/saml2sts/saml2sts/internal/config"
 )
 
 func TestEnvTrue(t *testing.T) {
@@ -25,7 +23,7 @@ func TestPasswordCommandFailure(t *testing.T) {
 	// The markers are assembled by the shell, so they appear only in the
 	// command's output, never in the command text the error quotes.
 	cmd := `printf 'hunter%s\n' 2-secret; echo 'gpg: decryption failed: No secret key' >&2; printf 'second%s\n' -line >&2; exit 2`
-	_, err := passwordCommand(&config.Profile{PasswordCommand: cmd})(context.Background())
+	_, err := passwordCommand(cmd)(context.Background())
 	if err == nil {
 		t.Fatal("want an error")
 	}
@@ -36,11 +34,11 @@ func TestPasswordCommandFailure(t *testing.T) {
 	if strings.Contains(msg, "hunter2-secret") {
 		t.Errorf("error shows the command's stdout: %q", msg)
 	}
-	pw, err := passwordCommand(&config.Profile{PasswordCommand: `printf 'pw with spaces\n'`})(context.Background())
+	pw, err := passwordCommand(`printf 'pw with spaces\n'`)(context.Background())
 	if err != nil || pw != "pw with spaces" {
 		t.Errorf("got %q, %v", pw, err)
 	}
-	if _, err := passwordCommand(&config.Profile{PasswordCommand: `true`})(context.Background()); err == nil || !strings.Contains(err.Error(), "printed nothing") {
+	if _, err := passwordCommand(`true`)(context.Background()); err == nil || !strings.Contains(err.Error(), "printed nothing") {
 		t.Errorf("empty output: %v", err)
 	}
 }
