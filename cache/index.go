@@ -6,11 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/saml2sts/saml2sts/internal/atomicfile"
+	"github.com/saml2sts/saml2sts/internal/safefile"
 )
 
 // indexLockWait bounds the wait for the index lock, which is only ever
@@ -39,9 +39,9 @@ func indexPath(dir string) string { return filepath.Join(dir, "index.json") }
 // ReadIndex returns the index in dir, keyed by profile. A missing or
 // corrupt index is empty: it is rebuilt by the next UpdateIndex.
 func ReadIndex(dir string) (map[string]Meta, error) {
-	b, err := os.ReadFile(indexPath(dir))
-	if errors.Is(err, fs.ErrNotExist) {
-		return map[string]Meta{}, nil
+	b, err := safefile.ReadPrivate(indexPath(dir), maxFile)
+	if errors.Is(err, fs.ErrNotExist) || safefile.Untrusted(err) {
+		return map[string]Meta{}, nil // planted: rebuilt by the next update
 	}
 	if err != nil {
 		return map[string]Meta{}, fmt.Errorf("read cache index: %w", err)
@@ -57,7 +57,7 @@ func ReadIndex(dir string) (map[string]Meta, error) {
 // the index lock so that concurrent updates are not lost. It may be called
 // while holding a Lock of any name.
 func UpdateIndex(dir string, fn func(map[string]Meta)) error {
-	if err := privateDir(dir); err != nil {
+	if err := privateDir(dir, nil); err != nil {
 		return err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), indexLockWait)

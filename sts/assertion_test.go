@@ -371,3 +371,38 @@ func TestRegions(t *testing.T) {
 		}
 	}
 }
+
+func TestAddressees(t *testing.T) {
+	enc := func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+	acs := "https://dash.example.com/_dashboards/_opendistro/_security/saml/acs/idpinitiated"
+	for _, tt := range []struct {
+		name string
+		in   string
+		want []string
+		err  bool
+	}{
+		{"both", enc(doc{dest: acs, recipient: acs}.String()), []string{acs, acs}, false},
+		{"recipient only", enc(doc{recipient: " " + acs + " "}.String()), []string{acs}, false},
+		{"destination only, no role needed", enc(doc{dest: "https://signin.aws.amazon.com/saml"}.String()), []string{"https://signin.aws.amazon.com/saml"}, false},
+		{"none", enc(doc{}.String()), nil, false},
+		{"dtd", enc(`<!DOCTYPE x [<!ENTITY a "b">]><Response Destination="x"/>`), nil, true},
+		{"not xml", enc("hello"), nil, true},
+	} {
+		got, err := Addressees(tt.in)
+		if (err != nil) != tt.err || strings.Join(got, "|") != strings.Join(tt.want, "|") {
+			t.Errorf("%s: %q, %v; want %q (error %v)", tt.name, got, err, tt.want, tt.err)
+		}
+	}
+	for u, want := range map[string]bool{
+		"https://signin.aws.amazon.com/saml":              true,
+		"https://eu-west-1.signin.aws.amazon.com/saml":    true,
+		"https://signin.amazonaws-us-gov.com/saml":        true,
+		"https://signin.amazonaws.cn/saml":                true,
+		"https://signin.aws.amazon.com.evil.example/saml": false,
+		acs: false,
+	} {
+		if IsSignin(u) != want {
+			t.Errorf("IsSignin(%s) = %v", u, !want)
+		}
+	}
+}

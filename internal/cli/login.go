@@ -79,7 +79,7 @@ func loginRun(ctx context.Context, o *loginOptions) error {
 	case o.passwordStdin:
 		bo.Password = readPassword(f.in)
 	case p.PasswordCommand != "":
-		bo.Password = passwordCommand(p.PasswordCommand)
+		bo.Password = trustedCommand(p, passwordCommand(p.PasswordCommand))
 	}
 	r, err := b.Credentials(ctx, p, bo)
 	if err != nil {
