@@ -256,6 +256,7 @@ func (b *Broker) Credentials(ctx context.Context, p *config.Profile, o Options) 
 	}
 	r, err = b.login(ctx, p, o, stale)
 	if err != nil {
+		err = needLogin(err, o.LoginHint)
 		var next time.Time
 		if backsOff(ctx, err) {
 			next = b.failed(p, err)
@@ -263,7 +264,7 @@ func (b *Broker) Credentials(ctx context.Context, p *config.Profile, o Options) 
 		if res := b.fallback(p, o, stale, err, next); res != nil {
 			return res, nil
 		}
-		return nil, needLogin(err, o.LoginHint)
+		return nil, err
 	}
 	b.succeeded(p)
 	return &Result{Record: *r}, nil

@@ -138,6 +138,16 @@ func (b *Broker) backoff(p *config.Profile) (cache.Backoff, bool) {
 	return bo, ok && b.Now().Before(bo.Next)
 }
 
+// RetryAt is when automatic renewals for p may try again: the end of
+// the backoff step, or zero when there is none.
+func (b *Broker) RetryAt(p *config.Profile) time.Time {
+	bo, ok := b.backoff(p)
+	if !ok {
+		return time.Time{}
+	}
+	return bo.Next
+}
+
 // failed records a failed renewal: one more backoff step.
 func (b *Broker) failed(p *config.Profile, err error) time.Time {
 	var next time.Time

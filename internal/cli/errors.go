@@ -61,10 +61,13 @@ func exitCode(err error) int {
 		oe  *opensearch.EndpointError
 		ae2 *opensearch.AccessError
 		ic  *idp.ConfigError
+		ec  interface{ ExitCode() int }
 	)
 	switch {
 	case errors.As(err, &ee):
 		return ee.code
+	case errors.As(err, &ec):
+		return ec.ExitCode()
 	case errors.Is(err, context.Canceled):
 		return exitSignaled
 	case errors.As(err, &ue), errors.As(err, &ce), errors.As(err, &nf), errors.As(err, &re), errors.As(err, &pe), errors.As(err, &be), errors.As(err, &oe),

@@ -4,18 +4,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/saml2sts/saml2sts/internal/broker"
 	"github.com/saml2sts/saml2sts/internal/ecsserver"
 	"github.com/saml2sts/saml2sts/internal/prompt"
-	"github.com/saml2sts/saml2sts/sts"
 )
 
 type execOptions struct {
@@ -101,7 +102,8 @@ func execECS(ctx context.Context, cmd *cobra.Command, o *execOptions) error {
 	if err != nil {
 		return err
 	}
-	bo := broker.Options{Password: silentPassword(p), LoginHint: o.f.loginHint(p)}
+	bo := o.f.silentOptions(p, b)
+	bo.LockWait = 0
 	// Up front, with the terminal if there is one: a login problem stops
 	// us here, before the command starts.
 	r, err := b.Credentials(ctx, p, bo)
@@ -112,19 +114,25 @@ func execECS(ctx context.Context, cmd *cobra.Command, o *execOptions) error {
 	// terminal; a prompt there would race it for keystrokes (a password
 	// typed into a shell or a REPL). So they are silent or they fail with
 	// a hint to run saml2sts login, and old credentials are served
-	// meanwhile.
+	// meanwhile. The server says once per backoff step what failed, so
+	// the broker's per-call notices are dropped.
 	b.Prompt = prompt.None{}
-	src := func(ctx context.Context) (sts.Credentials, string, error) {
-		r, err := b.Credentials(ctx, p, bo)
+	notice := b.Notice
+	b.Notice = io.Discard
+	bo.LockWait = lockWait(b)
+	src := func(ctx context.Context, ahead time.Duration) (ecsserver.Answer, error) {
+		o := bo
+		o.Ahead = ahead
+		r, err := b.Credentials(ctx, p, o)
 		if err != nil {
-			return sts.Credentials{}, "", err
+			return ecsserver.Answer{RetryAt: b.RetryAt(p)}, err
 		}
-		return r.Credentials, r.RoleARN, nil
+		return answer(r), nil
 	}
 	srv, err := ecsserver.New(src,
 		ecsserver.WithWindow(p.RefreshWindow),
-		ecsserver.WithCredentials(r.Credentials, r.RoleARN),
-		ecsserver.WithLog(o.f.errOut))
+		ecsserver.WithAnswer(answer(r)),
+		ecsserver.WithLog(notice))
 	if err != nil {
 		return err
 	}
@@ -132,6 +140,10 @@ func execECS(ctx context.Context, cmd *cobra.Command, o *execOptions) error {
 	env := childEnv(os.Environ(), containerEnv(p, r, srv.URL(), srv.Token()), shadowContainer...)
 	env = append(env, "SAML2STS_PROFILE_ACTIVE="+p.Name)
 	return runChild(o.argv, env)
+}
+
+func answer(r *broker.Result) ecsserver.Answer {
+	return ecsserver.Answer{Credentials: r.Credentials, RoleARN: r.RoleARN, Renewal: r.Renewal, RetryAt: r.RetryAt}
 }
 
 // runChild runs argv with env, forwarding signals; the child's exit status
