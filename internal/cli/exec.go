@@ -125,7 +125,7 @@ func execECS(ctx context.Context, cmd *cobra.Command, o *execOptions) error {
 		o.Ahead = ahead
 		r, err := b.Credentials(ctx, p, o)
 		if err != nil {
-			return ecsserver.Answer{RetryAt: b.RetryAt(p)}, err
+			return ecsserver.Answer{RetryAt: b.RetryAt(p)}, bare(err)
 		}
 		return answer(r), nil
 	}
@@ -143,7 +143,17 @@ func execECS(ctx context.Context, cmd *cobra.Command, o *execOptions) error {
 }
 
 func answer(r *broker.Result) ecsserver.Answer {
-	return ecsserver.Answer{Credentials: r.Credentials, RoleARN: r.RoleARN, Renewal: r.Renewal, RetryAt: r.RetryAt}
+	return ecsserver.Answer{Credentials: r.Credentials, RoleARN: r.RoleARN, Renewal: bare(r.Renewal), RetryAt: r.RetryAt}
+}
+
+// bare is the failure behind a paused renewal: the server says itself
+// when it tries next.
+func bare(err error) error {
+	var be *broker.BackoffError
+	if errors.As(err, &be) {
+		return errors.New(be.Cause)
+	}
+	return err
 }
 
 // runChild runs argv with env, forwarding signals; the child's exit status

@@ -160,6 +160,7 @@ func New(src Source, opts ...Option) (*Server, error) {
 		s.log = io.Discard
 		s.settle(*s.seed, nil)
 		s.log = w
+		s.lastCall = s.clock.Now()
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -389,7 +390,10 @@ func (s *Server) settle(a Answer, err error) {
 	}
 	// One line per backoff step: the Source reports the same step (same
 	// RetryAt) on every call until it ends.
-	line := s.cause + "|" + s.nextTry.String()
+	line := s.nextTry.String()
+	if a.RetryAt.IsZero() {
+		line = s.cause + "|" + line
+	}
 	if line == s.logged {
 		return
 	}
