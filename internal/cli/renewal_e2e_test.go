@@ -134,7 +134,9 @@ func TestCredentialProcessUnderOutage(t *testing.T) {
 	// so nothing is posted.
 	for range 3 {
 		w.endBackoff()
-		if n := w.posts(func() { loop(1, "the IdP rejected the password from password_command; fix it or run saml2sts login --profile o") }); n != 0 {
+		if n := w.posts(func() {
+			loop(1, "the IdP rejected the password from password_command; fix it or run saml2sts login --profile o")
+		}); n != 0 {
 			t.Fatalf("posted the rejected password again")
 		}
 	}
