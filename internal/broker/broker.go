@@ -246,7 +246,9 @@ func (b *Broker) Credentials(ctx context.Context, p *config.Profile, o Options) 
 		return &Result{Record: *stale, Cached: true}, nil
 	}
 	if !o.Force && !o.Interactive {
-		if bo, ok := b.backoff(p); ok {
+		// A pause because a person was needed does not hold back a
+		// caller that has one at its terminal.
+		if bo, ok := b.backoff(p); ok && !(bo.Code == 4 && idp.Interactive(b.Prompt)) {
 			cause := &BackoffError{Cause: bo.Cause, Code: bo.Code, Next: bo.Next, Hint: o.LoginHint}
 			if res := b.fallback(p, o, stale, cause, bo.Next); res != nil {
 				return res, nil

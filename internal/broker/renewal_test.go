@@ -10,6 +10,7 @@ import (
 
 	"github.com/saml2sts/saml2sts/cache"
 	"github.com/saml2sts/saml2sts/idp"
+	"github.com/saml2sts/saml2sts/internal/prompt"
 	"github.com/saml2sts/saml2sts/sts"
 )
 
@@ -153,5 +154,36 @@ func TestRejectedCodeNotReplayed(t *testing.T) {
 	o.MFACode = "654321"
 	if _, err := r.b.Credentials(context.Background(), profile(), o); err != nil || r.idp.count() != 2 {
 		t.Errorf("a new code: %v, %d logins", err, r.idp.count())
+	}
+}
+
+// TestNeedLoginPauseSkipsTerminal: after a renewal failed for want of a
+// terminal (an IDE's credential_process), a caller that has one is not
+// held back: it is the fix. Callers without one are.
+func TestNeedLoginPauseSkipsTerminal(t *testing.T) {
+	r := newRig(t)
+	r.b.Prompt = prompt.None{}
+	if _, err := r.b.Credentials(context.Background(), profile(), Options{LoginHint: hint}); exitCode(err) != 4 {
+		t.Fatalf("no terminal: %v", err)
+	}
+	if _, err := r.b.Credentials(context.Background(), profile(), Options{LoginHint: hint}); !errors.As(err, new(*BackoffError)) || exitCode(err) != 4 {
+		t.Fatalf("again, no terminal: %v, want the pause (exit 4)", err)
+	}
+	r.b.Prompt = &fakePrompt{secret: ptr(password)}
+	if res, err := r.b.Credentials(context.Background(), profile(), Options{LoginHint: hint}); err != nil || res.Cached {
+		t.Fatalf("with a terminal: %v", err)
+	}
+	if _, ok := cache.ReadBackoff(r.b.Dir, identity(profile())); ok {
+		t.Error("backoff kept after the login")
+	}
+	// The rejected-password record holds no password.
+	r.b.Prompt = prompt.None{}
+	r.clock.Add(2 * time.Hour)
+	r.store.Delete(cache.SessionKey("p"))
+	wrong := func(context.Context) (string, error) { return "wrong-pw-value", nil }
+	r.b.Credentials(context.Background(), profile(), Options{Password: wrong, PasswordCommand: true, LoginHint: hint})
+	raw, err := r.store.Get(cache.RejectedKey(identity(profile())))
+	if err != nil || strings.Contains(string(raw), "wrong-pw-value") {
+		t.Errorf("rejected record %q, %v: want a salted hash, no password", raw, err)
 	}
 }
