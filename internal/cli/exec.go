@@ -43,11 +43,13 @@ they last (duration) starts failing.
 With --ecs-server, saml2sts serves credentials on a loopback endpoint for as
 long as the command runs and sets AWS_CONTAINER_CREDENTIALS_FULL_URI and
 AWS_CONTAINER_AUTHORIZATION_TOKEN instead (the ECS container credentials
-protocol, read by both AWS CLIs and the AWS SDKs). The SDKs ask again before
-their credentials expire, and saml2sts renews them without a prompt (the
-stored IdP session, then password_command). When renewing needs you, it says
-so on stderr and serves the old credentials until they expire: run
-saml2sts login in another terminal. AWS_PROFILE and any static or container
+protocol, read by both AWS CLIs and the AWS SDKs). Every request is answered
+at once; saml2sts renews in the background, without a prompt (the stored IdP
+session, then password_command), 5 minutes before refresh_window. When
+renewing fails (IdP down, password rejected, or it needs you) it says so once
+per retry on stderr and serves the old credentials; from one minute before
+they expire requests get HTTP 500 naming the failure. Run saml2sts login in
+another terminal to fix it. AWS_PROFILE and any static or container
 credential variables are removed, as they would win over the endpoint. A
 [default] profile with credentials in ~/.aws also wins: see
 docs/credentials.md.
