@@ -17,6 +17,7 @@ import (
 	"github.com/saml2sts/saml2sts/cache"
 	"github.com/saml2sts/saml2sts/idp"
 	"github.com/saml2sts/saml2sts/internal/config"
+	"github.com/saml2sts/saml2sts/internal/exitcode"
 	"github.com/saml2sts/saml2sts/sts"
 )
 
@@ -88,6 +89,9 @@ func (e *BusyError) Error() string {
 		e.Profile, e.Waited.Round(time.Second), e.Hint)
 }
 
+// ExitCode implements the exit-status contract (internal/exitcode).
+func (e *BusyError) ExitCode() int { return exitcode.Failure }
+
 // Record is what is cached per profile.
 type Record struct {
 	Profile      string          `json:"profile"`
@@ -144,6 +148,9 @@ func (e *RoleError) Error() string {
 		len(e.Granted), granted)
 }
 
+// ExitCode implements the exit-status contract (internal/exitcode).
+func (e *RoleError) ExitCode() int { return exitcode.Usage }
+
 // NeedLoginError is a refresh that needs the user while no terminal is
 // attached. It wraps idp.ErrNoTerminal.
 type NeedLoginError struct{ Hint string }
@@ -151,6 +158,9 @@ type NeedLoginError struct{ Hint string }
 func (e *NeedLoginError) Error() string {
 	return "a login is needed and there is no terminal to ask on; run: " + e.Hint
 }
+
+// ExitCode implements the exit-status contract (internal/exitcode).
+func (e *NeedLoginError) ExitCode() int { return exitcode.NoTerminal }
 
 func (e *NeedLoginError) Unwrap() error { return idp.ErrNoTerminal }
 
@@ -248,7 +258,7 @@ func (b *Broker) Credentials(ctx context.Context, p *config.Profile, o Options) 
 	if !o.Force && !o.Interactive {
 		// A pause because a person was needed does not hold back a
 		// caller that has one at its terminal.
-		if bo, ok := b.backoff(p); ok && !(bo.Code == 4 && idp.Interactive(b.Prompt)) {
+		if bo, ok := b.backoff(p); ok && !(bo.Code == exitcode.NoTerminal && idp.Interactive(b.Prompt)) {
 			cause := &BackoffError{Cause: bo.Cause, Code: bo.Code, Next: bo.Next, Hint: o.LoginHint}
 			if res := b.fallback(p, o, stale, cause, bo.Next); res != nil {
 				return res, nil
@@ -562,6 +572,9 @@ type ProviderError struct {
 func (e *ProviderError) Error() string {
 	return fmt.Sprintf("provider %q is not available in this version of saml2sts (available: %s)", e.Name, strings.Join(e.Known, ", "))
 }
+
+// ExitCode implements the exit-status contract (internal/exitcode).
+func (e *ProviderError) ExitCode() int { return exitcode.Usage }
 
 func (b *Broker) providerNames() []string {
 	names := make([]string, 0, len(b.Providers))

@@ -15,6 +15,7 @@ import (
 	"github.com/saml2sts/saml2sts/idp/idptest"
 	"github.com/saml2sts/saml2sts/idp/keycloak"
 	"github.com/saml2sts/saml2sts/internal/config"
+	"github.com/saml2sts/saml2sts/internal/exitcode"
 	"github.com/saml2sts/saml2sts/internal/prompt"
 	"github.com/saml2sts/saml2sts/sts"
 	"github.com/saml2sts/saml2sts/sts/ststest"
@@ -215,8 +216,8 @@ func TestOutage(t *testing.T) {
 		for range 5 {
 			o.clk.Advance(5 * time.Minute)
 			_, _, err := o.call()
-			if err == nil || exitCode(err) != 3 || !strings.Contains(err.Error(), "the IdP rejected the password from password_command; fix it or run "+hint) {
-				t.Fatalf("after expiry: %v (exit %d)", err, exitCode(err))
+			if err == nil || exitcode.Of(err) != 3 || !strings.Contains(err.Error(), "the IdP rejected the password from password_command; fix it or run "+hint) {
+				t.Fatalf("after expiry: %v (exit %d)", err, exitcode.Of(err))
 			}
 		}
 	})
@@ -247,13 +248,13 @@ func TestOutage(t *testing.T) {
 func TestInteractiveLoginClearsRejection(t *testing.T) {
 	o := newOutage(t)
 	o.setOutput("stale-password")
-	if _, _, err := o.call(); exitCode(err) != 3 {
+	if _, _, err := o.call(); exitcode.Of(err) != 3 {
 		t.Fatalf("first call: %v", err)
 	}
 	// Non-interactive: at once, no post (and, in backoff, no IdP at all).
 	for range 3 {
 		if n := o.posts(func() {
-			if _, _, err := o.call(); exitCode(err) != 3 || !strings.Contains(err.Error(), "rejected") {
+			if _, _, err := o.call(); exitcode.Of(err) != 3 || !strings.Contains(err.Error(), "rejected") {
 				t.Fatalf("repeat: %v", err)
 			}
 		}); n != 0 {

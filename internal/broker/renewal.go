@@ -15,7 +15,7 @@ import (
 	"github.com/saml2sts/saml2sts/cache"
 	"github.com/saml2sts/saml2sts/idp"
 	"github.com/saml2sts/saml2sts/internal/config"
-	"github.com/saml2sts/saml2sts/sts"
+	"github.com/saml2sts/saml2sts/internal/exitcode"
 )
 
 // Automatic renewals back off after a failure: 30s, doubling to at most
@@ -50,7 +50,7 @@ func (e *RejectedPasswordError) Error() string {
 }
 
 // ExitCode is 3: the IdP rejected the credentials.
-func (e *RejectedPasswordError) ExitCode() int { return 3 }
+func (e *RejectedPasswordError) ExitCode() int { return exitcode.Auth }
 
 // RejectedCodeError is a one-time code given to a login that the IdP
 // rejected: codes are never sent twice.
@@ -61,7 +61,7 @@ func (e *RejectedCodeError) Error() string {
 }
 
 // ExitCode is 3: the IdP rejected the MFA answer.
-func (e *RejectedCodeError) ExitCode() int { return 3 }
+func (e *RejectedCodeError) ExitCode() int { return exitcode.Auth }
 
 // BackoffError is an automatic renewal not attempted because a recent one
 // failed, with no valid credentials left to serve: it carries that
@@ -83,30 +83,10 @@ func (e *BackoffError) ExitCode() int { return e.Code }
 
 // Unwrap makes a paused "login needed" read as one (exit 4).
 func (e *BackoffError) Unwrap() error {
-	if e.Code == 4 {
+	if e.Code == exitcode.NoTerminal {
 		return idp.ErrNoTerminal
 	}
 	return nil
-}
-
-// exitCode is the CLI exit status err stands for (see docs/exit-codes.md).
-func exitCode(err error) int {
-	var (
-		ec interface{ ExitCode() int }
-		ae *idp.AuthError
-		se *sts.Error
-	)
-	switch {
-	case errors.As(err, &ec):
-		return ec.ExitCode()
-	case errors.As(err, &ae):
-		return 3
-	case errors.Is(err, idp.ErrNoTerminal):
-		return 4
-	case errors.As(err, &se):
-		return 5
-	}
-	return 1
 }
 
 // backsOff reports whether a failed login should pause automatic renewals:
@@ -158,7 +138,7 @@ func (b *Broker) failed(p *config.Profile, err error) time.Time {
 		}
 		bo.Failures++
 		bo.Next = now.Add(backoffDelay(bo.Failures, b.jitter()))
-		bo.Cause, bo.Code = oneLine(err), exitCode(err)
+		bo.Cause, bo.Code = oneLine(err), exitcode.Of(err)
 		next = bo.Next
 		return true
 	})

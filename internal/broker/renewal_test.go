@@ -10,6 +10,7 @@ import (
 
 	"github.com/saml2sts/saml2sts/cache"
 	"github.com/saml2sts/saml2sts/idp"
+	"github.com/saml2sts/saml2sts/internal/exitcode"
 	"github.com/saml2sts/saml2sts/internal/prompt"
 	"github.com/saml2sts/saml2sts/sts"
 )
@@ -83,12 +84,12 @@ func TestFailedRenewalServesValid(t *testing.T) {
 			r.clock.Add(10 * time.Minute)
 			_, err = r.b.Credentials(context.Background(), profile(), Options{Password: pw, LoginHint: hint})
 			var be *BackoffError
-			if err == nil || errors.As(err, &be) || exitCode(err) != f.code {
-				t.Errorf("after expiry: %v (exit %d), want the failure itself, exit %d", err, exitCode(err), f.code)
+			if err == nil || errors.As(err, &be) || exitcode.Of(err) != f.code {
+				t.Errorf("after expiry: %v (exit %d), want the failure itself, exit %d", err, exitcode.Of(err), f.code)
 			}
 			_, err = r.b.Credentials(context.Background(), profile(), Options{Password: pw, LoginHint: hint})
-			if !errors.As(err, &be) || exitCode(err) != f.code || !strings.Contains(err.Error(), oneLine(errors.Join(f.idp, f.sts))) {
-				t.Errorf("during the backoff: %v (exit %d), want the cause with exit %d", err, exitCode(err), f.code)
+			if !errors.As(err, &be) || exitcode.Of(err) != f.code || !strings.Contains(err.Error(), oneLine(errors.Join(f.idp, f.sts))) {
+				t.Errorf("during the backoff: %v (exit %d), want the cause with exit %d", err, exitcode.Of(err), f.code)
 			}
 			if n := r.idp.count(); n != 3 {
 				t.Errorf("IdP logins = %d, want 3 (none during the backoff)", n)
@@ -138,14 +139,14 @@ func TestRejectedCodeNotReplayed(t *testing.T) {
 	r := newRig(t)
 	r.idp.err = &idp.AuthError{Message: "Invalid authenticator code."}
 	o := Options{Password: pw, MFACode: "123 456", Interactive: true, LoginHint: hint}
-	if _, err := r.b.Credentials(context.Background(), profile(), o); exitCode(err) != 3 {
+	if _, err := r.b.Credentials(context.Background(), profile(), o); exitcode.Of(err) != 3 {
 		t.Fatalf("first: %v", err)
 	}
 	r.idp.err = nil
 	o.MFACode = "123456"
 	_, err := r.b.Credentials(context.Background(), profile(), o)
 	var rc *RejectedCodeError
-	if !errors.As(err, &rc) || exitCode(err) != 3 {
+	if !errors.As(err, &rc) || exitcode.Of(err) != 3 {
 		t.Fatalf("replay: %v", err)
 	}
 	if n := r.idp.count(); n != 1 {
@@ -163,10 +164,10 @@ func TestRejectedCodeNotReplayed(t *testing.T) {
 func TestNeedLoginPauseSkipsTerminal(t *testing.T) {
 	r := newRig(t)
 	r.b.Prompt = prompt.None{}
-	if _, err := r.b.Credentials(context.Background(), profile(), Options{LoginHint: hint}); exitCode(err) != 4 {
+	if _, err := r.b.Credentials(context.Background(), profile(), Options{LoginHint: hint}); exitcode.Of(err) != 4 {
 		t.Fatalf("no terminal: %v", err)
 	}
-	if _, err := r.b.Credentials(context.Background(), profile(), Options{LoginHint: hint}); !errors.As(err, new(*BackoffError)) || exitCode(err) != 4 {
+	if _, err := r.b.Credentials(context.Background(), profile(), Options{LoginHint: hint}); !errors.As(err, new(*BackoffError)) || exitcode.Of(err) != 4 {
 		t.Fatalf("again, no terminal: %v, want the pause (exit 4)", err)
 	}
 	r.b.Prompt = &fakePrompt{secret: ptr(password)}
