@@ -27,6 +27,9 @@ type Meta struct {
 	Expiration time.Time `json:"expiration"`
 	Updated    time.Time `json:"updated"`
 	HasSession bool      `json:"has_session"`
+	// Identity is the fingerprint the profile's credentials were minted
+	// for: the key of its renewal Backoff.
+	Identity string `json:"identity,omitempty"`
 }
 
 // Backoff is the shared state of automatic renewals for one identity (an

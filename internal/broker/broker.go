@@ -547,6 +547,7 @@ func (b *Broker) save(r *Record) error {
 			Expiration: r.Credentials.Expiration,
 			Updated:    b.Now().UTC(),
 			HasSession: true,
+			Identity:   r.Identity,
 		}
 	})
 }

@@ -109,6 +109,18 @@ func TestCredentialProcessUnderOutage(t *testing.T) {
 	if n := w.posts(func() { loop(1, "could not renew them"); loop(9, "renewal paused after a failure") }); n != 0 {
 		t.Errorf("password posts while down = %d", n)
 	}
+	st := w.mustRun("", "status", "--profile", "o")
+	if !strings.Contains(st.stderr, "o: renewal paused until ") || !strings.Contains(st.stderr, "after 1 failed attempts: keycloak: ") {
+		t.Errorf("status does not show the paused renewal: %s", st)
+	}
+	var rows []struct {
+		RenewalFailures int    `json:"renewal_failures"`
+		RenewalError    string `json:"renewal_error"`
+	}
+	if err := json.Unmarshal([]byte(w.mustRun("", "status", "--json").stdout), &rows); err != nil || len(rows) != 1 ||
+		rows[0].RenewalFailures != 1 || rows[0].RenewalError == "" {
+		t.Errorf("status --json: %+v, %v", rows, err)
+	}
 	down := w.kc.Faulted()
 	if down == 0 || down > 2 {
 		t.Errorf("IdP requests while down = %d, want one attempt", down)
