@@ -304,6 +304,18 @@ func (f *factory) credentials(ctx context.Context, cmd *cobra.Command, keys ...s
 	if err != nil {
 		return nil, nil, err
 	}
-	r, err := b.Credentials(ctx, p, broker.Options{Password: silentPassword(p), LoginHint: f.loginHint(p), LockWait: lockWait(b)})
+	r, err := b.Credentials(ctx, p, f.silentOptions(p, b))
 	return p, r, err
+}
+
+// silentOptions are the broker options of callers that renew without
+// asking anyone (credential-process, exec, env, os, search): password_command
+// when set, a bounded wait for another login, the renewal backoff.
+func (f *factory) silentOptions(p *config.Profile, b *broker.Broker) broker.Options {
+	return broker.Options{
+		Password:        silentPassword(p),
+		PasswordCommand: p.PasswordCommand != "",
+		LoginHint:       f.loginHint(p),
+		LockWait:        lockWait(b),
+	}
 }

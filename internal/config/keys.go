@@ -218,7 +218,10 @@ var (
 	principalARN = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^` + partition + `saml-provider/[\w.-]{1,128}$`) })
 	// eu-west-1, us-gov-west-1, cn-north-1, us-isob-east-1, eusc-de-east-1.
 	region = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z]{2,4}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]{1,2}$`) })
-	factor = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.:-]*$`) })
+	// A factor name, or an authenticator label as the IdP shows it
+	// ("Google Authenticator", "Ana's phone (work)"): printable, starting
+	// with a letter or digit, no ini comment or quote characters.
+	factor = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[\p{L}\p{N}](?:[^\p{C}#;"]{0,98}[^\p{C}#;"\s])?$`) })
 )
 
 func checkARN(re func() *regexp.Regexp, resource string) func(string) error {
@@ -258,7 +261,7 @@ func checkFactor(v string) error {
 	if factor().MatchString(v) {
 		return nil
 	}
-	return fmt.Errorf("%q is not a factor name: use auto or a name such as totp", v)
+	return fmt.Errorf("%q is not a factor name: use auto, a name such as totp, or the authenticator's label as the IdP shows it", v)
 }
 
 // didYouMean returns ` (did you mean "x"?)` for the option closest to s by
