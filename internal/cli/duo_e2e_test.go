@@ -339,3 +339,31 @@ func TestDuoOktaStepUpE2E(t *testing.T) {
 		})
 	}
 }
+
+// TestDuoADFSMethodChoiceE2E: AD FS offers Duo and Azure MFA; mfa = push
+// (a Duo factor) picks Duo's adapter on the selection page, and without a
+// terminal or mfa Duo is the one saml2sts can drive unattended too.
+func TestDuoADFSMethodChoiceE2E(t *testing.T) {
+	for _, mfa := range []string{"push", "auto"} {
+		t.Run(mfa, func(t *testing.T) {
+			t.Parallel()
+			d := newDuo(t, idptest.DuoOptions{}, idptest.DuoUser{Devices: []idptest.DuoDevice{phone("approve", "")}})
+			a, err := idptest.NewADFS(idptest.ADFSOptions{Duo: d, Users: []idptest.ADFSUser{{Username: adfsUPN, Password: password,
+				MFA: idptest.ADFSMFA{Adapter: idptest.ADFSDuo, Also: []string{idptest.ADFSSecurID}}, Roles: []string{reader + "," + provider}}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(a.Close)
+			w := &duoIdP{world: duoWorld(t, a.Certificate(), "adfs", a.BaseURL(), adfsUPN), d: d,
+				secrets: func() []string { return append(a.SessionCookies(), a.IssuedResponses()...) }}
+			r := w.run(password, "login", "--profile", "d", "--password-stdin", "--mfa", mfa)
+			if r.code != 0 || !strings.Contains(r.stderr, "Duo Push sent to iPhone") {
+				t.Fatalf("login:\n%s", r)
+			}
+			if s := a.Stats(); s.MFAPasses != 1 {
+				t.Errorf("AD FS stats %+v", s)
+			}
+			w.scan(r)
+		})
+	}
+}
