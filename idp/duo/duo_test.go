@@ -577,3 +577,24 @@ func BenchmarkLogin(b *testing.B) {
 		})
 	}
 }
+
+// auto never picks WebAuthn, even when Duo prefers it: it takes the next
+// factor saml2sts can answer.
+func TestAutoSkipsWebAuthn(t *testing.T) {
+	for _, gen := range []string{"v4", "new"} {
+		t.Run(gen, func(t *testing.T) {
+			t.Parallel()
+			devs := []idptest.DuoDevice{{Name: "YubiKey", SecurityKey: true}, phone("approve", "")}
+			r := newRP(t, idptest.DuoOptions{Prompt: gen, Users: []idptest.DuoUser{{Username: user, Devices: devs, Preferred: "webauthn"}}})
+			tr := newTry(t, r, "auto", "", nil, nil)
+			page, err := tr.login("redirect", false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			saml(t, page)
+			if r.d.Stats().Pushes != 1 {
+				t.Errorf("pushes = %d, want 1", r.d.Stats().Pushes)
+			}
+		})
+	}
+}
