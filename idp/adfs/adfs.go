@@ -54,6 +54,15 @@ func New() *Provider {
 	return &Provider{maxPages: maxPages, pollEvery: pollEvery, pollFor: pollFor}
 }
 
+// Registration registers the adapter as provider "adfs", with its key
+// adfs_auth.
+var Registration = idp.Registration{
+	Name: "adfs",
+	New:  func() idp.Provider { return New() },
+	Keys: []idp.Key{{Name: OptionAuth, Default: AuthForms, Help: "AD FS sign-in: forms, ntlm (Windows integrated) or kerberos",
+		Values: []string{AuthForms, AuthNTLM, AuthKerberos}}},
+}
+
 // EntryURL turns a profile url into the IdP-initiated sign-on URL: a bare
 // https://host (with or without a loginToRp query) gets the AD FS path,
 // and a sign-on URL without loginToRp gets the AWS relying party.

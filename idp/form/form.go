@@ -35,6 +35,35 @@ type Provider struct {
 // New returns a generic form provider.
 func New() *Provider { return &Provider{maxPages: maxPages} }
 
+// Registration registers the adapter as provider "form", with its
+// form_* keys.
+var Registration = idp.Registration{
+	Name: "form",
+	New:  func() idp.Provider { return New() },
+	Keys: []idp.Key{
+		{Name: KeyUsernameField, Help: "form provider: name of the username input, when the guess is wrong", Check: checkFieldName},
+		{Name: KeyPasswordField, Help: "form provider: name of the password input, when the guess is wrong", Check: checkFieldName},
+		{Name: KeyErrorSelector, Help: "form provider: CSS selector of the IdP's login error message", Check: checkSelector},
+	},
+}
+
+// checkFieldName wants an HTML input name as written in the page's source.
+func checkFieldName(v string) error {
+	if strings.ContainsAny(v, " \t\"'<>") {
+		return fmt.Errorf("%q is not an input name: give the name attribute of the input, e.g. j_username", v)
+	}
+	return nil
+}
+
+// checkSelector wants a CSS selector goquery can use; an invalid one would
+// silently match nothing.
+func checkSelector(v string) error {
+	if _, err := cascadia.ParseGroup(v); err != nil {
+		return fmt.Errorf("%q is not a CSS selector (%v): e.g. div.error or #errorText", v, err)
+	}
+	return nil
+}
+
 // Check implements [idp.Checker]: an absolute url, a valid
 // form_error_selector, and no mfa: this adapter answers whatever code form
 // the IdP shows, it has no factor to choose.

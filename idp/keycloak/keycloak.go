@@ -26,6 +26,9 @@ type Provider struct {
 // New returns a Keycloak provider.
 func New() *Provider { return &Provider{maxPages: maxPages} }
 
+// Registration registers the adapter as provider "keycloak".
+var Registration = idp.Registration{Name: "keycloak", New: func() idp.Provider { return New() }}
+
 // Login implements [idp.Provider]. req.URL is the IdP-initiated SSO URL,
 // https://<host>[/auth]/realms/<realm>/protocol/saml/clients/<url-name>.
 func (p *Provider) Login(ctx context.Context, req *idp.Request) (string, error) {

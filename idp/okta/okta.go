@@ -50,6 +50,9 @@ func New() *Provider {
 	return &Provider{pollEvery: pollEvery, pushWait: pushWait, maxRateWait: maxRateWait, interactive: idp.Interactive}
 }
 
+// Registration registers the adapter as provider "okta".
+var Registration = idp.Registration{Name: "okta", New: func() idp.Provider { return New() }}
+
 // Login implements [idp.Provider]. req.URL is the AWS app's embed link,
 // https://<org>/home/amazon_aws/<appId>/<n>, or its SSO URL
 // https://<org>/app/amazon_aws/<appId>/sso/saml.
