@@ -12,7 +12,7 @@ import (
 
 type credentialProcessOptions struct{ f *factory }
 
-func newCredentialProcessCmd(f *factory, runF func(context.Context, *cobra.Command, *credentialProcessOptions) error) *cobra.Command {
+func newCredentialProcessCmd(f *factory) *cobra.Command {
 	opts := &credentialProcessOptions{f: f}
 	cmd := &cobra.Command{
 		Use:   "credential-process",
@@ -31,9 +31,6 @@ and says to run saml2sts login. Concurrent calls share a single login.`,
   credential_process = saml2sts credential-process --profile analytics`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if runF != nil {
-				return runF(cmd.Context(), cmd, opts)
-			}
 			return credentialProcessRun(cmd.Context(), cmd, opts)
 		},
 	}

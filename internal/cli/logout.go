@@ -17,7 +17,7 @@ type logoutOptions struct {
 	all bool
 }
 
-func newLogoutCmd(f *factory, runF func(*logoutOptions) error) *cobra.Command {
+func newLogoutCmd(f *factory) *cobra.Command {
 	opts := &logoutOptions{f: f}
 	cmd := &cobra.Command{
 		Use:   "logout [--all]",
@@ -31,9 +31,6 @@ needs a full login. --all does this for every profile.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if opts.all && cmd.Flags().Changed("profile") {
 				return usageErrorf("logout: pass --profile or --all, not both")
-			}
-			if runF != nil {
-				return runF(opts)
 			}
 			return logoutRun(opts)
 		},

@@ -28,7 +28,7 @@ type osOptions struct {
 	include bool
 }
 
-func newOSCmd(f *factory, runF func(context.Context, *cobra.Command, *osOptions) error) *cobra.Command {
+func newOSCmd(f *factory) *cobra.Command {
 	opts := &osOptions{f: f}
 	cmd := &cobra.Command{
 		Use:   "os METHOD PATH",
@@ -76,9 +76,6 @@ profile's IdP app for Dashboards is dashboards_idp_url (default: url).`,
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.method, opts.path = args[0], args[1]
-			if runF != nil {
-				return runF(cmd.Context(), cmd, opts)
-			}
 			return osRun(cmd.Context(), cmd, opts)
 		},
 	}
