@@ -44,6 +44,10 @@ type Flow struct {
 	Interval time.Duration
 	Timeout  time.Duration
 	Clock    idp.Clock
+	// Walker, when set, is the adapter's: Duo's pages are fetched through
+	// it and count toward its page budget, so that an IdP that keeps
+	// handing off to Duo ends like any other page loop.
+	Walker *idp.Walker
 }
 
 // Login runs the Duo prompt that page hands off to (see [Flow.Login]).
@@ -88,7 +92,11 @@ func (f *Flow) Login(ctx context.Context, req *idp.Request, in *idp.Inputs, page
 }
 
 func newRun(f *Flow, req *idp.Request, in *idp.Inputs) *run {
-	return &run{f: f, req: req, in: in, w: &idp.Walker{Name: "duo", Max: maxSteps, Client: req.Client, In: in}}
+	w := f.Walker
+	if w == nil {
+		w = &idp.Walker{Name: "duo", Max: maxSteps, Client: req.Client, In: in}
+	}
+	return &run{f: f, req: req, in: in, w: w}
 }
 
 // run is one Duo login.
@@ -96,7 +104,7 @@ type run struct {
 	f    *Flow
 	req  *idp.Request
 	in   *idp.Inputs
-	w    *idp.Walker     // counts the pages between the hand-off and the prompt
+	w    *idp.Walker     // fetches and counts the pages (the adapter's, or Duo's own)
 	sent map[string]bool // passcodes posted: never twice
 	// codeGiven: a passcode came from --mfa-code, so a refusal is final.
 	codeGiven bool
@@ -115,7 +123,7 @@ func (r *run) login(ctx context.Context, page *idp.Page, left bool) (*idp.Page, 
 // request toward Duo was made: a page that is not Duo's after that is the
 // IdP again (Duo remembered this browser and asked nothing).
 func (r *run) enter(ctx context.Context, page *idp.Page, left bool) (prompt, *idp.Page, error) {
-	for {
+	for steps := 0; ; steps++ {
 		if p := open(r.req.Client, page, r.in.Secret); p != nil {
 			if np, ok := p.(*newPrompt); ok {
 				if err := np.load(ctx); err != nil {
@@ -127,8 +135,8 @@ func (r *run) enter(ctx context.Context, page *idp.Page, left bool) (prompt, *id
 		var next *idp.Page
 		var err error
 		switch sel := pluginForm(page); {
-		case r.w.Pages() >= r.w.Max:
-			return nil, nil, r.w.PageError(page, fmt.Sprintf("still no Duo prompt after %d pages", r.w.Max))
+		case steps >= maxSteps:
+			return nil, nil, r.w.PageError(page, fmt.Sprintf("still no Duo prompt after %d pages", maxSteps))
 		case sel != nil:
 			next, err = r.w.Submit(ctx, idp.ParseForm(page, sel))
 		case handoffForm(page) != nil:
