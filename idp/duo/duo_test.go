@@ -598,3 +598,25 @@ func TestAutoSkipsWebAuthn(t *testing.T) {
 		})
 	}
 }
+
+// With the adapter's walker, Duo's pages count toward the adapter's page
+// budget, so an IdP that keeps handing off to Duo ends.
+func TestFlowCountsOnAdapterWalker(t *testing.T) {
+	r := newRP(t, idptest.DuoOptions{Users: []idptest.DuoUser{{Username: user, Devices: []idptest.DuoDevice{phone("approve", "")}}}})
+	tr := newTry(t, r, "push", "", nil, nil)
+	in := idp.NewInputs(tr.req)
+	w := &idp.Walker{Name: "form", Max: 12, Client: tr.req.Client, In: &in}
+	page, err := w.Fetch(context.Background(), http.MethodGet, r.srv.URL+"/form", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := w.Pages()
+	page, err = (&duo.Flow{Walker: w, Clock: tr.clk}).Login(context.Background(), tr.req, &in, page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	saml(t, page)
+	if w.Pages() <= before {
+		t.Errorf("walker counted %d pages before and %d after Duo", before, w.Pages())
+	}
+}
