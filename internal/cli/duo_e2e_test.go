@@ -127,20 +127,45 @@ func phone(push, call string) idptest.DuoDevice {
 	return idptest.DuoDevice{Name: "iPhone", Number: "1234", Push: push, Call: call}
 }
 
+// duoCase is one factor or failure, run against each IdP.
+type duoCase struct {
+	name   string
+	o      idptest.DuoOptions
+	user   idptest.DuoUser
+	args   []string
+	device string // duo_device, from the environment
+	only   string // run against this IdP only: the variant is Duo's side
+	stderr string // what the user is told
+	check  func(t *testing.T, s idptest.DuoStats)
+	code   int    // failures: the exit code
+	msg    string // failures: in the error
+}
+
+// runDuoCases runs each case against each IdP (or its only one), in
+// parallel, with a fresh Duo and IdP.
+func runDuoCases(t *testing.T, cases []duoCase, run func(t *testing.T, c duoCase, w *duoIdP)) {
+	for _, idp := range duoIdPs {
+		for _, c := range cases {
+			if c.only != "" && c.only != idp.name {
+				continue
+			}
+			t.Run(idp.name+"/"+c.name, func(t *testing.T) {
+				t.Parallel()
+				w := idp.start(t, newDuo(t, c.o, c.user))
+				if c.device != "" {
+					w.env["SAML2STS_DUO_DEVICE"] = c.device
+				}
+				run(t, c, w)
+			})
+		}
+	}
+}
+
 // TestDuoFactorsE2E: every IdP x every factor logs in and gets credentials.
 func TestDuoFactorsE2E(t *testing.T) {
 	verified := phone("approve", "")
 	verified.Verified = true
-	factors := []struct {
-		name   string
-		o      idptest.DuoOptions
-		user   idptest.DuoUser
-		args   []string
-		device string // duo_device, from the environment
-		only   string // run against this IdP only: the variant is Duo's side
-		stderr string // what the user is told
-		check  func(t *testing.T, s idptest.DuoStats)
-	}{
+	factors := []duoCase{
 		{name: "push", user: idptest.DuoUser{Devices: []idptest.DuoDevice{phone("approve", "")}},
 			stderr: "Duo Push sent to iPhone (XXX-XXX-1234): approve it in Duo Mobile",
 			check: func(t *testing.T, s idptest.DuoStats) {
@@ -166,47 +191,26 @@ func TestDuoFactorsE2E(t *testing.T) {
 		{name: "device picked by duo_device", user: idptest.DuoUser{Devices: []idptest.DuoDevice{phone("deny", ""),
 			{Name: "Pixel", Number: "5678", Push: "approve"}}}, device: "5678", only: "shibboleth", stderr: "Duo Push sent to Pixel"},
 	}
-	for _, idp := range duoIdPs {
-		for _, f := range factors {
-			if f.only != "" && f.only != idp.name {
-				continue
-			}
-			t.Run(idp.name+"/"+f.name, func(t *testing.T) {
-				t.Parallel()
-				w := idp.start(t, newDuo(t, f.o, f.user))
-				if f.device != "" {
-					w.env["SAML2STS_DUO_DEVICE"] = f.device
-				}
-				// --debug: the HTTP trace must not show Duo's values either.
-				r := w.run(password, append([]string{"--debug", "login", "--profile", "d", "--password-stdin"}, f.args...)...)
-				if r.code != 0 || !strings.Contains(r.stderr, "Logged in") || !strings.Contains(r.stderr, f.stderr) {
-					t.Fatalf("login: want exit 0, %q:\n%s", f.stderr, r)
-				}
-				if f.name == "verified push" && !regexp.MustCompile(`enter \d{6} in Duo Mobile`).MatchString(r.stderr) {
-					t.Errorf("the Verified Push code is not shown:\n%s", r)
-				}
-				if f.check != nil {
-					f.check(t, w.d.Stats())
-				}
-				w.scan(r)
-			})
+	runDuoCases(t, factors, func(t *testing.T, f duoCase, w *duoIdP) {
+		// --debug: the HTTP trace must not show Duo's values either.
+		r := w.run(password, append([]string{"--debug", "login", "--profile", "d", "--password-stdin"}, f.args...)...)
+		if r.code != 0 || !strings.Contains(r.stderr, "Logged in") || !strings.Contains(r.stderr, f.stderr) {
+			t.Fatalf("login: want exit 0, %q:\n%s", f.stderr, r)
 		}
-	}
+		if f.name == "verified push" && !regexp.MustCompile(`enter \d{6} in Duo Mobile`).MatchString(r.stderr) {
+			t.Errorf("the Verified Push code is not shown:\n%s", r)
+		}
+		if f.check != nil {
+			f.check(t, w.d.Stats())
+		}
+		w.scan(r)
+	})
 }
 
 // TestDuoFailuresE2E: Duo's refusals exit 3 with Duo's own words, a
 // security key needs --browser, a passcode without a terminal exits 4.
 func TestDuoFailuresE2E(t *testing.T) {
-	failures := []struct {
-		name   string
-		o      idptest.DuoOptions
-		user   idptest.DuoUser
-		args   []string
-		device string
-		only   string
-		code   int
-		msg    string
-	}{
+	failures := []duoCase{
 		{name: "denied push", user: idptest.DuoUser{Devices: []idptest.DuoDevice{phone("deny", "")}}, code: 3, msg: `Duo says "Login request denied."`},
 		{name: "push timeout", user: idptest.DuoUser{Devices: []idptest.DuoDevice{phone("timeout", "")}}, o: idptest.DuoOptions{PushTimeout: -1},
 			code: 3, msg: `Duo says "Login timed out."`},
@@ -221,31 +225,19 @@ func TestDuoFailuresE2E(t *testing.T) {
 		{name: "unknown duo_device", user: idptest.DuoUser{Devices: []idptest.DuoDevice{phone("approve", "")}},
 			args: []string{"--duo-device", "Galaxy"}, only: "okta-classic", code: 2, msg: `duo_device "Galaxy" is none of your Duo devices that can push`},
 	}
-	for _, idp := range duoIdPs {
-		for _, f := range failures {
-			if f.only != "" && f.only != idp.name {
-				continue
-			}
-			t.Run(idp.name+"/"+f.name, func(t *testing.T) {
-				t.Parallel()
-				w := idp.start(t, newDuo(t, f.o, f.user))
-				if f.device != "" {
-					w.env["SAML2STS_DUO_DEVICE"] = f.device
-				}
-				r := w.run(password, append([]string{"login", "--profile", "d", "--password-stdin"}, f.args...)...)
-				if r.code != f.code || !strings.Contains(r.stderr, f.msg) {
-					t.Fatalf("want exit %d with %q:\n%s", f.code, f.msg, r)
-				}
-				if f.msg == "run again with --browser" && !strings.HasSuffix(strings.TrimSpace(r.stderr), "run again with --browser") {
-					t.Errorf("the error does not end with the --browser hint:\n%s", r)
-				}
-				if s := w.d.Stats(); s.Exits != 0 || w.st.Calls("AssumeRoleWithSAML") != 0 {
-					t.Errorf("a refused Duo login reached AWS (Duo stats %+v)", s)
-				}
-				w.scan(r)
-			})
+	runDuoCases(t, failures, func(t *testing.T, f duoCase, w *duoIdP) {
+		r := w.run(password, append([]string{"login", "--profile", "d", "--password-stdin"}, f.args...)...)
+		if r.code != f.code || !strings.Contains(r.stderr, f.msg) {
+			t.Fatalf("want exit %d with %q:\n%s", f.code, f.msg, r)
 		}
-	}
+		if f.msg == "run again with --browser" && !strings.HasSuffix(strings.TrimSpace(r.stderr), "run again with --browser") {
+			t.Errorf("the error does not end with the --browser hint:\n%s", r)
+		}
+		if s := w.d.Stats(); s.Exits != 0 || w.st.Calls("AssumeRoleWithSAML") != 0 {
+			t.Errorf("a refused Duo login reached AWS (Duo stats %+v)", s)
+		}
+		w.scan(r)
+	})
 }
 
 // TestDuoRememberMeE2E: with remembered browsers allowed, the silent
