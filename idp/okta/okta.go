@@ -116,7 +116,7 @@ func (p *Provider) Check(req *idp.Request) error {
 	if m == "" || m == "auto" || strings.Contains(m, ":") || factorNames[m] {
 		return nil
 	}
-	return idp.Configf("okta: mfa %q is not an Okta factor name: set mfa to auto, push, totp, sms, call, email or yubikey (docs/okta.md)", req.MFA)
+	return idp.Configf("okta: mfa %q is not an Okta factor name: set mfa to auto, push, totp, sms, call, email, yubikey or duo (docs/okta.md)", req.MFA)
 }
 
 // factorNames are the mfa values [choice.matches] can match without a

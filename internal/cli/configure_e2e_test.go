@@ -35,7 +35,7 @@ func TestConfigureChecksWithTheProvider(t *testing.T) {
 			msg: `is the Okta "AWS IAM Identity Center" app (amazon_aws_sso)`},
 		{name: "okta url with a fragment", args: []string{"--provider", "okta", "--url", okta + "#"}},
 		{name: "okta mfa typo", args: []string{"--provider", "okta", "--url", okta, "--mfa", "puhs"},
-			msg: `okta: mfa "puhs" is not an Okta factor name: set mfa to auto, push, totp, sms, call, email or yubikey`},
+			msg: `okta: mfa "puhs" is not an Okta factor name: set mfa to auto, push, totp, sms, call, email, yubikey or duo`},
 		{name: "okta mfa on an existing profile", existing: []string{"--provider", "okta", "--url", okta}, args: []string{"--mfa", "AzureMfaAuthentication"},
 			msg: `okta: mfa "AzureMfaAuthentication" is not an Okta factor name`},
 		{name: "okta push", args: []string{"--provider", "okta", "--url", okta, "--mfa", "push"}},
