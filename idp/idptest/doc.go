@@ -46,4 +46,12 @@
 // session cookies that later sign-ons reuse; [ADFS.Stats],
 // [ADFS.IssuedResponses] and [ADFS.SessionCookies] serve the same kind of
 // assertions and leak checks as the Keycloak emulator's.
+//
+// [NewHostile] starts the hostile-IdP kit: a form login with unusual field
+// names (login, pwd, answer) that, per [Scenario], echoes the secrets back
+// in every encoding, posts its form to another host or to plain http,
+// answers the password with a 307 elsewhere, loops redirects, serves huge,
+// deep or stalled pages, or issues a signature-wrapped or foreignly
+// addressed assertion. [NewBystander] records everything it receives, so
+// tests can prove that no secret and no assertion reached it.
 package idptest
