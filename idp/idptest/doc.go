@@ -49,4 +49,12 @@
 //
 // [Clock] is a fake idp.Clock for adapter tests: every wait moves its time
 // at once, so push polls and rate-limit waits take no wall-clock time.
+//
+// [NewHostile] starts the hostile-IdP kit: a form login with unusual field
+// names (login, pwd, answer) that, per [Scenario], echoes the secrets back
+// in every encoding, posts its form to another host or to plain http,
+// answers the password with a 307 elsewhere, loops redirects, serves huge,
+// deep or stalled pages, or issues a signature-wrapped or foreignly
+// addressed assertion. [NewBystander] records everything it receives, so
+// tests can prove that no secret and no assertion reached it.
 package idptest
