@@ -32,7 +32,7 @@
 // step-up interstitial and the IAM Identity Center app are served too.
 //
 // Every emulator can be put into an outage with SetFault (Unreachable: each
-// connection closed unanswered; Unavailable: HTTP 503), and [Faulted] counts
+// connection closed unanswered; Unavailable: HTTP 503), and Faulted counts
 // the requests refused; [Keycloak.SetPassword] changes a password and
 // [Keycloak.ExpireSessions] forgets SSO sessions, for renewal-failure tests.
 //
