@@ -6,11 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/saml2sts/saml2sts/internal/atomicfile"
+	"github.com/saml2sts/saml2sts/internal/safefile"
 )
 
 // indexLockWait bounds the wait for the index lock, which is only ever
@@ -63,9 +63,9 @@ func ReadIndex(dir string) (map[string]Meta, error) {
 
 func readIndex(dir string) (indexFile, error) {
 	empty := indexFile{Version: 1, Profiles: map[string]Meta{}, Backoff: map[string]Backoff{}}
-	b, err := os.ReadFile(indexPath(dir))
-	if errors.Is(err, fs.ErrNotExist) {
-		return empty, nil
+	b, err := safefile.ReadPrivate(indexPath(dir), maxFile)
+	if errors.Is(err, fs.ErrNotExist) || safefile.Untrusted(err) {
+		return empty, nil // planted: rebuilt by the next update
 	}
 	if err != nil {
 		return empty, fmt.Errorf("read cache index: %w", err)
@@ -111,7 +111,7 @@ func UpdateIndex(dir string, fn func(map[string]Meta)) error {
 }
 
 func updateIndex(dir string, fn func(*indexFile)) error {
-	if err := privateDir(dir); err != nil {
+	if err := privateDir(dir, nil); err != nil {
 		return err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), indexLockWait)

@@ -2,8 +2,6 @@ package broker
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -222,8 +220,7 @@ func (b *Broker) saveSession(p *config.Profile, jar []byte) error {
 // identity fingerprints the settings that decide whose credentials a
 // profile gets.
 func identity(p *config.Profile) string {
-	h := sha256.Sum256([]byte(strings.Join([]string{p.Provider, p.URL, p.Username, p.PrincipalARN}, "\x00")))
-	return hex.EncodeToString(h[:12])
+	return fingerprint(p.Provider, p.URL, p.Username, p.PrincipalARN)
 }
 
 // Credentials returns fresh credentials for p, logging in when needed.
@@ -341,7 +338,7 @@ func (b *Broker) lock(ctx context.Context, p *config.Profile, o Options) (func()
 		lctx, cancel = context.WithTimeout(ctx, o.LockWait)
 		defer cancel()
 	}
-	unlock, err := cache.Lock(lctx, b.Dir, "profile-"+p.Name)
+	unlock, err := cache.Lock(lctx, b.Dir, profileLock(p.Name))
 	if err != nil {
 		if ctx.Err() == nil && lctx.Err() != nil {
 			return nil, &BusyError{Profile: p.Name, Waited: o.LockWait, Hint: o.LoginHint}
@@ -372,6 +369,9 @@ func (b *Broker) login(ctx context.Context, p *config.Profile, o Options, prev *
 		return nil, err
 	}
 	a, err := sts.ParseResponse(samlResp)
+	if err == nil {
+		err = a.CheckAWS()
+	}
 	if err != nil {
 		return nil, err
 	}

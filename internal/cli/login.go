@@ -81,7 +81,7 @@ func loginRun(ctx context.Context, o *loginOptions) error {
 	case o.passwordStdin:
 		bo.Password = readPassword(f.in)
 	case p.PasswordCommand != "":
-		bo.Password, bo.PasswordCommand = passwordCommand(p.PasswordCommand), true
+		bo.Password, bo.PasswordCommand = trustedCommand(p, passwordCommand(p.PasswordCommand)), true
 	}
 	r, err := b.Credentials(ctx, p, bo)
 	if err != nil {
