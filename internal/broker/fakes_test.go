@@ -111,10 +111,9 @@ type fakeSTS struct {
 	err    error
 	notice string
 
-	mu      sync.Mutex
-	calls   int
-	roles   []sts.Role
-	regions []string
+	mu    sync.Mutex
+	calls int
+	roles []sts.Role
 }
 
 func (s *fakeSTS) AssumeRoleWithSAML(_ context.Context, a *sts.Assertion, role sts.Role, d time.Duration) (*sts.Result, error) {
