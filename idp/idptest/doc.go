@@ -31,6 +31,11 @@
 // writes them. A live sid cookie skips the login (silent refresh); the
 // step-up interstitial and the IAM Identity Center app are served too.
 //
+// Every emulator can be put into an outage with SetFault (Unreachable: each
+// connection closed unanswered; Unavailable: HTTP 503), and Faulted counts
+// the requests refused; [Keycloak.SetPassword] changes a password and
+// [Keycloak.ExpireSessions] forgets SSO sessions, for renewal-failure tests.
+//
 // The emulators are safe for concurrent use; [Keycloak.Stats] counts what
 // clients did so tests can assert, for example, that a cached IdP session was
 // reused or that a client did not loop on a failing password.
