@@ -204,6 +204,9 @@ func (d *Duo) ForgetTrust() {
 
 // ServeHTTP routes Duo's endpoints.
 func (d *Duo) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if d.refuse(w) {
+		return
+	}
 	p := r.URL.Path
 	newPrefix := "/prompt/" + d.akey + "/"
 	switch {

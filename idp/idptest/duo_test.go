@@ -1,6 +1,7 @@
 package idptest
 
 import (
+	"net/http"
 	"strings"
 	"testing"
 )
@@ -44,5 +45,23 @@ func TestDuoExchangeOnce(t *testing.T) {
 	}
 	if _, _, ok := d.Exchange("dc-forged"); ok {
 		t.Error("a forged duo_code was accepted")
+	}
+}
+
+// A Duo outage refuses every request, as the other emulators' do.
+func TestDuoFault(t *testing.T) {
+	d, err := NewDuo(DuoOptions{Users: []DuoUser{{Username: "a"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	d.SetFault(Unavailable)
+	resp, err := http.Get(d.AuthorizeURL("a", "http://127.0.0.1/cb", "s"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable || d.Faulted() != 1 || d.Stats().Authorizes != 0 {
+		t.Errorf("status %d, faulted %d, authorizes %d", resp.StatusCode, d.Faulted(), d.Stats().Authorizes)
 	}
 }

@@ -368,6 +368,9 @@ func (k *Okta) Close() { k.srv.Close() }
 
 // ServeHTTP routes the Okta endpoints a CLI login touches.
 func (k *Okta) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if k.refuse(w) {
+		return
+	}
 	p := r.URL.Path
 	switch {
 	case p == "/.well-known/okta-organization":
