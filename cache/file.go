@@ -130,8 +130,13 @@ func privateDir(dir string) error {
 	if !fi.IsDir() {
 		return fmt.Errorf("cache directory %s is not a directory", dir)
 	}
-	// Windows has no group/other bits; its ACLs come from the profile dir.
-	if runtime.GOOS != "windows" && fi.Mode().Perm()&0o077 != 0 {
+	// Windows has no group/other bits: the dir gets an owner-only ACL
+	// that the files written in it inherit.
+	if runtime.GOOS == "windows" {
+		if err := ownerOnlyACL(dir); err != nil {
+			return fmt.Errorf("cache directory %s cannot be made private: %w", dir, err)
+		}
+	} else if fi.Mode().Perm()&0o077 != 0 {
 		if err := os.Chmod(dir, 0o700); err != nil {
 			return fmt.Errorf("cache directory %s has mode %v and cannot be made private: %w", dir, fi.Mode().Perm(), err)
 		}

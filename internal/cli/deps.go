@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
@@ -171,7 +170,7 @@ func passwordCommand(command string) func(context.Context) (string, error) {
 		ctx, cancel := context.WithTimeout(ctx, passwordCommandTimeout)
 		defer cancel()
 		var out, errb bytes.Buffer
-		c := exec.CommandContext(ctx, "sh", "-c", command)
+		c := shellCommand(ctx, command)
 		c.Stdout, c.Stderr = &out, &errb
 		if err := c.Run(); err != nil {
 			if ctx.Err() == context.DeadlineExceeded {
