@@ -96,25 +96,42 @@ func fileSum(b []byte) string {
 	return hex.EncodeToString(s[:])
 }
 
-// DefaultDir is the cache directory: $XDG_CACHE_HOME/saml2sts, else
-// ~/.cache/saml2sts; on macOS and Windows os.UserCacheDir()/saml2sts.
-func DefaultDir() (string, error) {
-	switch runtime.GOOS {
-	case "darwin", "windows", "ios", "plan9":
-		d, err := os.UserCacheDir()
-		if err != nil {
-			return "", fmt.Errorf("find cache directory: %w", err)
+// DefaultDir is the cache directory of this process's environment; see [Dir].
+func DefaultDir() (string, error) { return Dir(runtime.GOOS, os.Getenv) }
+
+// Dir is the cache directory on goos given an environment:
+// $SAML2STS_CACHE_DIR when set (the demo and tests use it); else
+// %LocalAppData%\saml2sts on Windows, ~/Library/Caches/saml2sts on macOS,
+// and $XDG_CACHE_HOME/saml2sts or ~/.cache/saml2sts elsewhere.
+func Dir(goos string, getenv func(string) string) (string, error) {
+	if d := getenv("SAML2STS_CACHE_DIR"); d != "" {
+		if !filepath.IsAbs(d) {
+			return "", fmt.Errorf("SAML2STS_CACHE_DIR=%q is not an absolute path", d)
 		}
-		return filepath.Join(d, "saml2sts"), nil
+		return d, nil
 	}
-	if x := os.Getenv("XDG_CACHE_HOME"); filepath.IsAbs(x) {
+	switch goos {
+	case "windows":
+		for _, k := range []string{"LOCALAPPDATA", "LocalAppData"} {
+			if d := getenv(k); d != "" {
+				return filepath.Join(d, "saml2sts"), nil
+			}
+		}
+		return "", errors.New("find cache directory: %LocalAppData% is not set; set SAML2STS_CACHE_DIR")
+	case "darwin", "ios":
+		if h := getenv("HOME"); h != "" {
+			return filepath.Join(h, "Library", "Caches", "saml2sts"), nil
+		}
+		return "", errors.New("find cache directory: $HOME is not set; set SAML2STS_CACHE_DIR")
+	}
+	// The XDG spec says to ignore a relative XDG_CACHE_HOME.
+	if x := getenv("XDG_CACHE_HOME"); filepath.IsAbs(x) {
 		return filepath.Join(x, "saml2sts"), nil
 	}
-	h, err := os.UserHomeDir()
-	if err != nil {
-		return "", fmt.Errorf("find cache directory: %w; set XDG_CACHE_HOME", err)
+	if h := getenv("HOME"); h != "" {
+		return filepath.Join(h, ".cache", "saml2sts"), nil
 	}
-	return filepath.Join(h, ".cache", "saml2sts"), nil
+	return "", errors.New("find cache directory: $HOME is not set; set XDG_CACHE_HOME or SAML2STS_CACHE_DIR")
 }
 
 // privateDir makes dir (and parents) with mode 0700 and removes group and

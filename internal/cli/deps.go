@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
@@ -121,7 +122,7 @@ func checkProfile(p *config.Profile) error {
 
 // store opens the cache backend the profile asks for.
 func (f *factory) store(mode string) (cache.Store, string, error) {
-	dir, err := cache.DefaultDir()
+	dir, err := f.cacheDir()
 	if err != nil {
 		return nil, "", err
 	}
@@ -281,3 +282,6 @@ func (f *factory) credentials(ctx context.Context, cmd *cobra.Command, keys ...s
 	r, err := b.Credentials(ctx, p, broker.Options{Password: silentPassword(p), LoginHint: f.loginHint(p), LockWait: lockWait(b)})
 	return p, r, err
 }
+
+// cacheDir is where the file cache, the index and IdP sessions live.
+func (f *factory) cacheDir() (string, error) { return cache.Dir(runtime.GOOS, f.getenv) }

@@ -148,5 +148,6 @@ and to OpenSearch (os, search: SigV4-signed calls and full exports).
 		newDemoCmd(f, nil),
 		newOSCmd(f, nil),
 	)
+	addCompletions(f, root)
 	return root
 }
