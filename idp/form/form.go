@@ -175,8 +175,13 @@ type pageForms struct {
 
 // classify finds the forms a login can use on doc.
 func (l *login) classify(doc *goquery.Document) pageForms {
+	return l.classifyForms(doc.Find("form"))
+}
+
+// classifyForms is classify over the given forms (or form-like containers).
+func (l *login) classifyForms(forms *goquery.Selection) pageForms {
 	var pf pageForms
-	doc.Find("form").Each(func(_ int, f *goquery.Selection) {
+	forms.Each(func(_ int, f *goquery.Selection) {
 		pw := l.passwordInputs(f)
 		fill := fillable(f)
 		switch {

@@ -48,6 +48,33 @@ var keys = []Key{
 	{"form_username_field", "", "form provider: name of the username input, when the guess is wrong", checkFieldName, option("form_username_field")},
 	{"form_password_field", "", "form provider: name of the password input, when the guess is wrong", checkFieldName, option("form_password_field")},
 	{"form_error_selector", "", "form provider: CSS selector of the IdP's login error message", checkSelector, option("form_error_selector")},
+	{"browser", "never", "log in through a local Chrome/Chromium/Edge/Brave: never, always, or fallback (when the adapter meets a step only a person can do)", oneOf("never", "always", "fallback"), func(p *Profile, v string) { p.Browser = v }},
+	{"browser_headless", "false", "browser login without a window (true or false); default: a window when a display is available", checkBool, func(p *Profile, v string) { p.BrowserHeadless = v == "true" }},
+	{"browser_path", "", "browser executable for browser login (default: found on PATH or in the standard install places)", nil, func(p *Profile, v string) { p.BrowserPath = v }},
+	{"browser_timeout", "5m", "how long a browser login may take before it is given up", checkPositiveDuration, func(p *Profile, v string) { p.BrowserTimeout = mustDuration(v) }},
+}
+
+// envNames are the environment variables of keys whose name does not
+// follow SAML2STS_<KEY>: SAML2STS_BROWSER names the browser executable,
+// as other tools' BROWSER variables do, so the mode gets _MODE.
+var envNames = map[string]string{
+	"browser":      "SAML2STS_BROWSER_MODE",
+	"browser_path": "SAML2STS_BROWSER",
+}
+
+func checkBool(v string) error {
+	if v == "true" || v == "false" {
+		return nil
+	}
+	return fmt.Errorf("%q is not true or false", v)
+}
+
+func checkPositiveDuration(v string) error {
+	d, err := ParseDuration(v)
+	if err == nil && d <= 0 {
+		err = fmt.Errorf("%q must be more than zero", v)
+	}
+	return err
 }
 
 // providerOnly are the keys only one provider reads, by key name: a profile
@@ -82,7 +109,12 @@ func Lookup(name string) (Key, bool) {
 }
 
 // Env is the environment variable that overrides the key: SAML2STS_ROLE_ARN.
-func (k Key) Env() string { return "SAML2STS_" + strings.ToUpper(k.Name) }
+func (k Key) Env() string {
+	if e, ok := envNames[k.Name]; ok {
+		return e
+	}
+	return "SAML2STS_" + strings.ToUpper(k.Name)
+}
 
 // Flag is the command-line flag for the key: --role-arn.
 func (k Key) Flag() string { return "--" + strings.ReplaceAll(k.Name, "_", "-") }

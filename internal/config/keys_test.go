@@ -183,6 +183,10 @@ func TestKeysTable(t *testing.T) {
 		{"form_username_field", "", "SAML2STS_FORM_USERNAME_FIELD", "--form-username-field"},
 		{"form_password_field", "", "SAML2STS_FORM_PASSWORD_FIELD", "--form-password-field"},
 		{"form_error_selector", "", "SAML2STS_FORM_ERROR_SELECTOR", "--form-error-selector"},
+		{"browser", "never", "SAML2STS_BROWSER_MODE", "--browser"},
+		{"browser_headless", "false", "SAML2STS_BROWSER_HEADLESS", "--browser-headless"},
+		{"browser_path", "", "SAML2STS_BROWSER", "--browser-path"},
+		{"browser_timeout", "5m", "SAML2STS_BROWSER_TIMEOUT", "--browser-timeout"},
 	}
 	got := Keys()
 	if len(got) != len(want) {
