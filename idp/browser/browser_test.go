@@ -1,0 +1,155 @@
+package browser
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/saml2sts/saml2sts/idp"
+	"github.com/saml2sts/saml2sts/idp/idptest"
+	"github.com/saml2sts/saml2sts/idp/keycloak"
+)
+
+const password = "s3cret-Pa55word!"
+
+// needBrowser skips when no browser is installed, except in CI, where the
+// browser tests must run (.ci/run installs Debian's chromium).
+func needBrowser(t *testing.T) {
+	t.Helper()
+	if _, err := hostSystem(runtime.GOOS, os.Getenv).find(os.Getenv("SAML2STS_BROWSER")); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("CI is set and no browser was found: %v", err)
+		}
+		t.Skipf("no Chrome/Chromium on this machine (install chromium to run the browser tests): %v", err)
+	}
+}
+
+// noTTY is a prompter with nobody behind it.
+type noTTY struct{}
+
+func (noTTY) Secret(context.Context, string) (string, error)        { return "", idp.ErrNoTerminal }
+func (noTTY) Code(context.Context, string) (string, error)          { return "", idp.ErrNoTerminal }
+func (noTTY) Choose(context.Context, string, []string) (int, error) { return 0, idp.ErrNoTerminal }
+func (noTTY) Interactive() bool                                     { return false }
+
+// tty is a prompter with someone at the terminal who answers codes.
+type tty struct{ code string }
+
+func (t tty) Secret(context.Context, string) (string, error)        { return password, nil }
+func (t tty) Code(context.Context, string) (string, error)          { return t.code, nil }
+func (t tty) Choose(context.Context, string, []string) (int, error) { return 0, nil }
+
+type fixture struct {
+	t     *testing.T
+	p     *Provider
+	jar   *idp.Jar
+	dir   string
+	trace bytes.Buffer
+}
+
+func newFixture(t *testing.T, next idp.Provider, cfg Config) *fixture {
+	t.Helper()
+	needBrowser(t)
+	f := &fixture{t: t, dir: filepath.Join(t.TempDir(), "browser", "p")}
+	f.jar, _ = idp.NewJar(nil)
+	if cfg.Mode == "" {
+		cfg.Mode = Always
+	}
+	cfg.Headless = true
+	cfg.Dir, cfg.Identity = f.dir, "id-1"
+	cfg.Trace = io.MultiWriter(&f.trace, tsWriter{t})
+	cfg.Getenv = func(k string) string {
+		if k == "DISPLAY" || k == "WAYLAND_DISPLAY" {
+			return ""
+		}
+		return os.Getenv(k)
+	}
+	f.p = New(next, cfg)
+	t.Cleanup(func() {
+		if left := Leftovers(DataDir(f.dir)); len(left) > 0 {
+			t.Errorf("browser processes left behind: %v", left)
+		}
+	})
+	return f
+}
+
+func (f *fixture) req(url string, pr idp.Prompter) *idp.Request {
+	return &idp.Request{URL: url, Username: "ana", Prompt: pr, Client: idp.NewClient(nil, f.jar),
+		Password: func(context.Context) (string, error) { return password, nil }}
+}
+
+func (f *fixture) login(req *idp.Request) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	return f.p.Login(ctx, req)
+}
+
+func keycloakUser(o ...func(*idptest.User)) idptest.KeycloakOptions {
+	u := idptest.User{Username: "ana", Password: password,
+		Roles: []string{"arn:aws:iam::123456789012:role/R,arn:aws:iam::123456789012:saml-provider/corp"}}
+	for _, fn := range o {
+		fn(&u)
+	}
+	return idptest.KeycloakOptions{Users: []idptest.User{u}}
+}
+
+func TestKeycloakPasswordAndOTP(t *testing.T) {
+	kc, err := idptest.NewKeycloak(keycloakUser(func(u *idptest.User) { u.OTP = []idptest.OTP{{Code: "314159"}} }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kc.Close()
+	f := newFixture(t, keycloak.New(), Config{})
+	req := f.req(kc.URL(), tty{})
+	req.MFACode = "314159"
+	got, err := f.login(req)
+	if err != nil {
+		t.Fatalf("login: %v\ntrace:\n%s", err, f.trace.String())
+	}
+	if iss := kc.IssuedResponses(); len(iss) != 1 || iss[0] != got {
+		t.Fatalf("got a SAMLResponse the IdP did not issue")
+	}
+	if st := kc.Stats(); st.PasswordPosts != 1 || st.OTPPosts != 1 {
+		t.Errorf("stats %+v: want one password and one OTP post", st)
+	}
+	if !strings.Contains(string(f.jar.Export()), "KEYCLOAK_IDENTITY") {
+		t.Errorf("the browser's session cookies did not reach the jar: %s", f.jar.Export())
+	}
+	for _, secret := range []string{password, "314159", got} {
+		if strings.Contains(f.trace.String(), secret) {
+			t.Errorf("trace leaks a secret:\n%s", f.trace.String())
+		}
+	}
+	if fi, err := os.Stat(f.dir); err != nil || fi.Mode().Perm() != 0o700 {
+		t.Errorf("state dir %v %v: want 0700", fi.Mode(), err)
+	}
+
+	// The saved session (restored from the jar into a new browser) signs
+	// in again without a password and without a terminal.
+	req = f.req(kc.URL(), noTTY{})
+	req.Password = func(context.Context) (string, error) { return "", errors.New("password asked") }
+	again, err := f.login(req)
+	if err != nil {
+		t.Fatalf("silent re-login: %v\ntrace:\n%s", err, f.trace.String())
+	}
+	if again == got || kc.Stats().SessionReuses != 1 {
+		t.Errorf("stats %+v: want a new assertion from the stored session", kc.Stats())
+	}
+}
+
+// tsWriter logs trace lines with the time since the test started.
+type tsWriter struct{ t *testing.T }
+
+func (w tsWriter) Write(p []byte) (int, error) {
+	if testing.Verbose() {
+		w.t.Logf("%s %s", time.Now().Format("15:04:05.000"), strings.TrimSpace(string(p)))
+	}
+	return len(p), nil
+}
