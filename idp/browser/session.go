@@ -93,7 +93,7 @@ func (p *Provider) browse(ctx context.Context, req *idp.Request) (string, error)
 		killAll(pid, data)
 	}()
 	if err := chromedp.Do(bctx); err != nil {
-		return "", fmt.Errorf("browser: start %s: %w", exe, err)
+		return "", fmt.Errorf("browser: could not start %s: %v (set browser_path to a working Chrome or Chromium)", exe, err)
 	}
 	if c := chromedp.FromContext(bctx); c != nil && c.Browser != nil && c.Browser.Process() != nil {
 		pid = c.Browser.Process().Pid

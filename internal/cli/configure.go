@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/saml2sts/saml2sts/idp/browser"
 	"github.com/saml2sts/saml2sts/internal/config"
 )
 
@@ -71,6 +72,7 @@ gets credentials from saml2sts.`,
 		}
 		cmd.Flags().String(strings.ReplaceAll(k.Name, "_", "-"), "", help)
 	}
+	cmd.Flags().Lookup("browser").NoOptDefVal = browser.Always // --browser alone
 	cmd.Flags().StringVar(&opts.awsProfile, "aws-profile", "", "also write credential_process into this ~/.aws/config `profile`")
 	return cmd
 }

@@ -37,6 +37,7 @@ and says to run saml2sts login. Concurrent calls share a single login.`,
 			return credentialProcessRun(cmd.Context(), cmd, opts)
 		},
 	}
+	addBrowserFlags(cmd.Flags())
 	return cmd
 }
 

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os/exec"
 	"strings"
 
 	"github.com/saml2sts/saml2sts/idp"
@@ -62,9 +63,12 @@ func exitCode(err error) int {
 		ae2 *opensearch.AccessError
 		ic  *idp.ConfigError
 	)
+	var coded interface{ ExitCode() int }
 	switch {
 	case errors.As(err, &ee):
 		return ee.code
+	case errors.As(err, &coded) && !isProcessExit(coded):
+		return coded.ExitCode()
 	case errors.Is(err, context.Canceled):
 		return exitSignaled
 	case errors.As(err, &ue), errors.As(err, &ce), errors.As(err, &nf), errors.As(err, &re), errors.As(err, &pe), errors.As(err, &be), errors.As(err, &oe),
@@ -105,4 +109,11 @@ func message(err error) string {
 		msg += " (is the host reachable? check the profile url, your VPN and HTTPS_PROXY)"
 	}
 	return strings.ReplaceAll(msg, "\n", " ")
+}
+
+// isProcessExit reports a child's exit status (*exec.ExitError also has
+// ExitCode), which is not an exit code of ours unless exec chose it.
+func isProcessExit(e any) bool {
+	_, ok := e.(*exec.ExitError)
+	return ok
 }

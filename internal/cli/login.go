@@ -56,6 +56,7 @@ on the terminal, never on stdout. Without a terminal, pass the password with
 	fl.String("mfa", "", "second factor to use: auto or an authenticator name")
 	fl.String("username", "", "IdP user name (default: the profile's)")
 	fl.String("cache", "", "cache backend: auto, keyring or file")
+	addBrowserFlags(fl)
 	return cmd
 }
 

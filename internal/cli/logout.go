@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/saml2sts/saml2sts/cache"
+	"github.com/saml2sts/saml2sts/idp/browser"
 	"github.com/saml2sts/saml2sts/internal/broker"
 	"github.com/saml2sts/saml2sts/internal/config"
 )
@@ -23,8 +24,8 @@ func newLogoutCmd(f *factory, runF func(*logoutOptions) error) *cobra.Command {
 		Use:   "logout [--all]",
 		Short: "Forget a profile's cached credentials and IdP session",
 		Long: `Delete the profile's cached AWS credentials and its stored IdP session
-(cookies), from the keyring and from the file cache, so that the next use
-needs a full login. --all does this for every profile.`,
+(cookies), from the keyring and from the file cache, and the private
+browser profile of browser logins, so that the next use needs a full login. --all does this for every profile.`,
 		Example: `  saml2sts logout --profile analytics
   saml2sts logout --all`,
 		Args: cobra.NoArgs,
@@ -69,6 +70,10 @@ func logoutRun(o *logoutOptions) error {
 			if err := b.Forget(n); err != nil {
 				failed = append(failed, fmt.Errorf("logout %s from %s: %w", n, s.Name(), err))
 			}
+		}
+		// The browser login's private profile (its cookies and storage).
+		if err := browser.Forget(browserDir(dir, n)); err != nil {
+			failed = append(failed, fmt.Errorf("logout %s: %w", n, err))
 		}
 		if len(failed) == 0 {
 			fmt.Fprintf(f.errOut, "Logged out of %s (credentials and IdP session forgotten)\n", n)
