@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/saml2sts/saml2sts/idp"
+	"github.com/saml2sts/saml2sts/idp/form"
 	"github.com/saml2sts/saml2sts/idp/idptest"
 	"github.com/saml2sts/saml2sts/idp/keycloak"
 )
@@ -152,4 +153,39 @@ func (w tsWriter) Write(p []byte) (int, error) {
 		w.t.Logf("%s %s", time.Now().Format("15:04:05.000"), strings.TrimSpace(string(p)))
 	}
 	return len(p), nil
+}
+
+func TestJavaScriptOnlyPage(t *testing.T) {
+	js, err := idptest.NewJSOnly(idptest.JSOnlyOptions{Users: []idptest.User{{Username: "ana@example.com", Password: password,
+		Roles: []string{"arn:aws:iam::123456789012:role/R,arn:aws:iam::123456789012:saml-provider/corp"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer js.Close()
+
+	// The form adapter sees no form and says what to do.
+	req0 := &idp.Request{URL: js.URL(), Username: "ana@example.com", Client: idp.NewClient(nil, nil)}
+	if _, err := form.New().Login(context.Background(), req0); err == nil || !HandOff(err) {
+		t.Fatalf("form adapter on a JavaScript-only page: %v, want an unexpected-page error", err)
+	}
+
+	f := newFixture(t, form.New(), Config{})
+	req := f.req(js.URL(), noTTY{})
+	req.Username = "ana@example.com"
+	req.Password = func(context.Context) (string, error) { return "wrong-one", nil }
+	_, err = f.login(req)
+	var ae *idp.AuthError
+	if !errors.As(err, &ae) || !strings.Contains(ae.Message, "wrong username or password") {
+		t.Fatalf("wrong password: %v, want the page's error text", err)
+	}
+
+	req = f.req(js.URL(), noTTY{})
+	req.Username = "ana@example.com"
+	got, err := f.login(req)
+	if err != nil {
+		t.Fatalf("login: %v\n%s", err, f.trace.String())
+	}
+	if iss := js.IssuedResponses(); len(iss) != 1 || iss[0] != got {
+		t.Fatalf("not the issued assertion")
+	}
 }

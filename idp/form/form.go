@@ -163,7 +163,11 @@ func (l *login) next(ctx context.Context, page *idp.Page) (*idp.Form, error) {
 	if l.passField != "" && !l.sentPassword && doc.Find("form").Length() > 0 {
 		return nil, l.fieldError(page, loginPage, l.passField, KeyPasswordField)
 	}
-	return nil, l.pageError(page, idp.DeadEnd(page, "expected a login form, a one-time code form, a self-submitting form or a SAML POST page", l.errorText(doc)))
+	why := idp.DeadEnd(page, "expected a login form, a one-time code form, a self-submitting form or a SAML POST page", l.errorText(doc))
+	if doc.Find("form").Length() == 0 && doc.Find("script").Length() > 0 {
+		why += "; the page is built by JavaScript: " + idp.BrowserHint
+	}
+	return nil, l.pageError(page, why)
 }
 
 // pageForms is what classify found on a page.
