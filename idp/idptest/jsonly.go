@@ -180,4 +180,3 @@ function loginForm() {
 (async () => { if (!(await signedIn(false))) loginForm(); })();
 </script></body></html>
 `
-

@@ -192,7 +192,7 @@ func TestResolveEveryKeyFromEnv(t *testing.T) {
 		"refresh_window": "10m", "opensearch_endpoint": "https://search.example.com", "opensearch_service": "aoss",
 		"adfs_auth": "ntlm", "form_username_field": "j_username", "form_password_field": "j_password", "form_error_selector": "p.form-error",
 		"dashboards_idp_url": "https://corp.okta.com/app/dash/sso/saml",
-		"browser": "fallback", "browser_headless": "true", "browser_path": "/opt/chrome/chrome", "browser_timeout": "90s",
+		"browser":            "fallback", "browser_headless": "true", "browser_path": "/opt/chrome/chrome", "browser_timeout": "90s",
 	}
 	e := map[string]string{}
 	for k, v := range vals {
