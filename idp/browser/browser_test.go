@@ -2,6 +2,11 @@ package browser
 
 import (
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/base64"
 	"context"
 	"errors"
 	"io"
@@ -187,5 +192,57 @@ func TestJavaScriptOnlyPage(t *testing.T) {
 	}
 	if iss := js.IssuedResponses(); len(iss) != 1 || iss[0] != got {
 		t.Fatalf("not the issued assertion")
+	}
+}
+
+// newPasskey makes a P-256 credential: the emulator's registered key and
+// the virtual authenticator's copy of it.
+func newPasskey(t *testing.T, rpID string) (idptest.WebAuthnKey, *Passkey) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := make([]byte, 16)
+	rand.Read(id)
+	return idptest.WebAuthnKey{ID: id, PublicKey: &key.PublicKey},
+		&Passkey{RPID: rpID, CredentialID: base64.RawURLEncoding.EncodeToString(id), PrivateKey: base64.StdEncoding.EncodeToString(der)}
+}
+
+func TestPasskeyThroughVirtualAuthenticator(t *testing.T) {
+	reg, pk := newPasskey(t, "localhost")
+	o := keycloakUser(func(u *idptest.User) { u.WebAuthnOnly, u.WebAuthn = true, []idptest.WebAuthnKey{reg} })
+	o.Hostname, o.WebAuthnAutoStart = "localhost", true
+	kc, err := idptest.NewKeycloak(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kc.Close()
+	f := newFixture(t, keycloak.New(), Config{Passkey: pk})
+	got, err := f.login(f.req(kc.URL(), noTTY{}))
+	if err != nil {
+		t.Fatalf("login: %v\n%s", err, f.trace.String())
+	}
+	if st := kc.Stats(); st.WebAuthnLogins != 1 || st.WebAuthnPosts != 1 || len(kc.IssuedResponses()) != 1 || kc.IssuedResponses()[0] != got {
+		t.Errorf("stats %+v: want one verified WebAuthn assertion and the issued SAMLResponse", st)
+	}
+
+	// Another key: the emulator refuses the assertion, the page comes back
+	// with its error, and nobody is there to try again.
+	_, other := newPasskey(t, "localhost")
+	other.CredentialID = pk.CredentialID // same id, wrong private key
+	f2 := newFixture(t, keycloak.New(), Config{Passkey: other})
+	f2.p.idle = 3 * time.Second
+	_, err = f2.login(f2.req(kc.URL(), noTTY{}))
+	var he *HumanError
+	if !errors.As(err, &he) || !errors.Is(err, idp.ErrNoTerminal) {
+		t.Fatalf("wrong key: %v, want a HumanError", err)
+	}
+	if st := kc.Stats(); st.WebAuthnLogins != 1 || st.WebAuthnPosts < 2 {
+		t.Errorf("stats %+v: the wrong key's assertion should be posted and refused", st)
 	}
 }

@@ -70,6 +70,9 @@ func (k *Passkey) install(tab context.Context) error {
 	res, err := chromedp.Call(tab, webauthn.AddVirtualAuthenticator, webauthn.AddVirtualAuthenticatorParams{Options: &webauthn.VirtualAuthenticatorOptions{
 		Protocol: webauthn.AuthenticatorProtocolCtap2, Ctap2version: webauthn.Ctap2versionCtap21, Transport: webauthn.AuthenticatorTransportInternal,
 		HasResidentKey: true, HasUserVerification: true, IsUserVerified: true, AutomaticPresenceSimulation: true,
+		// cdproto always sends generateCmtgKeyOnNextOperation, which
+		// Chrome refuses from an authenticator without the extension.
+		HasCmtgKey: true,
 	}})
 	if err != nil {
 		return fmt.Errorf("browser passkey: %w", err)

@@ -293,13 +293,13 @@ func (s *session) step() error {
 	if err != nil {
 		return nil // mid-navigation; look again
 	}
-	if snap.Doc != s.doc || snap.URL != s.url || snap.Title != s.title {
-		if snap.URL != s.url || snap.Title != s.title {
-			s.trace("page %q %s", s.in.Scrub(snap.Title), redact(snap.URL))
-		}
-		s.doc, s.url, s.title = snap.Doc, snap.URL, snap.Title
+	// A new path or title is progress; the same page again (an IdP
+	// answering an automatic post with itself) is not.
+	if idp.ShortURL(snap.URL) != idp.ShortURL(s.url) || snap.Title != s.title {
+		s.trace("page %q %s", s.in.Scrub(snap.Title), redact(snap.URL))
 		s.progress = time.Now()
 	}
+	s.doc, s.url, s.title = snap.Doc, snap.URL, snap.Title
 	if u, err := url.Parse(snap.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") {
 		return nil // about:blank, chrome-error://: nothing to fill
 	}

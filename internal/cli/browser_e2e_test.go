@@ -1,6 +1,12 @@
 package cli_test
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -185,5 +191,41 @@ func TestBrowserJavaScriptOnlyE2E(t *testing.T) {
 		t.Errorf("emulator stats %+v", st)
 	}
 	leakCheck(t, append(append([]string{password}, js.IssuedResponses()...), js.Secrets()...), r, ok)
+	w.noLeftovers()
+}
+
+// TestBrowserPasskeyE2E: a WebAuthn-only Keycloak account signs in with a
+// passkey: the binary's headless browser answers navigator.credentials.get
+// from a DevTools virtual authenticator holding the registered key, and
+// the emulator verifies the assertion (ES256 signature, challenge, origin,
+// rpIdHash, user verification).
+func TestBrowserPasskeyE2E(t *testing.T) {
+	needChromium(t)
+	t.Parallel()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, _ := x509.MarshalPKCS8PrivateKey(key)
+	id := make([]byte, 16)
+	rand.Read(id)
+	w := newWorld(t, func(ko *idptest.KeycloakOptions, _ *ststest.Options) {
+		ko.Hostname, ko.WebAuthnAutoStart = "localhost", true
+		ko.Users[0].WebAuthnOnly = true
+		ko.Users[0].WebAuthn = []idptest.WebAuthnKey{{ID: id, PublicKey: &key.PublicKey}}
+	})
+	pk, _ := json.Marshal(map[string]string{"rp_id": "localhost", "credential_id": base64.RawURLEncoding.EncodeToString(id),
+		"private_key": base64.StdEncoding.EncodeToString(der)})
+	pkFile := filepath.Join(w.dir, "passkey.json")
+	if err := os.WriteFile(pkFile, pk, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	w.env["SAML2STS_BROWSER_PASSKEY"] = pkFile
+	w.configure("pk", "--role-arn", reader, "--browser")
+	r := w.mustRun(password+"\n", "login", "--profile", "pk", "--password-stdin")
+	if st := w.kc.Stats(); st.WebAuthnLogins != 1 || st.SAMLIssued != 1 {
+		t.Errorf("IdP stats %+v: want one verified WebAuthn assertion", st)
+	}
+	leakCheck(t, append([]string{password, base64.StdEncoding.EncodeToString(der)}, w.kc.IssuedResponses()...), r)
 	w.noLeftovers()
 }
