@@ -2,12 +2,12 @@ package browser
 
 import (
 	"bytes"
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
 	"encoding/base64"
-	"context"
 	"errors"
 	"io"
 	"os"
@@ -16,6 +16,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
 
 	"github.com/saml2sts/saml2sts/idp"
 	"github.com/saml2sts/saml2sts/idp/form"
@@ -107,6 +111,7 @@ func keycloakUser(o ...func(*idptest.User)) idptest.KeycloakOptions {
 }
 
 func TestKeycloakPasswordAndOTP(t *testing.T) {
+	t.Parallel()
 	kc, err := idptest.NewKeycloak(keycloakUser(func(u *idptest.User) { u.OTP = []idptest.OTP{{Code: "314159"}} }))
 	if err != nil {
 		t.Fatal(err)
@@ -161,6 +166,7 @@ func (w tsWriter) Write(p []byte) (int, error) {
 }
 
 func TestJavaScriptOnlyPage(t *testing.T) {
+	t.Parallel()
 	js, err := idptest.NewJSOnly(idptest.JSOnlyOptions{Users: []idptest.User{{Username: "ana@example.com", Password: password,
 		Roles: []string{"arn:aws:iam::123456789012:role/R,arn:aws:iam::123456789012:saml-provider/corp"}}}})
 	if err != nil {
@@ -214,6 +220,7 @@ func newPasskey(t *testing.T, rpID string) (idptest.WebAuthnKey, *Passkey) {
 }
 
 func TestPasskeyThroughVirtualAuthenticator(t *testing.T) {
+	t.Parallel()
 	reg, pk := newPasskey(t, "localhost")
 	o := keycloakUser(func(u *idptest.User) { u.WebAuthnOnly, u.WebAuthn = true, []idptest.WebAuthnKey{reg} })
 	o.Hostname, o.WebAuthnAutoStart = "localhost", true
@@ -244,5 +251,76 @@ func TestPasskeyThroughVirtualAuthenticator(t *testing.T) {
 	}
 	if st := kc.Stats(); st.WebAuthnLogins != 1 || st.WebAuthnPosts < 2 {
 		t.Errorf("stats %+v: the wrong key's assertion should be posted and refused", st)
+	}
+}
+
+// TestFallback: the adapter stops at a WebAuthn page; with someone at the
+// terminal the login goes on in the browser, without one the adapter's
+// error (with its --browser hint) stands.
+func TestFallback(t *testing.T) {
+	t.Parallel()
+	reg, pk := newPasskey(t, "localhost")
+	o := keycloakUser(func(u *idptest.User) { u.WebAuthnOnly, u.WebAuthn = true, []idptest.WebAuthnKey{reg} })
+	o.Hostname, o.WebAuthnAutoStart = "localhost", true
+	kc, err := idptest.NewKeycloak(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kc.Close()
+	f := newFixture(t, keycloak.New(), Config{Mode: Fallback, Passkey: pk})
+	var notice bytes.Buffer
+	req := f.req(kc.URL(), noTTY{})
+	req.Notice = &notice
+	_, err = f.login(req)
+	var ue *idp.UnsupportedError
+	if !errors.As(err, &ue) || !strings.HasSuffix(err.Error(), "run again with --browser") || strings.Contains(f.trace.String(), "starting") {
+		t.Fatalf("no terminal: %v (trace %q), want the adapter's error and no browser", err, f.trace.String())
+	}
+	req = f.req(kc.URL(), tty{})
+	req.Notice = &notice
+	got, err := f.login(req)
+	if err != nil {
+		t.Fatalf("fallback: %v\n%s", err, f.trace.String())
+	}
+	if !strings.Contains(notice.String(), "continuing in the browser") || kc.Stats().WebAuthnLogins != 1 || kc.IssuedResponses()[0] != got {
+		t.Errorf("notice %q, stats %+v", notice.String(), kc.Stats())
+	}
+	// The adapter posted the password once, the browser once more.
+	if st := kc.Stats(); st.PasswordPosts != 3 {
+		t.Errorf("password posts = %d, want 3 (adapter twice, browser once)", st.PasswordPosts)
+	}
+}
+
+// TestClosedAndTimeout: the window closed mid-login is exit-1 material
+// saying so; a page nobody finishes ends at browser_timeout.
+func TestClosedAndTimeout(t *testing.T) {
+	t.Parallel()
+	kc, err := idptest.NewKeycloak(keycloakUser(func(u *idptest.User) { u.WebAuthnOnly = true }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kc.Close()
+
+	f := newFixture(t, keycloak.New(), Config{})
+	f.p.hook = func(ctx context.Context) {
+		if title, _ := chromedp.Run(ctx, chromedp.Title()); title != "" {
+			chromedp.Call(ctx, page.Close, cdp.Empty{})
+		}
+	}
+	_, err = f.login(f.req(kc.URL(), tty{}))
+	var ce *ClosedError
+	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "window was closed") {
+		t.Fatalf("closed window: %v", err)
+	}
+
+	f = newFixture(t, keycloak.New(), Config{Timeout: 3 * time.Second})
+	start := time.Now()
+	_, err = f.login(f.req(kc.URL(), tty{}))
+	var te *TimeoutError
+	if !errors.As(err, &te) || te.After != 3*time.Second || !strings.Contains(err.Error(), "browser_timeout") {
+		t.Fatalf("timeout: %v", err)
+	}
+	if d := time.Since(start); d > 40*time.Second {
+		t.Errorf("took %s with a 3s timeout", d)
 	}
 }

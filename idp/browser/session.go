@@ -179,15 +179,16 @@ func (s *session) run(ctx context.Context, timeout time.Duration) (string, error
 		case <-tab.Done():
 			return "", &ClosedError{URL: s.url}
 		case <-deadline.C:
-			if !s.interactive || s.headless {
-				return "", &HumanError{Title: s.title, URL: s.url, Interactive: s.interactive}
+			if !s.interactive {
+				return "", &HumanError{Title: s.title, URL: s.url}
 			}
 			return "", &TimeoutError{After: timeout, Title: s.title, URL: s.url}
 		case <-t.C:
 			if err := s.step(); err != nil {
 				return "", err
 			}
-			if s.headless && time.Since(s.progress) > s.idle {
+			// Headless, a page that stays put needs a person nobody can be.
+			if s.headless && s.idle < timeout && time.Since(s.progress) > s.idle {
 				return "", &HumanError{Title: s.title, URL: s.url, Interactive: s.interactive}
 			}
 		}

@@ -2,11 +2,11 @@ package idptest
 
 import (
 	"crypto/rand"
-	"io"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -72,14 +72,14 @@ type KeycloakOptions struct {
 
 // Stats counts what clients did. All counts start at zero.
 type Stats struct {
-	PasswordPosts int // POSTs of the login form, good or bad
-	Logins        int // good passwords of enabled users
-	OTPPosts      int // POSTs of the OTP form, good or bad
+	PasswordPosts  int // POSTs of the login form, good or bad
+	Logins         int // good passwords of enabled users
+	OTPPosts       int // POSTs of the OTP form, good or bad
 	WebAuthnPosts  int // POSTs of the WebAuthn form, good or bad
 	WebAuthnLogins int // WebAuthn assertions verified
-	SAMLIssued    int // SAML POST pages served
-	SessionReuses int // IdP-initiated GETs answered from an SSO session
-	Restarts      int // action URLs with a stale or unknown code
+	SAMLIssued     int // SAML POST pages served
+	SessionReuses  int // IdP-initiated GETs answered from an SSO session
+	Restarts       int // action URLs with a stale or unknown code
 }
 
 // Keycloak is a running Keycloak emulator.

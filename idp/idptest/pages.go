@@ -55,7 +55,7 @@ type view struct {
 	Challenge  string
 	RPID       string
 	CredIDs    []string
-	AutoStart  bool // start WebAuthn when the page loads
+	AutoStart  bool   // start WebAuthn when the page loads
 	Message    string // error page text
 
 	done  *session
