@@ -229,3 +229,30 @@ func TestBrowserPasskeyE2E(t *testing.T) {
 	leakCheck(t, append([]string{password, base64.StdEncoding.EncodeToString(der)}, w.kc.IssuedResponses()...), r)
 	w.noLeftovers()
 }
+
+// TestBrowserOktaAndADFSE2E: the Okta sign-in page (built by its widget
+// script, with a TOTP challenge) and the AD FS sign-in form, through the
+// browser.
+func TestBrowserOktaAndADFSE2E(t *testing.T) {
+	needChromium(t)
+	t.Run("okta", func(t *testing.T) {
+		t.Parallel()
+		w := newOktaWorld(t, idptest.OktaOptions{}, "", idptest.OktaFactor{Type: "token:software:totp", Code: oktaTOTP})
+		r := w.mustRun(password+"\n", "login", "--profile", "o", "--password-stdin", "--mfa-code", oktaTOTP, "--browser")
+		if st := w.k.Stats(); st.PasswordPosts != 1 || st.FactorVerifies != 1 || st.SAMLIssued != 1 {
+			t.Errorf("Okta stats %+v: want one password, one code, one assertion", st)
+		}
+		w.scan(r)
+		w.noLeftovers()
+	})
+	t.Run("adfs", func(t *testing.T) {
+		t.Parallel()
+		w, a := adfsWorld(t, idptest.ADFSOptions{}, "--role-arn", reader, "--browser")
+		r := w.mustRun(password+"\n", "login", "--profile", "a", "--password-stdin")
+		if n := len(a.IssuedResponses()); n != 1 {
+			t.Errorf("AD FS issued %d assertions, want 1", n)
+		}
+		checkNoSecrets(t, a, r.stdout+r.stderr)
+		w.noLeftovers()
+	})
+}
