@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/saml2sts/saml2sts/idp"
+	"github.com/saml2sts/saml2sts/internal/exitcode"
 )
 
 // Modes of the browser profile key.
@@ -164,6 +165,9 @@ func (e *ClosedError) Error() string {
 	return "the browser window was closed before the sign-in finished" + at(e.URL) + ": run again and finish the sign-in in the window"
 }
 
+// ExitCode is 1: nothing to fix but trying again.
+func (e *ClosedError) ExitCode() int { return exitcode.Failure }
+
 // TimeoutError is a browser login that did not finish in time.
 type TimeoutError struct {
 	After      time.Duration
@@ -173,6 +177,9 @@ type TimeoutError struct {
 func (e *TimeoutError) Error() string {
 	return fmt.Sprintf("the browser sign-in did not finish within %s (last page %q%s): run again, or raise browser_timeout", e.After, e.Title, at(e.URL))
 }
+
+// ExitCode is 1: the person was there but did not finish.
+func (e *TimeoutError) ExitCode() int { return exitcode.Failure }
 
 // HumanError is a page that needs a person while nobody can see the
 // browser (headless, or no terminal). Without a terminal it unwraps to
@@ -191,7 +198,7 @@ func (e *HumanError) Error() string {
 }
 
 // ExitCode is 4: a person is needed and there is none.
-func (e *HumanError) ExitCode() int { return 4 }
+func (e *HumanError) ExitCode() int { return exitcode.NoTerminal }
 
 func (e *HumanError) Unwrap() error {
 	if e.Interactive {
