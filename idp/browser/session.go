@@ -162,37 +162,40 @@ func (s *session) run(ctx context.Context, timeout time.Duration) (string, error
 	if _, err := chromedp.Call(tab, page.Navigate, page.NavigateParams{URL: s.start}); err != nil && !errors.Is(err, context.Canceled) {
 		s.trace("navigate: %v", err)
 	}
-	deadline := time.NewTimer(timeout)
-	defer deadline.Stop()
-	t := time.NewTicker(tick)
-	defer t.Stop()
 	s.progress = time.Now()
-	for {
+	var samlResp string
+	poll := idp.Poller{Interval: tick, Timeout: timeout}
+	err = poll.Poll(ctx, func(context.Context, int) (bool, error) {
 		select {
 		case v := <-s.saml:
-			s.saveCookies()
-			return v, nil
-		case <-ctx.Done():
-			return "", ctx.Err()
+			samlResp = v
+			return true, nil
 		case <-detached:
-			return "", &ClosedError{URL: s.url}
+			return false, &ClosedError{URL: s.url}
 		case <-tab.Done():
-			return "", &ClosedError{URL: s.url}
-		case <-deadline.C:
-			if !s.interactive {
-				return "", &HumanError{Title: s.title, URL: s.url}
-			}
-			return "", &TimeoutError{After: timeout, Title: s.title, URL: s.url}
-		case <-t.C:
-			if err := s.step(); err != nil {
-				return "", err
-			}
-			// Headless, a page that stays put needs a person nobody can be.
-			if s.headless && s.idle < timeout && time.Since(s.progress) > s.idle {
-				return "", &HumanError{Title: s.title, URL: s.url, Interactive: s.interactive}
-			}
+			return false, &ClosedError{URL: s.url}
+		default:
 		}
+		if err := s.step(); err != nil {
+			return false, err
+		}
+		// Headless, a page that stays put needs a person nobody can be.
+		if s.headless && s.idle < timeout && time.Since(s.progress) > s.idle {
+			return false, &HumanError{Title: s.title, URL: s.url, Interactive: s.interactive}
+		}
+		return false, nil
+	})
+	var te *idp.TimeoutError
+	switch {
+	case errors.As(err, &te) && !s.interactive:
+		return "", &HumanError{Title: s.title, URL: s.url}
+	case errors.As(err, &te):
+		return "", &TimeoutError{After: timeout, Title: s.title, URL: s.url}
+	case err != nil:
+		return "", err
 	}
+	s.saveCookies()
+	return samlResp, nil
 }
 
 // onEvent runs on chromedp's reader goroutine: hand work off, never block.
