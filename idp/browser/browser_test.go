@@ -141,18 +141,6 @@ func TestKeycloakPasswordAndOTP(t *testing.T) {
 	if fi, err := os.Stat(f.dir); err != nil || fi.Mode().Perm() != 0o700 {
 		t.Errorf("state dir %v %v: want 0700", fi.Mode(), err)
 	}
-
-	// The saved session (restored from the jar into a new browser) signs
-	// in again without a password and without a terminal.
-	req = f.req(kc.URL(), noTTY{})
-	req.Password = func(context.Context) (string, error) { return "", errors.New("password asked") }
-	again, err := f.login(req)
-	if err != nil {
-		t.Fatalf("silent re-login: %v\ntrace:\n%s", err, f.trace.String())
-	}
-	if again == got || kc.Stats().SessionReuses != 1 {
-		t.Errorf("stats %+v: want a new assertion from the stored session", kc.Stats())
-	}
 }
 
 // tsWriter logs trace lines with the time since the test started.
@@ -189,16 +177,6 @@ func TestJavaScriptOnlyPage(t *testing.T) {
 	if !errors.As(err, &ae) || !strings.Contains(ae.Message, "wrong username or password") {
 		t.Fatalf("wrong password: %v, want the page's error text", err)
 	}
-
-	req = f.req(js.URL(), noTTY{})
-	req.Username = "ana@example.com"
-	got, err := f.login(req)
-	if err != nil {
-		t.Fatalf("login: %v\n%s", err, f.trace.String())
-	}
-	if iss := js.IssuedResponses(); len(iss) != 1 || iss[0] != got {
-		t.Fatalf("not the issued assertion")
-	}
 }
 
 // newPasskey makes a P-256 credential: the emulator's registered key and
@@ -219,8 +197,10 @@ func newPasskey(t *testing.T, rpID string) (idptest.WebAuthnKey, *Passkey) {
 		&Passkey{RPID: rpID, CredentialID: base64.RawURLEncoding.EncodeToString(id), PrivateKey: base64.StdEncoding.EncodeToString(der)}
 }
 
-func TestPasskeyThroughVirtualAuthenticator(t *testing.T) {
-	t.Parallel()
+// passkeyKeycloak is a Keycloak on localhost whose user signs in with a
+// registered passkey only, and the virtual authenticator's copy of it.
+func passkeyKeycloak(t *testing.T) (*idptest.Keycloak, *Passkey) {
+	t.Helper()
 	reg, pk := newPasskey(t, "localhost")
 	o := keycloakUser(func(u *idptest.User) { u.WebAuthnOnly, u.WebAuthn = true, []idptest.WebAuthnKey{reg} })
 	o.Hostname, o.WebAuthnAutoStart = "localhost", true
@@ -228,28 +208,29 @@ func TestPasskeyThroughVirtualAuthenticator(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer kc.Close()
-	f := newFixture(t, keycloak.New(), Config{Passkey: pk})
-	got, err := f.login(f.req(kc.URL(), noTTY{}))
-	if err != nil {
-		t.Fatalf("login: %v\n%s", err, f.trace.String())
-	}
-	if st := kc.Stats(); st.WebAuthnLogins != 1 || st.WebAuthnPosts != 1 || len(kc.IssuedResponses()) != 1 || kc.IssuedResponses()[0] != got {
-		t.Errorf("stats %+v: want one verified WebAuthn assertion and the issued SAMLResponse", st)
-	}
+	t.Cleanup(kc.Close)
+	return kc, pk
+}
 
+// TestPasskeyWrongKey: a virtual authenticator whose key is not the
+// registered one gets its assertion refused by the emulator's WebAuthn
+// check, and with nobody there the login stops (the right key signs in:
+// TestBrowserPasskeyE2E in internal/cli).
+func TestPasskeyWrongKey(t *testing.T) {
+	t.Parallel()
+	kc, pk := passkeyKeycloak(t)
 	// Another key: the emulator refuses the assertion, the page comes back
 	// with its error, and nobody is there to try again.
 	_, other := newPasskey(t, "localhost")
 	other.CredentialID = pk.CredentialID // same id, wrong private key
 	f2 := newFixture(t, keycloak.New(), Config{Passkey: other})
 	f2.p.idle = 3 * time.Second
-	_, err = f2.login(f2.req(kc.URL(), noTTY{}))
+	_, err := f2.login(f2.req(kc.URL(), noTTY{}))
 	var he *HumanError
 	if !errors.As(err, &he) || !errors.Is(err, idp.ErrNoTerminal) {
 		t.Fatalf("wrong key: %v, want a HumanError", err)
 	}
-	if st := kc.Stats(); st.WebAuthnLogins != 1 || st.WebAuthnPosts < 2 {
+	if st := kc.Stats(); st.WebAuthnLogins != 0 || st.WebAuthnPosts < 1 {
 		t.Errorf("stats %+v: the wrong key's assertion should be posted and refused", st)
 	}
 }
@@ -259,19 +240,12 @@ func TestPasskeyThroughVirtualAuthenticator(t *testing.T) {
 // error (with its --browser hint) stands.
 func TestFallback(t *testing.T) {
 	t.Parallel()
-	reg, pk := newPasskey(t, "localhost")
-	o := keycloakUser(func(u *idptest.User) { u.WebAuthnOnly, u.WebAuthn = true, []idptest.WebAuthnKey{reg} })
-	o.Hostname, o.WebAuthnAutoStart = "localhost", true
-	kc, err := idptest.NewKeycloak(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer kc.Close()
+	kc, pk := passkeyKeycloak(t)
 	f := newFixture(t, keycloak.New(), Config{Mode: Fallback, Passkey: pk})
 	var notice bytes.Buffer
 	req := f.req(kc.URL(), noTTY{})
 	req.Notice = &notice
-	_, err = f.login(req)
+	_, err := f.login(req)
 	var ue *idp.UnsupportedError
 	if !errors.As(err, &ue) || !strings.HasSuffix(err.Error(), "run again with --browser") || strings.Contains(f.trace.String(), "starting") {
 		t.Fatalf("no terminal: %v (trace %q), want the adapter's error and no browser", err, f.trace.String())

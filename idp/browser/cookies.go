@@ -66,26 +66,26 @@ func fromBrowser(jar http.CookieJar, cs []*network.Cookie, now time.Time) {
 	}
 }
 
-func sameSiteTo(s http.SameSite) network.CookieSameSite {
-	switch s {
-	case http.SameSiteStrictMode:
-		return network.CookieSameSiteStrict
-	case http.SameSiteLaxMode:
-		return network.CookieSameSiteLax
-	case http.SameSiteNoneMode:
-		return network.CookieSameSiteNone
+// sameSites pairs net/http's SameSite modes with DevTools' names.
+var sameSites = []struct {
+	h http.SameSite
+	c network.CookieSameSite
+}{{http.SameSiteStrictMode, network.CookieSameSiteStrict}, {http.SameSiteLaxMode, network.CookieSameSiteLax}, {http.SameSiteNoneMode, network.CookieSameSiteNone}}
+
+func sameSiteTo(h http.SameSite) network.CookieSameSite {
+	for _, p := range sameSites {
+		if p.h == h {
+			return p.c
+		}
 	}
 	return ""
 }
 
-func sameSiteFrom(s network.CookieSameSite) http.SameSite {
-	switch s {
-	case network.CookieSameSiteStrict:
-		return http.SameSiteStrictMode
-	case network.CookieSameSiteLax:
-		return http.SameSiteLaxMode
-	case network.CookieSameSiteNone:
-		return http.SameSiteNoneMode
+func sameSiteFrom(c network.CookieSameSite) http.SameSite {
+	for _, p := range sameSites {
+		if p.c == c {
+			return p.h
+		}
 	}
 	return http.SameSiteDefaultMode
 }

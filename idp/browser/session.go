@@ -312,28 +312,22 @@ func (s *session) step() error {
 		return nil
 	}
 	f := form.Find(doc, s.req.Options, s.sent["login"] != "")
+	if f.Kind == "" {
+		return nil
+	}
+	if err := s.refused(f.Kind, snap.Doc, f.Error); err != nil {
+		return err
+	}
+	if s.sent[f.Kind] != "" {
+		return nil // sent; waiting for the next page
+	}
 	switch f.Kind {
 	case "login":
-		if err := s.refused("login", snap.Doc, f.Error, "the login form was shown again after the password was sent: the IdP did not accept the username or password"); err != nil {
-			return err
-		}
-		if s.sent["login"] != "" {
-			return nil
-		}
 		return s.fillLogin(snap.Doc, f)
 	case "otp":
-		if err := s.refused("otp", snap.Doc, f.Error, "the one-time code form was shown again: the code was not accepted"); err != nil {
-			return err
-		}
-		if s.sent["otp"] != "" {
-			return nil
-		}
 		return s.fillCode(snap.Doc, f)
 	case "username":
-		if err := s.refused("username", snap.Doc, f.Error, "the username form was shown again: the IdP did not accept the username"); err != nil {
-			return err
-		}
-		if s.sent["username"] != "" || s.noUser {
+		if s.noUser {
 			return nil
 		}
 		name := s.username(f)
@@ -348,10 +342,17 @@ func (s *session) step() error {
 	return nil
 }
 
+// refusals say what a form shown again means when the page says nothing.
+var refusals = map[string]string{
+	"login":    "the login form was shown again after the password was sent: the IdP did not accept the username or password",
+	"otp":      "the one-time code form was shown again: the code was not accepted",
+	"username": "the username form was shown again: the IdP did not accept the username",
+}
+
 // refused reports the IdP turning down what was sent with form kind: the
 // same form back in a new document, or a new error text in the same one
 // (pages that post with fetch()).
-func (s *session) refused(kind, doc, errText, fallback string) error {
+func (s *session) refused(kind, doc, errText string) error {
 	from, ok := s.sent[kind]
 	if !ok {
 		return nil
@@ -359,7 +360,7 @@ func (s *session) refused(kind, doc, errText, fallback string) error {
 	if doc == from && (errText == "" || errText == s.errBefore[kind]) {
 		return nil // still the page it was sent from
 	}
-	return s.in.AuthError(errText, fallback)
+	return s.in.AuthError(errText, refusals[kind])
 }
 
 // fillLogin types the username (when the page does not already hold it)
