@@ -94,6 +94,7 @@ type Keycloak struct {
 	clientData string           // v2 client_data parameter
 
 	record[Stats]                     // mu, counters, leak-check values
+	faults                            // SetFault: outages
 	flows         map[string]*flow    // by AUTH_SESSION_ID
 	sessions      map[string]*session // by KEYCLOAK_IDENTITY
 }
@@ -237,6 +238,16 @@ func (k *Keycloak) ExpireSessions() {
 	clear(k.sessions)
 }
 
+// SetPassword changes a user's password (as the user would in the
+// directory), so the old one is rejected from now on.
+func (k *Keycloak) SetPassword(username, password string) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if u := k.users[strings.ToLower(username)]; u != nil {
+		u.Password = password
+	}
+}
+
 // Close shuts the server down.
 func (k *Keycloak) Close() { k.srv.Close() }
 
@@ -245,6 +256,9 @@ func (k *Keycloak) realmURL() string  { return k.base + k.realmPath() }
 
 // ServeHTTP routes the few Keycloak endpoints a SAML login touches.
 func (k *Keycloak) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if k.refuse(w) {
+		return
+	}
 	if strings.HasPrefix(r.URL.Path, k.prefix+"/resources/") && strings.HasSuffix(r.URL.Path, "/js/webauthnAuthenticate.js") {
 		w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
 		io.WriteString(w, webAuthnJS)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/PuerkitoBio/goquery"
@@ -215,7 +216,7 @@ func (l *login) credentials(ctx context.Context, page *idp.Page, sel *goquery.Se
 		if err != nil {
 			return nil, err // unchanged: the CLI tests errors.Is(err, idp.ErrNoTerminal)
 		}
-		f.Values.Set(pw.AttrOr("name", "password"), secret)
+		l.in.Fill(f.Values, pw.AttrOr("name", "password"), secret)
 		l.sentPassword = true
 	}
 	return f, nil
@@ -275,7 +276,7 @@ func (l *login) otp(ctx context.Context, page *idp.Page, sel *goquery.Selection)
 	if err != nil {
 		return nil, err
 	}
-	f.Values.Set(field, code)
+	l.in.Fill(f.Values, field, code)
 	l.sentOTP = true
 	return f, nil
 }
@@ -300,10 +301,18 @@ func (l *login) choose(ctx context.Context, creds []credential) (int, error) {
 	}
 	mfa := strings.TrimSpace(l.req.MFA)
 	if mfa != "" && !strings.EqualFold(mfa, "auto") {
-		if i := match(labels, mfa); i >= 0 {
-			return i, nil
-		}
-		if !genericMFA[strings.ToLower(mfa)] {
+		found := match(labels, mfa)
+		switch {
+		case len(found) == 1:
+			return found[0], nil
+		case len(found) > 1 && !genericMFA[strings.ToLower(mfa)]:
+			names := make([]string, len(found))
+			for i, f := range found {
+				names[i] = strconv.Quote(labels[f])
+			}
+			return 0, idp.Configf("keycloak: mfa %q matches several one-time code authenticators (%s): set mfa to the full label of one (or rename one in the Keycloak account console)",
+				mfa, strings.Join(names, ", "))
+		case len(found) == 0 && !genericMFA[strings.ToLower(mfa)]:
 			return 0, idp.Configf("keycloak: mfa %q matches none of your one-time code authenticators (%s): set mfa to one of them or to auto",
 				mfa, strings.Join(labels, ", "))
 		}
@@ -311,20 +320,25 @@ func (l *login) choose(ctx context.Context, creds []credential) (int, error) {
 	return l.in.Choose(ctx, "Keycloak one-time code authenticator", labels, def)
 }
 
-// match finds name among labels: exactly first, then as a substring,
-// ignoring case.
-func match(labels []string, name string) int {
+// match finds name among labels as the IdP shows them (spaces included,
+// case and runs of blanks ignored): every exact match, else every label
+// containing it. More than one is ambiguous; the caller says so.
+func match(labels []string, name string) []int {
+	norm := func(s string) string { return strings.ToLower(strings.Join(strings.Fields(s), " ")) }
+	n := norm(name)
+	var exact, part []int
 	for i, lb := range labels {
-		if strings.EqualFold(lb, name) {
-			return i
+		switch l := norm(lb); {
+		case l == n:
+			exact = append(exact, i)
+		case strings.Contains(l, n):
+			part = append(part, i)
 		}
 	}
-	for i, lb := range labels {
-		if strings.Contains(strings.ToLower(lb), strings.ToLower(name)) {
-			return i
-		}
+	if len(exact) > 0 {
+		return exact
 	}
-	return -1
+	return part
 }
 
 func (l *login) otpCode(ctx context.Context, label string) (string, error) {

@@ -262,6 +262,7 @@ func newRig(t *testing.T, roles ...string) *rig {
 		Prompt: r.prompt,
 		Notice: r.notice,
 		Now:    c.Now,
+		Jitter: func() float64 { return 0 },
 	}
 	return r
 }

@@ -7,9 +7,9 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
@@ -134,6 +134,10 @@ func (f *factory) store(mode string) (cache.Store, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
+	// Before anything reads it: a dir others could write is emptied.
+	if err := cache.PrivateDir(dir, f.errOut); err != nil {
+		return nil, "", err
+	}
 	s, err := cache.Open(mode, dir, f.errOut)
 	return s, dir, err
 }
@@ -168,12 +172,29 @@ func (f *factory) broker(p *config.Profile) (*broker.Broker, error) {
 		},
 	}
 	if f.debug() {
-		d, err := os.MkdirTemp("", "saml2sts-debug-")
-		if err == nil {
-			b.Debug = &idp.DirDebugger{Dir: d, W: f.errOut}
+		// The dir is made at the first saved page, in the environment's
+		// temp dir (TMPDIR; os.TempDir when unset and on Windows).
+		parent := ""
+		if runtime.GOOS != "windows" {
+			parent = f.getenv("TMPDIR")
 		}
+		b.Debug = &idp.DirDebugger{Parent: parent, W: f.errOut}
 	}
 	return b, nil
+}
+
+// trustedCommand runs pw, the profile's password_command, only when the
+// profiles file that holds it could not have been written by another
+// local user: such a file does not get to choose a command we run.
+func trustedCommand(p *config.Profile, pw func(context.Context) (string, error)) func(context.Context) (string, error) {
+	return func(ctx context.Context) (string, error) {
+		if p.File != "" {
+			if err := config.CheckTrusted(p.File); err != nil {
+				return "", err
+			}
+		}
+		return pw(ctx)
+	}
 }
 
 // passwordCommand runs the profile's password_command; its stdout (without
@@ -252,7 +273,7 @@ func readPassword(r io.Reader) func(context.Context) (string, error) {
 // without a terminal).
 func silentPassword(p *config.Profile) func(context.Context) (string, error) {
 	if p.PasswordCommand != "" {
-		return passwordCommand(p.PasswordCommand)
+		return trustedCommand(p, passwordCommand(p.PasswordCommand))
 	}
 	return nil
 }
@@ -294,6 +315,18 @@ func (f *factory) credentials(ctx context.Context, cmd *cobra.Command, keys ...s
 	if err != nil {
 		return nil, nil, err
 	}
-	r, err := b.Credentials(ctx, p, broker.Options{Password: silentPassword(p), LoginHint: f.loginHint(p), LockWait: lockWait(b)})
+	r, err := b.Credentials(ctx, p, f.silentOptions(p, b))
 	return p, r, err
+}
+
+// silentOptions are the broker options of callers that renew without
+// asking anyone (credential-process, exec, env, os, search): password_command
+// when set, a bounded wait for another login, the renewal backoff.
+func (f *factory) silentOptions(p *config.Profile, b *broker.Broker) broker.Options {
+	return broker.Options{
+		Password:        silentPassword(p),
+		PasswordCommand: p.PasswordCommand != "",
+		LoginHint:       f.loginHint(p),
+		LockWait:        lockWait(b),
+	}
 }

@@ -84,12 +84,14 @@ func loginRun(ctx context.Context, o *loginOptions) error {
 	}
 	// Telling login to run login would go round in circles.
 	hint := f.loginHint(p) + " in a terminal, or pass --password-stdin and --mfa-code"
-	bo := broker.Options{Force: o.force, MFACode: o.mfaCode, LoginHint: hint}
+	// A person asked: no backoff, and failures are reported, not covered
+	// by still-valid credentials.
+	bo := broker.Options{Force: o.force, MFACode: o.mfaCode, LoginHint: hint, Interactive: true}
 	switch {
 	case o.passwordStdin:
 		bo.Password = readPassword(f.in)
 	case p.PasswordCommand != "":
-		bo.Password = passwordCommand(p.PasswordCommand)
+		bo.Password, bo.PasswordCommand = trustedCommand(p, passwordCommand(p.PasswordCommand)), true
 	}
 	r, err := b.Credentials(ctx, p, bo)
 	if err != nil {

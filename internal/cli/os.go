@@ -60,7 +60,8 @@ stderr, and exits 1.
 
 --via dashboards sends the call through the OpenSearch Dashboards console
 proxy with a SAML session (for domains that admit SAML users only); the
-profile's IdP app for Dashboards is dashboards_idp_url (default: url).`,
+profile's IdP app for Dashboards is dashboards_idp_url (required: assertions
+go only to the Dashboards ACS they are addressed to).`,
 		Example: `  saml2sts os GET '/_cat/indices?v'
   saml2sts os POST /cats_and_dogs/_search -d '{"query":{"match":{"description":"farm"}}}'
   saml2sts os POST /_bulk --data-binary @docs.ndjson

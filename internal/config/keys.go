@@ -43,7 +43,7 @@ var keys = []Key{
 	{"refresh_window", "15m", "renew credentials this long before they expire; less than duration", checkDuration, func(p *Profile, v string) { p.RefreshWindow = mustDuration(v) }},
 	{"opensearch_endpoint", "", "OpenSearch URL for the search commands (https)", checkURL, func(p *Profile, v string) { p.OpenSearchEndpoint = v }},
 	{"opensearch_service", "auto", "SigV4 service name for OpenSearch: auto, es or aoss", oneOf("auto", "es", "aoss"), func(p *Profile, v string) { p.OpenSearchService = v }},
-	{"dashboards_idp_url", "", "IdP-initiated sign-on URL of the OpenSearch Dashboards SAML app (default: url)", checkURL, func(p *Profile, v string) { p.DashboardsIdPURL = v }},
+	{"dashboards_idp_url", "", "IdP-initiated sign-on URL of the OpenSearch Dashboards SAML app (needed by --via dashboards; no default)", checkURL, func(p *Profile, v string) { p.DashboardsIdPURL = v }},
 	{"adfs_auth", "forms", "AD FS sign-in: forms, ntlm (Windows integrated) or kerberos", oneOf("forms", "ntlm", "kerberos"), option("adfs_auth")},
 	{"form_username_field", "", "form provider: name of the username input, when the guess is wrong", checkFieldName, option("form_username_field")},
 	{"form_password_field", "", "form provider: name of the password input, when the guess is wrong", checkFieldName, option("form_password_field")},
@@ -250,7 +250,10 @@ var (
 	principalARN = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^` + partition + `saml-provider/[\w.-]{1,128}$`) })
 	// eu-west-1, us-gov-west-1, cn-north-1, us-isob-east-1, eusc-de-east-1.
 	region = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z]{2,4}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]{1,2}$`) })
-	factor = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.:-]*$`) })
+	// A factor name, or an authenticator label as the IdP shows it
+	// ("Google Authenticator", "Ana's phone (work)"): printable, starting
+	// with a letter or digit, no ini comment or quote characters.
+	factor = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[\p{L}\p{N}](?:[^\p{C}#;"]{0,98}[^\p{C}#;"\s])?$`) })
 )
 
 func checkARN(re func() *regexp.Regexp, resource string) func(string) error {
@@ -290,7 +293,7 @@ func checkFactor(v string) error {
 	if factor().MatchString(v) {
 		return nil
 	}
-	return fmt.Errorf("%q is not a factor name: use auto or a name such as totp", v)
+	return fmt.Errorf("%q is not a factor name: use auto, a name such as totp, or the authenticator's label as the IdP shows it", v)
 }
 
 // didYouMean returns ` (did you mean "x"?)` for the option closest to s by

@@ -19,7 +19,7 @@ type Profile struct {
 	RefreshWindow      time.Duration // default 15m
 	OpenSearchEndpoint string
 	OpenSearchService  string        // auto | es | aoss
-	DashboardsIdPURL   string        // IdP-initiated URL of the Dashboards SAML app; "" = URL
+	DashboardsIdPURL   string        // IdP-initiated URL of the Dashboards SAML app; required by --via dashboards
 	Browser            string        // never | always | fallback
 	BrowserHeadless    bool          // browser_headless = true
 	BrowserPath        string        // browser executable; "" = discover
@@ -29,4 +29,7 @@ type Profile struct {
 	Options map[string]string
 	// Source names where the profile came from (file path), for messages.
 	Source string
+	// File is the profiles file holding the profile's section, "" when
+	// environment and flags alone give it.
+	File string
 }
