@@ -101,7 +101,7 @@ func TestCredentialProcessUnderOutage(t *testing.T) {
 			if !stillValid.MatchString(r.stderr) || !strings.Contains(r.stderr, want) {
 				t.Fatalf("call %d: notice %q, want one line naming %q", i, r.stderr, want)
 			}
-			noSecret(t, r.stderr, password, "N3w-Passw0rd!")
+			noSecretIn(t, r.stderr, password, "N3w-Passw0rd!")
 		}
 	}
 
@@ -203,7 +203,7 @@ func TestRejectedPasswordNothingValid(t *testing.T) {
 				(i%2 == 1 && !strings.Contains(r.stderr, fix)) {
 				t.Errorf("call %d: %s", i, r)
 			}
-			noSecret(t, r.stderr, "wrong-password", password)
+			noSecretIn(t, r.stderr, "wrong-password", password)
 		}); n != 0 {
 			t.Errorf("call %d posted the rejected password", i)
 		}
@@ -258,7 +258,7 @@ done`
 				t.Fatalf("request %d: %.60q...%q", i, l, l[max(0, len(l)-60):])
 			}
 		}
-		noSecret(t, r.stderr, password, "N3w-Passw0rd!")
+		noSecretIn(t, r.stderr, password, "N3w-Passw0rd!")
 		// The up-front notice; the server logs a failed step once, and
 		// none happens within these few seconds.
 		if !stillValid.MatchString(r.stderr) {
@@ -288,7 +288,7 @@ done`
 }
 
 // noSecret fails when out holds one of secrets.
-func noSecret(t *testing.T, out string, secrets ...string) {
+func noSecretIn(t *testing.T, out string, secrets ...string) {
 	t.Helper()
 	for _, s := range secrets {
 		if strings.Contains(out, s) {
