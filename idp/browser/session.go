@@ -93,6 +93,9 @@ func (p *Provider) browse(ctx context.Context, req *idp.Request) (string, error)
 		killAll(pid, data)
 	}()
 	if err := chromedp.Do(bctx); err != nil {
+		if ctx.Err() != nil {
+			return "", ctx.Err() // interrupted while the browser started
+		}
 		return "", fmt.Errorf("browser: could not start %s: %v (set browser_path to a working Chrome or Chromium)", exe, err)
 	}
 	if c := chromedp.FromContext(bctx); c != nil && c.Browser != nil && c.Browser.Process() != nil {
