@@ -18,7 +18,6 @@ import (
 
 	"github.com/saml2sts/saml2sts/idp"
 	"github.com/saml2sts/saml2sts/idp/form"
-	"github.com/saml2sts/saml2sts/internal/httpx"
 )
 
 // tick is how often the page is looked at for a form to fill.
@@ -511,7 +510,7 @@ func redact(raw string) string {
 		return idp.ShortURL(raw)
 	}
 	u.Fragment = ""
-	return httpx.RedactURL(u)
+	return idp.RedactURL(u)
 }
 
 func host(raw string) string {

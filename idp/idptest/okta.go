@@ -30,7 +30,9 @@ type OktaOptions struct {
 	AppID string
 	// RateLimit: after this many POSTs to /api/v1/authn (or IDX identify)
 	// within RateWindow (default 1m), answer 429 E0000047 with
-	// X-Rate-Limit-Limit/Remaining/Reset headers; 0 = off.
+	// X-Rate-Limit-Limit/Remaining/Reset headers; 0 = off. The window is
+	// measured on SAMLOptions.Now, so a client on the same fake clock
+	// waits it out without sleeping.
 	RateLimit  int
 	RateWindow time.Duration
 	// StepUp makes the app's sign-on policy ask for MFA again: the first
@@ -363,6 +365,9 @@ func (k *Okta) secret(prefix string) string {
 
 // ServeHTTP routes the Okta endpoints a CLI login touches.
 func (k *Okta) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if k.refuse(w) {
+		return
+	}
 	p := r.URL.Path
 	switch {
 	case p == "/.well-known/okta-organization":

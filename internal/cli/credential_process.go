@@ -12,7 +12,7 @@ import (
 
 type credentialProcessOptions struct{ f *factory }
 
-func newCredentialProcessCmd(f *factory, runF func(context.Context, *cobra.Command, *credentialProcessOptions) error) *cobra.Command {
+func newCredentialProcessCmd(f *factory) *cobra.Command {
 	opts := &credentialProcessOptions{f: f}
 	cmd := &cobra.Command{
 		Use:   "credential-process",
@@ -39,9 +39,6 @@ succeeds.`,
   credential_process = saml2sts credential-process --profile analytics`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if runF != nil {
-				return runF(cmd.Context(), cmd, opts)
-			}
 			return credentialProcessRun(cmd.Context(), cmd, opts)
 		},
 	}

@@ -18,10 +18,7 @@ import (
 
 	"github.com/saml2sts/saml2sts/cache"
 	"github.com/saml2sts/saml2sts/idp"
-	"github.com/saml2sts/saml2sts/idp/adfs"
-	"github.com/saml2sts/saml2sts/idp/form"
-	"github.com/saml2sts/saml2sts/idp/keycloak"
-	"github.com/saml2sts/saml2sts/idp/okta"
+	"github.com/saml2sts/saml2sts/idp/providers"
 	"github.com/saml2sts/saml2sts/internal/broker"
 	"github.com/saml2sts/saml2sts/internal/config"
 	"github.com/saml2sts/saml2sts/internal/httpx"
@@ -104,16 +101,6 @@ func (f *factory) prompter() idp.Prompter {
 	return prompt.Open(f.g.noInput || envTrue(f.getenv("SAML2STS_NO_INPUT")))
 }
 
-// providers is the adapter registry.
-func providers() map[string]idp.Provider {
-	return map[string]idp.Provider{
-		"adfs":     adfs.New(),
-		"keycloak": keycloak.New(),
-		"form":     form.New(),
-		"okta":     okta.New(),
-	}
-}
-
 // checkProfile has the profile's adapter check its url, mfa and options
 // without the network: a setting no login could work with is refused by
 // configure before it is written, and by login before anything is sent.
@@ -121,7 +108,11 @@ func checkProfile(p *config.Profile) error {
 	if p.Provider == "" || p.URL == "" {
 		return nil // configure in steps; login says what is missing
 	}
-	c, ok := providers()[p.Provider].(idp.Checker)
+	r, ok := providers.Lookup(p.Provider)
+	if !ok {
+		return nil
+	}
+	c, ok := r.New().(idp.Checker)
 	if !ok {
 		return nil
 	}
@@ -155,7 +146,7 @@ func (f *factory) broker(p *config.Profile) (*broker.Broker, error) {
 	if err != nil {
 		return nil, err
 	}
-	provs := providers()
+	provs := providers.New()
 	if err := f.withBrowser(provs, p, dir); err != nil {
 		return nil, err
 	}

@@ -25,7 +25,7 @@ type execOptions struct {
 	ecsServer bool
 }
 
-func newExecCmd(f *factory, runF func(context.Context, *cobra.Command, *execOptions) error) *cobra.Command {
+func newExecCmd(f *factory) *cobra.Command {
 	opts := &execOptions{f: f}
 	cmd := &cobra.Command{
 		Use:   "exec [--ecs-server] [flags] -- command [args...]",
@@ -69,9 +69,6 @@ problem fails here, with the usual exit status.`,
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.argv = args
-			if runF != nil {
-				return runF(cmd.Context(), cmd, opts)
-			}
 			return execRun(cmd.Context(), cmd, opts)
 		},
 	}

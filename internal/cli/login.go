@@ -20,7 +20,7 @@ type loginOptions struct {
 
 var loginKeys = []string{"role_arn", "principal_arn", "region", "duration", "mfa", "username", "cache"}
 
-func newLoginCmd(f *factory, runF func(context.Context, *loginOptions) error) *cobra.Command {
+func newLoginCmd(f *factory) *cobra.Command {
 	opts := &loginOptions{f: f}
 	cmd := &cobra.Command{
 		Use:   "login [flags]",
@@ -48,9 +48,6 @@ only when the adapter meets a step it cannot do. See docs/browser.md.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.overrides = overrides(cmd.Flags(), loginKeys...)
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
 			return loginRun(cmd.Context(), opts)
 		},
 	}

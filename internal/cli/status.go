@@ -18,7 +18,7 @@ type statusOptions struct {
 	now  func() time.Time
 }
 
-func newStatusCmd(f *factory, runF func(*statusOptions) error) *cobra.Command {
+func newStatusCmd(f *factory) *cobra.Command {
 	opts := &statusOptions{f: f, now: time.Now}
 	cmd := &cobra.Command{
 		Use:   "status",
@@ -33,9 +33,6 @@ With --profile, only that profile is shown.`,
   saml2sts status --json | jq '.[] | select(.seconds_left < 900) | .profile'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if runF != nil {
-				return runF(opts)
-			}
 			return statusRun(opts)
 		},
 	}

@@ -12,8 +12,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/andybalholm/cascadia"
-
+	"github.com/saml2sts/saml2sts/idp/providers"
 	"github.com/saml2sts/saml2sts/internal/httpx"
 )
 
@@ -28,9 +27,10 @@ type Key struct {
 	set   func(p *Profile, v string)
 }
 
-// keys is the one list of profile keys; a new key is one line here.
-var keys = []Key{
-	{"provider", "", "identity provider: keycloak, okta, adfs or form", oneOf("keycloak", "okta", "adfs", "form"), func(p *Profile, v string) { p.Provider = v }},
+// keys is the one list of profile keys; a new key is one line here, a new
+// provider-only key is in its adapter's idp.Registration.
+var keys = append([]Key{
+	{"provider", "", "identity provider: " + orList(providers.Names()), oneOf(providers.Names()...), func(p *Profile, v string) { p.Provider = v }},
 	{"url", "", "IdP-initiated sign-on URL (https; http only to localhost)", checkURL, func(p *Profile, v string) { p.URL = v }},
 	{"username", "", "IdP user name", nil, func(p *Profile, v string) { p.Username = v }},
 	{"role_arn", "", "IAM role to assume, arn:aws:iam::ACCOUNT:role/NAME", checkARN(roleARN, "role/NAME"), func(p *Profile, v string) { p.RoleARN = v }},
@@ -44,15 +44,11 @@ var keys = []Key{
 	{"opensearch_endpoint", "", "OpenSearch URL for the search commands (https)", checkURL, func(p *Profile, v string) { p.OpenSearchEndpoint = v }},
 	{"opensearch_service", "auto", "SigV4 service name for OpenSearch: auto, es or aoss", oneOf("auto", "es", "aoss"), func(p *Profile, v string) { p.OpenSearchService = v }},
 	{"dashboards_idp_url", "", "IdP-initiated sign-on URL of the OpenSearch Dashboards SAML app (needed by --via dashboards; no default)", checkURL, func(p *Profile, v string) { p.DashboardsIdPURL = v }},
-	{"adfs_auth", "forms", "AD FS sign-in: forms, ntlm (Windows integrated) or kerberos", oneOf("forms", "ntlm", "kerberos"), option("adfs_auth")},
-	{"form_username_field", "", "form provider: name of the username input, when the guess is wrong", checkFieldName, option("form_username_field")},
-	{"form_password_field", "", "form provider: name of the password input, when the guess is wrong", checkFieldName, option("form_password_field")},
-	{"form_error_selector", "", "form provider: CSS selector of the IdP's login error message", checkSelector, option("form_error_selector")},
 	{"browser", "never", "log in through a local Chrome/Chromium/Edge/Brave: never, always, or fallback (when the adapter meets a step only a person can do)", oneOf("never", "always", "fallback"), func(p *Profile, v string) { p.Browser = v }},
 	{"browser_headless", "false", "browser login without a window (true or false); default: a window when a display is available", checkBool, func(p *Profile, v string) { p.BrowserHeadless = v == "true" }},
 	{"browser_path", "", "browser executable for browser login (default: found on PATH or in the standard install places)", nil, func(p *Profile, v string) { p.BrowserPath = v }},
 	{"browser_timeout", "5m", "how long a browser login may take before it is given up", checkPositiveDuration, func(p *Profile, v string) { p.BrowserTimeout = mustDuration(v) }},
-}
+}, providerKeys()...)
 
 // envNames are the environment variables of keys whose name does not
 // follow SAML2STS_<KEY>: SAML2STS_BROWSER names the browser executable,
@@ -79,11 +75,38 @@ func checkPositiveDuration(v string) error {
 
 // providerOnly are the keys only one provider reads, by key name: a profile
 // of another provider that sets one would have it ignored without a word.
-var providerOnly = map[string]string{
-	"adfs_auth":           "adfs",
-	"form_username_field": "form",
-	"form_password_field": "form",
-	"form_error_selector": "form",
+var providerOnly = func() map[string]string {
+	m := map[string]string{}
+	for _, r := range providers.All {
+		for _, k := range r.Keys {
+			m[k.Name] = r.Name
+		}
+	}
+	return m
+}()
+
+// providerKeys are the keys the adapters register, stored in
+// Profile.Options for the adapter.
+func providerKeys() []Key {
+	var ks []Key
+	for _, r := range providers.All {
+		for _, k := range r.Keys {
+			check := k.Check
+			if len(k.Values) > 0 {
+				check = oneOf(k.Values...)
+			}
+			ks = append(ks, Key{Name: k.Name, Default: k.Default, Help: k.Help, check: check, set: option(k.Name)})
+		}
+	}
+	return ks
+}
+
+// orList is "a, b or c".
+func orList(s []string) string {
+	if len(s) < 2 {
+		return strings.Join(s, "")
+	}
+	return strings.Join(s[:len(s)-1], ", ") + " or " + s[len(s)-1]
 }
 
 // option stores a provider-specific key in Profile.Options.
@@ -270,23 +293,6 @@ func checkRegion(v string) error {
 		return nil
 	}
 	return fmt.Errorf("%q is not an AWS region like eu-west-1", v)
-}
-
-// checkFieldName wants an HTML input name as written in the page's source.
-func checkFieldName(v string) error {
-	if strings.ContainsAny(v, " \t\"'<>") {
-		return fmt.Errorf("%q is not an input name: give the name attribute of the input, e.g. j_username", v)
-	}
-	return nil
-}
-
-// checkSelector wants a CSS selector goquery can use; an invalid one would
-// silently match nothing.
-func checkSelector(v string) error {
-	if _, err := cascadia.ParseGroup(v); err != nil {
-		return fmt.Errorf("%q is not a CSS selector (%v): e.g. div.error or #errorText", v, err)
-	}
-	return nil
 }
 
 func checkFactor(v string) error {
