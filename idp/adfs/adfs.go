@@ -105,6 +105,15 @@ func (p *Provider) Check(req *idp.Request) error {
 	return err
 }
 
+// StartURL implements [idp.Starter]: the sign-on page [EntryURL] makes.
+func (p *Provider) StartURL(req *idp.Request) (string, error) {
+	u, err := EntryURL(req.URL)
+	if err != nil {
+		return "", err
+	}
+	return u.String(), nil
+}
+
 // Login implements [idp.Provider].
 func (p *Provider) Login(ctx context.Context, req *idp.Request) (string, error) {
 	if req == nil || req.Client == nil {
