@@ -39,6 +39,10 @@ type Request struct {
 	// Notice, when non-nil, receives one-line advice that is not an error
 	// (e.g. "your url works only with /auth: update the profile").
 	Notice io.Writer
+	// Partition is the AWS partition of the profile (aws, aws-us-gov,
+	// aws-cn; "" means aws): adapters that build a SAML AuthnRequest
+	// name that partition's sign-in endpoint as the ACS.
+	Partition string
 	// Options are the profile's provider-specific keys (adfs_auth,
 	// form_*), by config key name; absent keys are absent.
 	Options map[string]string

@@ -123,22 +123,57 @@ func (p *Provider) Login(ctx context.Context, req *idp.Request) (string, error) 
 	default:
 		return "", idp.Configf("adfs: adfs_auth %q is not one of forms, ntlm, kerberos", mode)
 	}
-	page, err := l.fetch(ctx, http.MethodGet, entry.String(), nil)
+	page, err := l.run(ctx, entry.String(), nil)
 	if err != nil {
 		return "", err
 	}
+	saml, _ := idp.SAMLResponse(page)
+	return saml, nil
+}
+
+// run fetches start and walks the AD FS pages until one holds a
+// SAMLResponse or, when done is not nil, done accepts it.
+func (l *login) run(ctx context.Context, start string, done func(*idp.Page) bool) (*idp.Page, error) {
+	page, err := l.fetch(ctx, http.MethodGet, start, nil)
+	if err != nil {
+		return nil, err
+	}
 	for {
-		if saml, ok := idp.SAMLResponse(page); ok {
-			return saml, nil
+		if done != nil && done(page) {
+			return page, nil
+		}
+		if _, ok := idp.SAMLResponse(page); ok {
+			return page, nil
 		}
 		if l.pages >= l.p.maxPages {
-			return "", l.pageError(page, fmt.Sprintf("still no SAML response after %d pages; stopped so the account is not locked", l.p.maxPages))
+			return nil, l.pageError(page, fmt.Sprintf("still no SAML response after %d pages; stopped so the account is not locked", l.p.maxPages))
 		}
 		page, err = l.next(ctx, page)
 		if err != nil {
-			return "", err
+			return nil, err
 		}
 	}
+}
+
+// Federated signs in at AD FS for another IdP that federates to it (a
+// federated Entra ID domain): it opens start, the WS-Federation passive
+// URL that IdP handed over, runs the same forms and MFA adapters as Login
+// (forms authentication only), and returns the first page done accepts:
+// the "Working..." form that posts wa, wresult and wctx back. The caller
+// posts that form itself.
+func (p *Provider) Federated(ctx context.Context, req *idp.Request, start string, done func(*idp.Page) bool) (*idp.Page, error) {
+	if req == nil || req.Client == nil {
+		return nil, errors.New("adfs: login request has no http client")
+	}
+	u, err := url.Parse(start)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return nil, fmt.Errorf("adfs: federation url %s is not an absolute https url", idp.ShortURL(start))
+	}
+	l := &login{req: req, p: p, client: req.Client, entry: u, in: idp.NewInputs(req)}
+	if l.p == nil || l.p.maxPages <= 0 {
+		l.p = New()
+	}
+	return l.run(ctx, start, done)
 }
 
 // login is the state of one Login call.

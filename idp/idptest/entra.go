@@ -179,17 +179,17 @@ type entraUser struct {
 
 type entraFlow struct {
 	ctx, ft, canary, apiCanary string
-	session, correlation      string // hpgrequestid, client-request-id
-	acs, relay                string
-	rac                       bool // the AuthnRequest had RequestedAuthnContext
-	user                      *entraUser
-	pwOK, mfaOK               bool
-	proofUpDone, tlsDone      bool
-	sas                       string // SAS SessionId of the MFA in progress
-	method                    string
-	polls                     int
-	endOK                     bool // EndAuth succeeded; ProcessAuth due
-	created                   time.Time
+	session, correlation       string // hpgrequestid, client-request-id
+	acs, relay                 string
+	rac                        bool // the AuthnRequest had RequestedAuthnContext
+	user                       *entraUser
+	pwOK, mfaOK                bool
+	proofUpDone, tlsDone       bool
+	sas                        string // SAS SessionId of the MFA in progress
+	method                     string
+	polls                      int
+	endOK                      bool // EndAuth succeeded; ProcessAuth due
+	created                    time.Time
 }
 
 type entraSession struct {
@@ -454,10 +454,10 @@ func (e *Entra) session(r *http.Request) *entraSession {
 	return nil
 }
 
-// rotate issues the next flowToken and canaries of f. Called with e.mu held.
+// rotate issues the next flowToken and apiCanary of f (what JSON answers
+// carry). Called with e.mu held.
 func (e *Entra) rotate(f *entraFlow) {
 	f.ft = e.secret("AQABAAEAAAD--DLA3VO7QrddgJg7WevrA")
-	f.canary = e.secret("PAQABAAEAAAD")
 	f.apiCanary = e.secret("PAQABDgEAAAD")
 }
 
@@ -470,6 +470,7 @@ func (e *Entra) config(f *entraFlow, pgid string) map[string]any {
 	if f != nil {
 		e.mu.Lock()
 		e.rotate(f)
+		f.canary = e.secret("PAQABAAEAAAD") // pages carry a new form canary
 		c["sFT"], c["sCtx"], c["canary"], c["apiCanary"] = f.ft, f.ctx, f.canary, f.apiCanary
 		c["sessionId"], c["correlationId"] = f.session, f.correlation
 		c["hpgact"], c["hpgid"] = 1800, map[string]int{"ConvergedSignIn": 1104, "ConvergedTFA": 1114, "KmsiInterrupt": 1152}[pgid]
@@ -829,7 +830,7 @@ func (e *Entra) sasJSON(w http.ResponseWriter, r *http.Request, begin bool) {
 			out["Message"] = msg
 		}
 		if f != nil {
-			e.rotate(f)
+			f.ft = e.secret("AQABAAEAAAD--DLA3VO7QrddgJg7WevrA") // SAS answers carry no apiCanary
 			out["FlowToken"], out["Ctx"], out["SessionId"], out["CorrelationId"] = f.ft, f.ctx, f.sas, f.correlation
 			out["AuthMethodId"] = f.method
 		}

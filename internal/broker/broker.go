@@ -348,6 +348,8 @@ func (b *Broker) idpLogin(ctx context.Context, p *config.Profile, o Options, url
 		Debug:    b.Debug,
 		Notice:   b.Notice,
 		Options:  maps.Clone(p.Options),
+		// The partition of the role, else of the region.
+		Partition: Partition(p.RoleARN, p.Region),
 	}
 	samlResp, err := prov.Login(ctx, req)
 	if err != nil {
@@ -467,4 +469,21 @@ func (b *Broker) providerNames() []string {
 	}
 	sort.Strings(names)
 	return names
+}
+
+// Partition is the AWS partition of roleARN (arn:PARTITION:...), else of
+// region (us-gov-*, cn-*), else "aws".
+func Partition(roleARN, region string) string {
+	if p, ok := strings.CutPrefix(roleARN, "arn:"); ok {
+		if i := strings.IndexByte(p, ':'); i > 0 {
+			return p[:i]
+		}
+	}
+	switch {
+	case strings.HasPrefix(region, "us-gov-"):
+		return "aws-us-gov"
+	case strings.HasPrefix(region, "cn-"):
+		return "aws-cn"
+	}
+	return "aws"
 }
