@@ -221,8 +221,8 @@ func (l *login) sasError(call string, r *sasReply) error {
 }
 
 var sasHints = map[string]string{
-	"PhoneAppDenied":     "the sign-in was denied in Microsoft Authenticator",
-	"PhoneAppNoResponse": "Microsoft Authenticator was not answered in time",
+	"PhoneAppDenied":                            "the sign-in was denied in Microsoft Authenticator",
+	"PhoneAppNoResponse":                        "Microsoft Authenticator was not answered in time",
 	"PhoneAppOtpAuthFailedDuplicateCodeEntered": "that code was used before: wait for the next one",
 	"SMSAuthFailedWrongCodeEntered":             "wrong code",
 	"OathCodeIncorrect":                         "wrong code",

@@ -105,7 +105,7 @@ func (l *login) signIn(ctx context.Context, page *idp.Page, cfg *Config) (*idp.P
 		c := ct.Credentials
 		switch {
 		case ct.IfExistsResult == 1:
-			return nil, &Error{Text: "no such account "+user+" in this tenant (GetCredentialType IfExistsResult 1)", Page: "ConvergedSignIn",
+			return nil, &Error{Text: "no such account " + user + " in this tenant (GetCredentialType IfExistsResult 1)", Page: "ConvergedSignIn",
 				Hint: "check the username (user@domain as in Entra)", exit: 3}
 		case c.FederationRedirectURL != "":
 			return l.federate(ctx, resolve(page, c.FederationRedirectURL))
