@@ -164,7 +164,10 @@ func TestSilentRefresh(t *testing.T) {
 			t.Fatal(err)
 		}
 		r2 := newRun(e.URL(), jar)
-		r2.req.Password = func(context.Context) (string, error) { t.Error("password asked on refresh"); return "", idp.ErrNoTerminal }
+		r2.req.Password = func(context.Context) (string, error) {
+			t.Error("password asked on refresh")
+			return "", idp.ErrNoTerminal
+		}
 		r2.prompt.noTTY = true
 		if _, err := r2.login(t, e); err != nil {
 			t.Fatalf("refresh: %v", err)
