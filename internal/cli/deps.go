@@ -18,6 +18,7 @@ import (
 	"github.com/saml2sts/saml2sts/cache"
 	"github.com/saml2sts/saml2sts/idp"
 	"github.com/saml2sts/saml2sts/idp/adfs"
+	"github.com/saml2sts/saml2sts/idp/entra"
 	"github.com/saml2sts/saml2sts/idp/form"
 	"github.com/saml2sts/saml2sts/idp/keycloak"
 	"github.com/saml2sts/saml2sts/idp/okta"
@@ -103,6 +104,7 @@ func providers() map[string]idp.Provider {
 		"keycloak": keycloak.New(),
 		"form":     form.New(),
 		"okta":     okta.New(),
+		"entra":    entra.New(),
 	}
 }
 

@@ -30,7 +30,7 @@ type Key struct {
 
 // keys is the one list of profile keys; a new key is one line here.
 var keys = []Key{
-	{"provider", "", "identity provider: keycloak, okta, adfs or form", oneOf("keycloak", "okta", "adfs", "form"), func(p *Profile, v string) { p.Provider = v }},
+	{"provider", "", "identity provider: keycloak, okta, adfs, entra or form", checkProvider, func(p *Profile, v string) { p.Provider = v }},
 	{"url", "", "IdP-initiated sign-on URL (https; http only to localhost)", checkURL, func(p *Profile, v string) { p.URL = v }},
 	{"username", "", "IdP user name", nil, func(p *Profile, v string) { p.Username = v }},
 	{"role_arn", "", "IAM role to assume, arn:aws:iam::ACCOUNT:role/NAME", checkARN(roleARN, "role/NAME"), func(p *Profile, v string) { p.RoleARN = v }},
@@ -45,6 +45,7 @@ var keys = []Key{
 	{"opensearch_service", "auto", "SigV4 service name for OpenSearch: auto, es or aoss", oneOf("auto", "es", "aoss"), func(p *Profile, v string) { p.OpenSearchService = v }},
 	{"dashboards_idp_url", "", "IdP-initiated sign-on URL of the OpenSearch Dashboards SAML app (default: url)", checkURL, func(p *Profile, v string) { p.DashboardsIdPURL = v }},
 	{"adfs_auth", "forms", "AD FS sign-in: forms, ntlm (Windows integrated) or kerberos", oneOf("forms", "ntlm", "kerberos"), option("adfs_auth")},
+	{"entra_entity_id", "", "entra provider: the AWS app's Identifier (Entity ID) when not https://signin.aws.amazon.com/saml, e.g. ...saml#2", checkEntityID, option("entra_entity_id")},
 	{"form_username_field", "", "form provider: name of the username input, when the guess is wrong", checkFieldName, option("form_username_field")},
 	{"form_password_field", "", "form provider: name of the password input, when the guess is wrong", checkFieldName, option("form_password_field")},
 	{"form_error_selector", "", "form provider: CSS selector of the IdP's login error message", checkSelector, option("form_error_selector")},
@@ -54,6 +55,7 @@ var keys = []Key{
 // of another provider that sets one would have it ignored without a word.
 var providerOnly = map[string]string{
 	"adfs_auth":           "adfs",
+	"entra_entity_id":     "entra",
 	"form_username_field": "form",
 	"form_password_field": "form",
 	"form_error_selector": "form",
@@ -186,6 +188,30 @@ func oneOf(allowed ...string) func(string) error {
 		}
 		return fmt.Errorf("%q is not one of %s%s", v, strings.Join(allowed, ", "), didYouMean(v, allowed))
 	}
+}
+
+// providerNames are the provider values; providerAliases are names users
+// know a provider by, answered with the one to use.
+var (
+	providerNames   = []string{"keycloak", "okta", "adfs", "entra", "form"}
+	providerAliases = map[string]string{"azuread": "entra", "aad": "entra", "azure": "entra", "azure-ad": "entra",
+		"entraid": "entra", "entra-id": "entra", "microsoft": "entra", "o365": "entra", "office365": "entra"}
+)
+
+func checkProvider(v string) error {
+	if to, ok := providerAliases[strings.ToLower(v)]; ok {
+		return fmt.Errorf("%q is not one of %s (did you mean %q? Azure AD is now Microsoft Entra ID)", v, strings.Join(providerNames, ", "), to)
+	}
+	return oneOf(providerNames...)(v)
+}
+
+// checkEntityID wants an Entra app Identifier: an absolute URI (URL or URN).
+func checkEntityID(v string) error {
+	u, err := url.Parse(v)
+	if err != nil || u.Scheme == "" || strings.ContainsAny(v, " \t") {
+		return fmt.Errorf("%q is not an Identifier (Entity ID): copy it from the app's Basic SAML Configuration, e.g. https://signin.aws.amazon.com/saml#2", v)
+	}
+	return nil
 }
 
 // checkURL wants an absolute https URL, or http to a loopback host (tests,

@@ -50,9 +50,16 @@ func TestKeyCheck(t *testing.T) {
 		{"provider", "okta", ""},
 		{"provider", "adfs", ""},
 		{"provider", "form", ""},
-		{"provider", "keycloack", `"keycloack" is not one of keycloak, okta, adfs, form (did you mean "keycloak"?)`},
+		{"provider", "entra", ""},
+		{"provider", "azuread", `"azuread" is not one of keycloak, okta, adfs, entra, form (did you mean "entra"?`},
+		{"provider", "AAD", `(did you mean "entra"?`},
+		{"provider", "azure", `(did you mean "entra"?`},
+		{"entra_entity_id", "https://signin.aws.amazon.com/saml#2", ""},
+		{"entra_entity_id", "urn:amazon:webservices", ""},
+		{"entra_entity_id", "signin.aws.amazon.com", "is not an Identifier (Entity ID)"},
+		{"provider", "keycloack", `"keycloack" is not one of keycloak, okta, adfs, entra, form (did you mean "keycloak"?)`},
 		{"provider", "Okta", `(did you mean "okta"?)`},
-		{"provider", "saml", `"saml" is not one of keycloak, okta, adfs, form`},
+		{"provider", "saml", `"saml" is not one of keycloak, okta, adfs, entra, form`},
 
 		{"url", "https://sso.example.com/realms/corp/protocol/saml/clients/aws", ""},
 		{"url", "https://sso.example.com:8443/x#frag", ""},
@@ -180,6 +187,7 @@ func TestKeysTable(t *testing.T) {
 		{"opensearch_service", "auto", "SAML2STS_OPENSEARCH_SERVICE", "--opensearch-service"},
 		{"dashboards_idp_url", "", "SAML2STS_DASHBOARDS_IDP_URL", "--dashboards-idp-url"},
 		{"adfs_auth", "forms", "SAML2STS_ADFS_AUTH", "--adfs-auth"},
+		{"entra_entity_id", "", "SAML2STS_ENTRA_ENTITY_ID", "--entra-entity-id"},
 		{"form_username_field", "", "SAML2STS_FORM_USERNAME_FIELD", "--form-username-field"},
 		{"form_password_field", "", "SAML2STS_FORM_PASSWORD_FIELD", "--form-password-field"},
 		{"form_error_selector", "", "SAML2STS_FORM_ERROR_SELECTOR", "--form-error-selector"},
@@ -228,7 +236,7 @@ func TestDidYouMean(t *testing.T) {
 // TestDidYouMeanProvider: a provider with a version or suffix glued on
 // names the provider.
 func TestDidYouMeanProvider(t *testing.T) {
-	providers := []string{"keycloak", "okta", "adfs", "form"}
+	providers := []string{"keycloak", "okta", "adfs", "entra", "form"}
 	tests := []struct{ in, want string }{
 		{"adfs2019", "adfs"},
 		{"ADFS4", "adfs"},
