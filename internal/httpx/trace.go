@@ -23,7 +23,10 @@ var secretHeaders = map[string]bool{
 // secretParams are query or form names whose values are never printed.
 var secretParams = []string{"password", "passwd", "pass", "otp", "totp", "code", "token", "saml",
 	"secret", "session", "signature", "credential", "sig", "state", "assertion", "ticket",
-	"context"} // AD FS MFA: the encrypted state of a password-verified login
+	"context", // AD FS MFA: the encrypted state of a password-verified login
+	// Entra: ctx/request (the sign-in state), canary, otc (the MFA code),
+	// and WS-Federation's wresult/wctx.
+	"ctx", "request", "canary", "otc", "wresult"}
 
 // IsSecretParam reports whether a query or form field name looks secret.
 func IsSecretParam(name string) bool {
