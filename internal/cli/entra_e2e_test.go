@@ -117,7 +117,7 @@ func TestEntraLogin(t *testing.T) {
 		{name: "call", u: idptest.EntraUser{Methods: []idptest.EntraMethod{push, {ID: idptest.EntraCall}}}, conf: []string{"--mfa", "call"},
 			stderr: `calling \+XX XXXXXXX89: answer and press #`},
 		{name: "system-preferred", o: idptest.EntraOptions{SystemPreferred: idptest.EntraPush},
-			u: idptest.EntraUser{Methods: []idptest.EntraMethod{{ID: idptest.EntraSMS, Code: entraSMS, Default: true}, push}},
+			u:      idptest.EntraUser{Methods: []idptest.EntraMethod{{ID: idptest.EntraSMS, Code: entraSMS, Default: true}, push}},
 			stderr: `Entra uses push instead of sms \(system-preferred MFA\)`},
 		{name: "federated", u: idptest.EntraUser{Federated: true, Methods: []idptest.EntraMethod{otp}}, args: []string{"--mfa-code", entraOTP},
 			stderr: `signs in at its own identity provider`, check: func(t *testing.T, s idptest.EntraStats) {
