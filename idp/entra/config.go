@@ -34,6 +34,7 @@ type Config struct {
 	// PollInterval is seconds between EndAuth polls, by AuthMethodId.
 	PollInterval    map[string]float64 `json:"oPerAuthPollingInterval"`
 	MaxPollAttempts int                `json:"iMaxPollAttempts"`
+	PollingTimeout  int                `json:"iPollingTimeout"` // milliseconds
 	ErrorCode       flexStr            `json:"sErrorCode"`
 	ErrorText       string             `json:"sErrTxt"`
 	Username        string             `json:"sPOST_Username"`

@@ -6,8 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"strings"
-	"sync"
-	"testing"
+		"testing"
 	"time"
 
 	"github.com/saml2sts/saml2sts/idp"
@@ -24,22 +23,6 @@ const (
 	emuOTP  = "424242"
 	emuSMS  = "135790"
 )
-
-// fakeClock fires every wait at once and counts the waits.
-type fakeClock struct {
-	mu    sync.Mutex
-	waits []time.Duration
-}
-
-func (c *fakeClock) Now() time.Time { return time.Unix(0, 0) }
-func (c *fakeClock) After(d time.Duration) <-chan time.Time {
-	c.mu.Lock()
-	c.waits = append(c.waits, d)
-	c.mu.Unlock()
-	ch := make(chan time.Time, 1)
-	ch <- time.Unix(0, 0)
-	return ch
-}
 
 type prompter struct {
 	codes  []string
@@ -86,7 +69,7 @@ type emuRun struct {
 	jar    *idp.Jar
 	prompt *prompter
 	notice *bytes.Buffer
-	clock  *fakeClock
+	clock  *idptest.Clock
 	prov   *Provider
 }
 
@@ -94,7 +77,7 @@ func newRun(url string, jar *idp.Jar) *emuRun {
 	if jar == nil {
 		jar, _ = idp.NewJar(nil)
 	}
-	r := &emuRun{jar: jar, prompt: &prompter{}, notice: &bytes.Buffer{}, clock: &fakeClock{}}
+	r := &emuRun{jar: jar, prompt: &prompter{}, notice: &bytes.Buffer{}, clock: &idptest.Clock{}}
 	r.req = &idp.Request{
 		URL:      url,
 		Username: emuUser,

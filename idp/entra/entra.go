@@ -37,12 +37,12 @@ const (
 
 // Provider is the Microsoft Entra ID [idp.Provider].
 type Provider struct {
-	clock Clock
+	clock idp.Clock // paces the MFA polls; tests inject idptest.Clock
 	now   func() time.Time
 }
 
 // New returns an Entra provider.
-func New() *Provider { return &Provider{clock: realClock{}, now: time.Now} }
+func New() *Provider { return &Provider{clock: idp.SystemClock, now: time.Now} }
 
 // acs is the AWS sign-in SAML endpoint of each partition.
 var acs = map[string]string{
@@ -178,18 +178,13 @@ func (p *Provider) Login(ctx context.Context, req *idp.Request) (string, error) 
 	}
 	c.Transport = browserAgent{next}
 	l := &login{p: p, req: req, client: &c, in: idp.NewInputs(req), used: map[string]bool{}}
+	l.walk = &idp.Walker{Name: "entra", Max: maxPages, Client: l.client, In: &l.in}
 	page, err := l.fetch(ctx, http.MethodGet, start, nil)
-	for err == nil {
-		if saml, ok := idp.SAMLResponse(page); ok {
-			return saml, nil
-		}
-		if l.pages >= maxPages {
-			err = l.pageError(page, "", fmt.Sprintf("still no SAML response after %d pages; stopped so the account is not locked", maxPages))
-			break
-		}
-		page, err = l.next(ctx, page)
+	if err != nil {
+		return "", l.clean(err)
 	}
-	return "", l.clean(err)
+	saml, err := l.walk.Walk(ctx, page, l.next)
+	return saml, l.clean(err)
 }
 
 // browserAgent sends a desktop browser's User-Agent on every request.
@@ -207,7 +202,7 @@ type login struct {
 	req    *idp.Request
 	client *http.Client
 	in     idp.Inputs
-	pages  int
+	walk   *idp.Walker // counts pages, bounds the loop
 
 	st           state
 	sentPassword bool
@@ -251,10 +246,9 @@ func (l *login) keep(c *Config) {
 }
 
 func (l *login) fetch(ctx context.Context, method, rawURL string, form url.Values) (*idp.Page, error) {
-	l.pages++
-	p, err := idp.Fetch(ctx, l.client, method, rawURL, form)
+	p, err := l.walk.Fetch(ctx, method, rawURL, form)
 	if err != nil {
-		return nil, fmt.Errorf("entra: %w", err)
+		return nil, err
 	}
 	l.keepCookies(p.URL)
 	return p, nil
@@ -365,11 +359,10 @@ func hiddenForm(page *idp.Page) *idp.Form {
 // pageError describes a page the login cannot get past.
 func (l *login) pageError(page *idp.Page, pgid, why string) error {
 	l.keepCookies(page.URL)
-	name := fmt.Sprintf("entra-page%d", l.pages)
 	if pgid != "" {
 		why = "page " + pgid + ": " + why
 	}
-	return l.in.PageError(page, name, why)
+	return l.walk.PageError(page, why)
 }
 
 // deadEnd is a page the adapter does not pass: its AADSTS code and text.
@@ -392,7 +385,7 @@ func (l *login) deadEnd(page *idp.Page, cfg *Config) error {
 		e.Text = "Entra showed a page saml2sts does not know"
 	}
 	if l.req.Debug != nil {
-		e.Saved = l.req.Debug.SavePage(fmt.Sprintf("entra-page%d-%s", l.pages, e.Page), idp.RedactPage([]byte(l.in.Scrub(string(page.Body)))))
+		e.Saved = l.req.Debug.SavePage(fmt.Sprintf("entra-page%d-%s", l.walk.Pages(), e.Page), idp.RedactPage([]byte(l.in.Scrub(string(page.Body)))))
 	}
 	return e
 }

@@ -66,7 +66,7 @@ func inflate(t *testing.T, q string) string {
 
 func TestStartURL(t *testing.T) {
 	now := time.Date(2026, 12, 3, 15, 4, 5, 0, time.UTC)
-	p := &Provider{clock: realClock{}, now: func() time.Time { return now }}
+	p := &Provider{clock: idp.SystemClock, now: func() time.Time { return now }}
 	tests := []struct {
 		partition, issuer, acs string
 	}{
@@ -233,8 +233,8 @@ func TestPollPacing(t *testing.T) {
 	if _, err := r.login(t, e); err != nil {
 		t.Fatal(err)
 	}
-	if len(r.clock.waits) != 3 || r.clock.waits[0] != 2500*time.Millisecond {
-		t.Errorf("waits %v: want 3 of 2.5s", r.clock.waits)
+	if w := r.clock.Waits(); len(w) != 3 || w[0] != 2500*time.Millisecond {
+		t.Errorf("waits %v: want 3 of 2.5s", w)
 	}
 }
 
@@ -285,5 +285,21 @@ func TestEntityIDMismatch(t *testing.T) {
 	r.req.Options = map[string]string{OptionEntityID: DefaultEntityID + "#2"}
 	if _, err := r.login(t, e); err != nil {
 		t.Errorf("with entra_entity_id: %v", err)
+	}
+}
+
+// TestPollTimeout: a push nobody answers ends at iPollingTimeout, counted
+// on the injected clock.
+func TestPollTimeout(t *testing.T) {
+	e := newEmu(t, idptest.EntraOptions{PollInterval: 10, MaxPollAttempts: 100, Users: []idptest.EntraUser{{Username: emuUser, Password: emuPass,
+		Methods: []idptest.EntraMethod{{ID: idptest.EntraPush, After: 1000}}}}})
+	r := newRun(e.URL(), nil)
+	_, err := r.login(t, e)
+	var ee *Error
+	if !errors.As(err, &ee) || ee.ExitCode() != 3 || !strings.Contains(err.Error(), "no answer from push within 2m0s") {
+		t.Errorf("err = %v", err)
+	}
+	if got := r.clock.Waited(); got < 2*time.Minute || got > 2*time.Minute+10*time.Second {
+		t.Errorf("waited %v on the fake clock, want about 2m", got)
 	}
 }

@@ -254,7 +254,8 @@ func (l *login) endOnce(ctx context.Context, page *idp.Page, cfg *Config, body m
 }
 
 // wait polls EndAuth while Entra answers Retry, every
-// oPerAuthPollingInterval seconds, at most iMaxPollAttempts times.
+// oPerAuthPollingInterval seconds, at most iMaxPollAttempts times and for
+// at most iPollingTimeout.
 func (l *login) wait(ctx context.Context, page *idp.Page, cfg *Config, id string, body map[string]any) error {
 	every := time.Second
 	if s, ok := cfg.PollInterval[id]; ok && s >= 0 {
@@ -264,20 +265,34 @@ func (l *login) wait(ctx context.Context, page *idp.Page, cfg *Config, id string
 	if attempts <= 0 {
 		attempts = 60
 	}
-	if !idp.Interactive(l.req.Prompt) && attempts*int(every/time.Second) > 300 {
-		attempts = 300 / max(1, int(every/time.Second))
+	timeout := time.Duration(cfg.PollingTimeout) * time.Millisecond
+	if timeout <= 0 {
+		timeout = time.Duration(attempts) * max(every, time.Second)
 	}
-	err := poll(ctx, l.p.clock, every, attempts, func(ctx context.Context, n int) (bool, error) {
-		body["PollCount"] = n
-		return l.endOnce(ctx, page, cfg, body)
+	limit := false
+	err := idp.Poller{Interval: every, Timeout: timeout, Clock: l.p.clock}.Poll(ctx, func(ctx context.Context, n int) (bool, error) {
+		body["PollCount"] = n + 1
+		done, err := l.endOnce(ctx, page, cfg, body)
+		if err == nil && !done && n+1 >= attempts {
+			limit = true
+			return false, errPollLimit
+		}
+		return done, err
 	})
-	var pl errPollLimit
-	if errors.As(err, &pl) {
-		return &Error{Text: fmt.Sprintf("no answer from %s after %d checks", nameOf(id), pl.attempts), Page: "ConvergedTFA EndAuth",
+	var te *idp.TimeoutError
+	switch {
+	case limit:
+		return &Error{Text: fmt.Sprintf("no answer from %s after %d checks", nameOf(id), attempts), Page: "ConvergedTFA EndAuth",
+			Hint: "approve the sign-in sooner, or use another method (--mfa)", exit: 3}
+	case errors.As(err, &te):
+		return &Error{Text: fmt.Sprintf("no answer from %s within %s", nameOf(id), te.Waited), Page: "ConvergedTFA EndAuth",
 			Hint: "approve the sign-in sooner, or use another method (--mfa)", exit: 3}
 	}
 	return err
 }
+
+// errPollLimit ends a poll that used iMaxPollAttempts.
+var errPollLimit = errors.New("poll limit")
 
 // code returns the one-time code: --mfa-code first, then the terminal;
 // never one already sent in this run (Entra refuses a reused code with
