@@ -6,7 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"strings"
-		"testing"
+	"testing"
 	"time"
 
 	"github.com/saml2sts/saml2sts/idp"
