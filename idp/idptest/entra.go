@@ -933,7 +933,23 @@ func (e *Entra) processAuth(w http.ResponseWriter, r *http.Request) {
 	}
 	e.mu.Lock()
 	e.stats.ProcessAuths++
-	ok := f.endOK && r.PostForm.Get("canary") == f.canary
+	canary := r.PostForm.Get("canary") == f.canary
+	if canary && !f.endOK && r.PostForm.Get("mfaAuthMethod") == EntraOTP && f.pwOK && f.user != nil {
+		// A browser without JavaScript posts the authenticator code
+		// with the form itself.
+		code := strings.TrimSpace(r.PostForm.Get("otc"))
+		i := slices.IndexFunc(f.user.Methods, func(m EntraMethod) bool { return m.ID == EntraOTP })
+		switch {
+		case i < 0 || code == "" || code != f.user.Methods[i].Code:
+			e.stats.BadCodes++
+		case f.user.used[code]:
+			e.stats.DuplicateCodes++
+		default:
+			f.user.used[code] = true
+			f.endOK = true
+		}
+	}
+	ok := f.endOK && canary
 	if ok {
 		f.mfaOK, f.endOK = true, false
 	}
