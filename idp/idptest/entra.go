@@ -596,6 +596,16 @@ func (e *Entra) flow(w http.ResponseWriter, ctx, ft string) *entraFlow {
 	return f
 }
 
+// postedFlow parses a form post and returns the flow its ctxField and
+// ftField name; nil after answering with an error.
+func (e *Entra) postedFlow(w http.ResponseWriter, r *http.Request, ctxField, ftField string) *entraFlow {
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, "bad form", http.StatusBadRequest)
+		return nil
+	}
+	return e.flow(w, r.PostForm.Get(ctxField), r.PostForm.Get(ftField))
+}
+
 func (e *Entra) lookup(name string) *entraUser {
 	for _, u := range e.users {
 		if strings.EqualFold(u.Username, strings.TrimSpace(name)) {
@@ -679,11 +689,7 @@ func readJSON(r *http.Request, v any) error {
 
 // password is the password post to urlPost.
 func (e *Entra) password(w http.ResponseWriter, r *http.Request) {
-	if err := r.ParseForm(); err != nil {
-		http.Error(w, "bad form", http.StatusBadRequest)
-		return
-	}
-	f := e.flow(w, r.PostForm.Get("ctx"), r.PostForm.Get("flowToken"))
+	f := e.postedFlow(w, r, "ctx", "flowToken")
 	if f == nil {
 		return
 	}
@@ -923,11 +929,7 @@ func (e *Entra) sasJSON(w http.ResponseWriter, r *http.Request, begin bool) {
 // processAuth finishes MFA: after a successful EndAuth, or (a browser
 // posting the form) with a code in otc.
 func (e *Entra) processAuth(w http.ResponseWriter, r *http.Request) {
-	if err := r.ParseForm(); err != nil {
-		http.Error(w, "bad form", http.StatusBadRequest)
-		return
-	}
-	f := e.flow(w, r.PostForm.Get("request"), r.PostForm.Get("flowToken"))
+	f := e.postedFlow(w, r, "request", "flowToken")
 	if f == nil {
 		return
 	}
@@ -999,11 +1001,7 @@ func (e *Entra) proofUpSkip(w http.ResponseWriter, r *http.Request) {
 }
 
 func (e *Entra) deviceTLS(w http.ResponseWriter, r *http.Request) {
-	if err := r.ParseForm(); err != nil {
-		http.Error(w, "bad form", http.StatusBadRequest)
-		return
-	}
-	f := e.flow(w, r.PostForm.Get("ctx"), r.PostForm.Get("flowtoken"))
+	f := e.postedFlow(w, r, "ctx", "flowtoken")
 	if f == nil {
 		return
 	}
@@ -1015,11 +1013,7 @@ func (e *Entra) deviceTLS(w http.ResponseWriter, r *http.Request) {
 }
 
 func (e *Entra) kmsi(w http.ResponseWriter, r *http.Request) {
-	if err := r.ParseForm(); err != nil {
-		http.Error(w, "bad form", http.StatusBadRequest)
-		return
-	}
-	f := e.flow(w, r.PostForm.Get("ctx"), r.PostForm.Get("flowToken"))
+	f := e.postedFlow(w, r, "ctx", "flowToken")
 	if f == nil {
 		return
 	}
