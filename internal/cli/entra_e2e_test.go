@@ -1,6 +1,7 @@
 package cli_test
 
 import (
+	"crypto/x509"
 	"os"
 	"regexp"
 	"strings"
@@ -344,4 +345,31 @@ func TestEntraDebugRedaction(t *testing.T) {
 			t.Errorf("debug output leaks AWS credentials")
 		}
 	}
+}
+
+// TestEntraGovCloud: a GovCloud profile asks Entra for the GovCloud ACS,
+// which the app's Reply URL names; STS takes the assertion.
+func TestEntraGovCloud(t *testing.T) {
+	t.Parallel()
+	const (
+		govProvider = "arn:aws-us-gov:iam::" + account + ":saml-provider/entra"
+		govRole     = "arn:aws-us-gov:iam::" + account + ":role/Analyst"
+		govACS      = "https://signin.amazonaws-us-gov.com/saml"
+	)
+	o := idptest.EntraOptions{ReplyURLs: []string{govACS}, Users: []idptest.EntraUser{{Username: entraUser, Password: password,
+		Roles: []string{govRole + "," + govProvider}}}}
+	o.Destination = govACS
+	e, err := idptest.NewEntra(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(e.Close)
+	w := &entraWorld{e: e, world: newBareWorld(t, e.Certificate(), ststest.Options{Providers: map[string]*x509.Certificate{govProvider: e.Certificate()}})}
+	w.mustRun("", "configure", "--profile", "o", "--provider", "entra", "--url", e.URL(), "--username", entraUser,
+		"--region", "us-gov-west-1", "--role-arn", govRole)
+	r := w.mustRun(password, "login", "--profile", "o", "--password-stdin")
+	if len(w.st.Issued()) != 1 {
+		t.Errorf("no credentials: %s", r)
+	}
+	w.scan(r)
 }
