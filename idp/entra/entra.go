@@ -140,9 +140,10 @@ func AuthnRequest(issuer, partition string, now time.Time) (string, error) {
 	return base64.StdEncoding.EncodeToString(z.Bytes()), nil
 }
 
-// startURL is where a login begins: the tenant's SAML endpoint with an
-// AuthnRequest, or the user access URL as given.
-func (p *Provider) startURL(req *idp.Request) (string, error) {
+// StartURL is where a login begins: the tenant's SAML endpoint with a new
+// AuthnRequest, or the user access URL as given. The browser login opens
+// it too.
+func (p *Provider) StartURL(req *idp.Request) (string, error) {
 	u, kind, err := entry(req.URL)
 	if err != nil {
 		return "", err
@@ -167,7 +168,7 @@ func (p *Provider) Login(ctx context.Context, req *idp.Request) (string, error) 
 	if req == nil || req.Client == nil {
 		return "", errors.New("entra: login request has no http client")
 	}
-	start, err := p.startURL(req)
+	start, err := p.StartURL(req)
 	if err != nil {
 		return "", err
 	}

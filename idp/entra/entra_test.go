@@ -81,7 +81,7 @@ func TestStartURL(t *testing.T) {
 		if tc.issuer != "" {
 			req.Options[OptionEntityID] = tc.issuer
 		}
-		raw, err := p.startURL(req)
+		raw, err := p.StartURL(req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -106,7 +106,7 @@ func TestStartURL(t *testing.T) {
 	}
 	// The My Apps user access URL is followed as given.
 	myapps := "https://launcher.myapps.microsoft.com/api/signin/app?tenantId=" + tenant
-	if got, err := p.startURL(&idp.Request{URL: myapps}); err != nil || got != myapps {
+	if got, err := p.StartURL(&idp.Request{URL: myapps}); err != nil || got != myapps {
 		t.Errorf("myapps url: %q, %v", got, err)
 	}
 }

