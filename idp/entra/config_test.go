@@ -1,6 +1,7 @@
 package entra
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -101,6 +102,36 @@ func FuzzParseConfig(f *testing.F) {
 		}
 		if err != nil && len(err.Error()) > 200 {
 			t.Fatalf("error quotes the page: %v", err)
+		}
+	})
+}
+
+// BenchmarkParseConfig reads a captured sign-in page (17 KB); the baseline
+// decodes the same object after it has been cut out of the page, so the
+// ratio is what finding it and stopping at its end cost.
+func BenchmarkParseConfig(b *testing.B) {
+	page := fixture(b, "ConvergedSignIn.html")
+	b.Run("page", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := ParseConfig(page); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	i := strings.Index(string(page), configMarker) + len(configMarker)
+	obj := page[i:]
+	var c Config
+	dec := json.NewDecoder(strings.NewReader(string(obj)))
+	if err := dec.Decode(&c); err != nil {
+		b.Fatal(err)
+	}
+	obj = obj[:dec.InputOffset()]
+	b.Run("baseline-object-only", func(b *testing.B) {
+		for b.Loop() {
+			var c Config
+			if err := json.Unmarshal(obj, &c); err != nil {
+				b.Fatal(err)
+			}
 		}
 	})
 }

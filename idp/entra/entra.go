@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/saml2sts/saml2sts/idp"
+	"github.com/saml2sts/saml2sts/internal/exitcode"
 )
 
 const (
@@ -320,10 +321,10 @@ func (l *login) next(ctx context.Context, page *idp.Page) (*idp.Page, error) {
 			return l.fetch(ctx, http.MethodGet, resolve(page, cfg.URLSkipMFA), nil)
 		}
 		return nil, &Error{Code: orCode(code, "50072"), Text: orText(cfg.ErrorText, "Entra requires you to register security info (MFA) before signing in, and offers no skip"),
-			Page: cfg.PGID, Hint: "register it at https://aka.ms/mysecurityinfo, then run again; or run again with --browser", exit: 1, secrets: &l.in}
+			Page: cfg.PGID, Hint: "register it at https://aka.ms/mysecurityinfo, then run again; or run again with --browser", exit: exitcode.Failure, secrets: &l.in}
 	case "ConvergedChangePassword":
 		return nil, &Error{Code: orCode(code, "50055"), Text: orText(cfg.ErrorText, "your password has expired"), Page: cfg.PGID,
-			Hint: "change it in the browser (https://mysignins.microsoft.com/security-info/password/change or run again with --browser), then run again", exit: 1, secrets: &l.in}
+			Hint: "change it in the browser (https://mysignins.microsoft.com/security-info/password/change or run again with --browser), then run again", exit: exitcode.Failure, secrets: &l.in}
 	}
 	if f := hiddenForm(page); f != nil && code == "" {
 		return l.fetch(ctx, f.Method, f.Action, f.Values)
@@ -370,13 +371,13 @@ func (l *login) pageError(page *idp.Page, pgid, why string) error {
 func (l *login) deadEnd(page *idp.Page, cfg *Config) error {
 	l.keepCookies(page.URL)
 	code := string(cfg.ErrorCode)
-	e := &Error{Code: code, Text: cfg.ErrorText, Page: cfg.PGID, exit: 1, secrets: &l.in}
+	e := &Error{Code: code, Text: cfg.ErrorText, Page: cfg.PGID, exit: exitcode.Failure, secrets: &l.in}
 	if e.Page == "" {
 		e.Page = "(no pgid)"
 	}
 	switch code {
 	case "50126", "50034", "50053":
-		e.exit = 3
+		e.exit = exitcode.Auth
 	}
 	e.Hint = hints[code]
 	switch {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/saml2sts/saml2sts/idp"
+	"github.com/saml2sts/saml2sts/internal/exitcode"
 )
 
 // Error is an Entra page or answer that ends the login: its AADSTS code,
@@ -46,7 +47,7 @@ func (e *Error) Error() string {
 // ExitCode is the CLI's exit status for the error.
 func (e *Error) ExitCode() int {
 	if e.exit == 0 {
-		return 1
+		return exitcode.Failure
 	}
 	return e.exit
 }
@@ -54,7 +55,7 @@ func (e *Error) ExitCode() int {
 // Unwrap makes the refusals an [idp.AuthError] (exit 3) for callers that
 // map errors by type.
 func (e *Error) Unwrap() error {
-	if e.exit == 3 {
+	if e.exit == exitcode.Auth {
 		return &idp.AuthError{Message: e.Error()}
 	}
 	return nil

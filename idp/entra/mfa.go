@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/saml2sts/saml2sts/idp"
+	"github.com/saml2sts/saml2sts/internal/exitcode"
 )
 
 // Entra's MFA methods by AuthMethodId, with the mfa names saml2sts uses.
@@ -78,7 +79,7 @@ type sasReply struct {
 func (l *login) pick(ctx context.Context, proofs []Proof) (Proof, error) {
 	if len(proofs) == 0 {
 		return Proof{}, &Error{Text: "Entra asks for MFA but lists no method", Page: "ConvergedTFA",
-			Hint: "register one at https://aka.ms/mysecurityinfo", exit: 1}
+			Hint: "register one at https://aka.ms/mysecurityinfo", exit: exitcode.Failure}
 	}
 	mfa := strings.TrimSpace(l.req.MFA)
 	if mfa != "" && !strings.EqualFold(mfa, "auto") {
@@ -180,7 +181,7 @@ func (l *login) tfa(ctx context.Context, page *idp.Page, cfg *Config) (*idp.Page
 		}
 	default:
 		return nil, &Error{Text: fmt.Sprintf("MFA method %q is not one saml2sts can answer", id), Page: "ConvergedTFA",
-			Hint: "set mfa to push, totp, sms or call", exit: 1}
+			Hint: "set mfa to push, totp, sms or call", exit: exitcode.Failure}
 	}
 	if err != nil {
 		return nil, err
@@ -217,7 +218,7 @@ func (l *login) sasError(call string, r *sasReply) error {
 	} else if r.ResultValue != "" {
 		text += " (" + r.ResultValue + ")"
 	}
-	return &Error{Code: code, Text: text, Page: "ConvergedTFA " + call, Hint: sasHints[r.ResultValue], exit: 3, secrets: &l.in}
+	return &Error{Code: code, Text: text, Page: "ConvergedTFA " + call, Hint: sasHints[r.ResultValue], exit: exitcode.Auth, secrets: &l.in}
 }
 
 var sasHints = map[string]string{
@@ -232,7 +233,7 @@ var sasHints = map[string]string{
 func (l *login) endAuth(ctx context.Context, page *idp.Page, cfg *Config, body map[string]any) error {
 	done, err := l.endOnce(ctx, page, cfg, body)
 	if err == nil && !done {
-		err = &Error{Text: "Entra did not accept the code yet (Retry)", Page: "ConvergedTFA EndAuth", exit: 3}
+		err = &Error{Text: "Entra did not accept the code yet (Retry)", Page: "ConvergedTFA EndAuth", exit: exitcode.Auth}
 	}
 	return err
 }
@@ -283,10 +284,10 @@ func (l *login) wait(ctx context.Context, page *idp.Page, cfg *Config, id string
 	switch {
 	case limit:
 		return &Error{Text: fmt.Sprintf("no answer from %s after %d checks", nameOf(id), attempts), Page: "ConvergedTFA EndAuth",
-			Hint: "approve the sign-in sooner, or use another method (--mfa)", exit: 3}
+			Hint: "approve the sign-in sooner, or use another method (--mfa)", exit: exitcode.Auth}
 	case errors.As(err, &te):
 		return &Error{Text: fmt.Sprintf("no answer from %s within %s", nameOf(id), te.Waited), Page: "ConvergedTFA EndAuth",
-			Hint: "approve the sign-in sooner, or use another method (--mfa)", exit: 3}
+			Hint: "approve the sign-in sooner, or use another method (--mfa)", exit: exitcode.Auth}
 	}
 	return err
 }
@@ -304,7 +305,7 @@ func (l *login) code(ctx context.Context, p Proof) (string, error) {
 	c, err := l.in.Code(ctx, ask)
 	for tries := 0; err == nil && l.used[c]; tries++ {
 		if tries >= 2 {
-			return "", &Error{Text: "the same code was given again", Page: "ConvergedTFA", Hint: "wait for the next code", exit: 3}
+			return "", &Error{Text: "the same code was given again", Page: "ConvergedTFA", Hint: "wait for the next code", exit: exitcode.Auth}
 		}
 		l.in.Notice("that code was already used in this sign-in; wait for the next one")
 		c, err = l.in.AskCode(ctx, ask)
@@ -313,7 +314,7 @@ func (l *login) code(ctx context.Context, p Proof) (string, error) {
 		return "", err
 	}
 	if c == "" {
-		return "", &Error{Text: "no code given", Page: "ConvergedTFA", Hint: "pass --mfa-code or type the code", exit: 3}
+		return "", &Error{Text: "no code given", Page: "ConvergedTFA", Hint: "pass --mfa-code or type the code", exit: exitcode.Auth}
 	}
 	l.used[c] = true
 	return c, nil

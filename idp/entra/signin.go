@@ -13,6 +13,7 @@ import (
 
 	"github.com/saml2sts/saml2sts/idp"
 	"github.com/saml2sts/saml2sts/idp/adfs"
+	"github.com/saml2sts/saml2sts/internal/exitcode"
 )
 
 // maxJSON bounds one API answer; Entra's are a few kilobytes.
@@ -106,12 +107,12 @@ func (l *login) signIn(ctx context.Context, page *idp.Page, cfg *Config) (*idp.P
 		switch {
 		case ct.IfExistsResult == 1:
 			return nil, &Error{Text: "no such account " + user + " in this tenant (GetCredentialType IfExistsResult 1)", Page: "ConvergedSignIn",
-				Hint: "check the username (user@domain as in Entra)", exit: 3}
+				Hint: "check the username (user@domain as in Entra)", exit: exitcode.Auth}
 		case c.FederationRedirectURL != "":
 			return l.federate(ctx, resolve(page, c.FederationRedirectURL))
 		case !c.HasPassword && (present(c.RemoteNgcParams) || present(c.FidoParams)):
 			return nil, &Error{Text: "this account signs in without a password (Microsoft Authenticator passwordless sign-in or a passkey)",
-				Page: "ConvergedSignIn", Hint: "saml2sts cannot answer that from the terminal", exit: 1}
+				Page: "ConvergedSignIn", Hint: "saml2sts cannot answer that from the terminal", exit: exitcode.Failure}
 		}
 	}
 	pw, err := l.in.Password(ctx, "Entra password for "+user)
