@@ -411,7 +411,7 @@ func errorPage(doc *goquery.Document) string {
 // before any credential was sent is, on AD FS 2016 and later, almost
 // always the IdP-initiated sign-on page being disabled.
 func (l *login) errorPageError(page *idp.Page, msg string) error {
-	if !l.sentPassword && len(l.sentMFA) == 0 && !l.ntlmDone && !l.krbSent {
+	if !l.sentPassword && len(l.sentMFA) == 0 && !l.ntlmDone && !l.krbSent && l.entry.Query().Get("wa") == "" {
 		return l.pageError(page, fmt.Sprintf("AD FS says %q. AD FS 2016 and later ship with the IdP-initiated sign-on page disabled: "+
 			"an AD FS administrator enables it with Set-AdfsProperties -EnableIdpInitiatedSignonPage $true; "+
 			"also check that loginToRp=%s in the url names the AWS relying party trust", msg, l.entry.Query().Get("loginToRp")))
