@@ -319,12 +319,14 @@ func TestEntraCodeNeverTwice(t *testing.T) {
 func TestEntraDebugRedaction(t *testing.T) {
 	t.Parallel()
 	w := newEntraWorld(t, idptest.EntraOptions{}, idptest.EntraUser{Methods: []idptest.EntraMethod{{ID: idptest.EntraOTP, Code: entraOTP}}})
+	w.env["TMPDIR"] = w.dir // debug folders stay in the test's directory
 	r := w.run(password, "--debug", "login", "--profile", "o", "--password-stdin", "--mfa-code", entraOTP)
 	if r.code != 0 || !strings.Contains(r.stderr, "debug: http") || !strings.Contains(r.stderr, "/common/SAS/EndAuth") {
 		t.Fatalf("no debug trace: %s", r)
 	}
 	// The session then ends in a Conditional Access block on refresh.
 	w2 := newEntraWorld(t, idptest.EntraOptions{}, idptest.EntraUser{Blocked: true})
+	w2.env["TMPDIR"] = w2.dir
 	r2 := w2.run(password, "--debug", "login", "--profile", "o", "--password-stdin")
 	m := regexp.MustCompile(`redacted copy of page \S+ to (\S+)`).FindStringSubmatch(r2.stderr)
 	if r2.code != 1 || m == nil {
@@ -334,7 +336,6 @@ func TestEntraDebugRedaction(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	os.Remove(m[1])
 	if !strings.Contains(string(page), "ConvergedConditionalAccess") {
 		t.Errorf("saved page is not the dead end")
 	}
