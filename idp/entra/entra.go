@@ -150,7 +150,7 @@ func (p *Provider) StartURL(req *idp.Request) (string, error) {
 		return "", err
 	}
 	if kind == "myapps" {
-		return u.String(), nil
+		return u.String(), nil // the app's own link: Entra knows the app
 	}
 	issuer := strings.TrimSpace(req.Options[OptionEntityID])
 	if issuer == "" {

@@ -1,7 +1,7 @@
 package entra
 
 import (
-	"fmt"
+	"strings"
 
 	"github.com/saml2sts/saml2sts/idp"
 	"github.com/saml2sts/saml2sts/internal/exitcode"
@@ -29,7 +29,7 @@ func (e *Error) Error() string {
 	}
 	msg += "on " + e.Page
 	if e.Text != "" {
-		msg += fmt.Sprintf(": %q", e.Text)
+		msg += `: "` + strings.Join(strings.Fields(e.Text), " ") + `"` // verbatim, on one line
 	}
 	if e.Hint != "" {
 		msg += "; " + e.Hint
