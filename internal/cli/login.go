@@ -35,7 +35,8 @@ on the terminal, never on stdout. Without a terminal, pass the password with
 --password-stdin or set password_command, and the code with --mfa-code.`,
 		Example: `  saml2sts login --profile analytics
   pass show corp/sso | saml2sts login --profile analytics --password-stdin --mfa-code 123456
-  saml2sts login --profile analytics --role-arn arn:aws:iam::123456789012:role/SearchAdmin --force`,
+  saml2sts login --profile analytics --role-arn arn:aws:iam::123456789012:role/SearchAdmin --force
+  saml2sts login --profile m365 --mfa totp --mfa-code 123456   # Entra: push, totp, sms or call`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.overrides = overrides(cmd.Flags(), loginKeys...)
@@ -53,7 +54,7 @@ on the terminal, never on stdout. Without a terminal, pass the password with
 	fl.String("principal-arn", "", "SAML provider ARN, when a role is granted through several")
 	fl.String("region", "", "AWS region for STS (default: the profile's region)")
 	fl.String("duration", "", "session `duration`, e.g. 1h, 90m or 3600 (default: the profile's)")
-	fl.String("mfa", "", "second factor to use: auto or an authenticator name")
+	fl.String("mfa", "", "second factor to use: auto or a factor name (push, totp, sms, call, ...)")
 	fl.String("username", "", "IdP user name (default: the profile's)")
 	fl.String("cache", "", "cache backend: auto, keyring or file")
 	return cmd
