@@ -36,6 +36,26 @@ const (
 	maxPages = 16
 )
 
+// Registration registers the adapter as provider "entra" with its
+// entra_entity_id key; Azure AD's old names get "did you mean entra".
+var Registration = idp.Registration{
+	Name:      "entra",
+	New:       func() idp.Provider { return New() },
+	Aliases:   []string{"azuread", "aad", "azure", "azure-ad", "azure_ad", "entraid", "entra-id", "microsoft", "o365", "office365", "m365"},
+	AliasNote: "Azure AD is now Microsoft Entra ID",
+	Keys: []idp.Key{{Name: OptionEntityID, Check: checkEntityID,
+		Help: "entra provider: the AWS app's Identifier (Entity ID) when not https://signin.aws.amazon.com/saml, e.g. ...saml#2"}},
+}
+
+// checkEntityID wants an app Identifier: an absolute URI (URL or URN).
+func checkEntityID(v string) error {
+	u, err := url.Parse(v)
+	if err != nil || u.Scheme == "" || strings.ContainsAny(v, " \t") {
+		return fmt.Errorf("%q is not an Identifier (Entity ID): copy it from the app's Basic SAML Configuration, e.g. https://signin.aws.amazon.com/saml#2", v)
+	}
+	return nil
+}
+
 // Provider is the Microsoft Entra ID [idp.Provider].
 type Provider struct {
 	clock idp.Clock // paces the MFA polls; tests inject idptest.Clock

@@ -244,7 +244,7 @@ func TestDebugPageRedacted(t *testing.T) {
 	e := newEmu(t, idptest.EntraOptions{Users: []idptest.EntraUser{{Username: emuUser, Password: emuPass, Blocked: true}}})
 	dir := t.TempDir()
 	r := newRun(e.URL(), nil)
-	r.req.Debug = idp.DirDebugger{Dir: dir}
+	r.req.Debug = &idp.DirDebugger{Dir: dir}
 	_, err := r.login(t, e)
 	var ee *Error
 	if !errors.As(err, &ee) || ee.Saved == "" {

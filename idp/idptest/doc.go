@@ -63,4 +63,7 @@
 // register MFA, or federated: handed to an [ADFS] emulator by WS-Federation
 // and taken back from its wresult. ESTSAUTH / ESTSAUTHPERSISTENT cookies
 // answer later requests at once.
+//
+// [Clock] is a fake idp.Clock for adapter tests: every wait moves its time
+// at once, so push polls and rate-limit waits take no wall-clock time.
 package idptest
