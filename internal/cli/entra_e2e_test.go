@@ -84,6 +84,8 @@ func (w *entraWorld) scan(rs ...result) {
 				w.t.Errorf("output leaks the %s:\n%s", what, r)
 			}
 		}
+		// The password and codes in any encoding (URL, HTML, JSON, base64).
+		noEncodedSecret(w.t, "output", r.stdout+r.stderr, password, entraOTP, entraSMS)
 	}
 }
 
