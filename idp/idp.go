@@ -42,6 +42,10 @@ type Request struct {
 	Notice io.Writer
 	// Fresh asks for a login that reuses no stored session (--force).
 	Fresh bool
+	// Partition is the AWS partition of the profile (aws, aws-us-gov,
+	// aws-cn; "" means aws): adapters that build a SAML AuthnRequest
+	// name that partition's sign-in endpoint as the ACS.
+	Partition string
 	// Options are the profile's provider-specific keys (adfs_auth,
 	// form_*), by config key name; absent keys are absent.
 	Options map[string]string

@@ -464,6 +464,8 @@ func (b *Broker) idpLogin(ctx context.Context, p *config.Profile, o Options, url
 		Notice:   b.Notice,
 		Options:  maps.Clone(p.Options),
 		Fresh:    o.Force,
+		// The partition of the role, else of the region.
+		Partition: Partition(p.RoleARN, p.Region),
 	}
 	samlResp, err := prov.Login(ctx, req)
 	b.remember(rej, a, o, err)
@@ -601,4 +603,21 @@ func (b *Broker) providerNames() []string {
 	}
 	sort.Strings(names)
 	return names
+}
+
+// Partition is the AWS partition of roleARN (arn:PARTITION:...), else of
+// region (us-gov-*, cn-*), else "aws".
+func Partition(roleARN, region string) string {
+	if p, ok := strings.CutPrefix(roleARN, "arn:"); ok {
+		if i := strings.IndexByte(p, ':'); i > 0 {
+			return p[:i]
+		}
+	}
+	switch {
+	case strings.HasPrefix(region, "us-gov-"):
+		return "aws-us-gov"
+	case strings.HasPrefix(region, "cn-"):
+		return "aws-cn"
+	}
+	return "aws"
 }

@@ -39,6 +39,10 @@ gets credentials from saml2sts.`,
       --url https://sso.example.com/realms/corp/protocol/saml/clients/aws \
       --username ana --role-arn arn:aws:iam::123456789012:role/SearchReader \
       --region eu-west-1 --aws-profile analytics
+  saml2sts configure --profile m365 --provider entra \
+      --url https://login.microsoftonline.com/<tenant-id>/saml2 \
+      --entra-entity-id https://signin.aws.amazon.com/saml#2 --username ana@corp.example \
+      --role-arn arn:aws:iam::123456789012:role/Analyst --region eu-west-1 --aws-profile m365
   saml2sts configure --profile analytics --password-command 'pass show corp/sso'
   saml2sts configure --profile analytics --duration 8h --refresh-window 20m
   saml2sts configure --profile corp --provider okta --url https://corp.okta.com/home/amazon_aws/0oa1b2c3/272 \

@@ -45,6 +45,7 @@ only when the adapter meets a step it cannot do. See docs/browser.md.`,
   saml2sts login --profile analytics --role-arn arn:aws:iam::123456789012:role/SearchAdmin --force
   saml2sts login --profile corp --mfa passcode --mfa-code 123456     # Duo passcode
   saml2sts login --profile corp --mfa push --duo-device Pixel        # Duo Push to another phone
+  saml2sts login --profile m365 --mfa totp --mfa-code 123456         # Entra: push, totp, sms or call
   saml2sts login --profile corp --browser              # finish any MFA in the browser window
   saml2sts login --profile corp --browser --headless --password-stdin < pw.txt`,
 		Args: cobra.NoArgs,
@@ -61,7 +62,7 @@ only when the adapter meets a step it cannot do. See docs/browser.md.`,
 	fl.String("principal-arn", "", "SAML provider ARN, when a role is granted through several")
 	fl.String("region", "", "AWS region for STS (default: the profile's region)")
 	fl.String("duration", "", "session `duration`, e.g. 1h, 90m or 3600 (default: the profile's)")
-	fl.String("mfa", "", "second factor to use: auto or an authenticator name (behind Duo: push, passcode or call)")
+	fl.String("mfa", "", "second factor to use: auto or a factor name (push, totp, sms, call, ...; behind Duo: push, passcode or call)")
 	fl.String("username", "", "IdP user name (default: the profile's)")
 	fl.String("cache", "", "cache backend: auto, keyring or file")
 	fl.String("duo-device", "", "Duo device to push to or call: its name or last digits (default: Duo's)")

@@ -30,7 +30,7 @@ type Key struct {
 // keys is the one list of profile keys; a new key is one line here, a new
 // provider-only key is in its adapter's idp.Registration.
 var keys = append([]Key{
-	{"provider", "", "identity provider: " + orList(providers.Names()), oneOf(providers.Names()...), func(p *Profile, v string) { p.Provider = v }},
+	{"provider", "", "identity provider: " + orList(providers.Names()), checkProvider, func(p *Profile, v string) { p.Provider = v }},
 	{"url", "", "IdP-initiated sign-on URL (https; http only to localhost)", checkURL, func(p *Profile, v string) { p.URL = v }},
 	{"username", "", "IdP user name", nil, func(p *Profile, v string) { p.Username = v }},
 	{"role_arn", "", "IAM role to assume, arn:aws:iam::ACCOUNT:role/NAME", checkARN(roleARN, "role/NAME"), func(p *Profile, v string) { p.RoleARN = v }},
@@ -243,6 +243,28 @@ func oneOf(allowed ...string) func(string) error {
 		}
 		return fmt.Errorf("%q is not one of %s%s", v, strings.Join(allowed, ", "), didYouMean(v, allowed))
 	}
+}
+
+// checkProvider wants a registered provider name; a name users know a
+// provider by (its Aliases: "azuread" for entra) is answered with the one
+// to use.
+func checkProvider(v string) error {
+	names := providers.Names()
+	for _, r := range providers.All {
+		for _, a := range r.Aliases {
+			if strings.EqualFold(v, a) {
+				return fmt.Errorf("%q is not one of %s (did you mean %q?%s)", v, strings.Join(names, ", "), r.Name, aliasNote(r.AliasNote))
+			}
+		}
+	}
+	return oneOf(names...)(v)
+}
+
+func aliasNote(n string) string {
+	if n == "" {
+		return ""
+	}
+	return " " + n
 }
 
 // checkURL wants an absolute https URL, or http to a loopback host (tests,
