@@ -98,7 +98,11 @@ func fileSum(b []byte) string {
 
 // DefaultDir is the cache directory: $XDG_CACHE_HOME/saml2sts, else
 // ~/.cache/saml2sts; on macOS and Windows os.UserCacheDir()/saml2sts.
-func DefaultDir() (string, error) {
+func DefaultDir() (string, error) { return DirFrom(os.Getenv) }
+
+// DirFrom is DefaultDir in the environment getenv reads (XDG_CACHE_HOME,
+// HOME), for callers that run with an environment of their own.
+func DirFrom(getenv func(string) string) (string, error) {
 	switch runtime.GOOS {
 	case "darwin", "windows", "ios", "plan9":
 		d, err := os.UserCacheDir()
@@ -107,10 +111,13 @@ func DefaultDir() (string, error) {
 		}
 		return filepath.Join(d, "saml2sts"), nil
 	}
-	if x := os.Getenv("XDG_CACHE_HOME"); filepath.IsAbs(x) {
+	if x := getenv("XDG_CACHE_HOME"); filepath.IsAbs(x) {
 		return filepath.Join(x, "saml2sts"), nil
 	}
-	h, err := os.UserHomeDir()
+	h, err := getenv("HOME"), error(nil)
+	if h == "" {
+		h, err = os.UserHomeDir()
+	}
 	if err != nil {
 		return "", fmt.Errorf("find cache directory: %w; set XDG_CACHE_HOME", err)
 	}

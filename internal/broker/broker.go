@@ -37,6 +37,9 @@ type Broker struct {
 	Debug     idp.Debugger // nil unless --debug
 	Notice    io.Writer    // one-line notices (stderr)
 	Now       func() time.Time
+	// Getenv is the environment adapters read (KRB5CCNAME, ...); nil is
+	// os.Getenv.
+	Getenv func(string) string
 }
 
 // Options are per-call choices.
@@ -348,6 +351,7 @@ func (b *Broker) idpLogin(ctx context.Context, p *config.Profile, o Options, url
 		Debug:    b.Debug,
 		Notice:   b.Notice,
 		Options:  maps.Clone(p.Options),
+		Getenv:   b.Getenv,
 	}
 	samlResp, err := prov.Login(ctx, req)
 	if err != nil {

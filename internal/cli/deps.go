@@ -81,7 +81,7 @@ func region(p *config.Profile, r *broker.Result) string {
 
 // transport is built on first use: cached answers make no request.
 func (f *factory) transport() (http.RoundTripper, error) {
-	o := httpx.Options{CABundle: f.g.caBundle}
+	o := httpx.Options{CABundle: f.g.caBundle, Getenv: f.getenv}
 	if f.debug() {
 		o.Trace = f.errOut
 	}
@@ -93,8 +93,14 @@ func (f *factory) debug() bool {
 }
 
 func (f *factory) prompter() idp.Prompter {
+	if f.noTTY {
+		return prompt.None{}
+	}
 	return prompt.Open(f.g.noInput || envTrue(f.getenv("SAML2STS_NO_INPUT")))
 }
+
+// cacheDir is the cache directory in this run's environment.
+func (f *factory) cacheDir() (string, error) { return cache.DirFrom(f.getenv) }
 
 // providers is the adapter registry.
 func providers() map[string]idp.Provider {
@@ -122,7 +128,7 @@ func checkProfile(p *config.Profile) error {
 
 // store opens the cache backend the profile asks for.
 func (f *factory) store(mode string) (cache.Store, string, error) {
-	dir, err := cache.DefaultDir()
+	dir, err := f.cacheDir()
 	if err != nil {
 		return nil, "", err
 	}
@@ -147,13 +153,14 @@ func (f *factory) broker(p *config.Profile) (*broker.Broker, error) {
 		Transport: rt,
 		Prompt:    f.prompter(),
 		Notice:    f.errOut,
-		Now:       time.Now,
+		Now:       f.now,
+		Getenv:    f.getenv,
 		NewSTS: func(ctx context.Context, region string) (broker.STS, error) {
-			return sts.NewClient(ctx, sts.ClientOptions{Region: region, HTTPClient: &http.Client{Transport: rt, Timeout: 60 * time.Second}})
+			return f.stsClient(ctx, region, &http.Client{Transport: rt, Timeout: 60 * time.Second})
 		},
 	}
 	if f.debug() {
-		d, err := os.MkdirTemp("", "saml2sts-debug-")
+		d, err := os.MkdirTemp(f.env.tempDir(), "saml2sts-debug-")
 		if err == nil {
 			b.Debug = &idp.DirDebugger{Dir: d, W: f.errOut}
 		}
@@ -161,18 +168,27 @@ func (f *factory) broker(p *config.Profile) (*broker.Broker, error) {
 	return b, nil
 }
 
-// passwordCommand runs the profile's password_command; its stdout (without
-// the trailing newline) is the password. Its output never reaches our
-// streams.
-func passwordCommand(command string) func(context.Context) (string, error) {
+// stsClient is an STS client configured from this run's environment.
+func (f *factory) stsClient(ctx context.Context, region string, hc *http.Client) (*sts.Client, error) {
+	return sts.NewClient(ctx, sts.ClientOptions{Region: region, HTTPClient: hc, Getenv: f.getenv, Now: f.now})
+}
+
+// passwordCommand runs the profile's password_command, in our environment;
+// its stdout (without the trailing newline) is the password. Its output
+// never reaches our streams.
+func (f *factory) passwordCommand(command string) func(context.Context) (string, error) {
 	return func(ctx context.Context) (string, error) {
 		// A password manager waiting for a pinentry nobody sees must not
 		// hold the profile lock forever.
 		ctx, cancel := context.WithTimeout(ctx, passwordCommandTimeout)
 		defer cancel()
 		var out, errb bytes.Buffer
-		c := exec.CommandContext(ctx, "sh", "-c", command)
-		c.Stdout, c.Stderr = &out, &errb
+		sh, err := f.env.lookPath("sh")
+		if err != nil {
+			sh = "sh"
+		}
+		c := exec.CommandContext(ctx, sh, "-c", command)
+		c.Env, c.Stdout, c.Stderr = f.env.environ(), &out, &errb
 		if err := c.Run(); err != nil {
 			if ctx.Err() == context.DeadlineExceeded {
 				err = fmt.Errorf("no answer within %s", passwordCommandTimeout)
@@ -235,9 +251,9 @@ func readPassword(r io.Reader) func(context.Context) (string, error) {
 // silentPassword is the source for non-interactive refreshes:
 // password_command when set, else the terminal prompt (which fails fast
 // without a terminal).
-func silentPassword(p *config.Profile) func(context.Context) (string, error) {
+func (f *factory) silentPassword(p *config.Profile) func(context.Context) (string, error) {
 	if p.PasswordCommand != "" {
-		return passwordCommand(p.PasswordCommand)
+		return f.passwordCommand(p.PasswordCommand)
 	}
 	return nil
 }
@@ -279,6 +295,6 @@ func (f *factory) credentials(ctx context.Context, cmd *cobra.Command, keys ...s
 	if err != nil {
 		return nil, nil, err
 	}
-	r, err := b.Credentials(ctx, p, broker.Options{Password: silentPassword(p), LoginHint: f.loginHint(p), LockWait: lockWait(b)})
+	r, err := b.Credentials(ctx, p, broker.Options{Password: f.silentPassword(p), LoginHint: f.loginHint(p), LockWait: lockWait(b)})
 	return p, r, err
 }

@@ -16,26 +16,64 @@ import (
 	"time"
 
 	"github.com/saml2sts/saml2sts/idp/idptest"
+	"github.com/saml2sts/saml2sts/internal/cli"
 	"github.com/saml2sts/saml2sts/sts/ststest"
 )
 
-// bin is the saml2sts binary built once for the whole package.
-var bin string
+// The end-to-end tests run commands in-process through cli.Run, the entry
+// point the binary's main uses, each world with its own environment,
+// streams and clock, so they run in parallel. A thin set needs the real
+// binary (signals, a pty as controlling terminal, the AWS CLI running our
+// credential_process, the keyring over D-Bus, exec's exit status): they
+// call binary(t) or w.runBinary, which build it once, on first use.
+
+var (
+	binOnce sync.Once
+	binPath string
+	binErr  error
+	binDir  string
+)
+
+// binary returns the saml2sts binary, building it on first use.
+func binary(t testing.TB) string {
+	t.Helper()
+	binOnce.Do(func() {
+		binDir, binErr = os.MkdirTemp("", "saml2sts-e2e-")
+		if binErr != nil {
+			return
+		}
+		binPath = filepath.Join(binDir, "saml2sts")
+		out, err := exec.Command("go", "build", "-o", binPath, "../../cmd/saml2sts").CombinedOutput()
+		if err != nil {
+			binErr = fmt.Errorf("build saml2sts: %v\n%s", err, out)
+		}
+	})
+	if binErr != nil {
+		t.Fatal(binErr)
+	}
+	return binPath
+}
+
+// sessionBus is the test process's D-Bus address, kept for the keyring
+// tests: TestMain removes it from the process environment.
+var sessionBus string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "saml2sts-e2e-")
-	if err != nil {
-		panic(err)
-	}
-	bin = filepath.Join(dir, "saml2sts")
-	build := exec.Command("go", "build", "-o", bin, "../../cmd/saml2sts")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "build saml2sts:", err)
-		os.Exit(1)
+	// In-process runs read only their world's environment, but the AWS SDK
+	// and godbus also read the process's: a developer's AWS_PROFILE or
+	// session bus must not steer (or be touched by) a test.
+	sessionBus = os.Getenv("DBUS_SESSION_BUS_ADDRESS")
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(k, "AWS_") || strings.HasPrefix(k, "SAML2STS_") || strings.HasPrefix(k, "KRB5") ||
+			k == "DBUS_SESSION_BUS_ADDRESS" || strings.HasSuffix(strings.ToUpper(k), "_PROXY") {
+			os.Unsetenv(k)
+		}
 	}
 	code := m.Run()
-	os.RemoveAll(dir)
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
 	os.Exit(code)
 }
 
@@ -48,13 +86,23 @@ const (
 	otpCode  = "314159"
 )
 
-// world is one isolated machine: emulators, a home directory, env vars.
+// world is one isolated machine: emulators, a home directory, env vars and
+// a clock shared by the CLI and the emulators (w.advance moves it instead
+// of sleeping).
 type world struct {
-	t   *testing.T
-	dir string
-	kc  *idptest.Keycloak
-	st  *ststest.Server
-	env map[string]string
+	t     *testing.T
+	dir   string
+	kc    *idptest.Keycloak
+	st    *ststest.Server
+	env   map[string]string
+	clock *ststest.Clock
+	// exe is what configure writes into credential_process: a path that
+	// does not exist, unless the test calls w.useBinary.
+	exe string
+	// viaBinary makes run (and so mustRun, configure) run the built
+	// binary: for tests of what only a process has (the keyring's D-Bus
+	// connection comes from the process environment).
+	viaBinary bool
 }
 
 type worldOpt func(*idptest.KeycloakOptions, *ststest.Options)
@@ -70,12 +118,20 @@ func newWorld(t *testing.T, opts ...worldOpt) *world {
 	for _, o := range opts {
 		o(&ko, &so)
 	}
+	clock := &ststest.Clock{}
+	if ko.Now == nil {
+		ko.Now = clock.Now
+	}
+	if so.Now == nil {
+		so.Now = clock.Now
+	}
 	kc, err := idptest.NewKeycloak(ko)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(kc.Close)
 	w := newBareWorld(t, kc.Certificate(), so)
+	w.clock = clock
 	w.kc = kc
 	return w
 }
@@ -88,10 +144,14 @@ func newBareWorld(t *testing.T, cert *x509.Certificate, so ststest.Options) *wor
 	if so.Providers == nil {
 		so.Providers = map[string]*x509.Certificate{provider: cert}
 	}
+	clock := &ststest.Clock{}
+	if so.Now == nil {
+		so.Now = clock.Now
+	}
 	st := ststest.New(so)
 	t.Cleanup(st.Close)
 	dir := t.TempDir()
-	return &world{t: t, dir: dir, st: st, env: map[string]string{
+	return &world{t: t, dir: dir, st: st, clock: clock, exe: filepath.Join(dir, "bin", "saml2sts"), env: map[string]string{
 		"PATH":                        os.Getenv("PATH"),
 		"HOME":                        dir,
 		"XDG_CONFIG_HOME":             filepath.Join(dir, "config"),
@@ -117,14 +177,33 @@ func (r result) String() string {
 	return fmt.Sprintf("exit %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
 }
 
-// run executes the binary in a new session, so it has no controlling
-// terminal even when the tests run in one.
+// run runs saml2sts in-process, as the binary would with the world's
+// environment and no terminal.
 func (w *world) run(stdin string, args ...string) result {
 	w.t.Helper()
-	cmd := exec.Command(bin, args...)
-	for k, v := range w.env {
-		cmd.Env = append(cmd.Env, k+"="+v)
+	if w.viaBinary {
+		return w.runBinary(stdin, args...)
 	}
+	var out, errb syncBuffer
+	code := cli.Run(w.t.Context(), cli.Process{
+		Args:       args,
+		Env:        w.environ(),
+		Stdin:      strings.NewReader(stdin),
+		Stdout:     &out,
+		Stderr:     &errb,
+		Now:        w.clock.Now,
+		Executable: w.exe,
+		NoTerminal: true,
+	})
+	return result{code, out.String(), errb.String()}
+}
+
+// runBinary runs the built binary in a new session, so it has no
+// controlling terminal even when the tests run in one.
+func (w *world) runBinary(stdin string, args ...string) result {
+	w.t.Helper()
+	cmd := exec.Command(binary(w.t), args...)
+	cmd.Env = w.environ()
 	cmd.Stdin = strings.NewReader(stdin)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
@@ -137,6 +216,41 @@ func (w *world) run(stdin string, args ...string) result {
 		w.t.Fatalf("run %v: %v", args, err)
 	}
 	return result{code, out.String(), errb.String()}
+}
+
+// environ is w.env as KEY=value lines.
+func (w *world) environ() []string {
+	env := make([]string, 0, len(w.env))
+	for k, v := range w.env {
+		env = append(env, k+"="+v)
+	}
+	return env
+}
+
+// useBinary makes configure write the built binary into credential_process,
+// for tests where the AWS CLI runs it.
+func (w *world) useBinary() { w.exe = binary(w.t) }
+
+// advance moves the world's clock (the CLI's and the emulators') by d.
+func (w *world) advance(d time.Duration) { w.clock.Advance(d) }
+
+// syncBuffer is a bytes.Buffer safe for the writers of one run: the
+// command, its children's output copiers and background servers.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 func (w *world) mustRun(stdin string, args ...string) result {
@@ -197,7 +311,7 @@ func TestTour(t *testing.T) {
 		}
 	}
 	awsCfg, _ := os.ReadFile(w.env["AWS_CONFIG_FILE"])
-	if !strings.Contains(string(awsCfg), "credential_process = "+bin+" credential-process --profile analytics") {
+	if !strings.Contains(string(awsCfg), "credential_process = "+w.exe+" credential-process --profile analytics") {
 		t.Errorf("aws config lacks credential_process:\n%s", awsCfg)
 	}
 
@@ -532,6 +646,7 @@ func TestAWSCLIAcceptsCredentialProcess(t *testing.T) {
 	for version, aws := range awsCLIs(t) {
 		t.Run(version, func(t *testing.T) {
 			w := newWorld(t)
+			w.useBinary() // the AWS CLI runs our credential_process
 			script, _ := w.passwordScript()
 			w.configure("cli", "--role-arn", reader, "--password-command", script, "--aws-profile", "cli")
 			// --endpoint-url, not only AWS_ENDPOINT_URL_STS: Debian's v2.9
@@ -593,7 +708,7 @@ func TestExecForwardsSignals(t *testing.T) {
 	w := newWorld(t)
 	w.configure("x", "--role-arn", reader)
 	w.mustRun(password, "login", "--profile", "x", "--password-stdin")
-	cmd := exec.Command(bin, "exec", "--profile", "x", "--", "sh", "-c", `trap 'exit 42' TERM; echo ready; while :; do sleep 0.05; done`)
+	cmd := exec.Command(binary(t), "exec", "--profile", "x", "--", "sh", "-c", `trap 'exit 42' TERM; echo ready; while :; do sleep 0.05; done`)
 	for k, v := range w.env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}

@@ -232,7 +232,7 @@ func TestExecECSServerNeverPromptsInBackground(t *testing.T) {
 	w.mustRun(password, "login", "--profile", "tty", "--password-stdin", "--mfa-code", otpCode)
 	w.kc.ExpireSessions() // renewing now needs the password and a code
 	get := `"$1" -s -m 5 -H "Authorization: $AWS_CONTAINER_AUTHORIZATION_TOKEN" "$AWS_CONTAINER_CREDENTIALS_FULL_URI"; echo`
-	cmd := exec.Command(bin, "exec", "--ecs-server", "--profile", "tty", "--", "sh", "-c",
+	cmd := exec.Command(binary(t), "exec", "--ecs-server", "--profile", "tty", "--", "sh", "-c",
 		get+"\nsleep 4.5\n"+get, "sh", curl)
 	for k, v := range w.env {
 		cmd.Env = append(cmd.Env, k+"="+v)

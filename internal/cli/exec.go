@@ -86,9 +86,9 @@ func execRun(ctx context.Context, cmd *cobra.Command, o *execOptions) error {
 	if err != nil {
 		return err
 	}
-	env := childEnv(os.Environ(), credentialEnv(p, r))
+	env := childEnv(o.f.env.environ(), credentialEnv(p, r))
 	env = append(env, "SAML2STS_PROFILE_ACTIVE="+p.Name)
-	return runChild(o.argv, env)
+	return runChild(o.f, o.argv, env)
 }
 
 // execECS runs the command against a credential server for its lifetime.
@@ -101,7 +101,7 @@ func execECS(ctx context.Context, cmd *cobra.Command, o *execOptions) error {
 	if err != nil {
 		return err
 	}
-	bo := broker.Options{Password: silentPassword(p), LoginHint: o.f.loginHint(p)}
+	bo := broker.Options{Password: o.f.silentPassword(p), LoginHint: o.f.loginHint(p)}
 	// Up front, with the terminal if there is one: a login problem stops
 	// us here, before the command starts.
 	r, err := b.Credentials(ctx, p, bo)
@@ -124,26 +124,27 @@ func execECS(ctx context.Context, cmd *cobra.Command, o *execOptions) error {
 	srv, err := ecsserver.New(src,
 		ecsserver.WithWindow(p.RefreshWindow),
 		ecsserver.WithCredentials(r.Credentials, r.RoleARN),
-		ecsserver.WithLog(o.f.errOut))
+		ecsserver.WithLog(o.f.errOut),
+		ecsserver.WithClock(o.f.now))
 	if err != nil {
 		return err
 	}
 	defer srv.Close()
-	env := childEnv(os.Environ(), containerEnv(p, r, srv.URL(), srv.Token()), shadowContainer...)
+	env := childEnv(o.f.env.environ(), containerEnv(p, r, srv.URL(), srv.Token()), shadowContainer...)
 	env = append(env, "SAML2STS_PROFILE_ACTIVE="+p.Name)
-	return runChild(o.argv, env)
+	return runChild(o.f, o.argv, env)
 }
 
 // runChild runs argv with env, forwarding signals; the child's exit status
 // becomes ours.
-func runChild(argv, env []string) error {
-	path, err := exec.LookPath(argv[0])
+func runChild(f *factory, argv, env []string) error {
+	path, err := f.env.lookPath(argv[0])
 	if err != nil {
 		return usageErrorf("exec: %v", err)
 	}
 	c := exec.Command(path, argv[1:]...)
 	c.Env = env
-	c.Stdin, c.Stdout, c.Stderr = os.Stdin, os.Stdout, os.Stderr
+	c.Stdin, c.Stdout, c.Stderr = f.in, f.out, f.errOut
 	// Take the signals before starting, so none is lost in between; the
 	// child gets each one once and decides for itself.
 	sigs := make(chan os.Signal, 8)
@@ -157,7 +158,7 @@ func runChild(argv, env []string) error {
 		for {
 			select {
 			case s := <-sigs:
-				if !fromTerminal(s) {
+				if f.noTTY || !fromTerminal(s) {
 					c.Process.Signal(s)
 				}
 			case <-done:

@@ -44,7 +44,7 @@ needs a full login. --all does this for every profile.`,
 
 func logoutRun(o *logoutOptions) error {
 	f := o.f
-	dir, err := cache.DefaultDir()
+	dir, err := f.cacheDir()
 	if err != nil {
 		return err
 	}

@@ -24,7 +24,6 @@ import (
 	"github.com/saml2sts/saml2sts/internal/config"
 	"github.com/saml2sts/saml2sts/internal/httpx"
 	"github.com/saml2sts/saml2sts/opensearch"
-	"github.com/saml2sts/saml2sts/sts"
 )
 
 // osFlags are the OpenSearch connection flags shared by os and search.
@@ -89,7 +88,7 @@ func (f *factory) openSearch(ctx context.Context, cmd *cobra.Command, o *osFlags
 		if err != nil {
 			return nil, err
 		}
-		bc := &brokerCreds{b: b, p: p, o: broker.Options{Password: silentPassword(p), LoginHint: f.loginHint(p), LockWait: lockWait(b)}}
+		bc := &brokerCreds{b: b, p: p, o: broker.Options{Password: f.silentPassword(p), LoginHint: f.loginHint(p), LockWait: lockWait(b)}}
 		// Log in now: a login failure is reported before any request
 		// (and before stdin is read for a body).
 		if _, err := bc.Retrieve(ctx); err != nil {
@@ -188,7 +187,7 @@ func (f *factory) caller(p *config.Profile, bc *brokerCreds) func(context.Contex
 		if err != nil {
 			return "", err
 		}
-		c, err := sts.NewClient(ctx, sts.ClientOptions{Region: region(p, r), HTTPClient: hc})
+		c, err := f.stsClient(ctx, region(p, r), hc)
 		if err != nil {
 			return "", err
 		}
@@ -226,7 +225,7 @@ func (f *factory) dashboards(ctx context.Context, p *config.Profile, o *osFlags,
 	if err != nil {
 		return nil, err
 	}
-	bo := broker.Options{Password: silentPassword(p), LoginHint: f.loginHint(p), LockWait: lockWait(b)}
+	bo := broker.Options{Password: f.silentPassword(p), LoginHint: f.loginHint(p), LockWait: lockWait(b)}
 	return opensearch.NewDashboards(opensearch.DashboardsOptions{
 		URL: u,
 		Assertion: func(ctx context.Context) (string, error) {

@@ -66,7 +66,7 @@ func (w *world) credentialProcess(awsProfile string) string {
 // SAML2STS_CONFIG of the configure run, with another SAML2STS_PROFILE set.
 func TestConfigureCredentialProcessIsSelfContained(t *testing.T) {
 	w := newWorld(t)
-	base := []string{bin, "--provider", "keycloak", "--url", w.kc.URL(), "--username", "ana", "--role-arn", reader}
+	base := []string{binary(t), "--provider", "keycloak", "--url", w.kc.URL(), "--username", "ana", "--role-arn", reader}
 	tests := []struct {
 		name      string
 		env       map[string]string // for configure and login
@@ -92,7 +92,7 @@ func TestConfigureCredentialProcessIsSelfContained(t *testing.T) {
 			if r := w.runIn(w.dir, tt.env, "", cfg...); r.code != 0 {
 				t.Fatalf("configure: %s", r)
 			}
-			login := append(append([]string{bin, "login"}, global...), "--password-stdin")
+			login := append(append([]string{binary(t), "login"}, global...), "--password-stdin")
 			if r := w.runIn(w.dir, tt.env, password, login...); r.code != 0 {
 				t.Fatalf("login: %s", r)
 			}

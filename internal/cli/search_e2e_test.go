@@ -176,7 +176,7 @@ func TestSearchExportCSVE2E(t *testing.T) {
 // startExport runs an export of 1M docs whose stdout the test reads.
 func startExport(t *testing.T, w *world, args ...string) (*exec.Cmd, *bufio.Reader, io.Closer, *strings.Builder) {
 	t.Helper()
-	cmd := exec.Command(bin, append([]string{"search", "logs", "--all", "--profile", "os"}, args...)...)
+	cmd := exec.Command(binary(t), append([]string{"search", "logs", "--all", "--profile", "os"}, args...)...)
 	for k, v := range w.env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
@@ -330,7 +330,7 @@ func runOnTerminal(t *testing.T, w *world, toTTY string, cols uint16, args ...st
 	if err := pty.Setsize(m, &pty.Winsize{Rows: 40, Cols: cols}); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, args...)
+	cmd := exec.Command(binary(t), args...)
 	for k, v := range w.env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
@@ -400,7 +400,7 @@ func TestSearchTerminalE2E(t *testing.T) {
 // OpenSearch emulator, signed with the credentials it logged in for.
 func TestDemoSearchE2E(t *testing.T) {
 	dir := t.TempDir()
-	cmd := exec.Command(bin, "demo")
+	cmd := exec.Command(binary(t), "demo")
 	cmd.Env = []string{"PATH=" + dir, "HOME=" + dir} // no aws CLI: the demo skips that step
 	var out, errb strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &errb

@@ -68,7 +68,7 @@ func TestSearchFlags(t *testing.T) {
 		{args: []string{"logs", "--query-file", empty}, err: "--query-file " + empty + " is empty"},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
-			f := newFactory(strings.NewReader(tc.stdin), io.Discard, io.Discard, func(string) string { return "" })
+			f := newFactory(Process{Env: []string{}, Stdin: strings.NewReader(tc.stdin)})
 			var got *searchOptions
 			var body []byte
 			cmd := newSearchCmd(f, func(ctx context.Context, cmd *cobra.Command, o *searchOptions) error {
@@ -130,7 +130,7 @@ func TestSearchOutput(t *testing.T) {
 		{searchOptions{format: "table"}, "level  msg\nERROR  a,b\nINFO   c\n"},
 	} {
 		var out bytes.Buffer
-		tc.o.f = newFactory(strings.NewReader(""), &out, io.Discard, func(string) string { return "" })
+		tc.o.f = newFactory(Process{Env: []string{}, Stdout: &out})
 		tc.o.index = "logs"
 		q, err := tc.o.buildQuery()
 		if err != nil {

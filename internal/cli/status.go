@@ -19,7 +19,7 @@ type statusOptions struct {
 }
 
 func newStatusCmd(f *factory, runF func(*statusOptions) error) *cobra.Command {
-	opts := &statusOptions{f: f, now: time.Now}
+	opts := &statusOptions{f: f, now: f.now}
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "List cached sessions: profile, role, time left, backend",
@@ -53,7 +53,7 @@ type statusRow struct {
 }
 
 func statusRun(o *statusOptions) error {
-	dir, err := cache.DefaultDir()
+	dir, err := o.f.cacheDir()
 	if err != nil {
 		return err
 	}

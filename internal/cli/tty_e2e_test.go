@@ -57,7 +57,7 @@ func (w *world) startTTY(args ...string) *ttySession {
 		t.Fatal(err)
 	}
 	s := &ttySession{t: t, ptmx: os.NewFile(uintptr(fd), "ptmx"), tty: tty, done: make(chan struct{})}
-	s.cmd = exec.Command(bin, args...)
+	s.cmd = exec.Command(binary(t), args...)
 	for k, v := range w.env {
 		s.cmd.Env = append(s.cmd.Env, k+"="+v)
 	}
