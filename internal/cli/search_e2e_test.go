@@ -186,7 +186,7 @@ func startExport(t *testing.T, w *world, args ...string) (*exec.Cmd, *bufio.Read
 	}
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	detach(cmd)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -340,7 +340,7 @@ func runOnTerminal(t *testing.T, w *world, toTTY string, cols uint16, args ...st
 	} else {
 		cmd.Stdout, cmd.Stderr = &buf, tty
 	}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	detach(cmd)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
