@@ -72,7 +72,7 @@ func TestADFSLoginAndSilentRefresh(t *testing.T) {
 	if !strings.Contains(r.stderr, "Logged in: profile a, role "+reader) {
 		t.Errorf("login: %s", r)
 	}
-	time.Sleep(1100 * time.Millisecond)
+	w.advance(2 * time.Second) // past the refresh window of 59m59s
 	c := w.mustRun("", "credential-process", "--profile", "a")
 	parseCreds(t, c.stdout)
 	if s := a.Stats(); s.PasswordPosts != 1 || s.SessionReuses != 1 || s.DuplicateFields != 0 {
@@ -230,7 +230,7 @@ func TestADFSPaths(t *testing.T) {
 func TestADFSPaginated(t *testing.T) {
 	w, a := adfsWorld(t, idptest.ADFSOptions{Paginated: true}, "--role-arn", reader, "--duration", "1h", "--refresh-window", "59m59s")
 	r := w.mustRun(password, "login", "--profile", "a", "--password-stdin")
-	time.Sleep(1100 * time.Millisecond)
+	w.advance(2 * time.Second) // past the refresh window of 59m59s
 	c := w.mustRun("", "credential-process", "--profile", "a")
 	parseCreds(t, c.stdout)
 	if s := a.Stats(); s.UsernamePosts != 1 || s.PasswordPosts != 1 || s.SessionReuses != 1 || s.DuplicateFields != 0 || s.Errors != 0 {

@@ -93,10 +93,14 @@ func (f *factory) debug() bool {
 }
 
 func (f *factory) prompter() idp.Prompter {
-	if f.noTTY {
+	noInput := f.g.noInput || envTrue(f.getenv("SAML2STS_NO_INPUT"))
+	switch {
+	case f.noTTY || noInput && f.tty != nil:
 		return prompt.None{}
+	case f.tty != nil:
+		return prompt.New(f.tty, f.tty)
 	}
-	return prompt.Open(f.g.noInput || envTrue(f.getenv("SAML2STS_NO_INPUT")))
+	return prompt.Open(noInput)
 }
 
 // cacheDir is the cache directory in this run's environment.

@@ -103,6 +103,8 @@ type world struct {
 	// binary: for tests of what only a process has (the keyring's D-Bus
 	// connection comes from the process environment).
 	viaBinary bool
+	// tty, when set, is the terminal of in-process runs (a pty).
+	tty *os.File
 }
 
 type worldOpt func(*idptest.KeycloakOptions, *ststest.Options)
@@ -164,6 +166,13 @@ func newBareWorld(t *testing.T, cert *x509.Certificate, so ststest.Options) *wor
 	}}
 }
 
+// emulatorsOnRealTime keeps the emulators off the world's clock, so that
+// w.advance moves only the CLI's: for outside programs (the AWS CLI) that
+// sign requests with the real time.
+func emulatorsOnRealTime(ko *idptest.KeycloakOptions, so *ststest.Options) {
+	ko.Now, so.Now = time.Now, time.Now
+}
+
 func withOTP(ko *idptest.KeycloakOptions, _ *ststest.Options) {
 	ko.Users[0].OTP = []idptest.OTP{{ID: "otp-1", Label: "FreeOTP", Code: otpCode}}
 }
@@ -193,7 +202,8 @@ func (w *world) run(stdin string, args ...string) result {
 		Stderr:     &errb,
 		Now:        w.clock.Now,
 		Executable: w.exe,
-		NoTerminal: true,
+		NoTerminal: w.tty == nil,
+		TTY:        w.tty,
 	})
 	return result{code, out.String(), errb.String()}
 }
@@ -463,7 +473,7 @@ func TestSilentRefreshUsesIdPSession(t *testing.T) {
 	// Credentials count as stale one second after they are issued.
 	w.configure("s", "--role-arn", reader, "--duration", "1h", "--refresh-window", "59m59s")
 	w.mustRun(password, "login", "--profile", "s", "--password-stdin", "--mfa-code", otpCode)
-	time.Sleep(1100 * time.Millisecond)
+	w.advance(2 * time.Second) // past the refresh window of 59m59s
 	// No terminal, no password_command: only the stored Keycloak session
 	// can re-mint.
 	c := parseCreds(t, w.mustRun("", "credential-process", "--profile", "s").stdout)
@@ -480,7 +490,7 @@ func TestSilentRefreshUsesIdPSession(t *testing.T) {
 	// IdP session gone too: still-valid credentials are served with a notice
 	// rather than failing the AWS CLI.
 	w.kc.ExpireSessions()
-	time.Sleep(1100 * time.Millisecond)
+	w.advance(2 * time.Second) // past the refresh window of 59m59s
 	r := w.mustRun("", "credential-process", "--profile", "s")
 	parseCreds(t, r.stdout)
 	if !strings.Contains(r.stderr, "saml2sts login --profile s") {

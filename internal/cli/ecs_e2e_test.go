@@ -1,15 +1,14 @@
 package cli_test
 
 import (
-	"bytes"
 	"encoding/json"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -115,18 +114,18 @@ func TestExecECSServerAWSCLI(t *testing.T) {
 // TestExecECSServerRefresh: credentials that go stale while the child runs
 // are renewed silently for the child's next AWS call.
 func TestExecECSServerRefresh(t *testing.T) {
+	t.Parallel()
 	for version, aws := range awsCLIs(t) {
 		t.Run(version, func(t *testing.T) {
-			w := newWorld(t)
+			t.Parallel()
+			// The AWS CLI signs with the real time, so only the CLI's
+			// clock moves: 50 minutes on, the credentials have 10 left.
+			w := newWorld(t, emulatorsOnRealTime)
 			script, counter := w.passwordScript()
-			// STS truncates Expiration to the second, so these credentials
-			// are fresh for 3-4s after issue: ample for the first CLI start
-			// (about 0.5s), and long gone after a 4s pause.
-			w.configure("r", "--role-arn", reader, "--password-command", script,
-				"--duration", "1h", "--refresh-window", "59m56s")
+			w.configure("r", "--role-arn", reader, "--password-command", script) // 1h, refreshed in the last 15m
 			call := `"$1" sts get-caller-identity --output json --endpoint-url "$2" || exit 9`
-			r := w.run("", "exec", "--ecs-server", "--profile", "r", "--", "sh", "-c",
-				call+"\nsleep 4\n"+call, "sh", aws, w.st.URL())
+			r := w.runPaused(func() { w.advance(50 * time.Minute) },
+				"exec", "--ecs-server", "--profile", "r", "--", "sh", "-c", call+"\n"+pauseChild+call, "sh", aws, w.st.URL())
 			if r.code != 0 {
 				t.Fatalf("%s: %s", version, r)
 			}
@@ -139,26 +138,55 @@ func TestExecECSServerRefresh(t *testing.T) {
 					t.Errorf("aws says %+v", id)
 				}
 			}
-			// The up-front login and at least one silent renewal; on a
-			// loaded machine the first CLI start can outlast the 3-4s of
-			// freshness, which adds a renewal but changes nothing else.
-			n := len(w.st.Issued())
-			if n < 2 {
+			// The up-front login, served from memory to the first call,
+			// then one silent renewal for the second.
+			if n := len(w.st.Issued()); n != 2 {
 				t.Errorf("issued %d credentials, want the up-front login and a silent renewal", n)
 			}
 			if got := w.st.Calls("GetCallerIdentity"); got != 2 {
 				t.Errorf("GetCallerIdentity calls = %d, want 2", got)
 			}
-			// Every renewal used the stored IdP session; password_command
+			// The renewal used the stored IdP session; password_command
 			// ran only for the first login.
 			if b, _ := os.ReadFile(counter); strings.Count(string(b), "x") != 1 {
 				t.Errorf("password_command ran %d times, want 1", strings.Count(string(b), "x"))
 			}
-			if s := w.kc.Stats(); s.SessionReuses != n-1 {
-				t.Errorf("IdP stats %+v: want %d session reuses", s, n-1)
+			if s := w.kc.Stats(); s.SessionReuses != 1 {
+				t.Errorf("IdP stats %+v: want 1 session reuse", s)
 			}
 		})
 	}
+}
+
+// pauseChild, in a child's sh -c script, stops it until the test has done
+// what runPaused was given: "$PAUSE" is a path the test watches.
+const pauseChild = `: > "$PAUSE.wait"; while [ ! -e "$PAUSE.go" ]; do sleep 0.01; done
+`
+
+// runPaused runs args in-process; a child script that reaches pauseChild
+// waits there while between runs (the test moves the clock), then goes on.
+func (w *world) runPaused(between func(), args ...string) result {
+	w.t.Helper()
+	pause := filepath.Join(w.dir, "pause")
+	w.env["PAUSE"] = pause
+	defer delete(w.env, "PAUSE")
+	done := make(chan result, 1)
+	go func() { done <- w.run("", args...) }()
+	for {
+		if _, err := os.Stat(pause + ".wait"); err == nil {
+			break
+		}
+		select {
+		case r := <-done:
+			w.t.Fatalf("ended before the pause: %s", r)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	between()
+	if err := os.WriteFile(pause+".go", nil, 0o600); err != nil {
+		w.t.Fatal(err)
+	}
+	return <-done
 }
 
 // TestExecECSServerEndpoint talks to the endpoint from the child with curl,
@@ -222,71 +250,41 @@ func TestExecECSServerLoginFailsFirst(t *testing.T) {
 // renewal that needs the password does not prompt (the command owns the
 // terminal); it serves the still-valid credentials and says to log in.
 func TestExecECSServerNeverPromptsInBackground(t *testing.T) {
+	t.Parallel()
 	curl, err := exec.LookPath("curl")
 	if err != nil {
 		t.Skip("curl not on PATH")
 	}
+	m, tty, err := pty.Open()
+	if err != nil {
+		t.Skipf("no pty: %v", err)
+	}
+	defer m.Close()
+	defer tty.Close()
+	var screen syncBuffer
+	go io.Copy(&screen, m)
+
 	w := newWorld(t, withOTP)
-	// Fresh for 3-4s after issue (see TestExecECSServerRefresh).
-	w.configure("tty", "--role-arn", reader, "--duration", "1h", "--refresh-window", "59m56s")
+	w.configure("tty", "--role-arn", reader) // 1h, refreshed in the last 15m
 	w.mustRun(password, "login", "--profile", "tty", "--password-stdin", "--mfa-code", otpCode)
 	w.kc.ExpireSessions() // renewing now needs the password and a code
-	get := `"$1" -s -m 5 -H "Authorization: $AWS_CONTAINER_AUTHORIZATION_TOKEN" "$AWS_CONTAINER_CREDENTIALS_FULL_URI"; echo`
-	cmd := exec.Command(binary(t), "exec", "--ecs-server", "--profile", "tty", "--", "sh", "-c",
-		get+"\nsleep 4.5\n"+get, "sh", curl)
-	for k, v := range w.env {
-		cmd.Env = append(cmd.Env, k+"="+v)
+	w.tty = tty
+	get := `"$1" -s -m 5 -H "Authorization: $AWS_CONTAINER_AUTHORIZATION_TOKEN" "$AWS_CONTAINER_CREDENTIALS_FULL_URI"; echo` + "\n"
+	r := w.runPaused(func() { w.advance(50 * time.Minute) },
+		"exec", "--ecs-server", "--profile", "tty", "--", "sh", "-c", get+pauseChild+get, "sh", curl)
+	if r.code != 0 {
+		t.Fatalf("exit: %s", r)
 	}
-	ptmx, err := pty.Start(cmd) // its own session, the pty as controlling terminal
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ptmx.Close()
-	var mu sync.Mutex
-	var out bytes.Buffer
-	copied := make(chan struct{})
-	go func() {
-		buf := make([]byte, 4096)
-		for {
-			n, err := ptmx.Read(buf)
-			mu.Lock()
-			out.Write(buf[:n])
-			mu.Unlock()
-			if err != nil {
-				close(copied)
-				return
-			}
-		}
-	}()
-	waited := make(chan error, 1)
-	go func() { waited <- cmd.Wait() }()
-	select {
-	case err = <-waited:
-	case <-time.After(30 * time.Second):
-		cmd.Process.Kill()
-		<-waited
-		mu.Lock()
-		t.Fatalf("exec --ecs-server hung (waiting on a prompt?):\n%s", out.String())
-	}
-	select {
-	case <-copied:
-	case <-time.After(2 * time.Second):
-	}
-	mu.Lock()
-	text := out.String()
-	mu.Unlock()
-	if err != nil {
-		t.Fatalf("exit: %v\n%s", err, text)
-	}
+	text := screen.String() + r.stderr
 	if strings.Contains(text, "Password") || strings.Contains(text, "code") && strings.Contains(text, "OTP") {
-		t.Errorf("a prompt appeared on the terminal:\n%s", text)
+		t.Errorf("a prompt appeared:\n%s", text)
 	}
-	if !strings.Contains(text, "saml2sts login --profile tty") {
-		t.Errorf("no notice saying to log in:\n%s", text)
+	if !strings.Contains(r.stderr, "saml2sts login --profile tty") {
+		t.Errorf("no notice saying to log in: %s", r)
 	}
 	key := w.st.Issued()[0].AccessKeyID
-	if n := strings.Count(text, `"AccessKeyId":"`+key+`"`); n != 2 {
-		t.Errorf("want the still-valid key served twice, got %d:\n%s", n, text)
+	if n := strings.Count(r.stdout, `"AccessKeyId":"`+key+`"`); n != 2 {
+		t.Errorf("want the still-valid key served twice, got %d: %s", n, r)
 	}
 	if n := len(w.st.Issued()); n != 1 {
 		t.Errorf("issued %d credentials, want 1", n)

@@ -158,7 +158,8 @@ func runChild(f *factory, argv, env []string) error {
 		for {
 			select {
 			case s := <-sigs:
-				if f.noTTY || !fromTerminal(s) {
+				// Only the process's own terminal signals its group.
+				if f.noTTY || f.tty != nil || !fromTerminal(s) {
 					c.Process.Signal(s)
 				}
 			case <-done:

@@ -96,7 +96,7 @@ func TestFormLoginE2E(t *testing.T) {
 
 			// Stale one second after issue: only the stored IdP session
 			// can re-mint (no terminal, no password_command).
-			time.Sleep(1100 * time.Millisecond)
+			w.advance(2 * time.Second) // past the refresh window of 59m59s
 			r2 := w.mustRun("", "--debug", "credential-process", "--profile", "f")
 			c := parseCreds(t, r2.stdout)
 			if got := w.st.Calls("AssumeRoleWithSAML"); got != 2 || c.AccessKeyID != w.st.Issued()[1].AccessKeyID {

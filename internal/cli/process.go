@@ -33,6 +33,9 @@ type Process struct {
 	// NoTerminal runs as if there were no controlling terminal: every
 	// prompt fails at once (exit 4) and /dev/tty is never opened.
 	NoTerminal bool
+	// TTY, when set, is the terminal prompts use instead of /dev/tty (a
+	// test's pty).
+	TTY *os.File
 }
 
 // Main runs the CLI with the process's arguments, environment and streams

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"time"
 
@@ -65,6 +66,7 @@ type factory struct {
 	env    *env
 	now    func() time.Time
 	noTTY  bool
+	tty    *os.File // Process.TTY
 	g      globalFlags
 	self   string // how other programs run us; "" = work it out
 	// noKeyring keeps logout away from the OS keyring (the demo must
@@ -83,7 +85,7 @@ type globalFlags struct {
 func newFactory(p Process) *factory {
 	e := newEnv(p.Env)
 	f := &factory{in: p.Stdin, out: p.Stdout, errOut: p.Stderr, getenv: e.getenv, env: e,
-		now: p.Now, noTTY: p.NoTerminal}
+		now: p.Now, noTTY: p.NoTerminal, tty: p.TTY}
 	if p.Executable != "" {
 		f.self = shellQuote(p.Executable)
 	}
