@@ -8,6 +8,7 @@ import (
 )
 
 func TestEnvTrue(t *testing.T) {
+	t.Parallel()
 	for v, want := range map[string]bool{
 		"": false, "0": false, "false": false, "FALSE": false, "no": false, "off": false, " 0 ": false,
 		"1": true, "true": true, "yes": true, "api": true,
@@ -21,6 +22,7 @@ func TestEnvTrue(t *testing.T) {
 // TestPasswordCommandFailure: the error says why (first stderr line) but
 // never shows stdout, which may hold the password.
 func TestPasswordCommandFailure(t *testing.T) {
+	t.Parallel()
 	// The markers are assembled by the shell, so they appear only in the
 	// command's output, never in the command text the error quotes.
 	cmd := `printf 'hunter%s\n' 2-secret; echo 'gpg: decryption failed: No secret key' >&2; printf 'second%s\n' -line >&2; exit 2`

@@ -311,6 +311,7 @@ func parseCreds(t *testing.T, s string) processCreds {
 }
 
 func TestTour(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, withOTP)
 	w.configure("analytics", "--role-arn", reader, "--aws-profile", "analytics")
 
@@ -402,6 +403,7 @@ func TestTour(t *testing.T) {
 }
 
 func TestEnvFormats(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	w.configure("p", "--role-arn", reader)
 	w.mustRun(password, "login", "--profile", "p", "--password-stdin")
@@ -414,6 +416,7 @@ func TestEnvFormats(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.format, func(t *testing.T) {
+			t.Parallel()
 			out := w.mustRun("", "env", "--profile", "p", "--format", tt.format).stdout
 			if !strings.Contains(out, tt.want+w.st.Issued()[0].SecretAccessKey) {
 				t.Errorf("%s output lacks %q+secret:\n%s", tt.format, tt.want, out)
@@ -453,6 +456,7 @@ func (w *world) parallelCreds(profile string, n int) []result {
 }
 
 func TestParallelCredentialProcessOneLogin(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	script, counter := w.passwordScript()
 	w.configure("par", "--role-arn", reader, "--password-command", script)
@@ -469,6 +473,7 @@ func TestParallelCredentialProcessOneLogin(t *testing.T) {
 }
 
 func TestSilentRefreshUsesIdPSession(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, withOTP)
 	// Credentials count as stale one second after they are issued.
 	w.configure("s", "--role-arn", reader, "--duration", "1h", "--refresh-window", "59m59s")
@@ -504,6 +509,7 @@ func TestSilentRefreshUsesIdPSession(t *testing.T) {
 }
 
 func TestRolePicking(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	w.configure("r")
 	r := w.run(password, "login", "--profile", "r", "--password-stdin")
@@ -520,6 +526,7 @@ func TestRolePicking(t *testing.T) {
 // TestBadInputs: each bad input gives its exit code and message, and loses
 // nothing (the config file and cached credentials are unchanged).
 func TestBadInputs(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name  string
 		opts  []worldOpt
@@ -562,6 +569,7 @@ func TestBadInputs(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			w := newWorld(t, tt.opts...)
 			w.configure("bad", "--role-arn", reader)
 			w.configure("good", "--role-arn", reader)
@@ -605,6 +613,7 @@ func TestBadInputs(t *testing.T) {
 }
 
 func TestCorruptCacheFileIsAMiss(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	script, _ := w.passwordScript()
 	w.configure("c", "--role-arn", reader, "--password-command", script)
@@ -653,8 +662,10 @@ func awsCLIs(t *testing.T) map[string]string {
 }
 
 func TestAWSCLIAcceptsCredentialProcess(t *testing.T) {
+	t.Parallel()
 	for version, aws := range awsCLIs(t) {
 		t.Run(version, func(t *testing.T) {
+			t.Parallel()
 			w := newWorld(t)
 			w.useBinary() // the AWS CLI runs our credential_process
 			script, _ := w.passwordScript()
@@ -686,6 +697,7 @@ func TestAWSCLIAcceptsCredentialProcess(t *testing.T) {
 
 // TestDebugRedaction: a --debug login prints a trace but no secret.
 func TestDebugRedaction(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, withOTP)
 	w.configure("d", "--role-arn", reader)
 	r := w.mustRun(password, "--debug", "login", "--profile", "d", "--password-stdin", "--mfa-code", otpCode)
@@ -715,6 +727,7 @@ func TestDebugRedaction(t *testing.T) {
 }
 
 func TestExecForwardsSignals(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	w.configure("x", "--role-arn", reader)
 	w.mustRun(password, "login", "--profile", "x", "--password-stdin")
@@ -757,6 +770,7 @@ func snapshot(t *testing.T, dir string) map[string]string {
 // TestConfigureWarnsAboutShadowingKeys: settings in the same ~/.aws/config
 // profile that beat credential_process are named.
 func TestConfigureWarnsAboutShadowingKeys(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	os.MkdirAll(filepath.Dir(w.env["AWS_CONFIG_FILE"]), 0o700)
 	os.WriteFile(w.env["AWS_CONFIG_FILE"], []byte("[profile a]\nsso_session = corp\nregion = us-east-1\n"), 0o600)

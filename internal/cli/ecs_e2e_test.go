@@ -81,8 +81,10 @@ func callerIdentities(t *testing.T, out string) []struct{ Account, Arn string } 
 }
 
 func TestExecECSServerAWSCLI(t *testing.T) {
+	t.Parallel()
 	for version, aws := range awsCLIs(t) {
 		t.Run(version, func(t *testing.T) {
+			t.Parallel()
 			w := newWorld(t)
 			script, _ := w.passwordScript()
 			w.configure("ecs", "--role-arn", reader, "--password-command", script)
@@ -193,6 +195,7 @@ func (w *world) runPaused(between func(), args ...string) result {
 // so the wiring is tested without an AWS CLI, and checks the exit status
 // and that the server is gone when the child is.
 func TestExecECSServerEndpoint(t *testing.T) {
+	t.Parallel()
 	curl, err := exec.LookPath("curl")
 	if err != nil {
 		t.Skip("curl not on PATH")
@@ -234,6 +237,7 @@ exit 7`, "sh", curl)
 // TestExecECSServerLoginFailsFirst: with nothing cached and no way to log
 // in, exec --ecs-server fails with exit 4 and never starts the command.
 func TestExecECSServerLoginFailsFirst(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	w.configure("n", "--role-arn", reader)
 	marker := filepath.Join(w.dir, "ran")

@@ -11,6 +11,7 @@ import (
 )
 
 func TestExitCodeCABundle(t *testing.T) {
+	t.Parallel()
 	// As a login sees it: wrapped by the http client and the adapter.
 	err := fmt.Errorf("keycloak: %w", &url.Error{Op: "Get", URL: "https://sso.example.com/", Err: &httpx.CABundleError{Path: "/nope.pem", Err: os.ErrNotExist}})
 	if got := exitCode(err); got != exitUsage {
@@ -21,6 +22,7 @@ func TestExitCodeCABundle(t *testing.T) {
 // TestExitCodeIdP pins the exit codes of the adapters' typed errors, as
 // the broker hands them on (wrapped).
 func TestExitCodeIdP(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		err  error
 		want int

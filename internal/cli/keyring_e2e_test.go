@@ -12,6 +12,7 @@ import (
 // TestKeyringBackendE2E runs login, credential-process, status and logout
 // against the real Secret Service (gnome-keyring), as .ci/run starts it.
 func TestKeyringBackendE2E(t *testing.T) {
+	t.Parallel()
 	bus := sessionBus
 	if bus == "" {
 		t.Skip("no D-Bus session bus: run under dbus-run-session with gnome-keyring (see .ci/run)")

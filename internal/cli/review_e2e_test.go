@@ -64,6 +64,7 @@ func (w *world) credentialProcess(awsProfile string) string {
 // however the AWS CLI runs it: from another directory, without the
 // SAML2STS_CONFIG of the configure run, with another SAML2STS_PROFILE set.
 func TestConfigureCredentialProcessIsSelfContained(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	base := []string{binary(t), "--provider", "keycloak", "--url", w.kc.URL(), "--username", "ana", "--role-arn", reader}
 	tests := []struct {
@@ -82,6 +83,7 @@ func TestConfigureCredentialProcessIsSelfContained(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			// Not parallel: the cases share one world and its files.
 			global := append([]string{}, tt.args...)
 			if tt.profile != "" {
 				global = append(global, "--profile", tt.profile)
@@ -108,6 +110,7 @@ func TestConfigureCredentialProcessIsSelfContained(t *testing.T) {
 // TestConfigureBadNamesAreUsageErrors: a profile name configure cannot
 // write is a usage error (exit 2), found before anything is written.
 func TestConfigureBadNamesAreUsageErrors(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	cfgPath := filepath.Join(w.dir, "config", "saml2sts", "config")
 	for _, args := range [][]string{
@@ -127,6 +130,7 @@ func TestConfigureBadNamesAreUsageErrors(t *testing.T) {
 // TestProfileWithoutURLIsConfigError: a profile section that lacks url is
 // a configuration error, exit 2, with a command that fixes it.
 func TestProfileWithoutURLIsConfigError(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	w.mustRun("", "configure", "--profile", "x", "--provider", "keycloak", "--region", "eu-west-1")
 	r := w.run("", "credential-process", "--profile", "x")
@@ -138,6 +142,7 @@ func TestProfileWithoutURLIsConfigError(t *testing.T) {
 // TestLoginHintKeepsConfig: the command suggested when a login needs a
 // terminal names the same config file, or it would log in another profile.
 func TestLoginHintKeepsConfig(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	cfg := filepath.Join(w.dir, "other.cfg")
 	w.mustRun("", "--config", cfg, "configure", "--profile", "p", "--provider", "keycloak", "--url", w.kc.URL(), "--username", "ana")
@@ -150,6 +155,7 @@ func TestLoginHintKeepsConfig(t *testing.T) {
 // TestLoginWithoutTerminalSaysHow: login itself, with no terminal, says
 // how to pass the password rather than to run login.
 func TestLoginWithoutTerminalSaysHow(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	w.configure("p", "--role-arn", reader)
 	r := w.run("", "login", "--profile", "p")

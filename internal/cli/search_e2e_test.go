@@ -32,6 +32,7 @@ var pets = []string{
 }
 
 func TestSearchE2E(t *testing.T) {
+	t.Parallel()
 	w, srv := osWorld(t, opensearchtest.Options{})
 	var docs []json.RawMessage
 	for _, p := range pets {
@@ -116,6 +117,7 @@ func exportIDs(t *testing.T, out string, n int) {
 }
 
 func TestSearchExportE2E(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name   string
 		o      opensearchtest.Options
@@ -132,6 +134,7 @@ func TestSearchExportE2E(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			const n = 12_345
 			w, srv := osWorld(t, tc.o)
 			srv.Synthetic("logs", n)
@@ -159,6 +162,7 @@ func TestSearchExportE2E(t *testing.T) {
 // TestSearchExportCSVE2E checks the csv header and dotted fields of an
 // export.
 func TestSearchExportCSVE2E(t *testing.T) {
+	t.Parallel()
 	w, srv := osWorld(t, opensearchtest.Options{})
 	srv.Synthetic("logs", 2_000)
 	r := w.mustRun("", "search", "logs", "--all", "--slices", "2", "--fields", "@timestamp,level,seq", "--format", "csv", "--profile", "os")
@@ -222,7 +226,9 @@ func waitCode(t *testing.T, cmd *exec.Cmd) int {
 // TestSearchExportInterruptE2E: Ctrl-C mid-export deletes the point in time
 // and exits 130; a closed pipe (| head) ends quietly, deleting it too.
 func TestSearchExportInterruptE2E(t *testing.T) {
+	t.Parallel()
 	t.Run("ctrl-c", func(t *testing.T) {
+		t.Parallel()
 		w, srv := osWorld(t, opensearchtest.Options{})
 		srv.Synthetic("logs", 1_000_000)
 		cmd, r, _, stderr := startExport(t, w, "--slices", "2")
@@ -243,6 +249,7 @@ func TestSearchExportInterruptE2E(t *testing.T) {
 		}
 	})
 	t.Run("closed pipe", func(t *testing.T) {
+		t.Parallel()
 		w, srv := osWorld(t, opensearchtest.Options{Engine: opensearchtest.EngineOpenSearch1})
 		srv.Synthetic("logs", 1_000_000)
 		cmd, _, out, stderr := startExport(t, w)
@@ -258,6 +265,7 @@ func TestSearchExportInterruptE2E(t *testing.T) {
 
 // TestSearchDeniedE2E: a 403 is explained and exits 5.
 func TestSearchDeniedE2E(t *testing.T) {
+	t.Parallel()
 	w, srv := osWorld(t, opensearchtest.Options{Service: "aoss", Allow: func(string, string, string) bool { return false }})
 	srv.Synthetic("logs", 10)
 	r := w.run("", "search", "logs", "--all", "--profile", "os")
@@ -270,8 +278,10 @@ func TestSearchDeniedE2E(t *testing.T) {
 // (pretty-printed answers): with PIT on OpenSearch Dashboards, with a
 // scroll on Kibana (legacy Elasticsearch).
 func TestSearchViaDashboardsE2E(t *testing.T) {
+	t.Parallel()
 	for _, path := range []string{"/_dashboards", "/_plugin/kibana"} {
 		t.Run(path, func(t *testing.T) {
+			t.Parallel()
 			w, srv, _ := newDashboardsWorld(t, path)
 			const n = 3_210
 			srv.Synthetic("logs", n)
@@ -288,6 +298,7 @@ func TestSearchViaDashboardsE2E(t *testing.T) {
 // TestSearchSecretsE2E: with --debug, under faults and on a denial, no
 // credential, token, assertion or password reaches the output.
 func TestSearchSecretsE2E(t *testing.T) {
+	t.Parallel()
 	w, srv := osWorld(t, opensearchtest.Options{Faults: opensearchtest.Faults{Rate: 0.2, ResetAt: []int{2}, Seed: 9}})
 	srv.Synthetic("logs", 1_500)
 	var outs []string
@@ -366,6 +377,7 @@ func runOnTerminal(t *testing.T, w *world, toTTY string, cols uint16, args ...st
 // TestSearchTerminalE2E: the table fits the terminal width, and an export
 // draws its progress line on a terminal stderr only.
 func TestSearchTerminalE2E(t *testing.T) {
+	t.Parallel()
 	w, srv := osWorld(t, opensearchtest.Options{})
 	srv.Synthetic("logs", 3_000)
 	screen, _, code := runOnTerminal(t, w, "stdout", 50, "search", "logs", "--size", "5", "--sort", "seq:asc",
@@ -399,6 +411,7 @@ func TestSearchTerminalE2E(t *testing.T) {
 // TestDemoSearchE2E: the demo runs its search steps against its own
 // OpenSearch emulator, signed with the credentials it logged in for.
 func TestDemoSearchE2E(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	cmd := exec.Command(binary(t), "demo")
 	cmd.Env = []string{"PATH=" + dir, "HOME=" + dir} // no aws CLI: the demo skips that step

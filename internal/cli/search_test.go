@@ -18,6 +18,7 @@ import (
 
 // TestSearchFlags checks argument handling before any login.
 func TestSearchFlags(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	qf := filepath.Join(dir, "q.json")
 	os.WriteFile(qf, []byte(`{"match":{"level":"ERROR"}}`), 0o600)
@@ -68,6 +69,7 @@ func TestSearchFlags(t *testing.T) {
 		{args: []string{"logs", "--query-file", empty}, err: "--query-file " + empty + " is empty"},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			t.Parallel()
 			f := newFactory(Process{Env: []string{}, Stdin: strings.NewReader(tc.stdin)})
 			var got *searchOptions
 			var body []byte
@@ -109,6 +111,7 @@ func TestSearchFlags(t *testing.T) {
 
 // TestSearchOutput runs the output paths against a fake Doer.
 func TestSearchOutput(t *testing.T) {
+	t.Parallel()
 	answer := `{"took":1,"hits":{"total":{"value":2,"relation":"eq"},"hits":[` +
 		`{"_index":"logs","_id":"1","_source":{"level":"ERROR","msg":"a,b"}},` +
 		`{"_index":"logs","_id":"2","_source":{"level":"INFO","msg":"c"}}]}}`
@@ -146,6 +149,7 @@ func TestSearchOutput(t *testing.T) {
 }
 
 func TestTermWidth(t *testing.T) {
+	t.Parallel()
 	env := func(v string) func(string) string { return func(string) string { return v } }
 	for cols, want := range map[string]int{"": 0, "120": 120, " 80 ": 80, "x": 0, "-5": 0} {
 		if got := termWidth(&bytes.Buffer{}, env(cols)); got != want {

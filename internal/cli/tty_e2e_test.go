@@ -203,6 +203,7 @@ func (s *ttySession) out() (stdout, stderr string) {
 // TestInteractiveLogin: password, one-time code and role picked on the
 // terminal; nothing on stdout; the password never shown.
 func TestInteractiveLogin(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, withOTP)
 	w.configure("p") // no role_arn: the IdP grants two roles
 	s := w.startTTY("login", "--profile", "p")
@@ -258,6 +259,7 @@ func TestInteractiveLogin(t *testing.T) {
 // password_command, credential-process asks on the terminal and prints
 // only the JSON on stdout.
 func TestCredentialProcessPromptsOnTTY(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	w.configure("cp", "--role-arn", reader)
 	s := w.startTTY("credential-process", "--profile", "cp")
@@ -291,6 +293,7 @@ func TestCredentialProcessPromptsOnTTY(t *testing.T) {
 // TestInterruptAtPasswordPrompt: Ctrl-C at the password prompt ends the
 // command at once and leaves the terminal echoing.
 func TestInterruptAtPasswordPrompt(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	w.configure("i", "--role-arn", reader)
 	s := w.startTTY("login", "--profile", "i")
