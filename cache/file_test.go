@@ -180,6 +180,15 @@ func TestDefaultDir(t *testing.T) {
 		if got, err := DefaultDir(); err != nil || got != tt.want {
 			t.Errorf("XDG_CACHE_HOME=%q: DefaultDir = %q, %v; want %q", tt.xdg, got, err, tt.want)
 		}
+		// The same from an injected environment, whatever the process's.
+		other := t.TempDir()
+		env := map[string]string{"HOME": home, "XDG_CACHE_HOME": tt.xdg}
+		t.Setenv("HOME", other)
+		t.Setenv("XDG_CACHE_HOME", other)
+		if got, err := DirFrom(func(k string) string { return env[k] }); err != nil || got != tt.want {
+			t.Errorf("XDG_CACHE_HOME=%q: DirFrom = %q, %v; want %q", tt.xdg, got, err, tt.want)
+		}
+		t.Setenv("HOME", home)
 	}
 }
 

@@ -149,9 +149,13 @@ func envLoadOptions(getenv func(string) string, region string) []func(*config.Lo
 	if region != "" {
 		opts = append(opts, config.WithRegion(region))
 	}
-	if p := envFirst(getenv, "AWS_PROFILE", "AWS_DEFAULT_PROFILE"); p != "" {
-		opts = append(opts, config.WithSharedConfigProfile(p))
+	// "default" when unset, as the SDK does, but said here so that the
+	// process's AWS_PROFILE cannot creep in.
+	profile := envFirst(getenv, "AWS_PROFILE", "AWS_DEFAULT_PROFILE")
+	if profile == "" {
+		profile = config.DefaultSharedConfigProfile
 	}
+	opts = append(opts, config.WithSharedConfigProfile(profile))
 	home := getenv("HOME")
 	if runtime.GOOS == "windows" {
 		home = getenv("USERPROFILE")
