@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/zalando/go-keyring"
+
+	"github.com/saml2sts/saml2sts/internal/exitcode"
 )
 
 // Chunking keeps every stored item under the smallest platform limit:
@@ -40,6 +42,9 @@ type UnavailableError struct {
 func (e *UnavailableError) Error() string {
 	return fmt.Sprintf("%v: %s", ErrUnavailable, e.detail())
 }
+
+// ExitCode implements the exit-status contract (internal/exitcode).
+func (e *UnavailableError) ExitCode() int { return exitcode.Failure }
 
 func (e *UnavailableError) detail() string {
 	if e.Err != nil {

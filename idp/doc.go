@@ -8,7 +8,15 @@
 // picker that falls back to a default without a terminal, and the secrets
 // scrubbed from every error, notice and saved debug page.
 //
+// [Walker] is the page loop of an HTML login: it fetches and counts pages,
+// stops after its page budget with the one "still no SAML response after N
+// pages" error, and builds [PageError]s that save a redacted copy of the
+// page with --debug. [Poller] is the wait for a push or number match: an
+// interval, a deadline and a [Clock] that tests replace (idptest.Clock), so
+// no test sleeps. New adapters build their loops on these two.
+//
 // Adapters live in sub-packages (keycloak, okta, adfs, form) and return
-// typed errors from this package so the CLI can map them to exit codes:
-// [ConfigError] 2, [AuthError] 3, [ErrNoTerminal] 4, the rest 1.
+// typed errors that declare their exit code with an ExitCode() int method
+// (internal/exitcode): [ConfigError] 2, [AuthError] and [TimeoutError] 3,
+// [ErrNoTerminal] 4, [PageError] and [UnsupportedError] 1.
 package idp

@@ -2,11 +2,12 @@ package idp
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
+
+	"github.com/saml2sts/saml2sts/internal/exitcode"
 )
 
 // Provider drives one IdP's login and returns the base64 SAMLResponse that
@@ -82,7 +83,7 @@ type Debugger interface {
 }
 
 // ErrNoTerminal means input is needed but no terminal is attached.
-var ErrNoTerminal = errors.New("input needed but no terminal is available")
+var ErrNoTerminal = exitcode.New("input needed but no terminal is available", exitcode.NoTerminal)
 
 // AuthError is the IdP rejecting the credentials or the MFA answer. Message
 // is the IdP's own text, verbatim.
@@ -91,6 +92,9 @@ type AuthError struct {
 }
 
 func (e *AuthError) Error() string { return "identity provider rejected the login: " + e.Message }
+
+// ExitCode implements the exit-status contract (internal/exitcode).
+func (e *AuthError) ExitCode() int { return exitcode.Auth }
 
 // UnsupportedError names a step the adapter cannot perform (WebAuthn, ...).
 type UnsupportedError struct {
@@ -104,6 +108,9 @@ func (e *UnsupportedError) Error() string {
 	}
 	return fmt.Sprintf("%s is not supported: %s", e.What, e.Hint)
 }
+
+// ExitCode implements the exit-status contract (internal/exitcode).
+func (e *UnsupportedError) ExitCode() int { return exitcode.Failure }
 
 // PageError is an unexpected page: not a step the adapter knows.
 type PageError struct {
@@ -124,6 +131,9 @@ func (e *PageError) Error() string {
 	return msg
 }
 
+// ExitCode implements the exit-status contract (internal/exitcode).
+func (e *PageError) ExitCode() int { return exitcode.Failure }
+
 // ConfigError is a profile setting the adapter cannot work with (a url of
 // the wrong kind, an unknown option value): fixing the profile is the way
 // on, so the CLI exits 2 as for any configuration mistake.
@@ -132,6 +142,9 @@ type ConfigError struct {
 }
 
 func (e *ConfigError) Error() string { return e.Msg }
+
+// ExitCode implements the exit-status contract (internal/exitcode).
+func (e *ConfigError) ExitCode() int { return exitcode.Usage }
 
 // Configf returns a [ConfigError] with a formatted message.
 func Configf(format string, a ...any) error { return &ConfigError{Msg: fmt.Sprintf(format, a...)} }

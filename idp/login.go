@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 )
 
 // Inputs is what one login asks the user for, kept so that each thing is
@@ -197,18 +196,6 @@ func (in *Inputs) Choose(ctx context.Context, what string, labels []string, def 
 		return 0, fmt.Errorf("%s: choice %d is not one of the %d offered", what, i, len(labels))
 	}
 	return i, nil
-}
-
-// Sleep waits d, or until ctx ends (then it returns ctx's error).
-func Sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // ShortURL drops the query and fragment of a URL that failed to parse or

@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/PuerkitoBio/goquery"
 )
@@ -190,17 +189,6 @@ func TestInputsChoose(t *testing.T) {
 		if len(tc.p.asked) != tc.asked {
 			t.Errorf("%s: asked %v", tc.name, tc.p.asked)
 		}
-	}
-}
-
-func TestSleep(t *testing.T) {
-	if err := Sleep(context.Background(), time.Millisecond); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	if err := Sleep(ctx, time.Hour); !errors.Is(err, context.Canceled) {
-		t.Fatalf("Sleep on a cancelled context = %v", err)
 	}
 }
 

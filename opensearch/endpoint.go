@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/saml2sts/saml2sts/internal/exitcode"
 	"github.com/saml2sts/saml2sts/internal/httpx"
 )
 
@@ -29,6 +30,9 @@ func (e *EndpointError) Error() string {
 	}
 	return fmt.Sprintf("opensearch endpoint %q: %s", e.Endpoint, e.Why)
 }
+
+// ExitCode implements the exit-status contract (internal/exitcode).
+func (e *EndpointError) ExitCode() int { return exitcode.Usage }
 
 // Services are the SigV4 signing names.
 const (

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/saml2sts/saml2sts/internal/exitcode"
 )
 
 // HTTPError is an answer with status >= 400 other than 401/403.
@@ -36,6 +38,9 @@ func (e *HTTPError) Error() string {
 	return msg
 }
 
+// ExitCode implements the exit-status contract (internal/exitcode).
+func (e *HTTPError) ExitCode() int { return exitcode.Failure }
+
 // AccessError is a 401/403 with an explanation.
 type AccessError struct {
 	Status    int
@@ -58,6 +63,9 @@ func (e *AccessError) Error() string {
 	// aoss says "403 Forbidden": the status once.
 	return fmt.Sprintf("HTTP %d: %s", e.Status, strings.TrimPrefix(e.Message, strconv.Itoa(e.Status)+" "))
 }
+
+// ExitCode implements the exit-status contract (internal/exitcode).
+func (e *AccessError) ExitCode() int { return exitcode.Refused }
 
 // Kind classifies a 401/403.
 type Kind string

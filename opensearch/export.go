@@ -14,6 +14,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/saml2sts/saml2sts/internal/exitcode"
 )
 
 // Export pages through every hit of a query and writes each one exactly
@@ -115,6 +117,9 @@ func (c *ContextExpiredError) Error() string {
 	return fmt.Sprintf("%v (the search context expired: no page was requested for %s, was the output blocked? raise --keep-alive)", c.Err, c.KeepAlive)
 }
 func (c *ContextExpiredError) Unwrap() error { return c.Err }
+
+// ExitCode is that of the server's answer (internal/exitcode).
+func (c *ContextExpiredError) ExitCode() int { return exitcode.Of(c.Err) }
 
 var (
 	errNoPIT      = errors.New("no point in time API")

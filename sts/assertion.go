@@ -14,6 +14,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/beevik/etree"
+
+	"github.com/saml2sts/saml2sts/internal/exitcode"
 )
 
 // MaxResponseSize bounds a SAMLResponse, encoded or decoded. Real ones are a
@@ -39,6 +41,9 @@ type AssertionError struct {
 }
 
 func (e *AssertionError) Error() string { return "unusable SAML response: " + e.Reason }
+
+// ExitCode implements the exit-status contract (internal/exitcode).
+func (e *AssertionError) ExitCode() int { return exitcode.Failure }
 
 var (
 	roleARNRe = sync.OnceValue(func() *regexp.Regexp {

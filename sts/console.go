@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/saml2sts/saml2sts/internal/exitcode"
 	"github.com/saml2sts/saml2sts/internal/httpx"
 )
 
@@ -71,6 +72,9 @@ func (e *ConsoleError) Error() string {
 	}
 	return s
 }
+
+// ExitCode implements the exit-status contract (internal/exitcode).
+func (e *ConsoleError) ExitCode() int { return exitcode.Refused }
 
 // partitionHosts are the sign-in and console hosts of each partition.
 var partitionHosts = map[string]struct{ signin, console string }{

@@ -8,6 +8,8 @@ import (
 
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/smithy-go"
+
+	"github.com/saml2sts/saml2sts/internal/exitcode"
 )
 
 // Error is STS refusing a call. Code and Message are STS's own; Hint says
@@ -29,6 +31,9 @@ func (e *Error) Error() string {
 	}
 	return s
 }
+
+// ExitCode implements the exit-status contract (internal/exitcode).
+func (e *Error) ExitCode() int { return exitcode.Refused }
 
 func (e *Error) Unwrap() error { return e.err }
 

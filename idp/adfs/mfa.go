@@ -199,7 +199,7 @@ func (l *login) azurePush(ctx context.Context, page *idp.Page, sel *goquery.Sele
 		if time.Now().After(deadline) {
 			return nil, &idp.AuthError{Message: fmt.Sprintf("the Azure MFA notification was not answered within %s; run again and approve it", l.p.pollFor)}
 		}
-		if err := idp.Sleep(ctx, l.p.pollEvery); err != nil {
+		if err := idp.Sleep(ctx, nil, l.p.pollEvery); err != nil {
 			return nil, err
 		}
 		next, err := idp.Fetch(ctx, l.client, f.Method, f.Action, f.Values)

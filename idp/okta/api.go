@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/saml2sts/saml2sts/idp"
+	"github.com/saml2sts/saml2sts/internal/exitcode"
 )
 
 // maxJSON bounds one API answer; Okta's are a few kilobytes.
@@ -42,6 +43,9 @@ func (e *APIError) Error() string {
 	}
 	return msg
 }
+
+// ExitCode implements the exit-status contract (internal/exitcode).
+func (e *APIError) ExitCode() int { return exitcode.Failure }
 
 // text is Okta's own wording: the summary and its causes.
 func (e *APIError) text() string {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/saml2sts/saml2sts/idp"
+	"github.com/saml2sts/saml2sts/internal/exitcode"
 )
 
 // StatusError is an Okta transaction state saml2sts cannot finish from
@@ -20,6 +21,9 @@ type StatusError struct {
 }
 
 func (e *StatusError) Error() string { return "okta: " + e.Msg }
+
+// ExitCode implements the exit-status contract (internal/exitcode).
+func (e *StatusError) ExitCode() int { return exitcode.Failure }
 
 // call posts one Classic API request. A 429 (E0000047) means Okta did not
 // process the request, so it is sent again after X-Rate-Limit-Reset when
@@ -73,7 +77,7 @@ func (l *login) rateWait(ctx context.Context, ae *APIError) error {
 	if l.p.sleep != nil {
 		return l.p.sleep(ctx, wait)
 	}
-	return idp.Sleep(ctx, wait)
+	return idp.Sleep(ctx, nil, wait)
 }
 
 // apiErr maps Okta error codes to what the user must do.
@@ -311,7 +315,7 @@ func (l *login) poll(ctx context.Context, t *txn, verify string) (*txn, error) {
 		if time.Now().After(deadline) {
 			return nil, &idp.AuthError{Message: fmt.Sprintf("no answer to the Okta Verify push after %s: run again and approve it", l.p.pushWait)}
 		}
-		if err := idp.Sleep(ctx, l.p.pollEvery); err != nil {
+		if err := idp.Sleep(ctx, nil, l.p.pollEvery); err != nil {
 			return nil, err
 		}
 		next := verify

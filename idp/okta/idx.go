@@ -222,7 +222,7 @@ func (l *login) idx(ctx context.Context, stateToken string) (*idp.Page, error) {
 			if time.Now().After(deadline) {
 				return nil, &idp.AuthError{Message: fmt.Sprintf("no answer to the Okta Verify push after %s: run again and approve it", l.p.pushWait)}
 			}
-			if err := idp.Sleep(ctx, l.p.pollEvery); err != nil {
+			if err := idp.Sleep(ctx, nil, l.p.pollEvery); err != nil {
 				return nil, err
 			}
 			l.steps--

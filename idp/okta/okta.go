@@ -47,7 +47,7 @@ type Provider struct {
 
 // New returns an Okta provider.
 func New() *Provider {
-	return &Provider{pollEvery: pollEvery, pushWait: pushWait, maxRateWait: maxRateWait, interactive: idp.Interactive, sleep: idp.Sleep}
+	return &Provider{pollEvery: pollEvery, pushWait: pushWait, maxRateWait: maxRateWait, interactive: idp.Interactive}
 }
 
 // Login implements [idp.Provider]. req.URL is the AWS app's embed link,

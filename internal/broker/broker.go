@@ -17,6 +17,7 @@ import (
 	"github.com/saml2sts/saml2sts/cache"
 	"github.com/saml2sts/saml2sts/idp"
 	"github.com/saml2sts/saml2sts/internal/config"
+	"github.com/saml2sts/saml2sts/internal/exitcode"
 	"github.com/saml2sts/saml2sts/sts"
 )
 
@@ -77,6 +78,9 @@ func (e *BusyError) Error() string {
 		e.Profile, e.Waited.Round(time.Second), e.Hint)
 }
 
+// ExitCode implements the exit-status contract (internal/exitcode).
+func (e *BusyError) ExitCode() int { return exitcode.Failure }
+
 // Record is what is cached per profile.
 type Record struct {
 	Profile      string          `json:"profile"`
@@ -127,6 +131,9 @@ func (e *RoleError) Error() string {
 		len(e.Granted), granted)
 }
 
+// ExitCode implements the exit-status contract (internal/exitcode).
+func (e *RoleError) ExitCode() int { return exitcode.Usage }
+
 // NeedLoginError is a refresh that needs the user while no terminal is
 // attached. It wraps idp.ErrNoTerminal.
 type NeedLoginError struct{ Hint string }
@@ -134,6 +141,9 @@ type NeedLoginError struct{ Hint string }
 func (e *NeedLoginError) Error() string {
 	return "a login is needed and there is no terminal to ask on; run: " + e.Hint
 }
+
+// ExitCode implements the exit-status contract (internal/exitcode).
+func (e *NeedLoginError) ExitCode() int { return exitcode.NoTerminal }
 
 func (e *NeedLoginError) Unwrap() error { return idp.ErrNoTerminal }
 
@@ -463,6 +473,9 @@ type ProviderError struct {
 func (e *ProviderError) Error() string {
 	return fmt.Sprintf("provider %q is not available in this version of saml2sts (available: %s)", e.Name, strings.Join(e.Known, ", "))
 }
+
+// ExitCode implements the exit-status contract (internal/exitcode).
+func (e *ProviderError) ExitCode() int { return exitcode.Usage }
 
 func (b *Broker) providerNames() []string {
 	names := make([]string, 0, len(b.Providers))

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -142,6 +143,9 @@ func (f *factory) store(mode string) (cache.Store, string, error) {
 
 // broker builds the pipeline for one profile.
 func (f *factory) broker(p *config.Profile) (*broker.Broker, error) {
+	if u, err := url.Parse(p.URL); err == nil {
+		f.idpHost = u.Hostname()
+	}
 	rt, err := f.transport()
 	if err != nil {
 		return nil, err

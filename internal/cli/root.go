@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/saml2sts/saml2sts/internal/exitcode"
 )
 
 // Version is set at build time with -ldflags "-X .../internal/cli.Version=v1.2.3".
@@ -17,13 +19,13 @@ var Version = "dev"
 
 // Exit codes, documented in the root help and docs/exit-codes.md.
 const (
-	exitOK       = 0
-	exitFailure  = 1
-	exitUsage    = 2 // bad flags, arguments or configuration
-	exitAuth     = 3 // the IdP rejected the credentials or the MFA answer
-	exitNoTTY    = 4 // an interactive login is needed but there is no terminal
-	exitAWS      = 5 // AWS refused (STS error, 403)
-	exitSignaled = 130
+	exitOK       = exitcode.OK
+	exitFailure  = exitcode.Failure
+	exitUsage    = exitcode.Usage      // bad flags, arguments or configuration
+	exitAuth     = exitcode.Auth       // the IdP rejected the credentials or the MFA answer
+	exitNoTTY    = exitcode.NoTerminal // an interactive login is needed but there is no terminal
+	exitAWS      = exitcode.Refused    // AWS refused (STS error, 403)
+	exitSignaled = exitcode.Signaled
 )
 
 const exitHelp = `Exit status:
@@ -49,7 +51,7 @@ func run(ctx context.Context, f *factory, args []string) int {
 		return ee.code
 	}
 	code := exitCode(err)
-	fmt.Fprintf(f.errOut, "saml2sts: %s\n", message(err))
+	fmt.Fprintf(f.errOut, "saml2sts: %s\n", message(err, f.idpHost))
 	if code == exitUsage && isFlagError(err) && cmd != nil {
 		fmt.Fprintf(f.errOut, "Run '%s --help' for usage.\n", cmd.CommandPath())
 	}
@@ -72,6 +74,9 @@ type factory struct {
 	// noKeyring keeps logout away from the OS keyring (the demo must
 	// never touch the user's real one).
 	noKeyring bool
+	// idpHost is the host of the url of the profile a login was set up
+	// for, so that network hints name the profile's url only for it.
+	idpHost string
 }
 
 type globalFlags struct {

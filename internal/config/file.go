@@ -9,6 +9,8 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+
+	"github.com/saml2sts/saml2sts/internal/exitcode"
 )
 
 // Error is a problem in the profiles file at a line, or in a value from an
@@ -30,6 +32,9 @@ func (e *Error) Error() string {
 	return e.Path + ": " + e.Msg
 }
 
+// ExitCode implements the exit-status contract (internal/exitcode).
+func (e *Error) ExitCode() int { return exitcode.Usage }
+
 // NotFoundError is a profile that is neither in the file nor fully given by
 // the environment or flags.
 type NotFoundError struct {
@@ -49,6 +54,9 @@ func (e *NotFoundError) Error() string {
 	return fmt.Sprintf("profile %q not found in %s (%s); create it: %s --provider keycloak --url URL",
 		e.Profile, e.Path, known, create)
 }
+
+// ExitCode implements the exit-status contract (internal/exitcode).
+func (e *NotFoundError) ExitCode() int { return exitcode.Usage }
 
 // File is a parsed, checked profiles file.
 type File struct {

@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"golang.org/x/net/http/httpproxy"
+
+	"github.com/saml2sts/saml2sts/internal/exitcode"
 )
 
 // Options configures [NewTransport].
@@ -38,6 +40,9 @@ type InsecureSchemeError struct{ Host string }
 func (e *InsecureSchemeError) Error() string {
 	return fmt.Sprintf("refusing plain http to %s: use https (http is allowed only for loopback hosts)", e.Host)
 }
+
+// ExitCode implements the exit-status contract (internal/exitcode).
+func (e *InsecureSchemeError) ExitCode() int { return exitcode.Failure }
 
 // NewTransport returns the shared transport described in the package doc.
 func NewTransport(o Options) (http.RoundTripper, error) {
@@ -88,6 +93,9 @@ func (e *CABundleError) Error() string {
 	}
 	return fmt.Sprintf("CA bundle %s holds no PEM certificate: fix --ca-bundle or AWS_CA_BUNDLE", e.Path)
 }
+
+// ExitCode implements the exit-status contract (internal/exitcode).
+func (e *CABundleError) ExitCode() int { return exitcode.Usage }
 
 func (e *CABundleError) Unwrap() error { return e.Err }
 

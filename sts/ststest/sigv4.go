@@ -17,6 +17,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+
+	"github.com/saml2sts/saml2sts/internal/exitcode"
 )
 
 // SigError is a failed SigV4 check, as AWS reports it.
@@ -27,6 +29,9 @@ type SigError struct {
 }
 
 func (e *SigError) Error() string { return e.Code + ": " + e.Message }
+
+// ExitCode implements the exit-status contract (internal/exitcode): AWS refused.
+func (e *SigError) ExitCode() int { return exitcode.Refused }
 
 const (
 	amzDateFormat = "20060102T150405Z"
