@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"crypto/x509"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -69,6 +72,16 @@ func TestMain(m *testing.M) {
 			k == "DBUS_SESSION_BUS_ADDRESS" || strings.HasSuffix(strings.ToUpper(k), "_PROXY") {
 			os.Unsetenv(k)
 		}
+	}
+	// Most of an end-to-end test is waiting: on emulators, child processes
+	// (sh, curl, the AWS CLI) and the binary's build; the CPU work of all
+	// of them together is a few seconds. So more run at once than
+	// -parallel's default of one per CPU, unless -parallel is given.
+	flag.Parse()
+	given := false
+	flag.Visit(func(f *flag.Flag) { given = given || f.Name == "test.parallel" })
+	if !given {
+		flag.Set("test.parallel", strconv.Itoa(max(8, 4*runtime.GOMAXPROCS(0))))
 	}
 	code := m.Run()
 	if binDir != "" {

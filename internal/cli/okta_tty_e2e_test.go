@@ -105,7 +105,13 @@ func TestOktaTTYThreeWrongCodes(t *testing.T) {
 // is waited out as X-Rate-Limit-Reset says, then the sign-in goes on.
 func TestOktaTTYRateLimitWait(t *testing.T) {
 	t.Parallel()
-	w := newOktaWorld(t, idptest.OktaOptions{RateLimit: 1, RateWindow: 2 * time.Second}, "")
+	// The emulator's window and the adapter's wait are real time (neither
+	// takes a clock yet): the second login must reach Okta within the
+	// window of the first, so the binary is built before, and the window
+	// leaves a loaded machine seconds to spare. The wait is what is left
+	// of it.
+	binary(t)
+	w := newOktaWorld(t, idptest.OktaOptions{RateLimit: 1, RateWindow: 6 * time.Second}, "")
 	w.mustRun(password, "login", "--profile", "o", "--password-stdin")
 	s := w.startTTY("login", "--profile", "o", "--force")
 	s.waitFor("Password for " + oktaUser + ": ")
