@@ -136,16 +136,14 @@ func (s *ttySession) waitFor(want string) {
 	s.t.Helper()
 	deadline := time.Now().Add(ttyWait)
 	for !strings.Contains(s.shown(), want) {
-		select {
-		case <-s.done:
-			time.Sleep(50 * time.Millisecond) // the last output may still be in flight
-			if strings.Contains(s.shown(), want) {
-				return
-			}
-			s.t.Fatalf("exited (%d) before showing %q\n%s", s.code, want, s)
-		default:
-		}
+		// After an exit the last output may still be in flight: only the
+		// deadline, not a guess at how long that takes, ends the wait.
 		if time.Now().After(deadline) {
+			select {
+			case <-s.done:
+				s.t.Fatalf("exited (%d) without showing %q\n%s", s.code, want, s)
+			default:
+			}
 			s.t.Fatalf("terminal never showed %q\n%s", want, s)
 		}
 		time.Sleep(10 * time.Millisecond)
