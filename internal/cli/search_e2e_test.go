@@ -12,6 +12,7 @@ import (
 
 	"github.com/creack/pty"
 
+	"github.com/saml2sts/saml2sts/internal/cli"
 	"github.com/saml2sts/saml2sts/opensearch/opensearchtest"
 )
 
@@ -413,12 +414,15 @@ func TestSearchTerminalE2E(t *testing.T) {
 func TestDemoSearchE2E(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	cmd := exec.Command(binary(t), "demo")
-	cmd.Env = []string{"PATH=" + dir, "HOME=" + dir} // no aws CLI: the demo skips that step
-	var out, errb strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("demo: %v\n%s", err, errb.String())
+	var out, errb syncBuffer
+	if code := cli.Run(t.Context(), cli.Process{
+		Args:       []string{"demo"},
+		Env:        []string{"PATH=" + dir, "HOME=" + dir}, // no sh, no aws CLI: the demo skips those steps
+		Stdout:     &out,
+		Stderr:     &errb,
+		NoTerminal: true,
+	}); code != 0 {
+		t.Fatalf("demo: exit %d\n%s", code, errb.String())
 	}
 	for _, want := range []string{
 		"name    kind  description\nTom     cat   farm cat, catches mice in the barn\n",
