@@ -3,13 +3,11 @@
 package cli_test
 
 import (
-	"bytes"
 	"io"
 	"os"
 	"os/exec"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -33,9 +31,8 @@ type ttySession struct {
 	done chan struct{}
 	code int
 
-	mu             sync.Mutex
-	screen         bytes.Buffer // everything the terminal showed
-	stdout, stderr bytes.Buffer
+	screen         syncBuffer // everything the terminal showed
+	stdout, stderr syncBuffer
 }
 
 func (w *world) startTTY(args ...string) *ttySession {
@@ -62,8 +59,8 @@ func (w *world) startTTY(args ...string) *ttySession {
 		s.cmd.Env = append(s.cmd.Env, k+"="+v)
 	}
 	s.cmd.Stdin = tty
-	s.cmd.Stdout = &lockedWriter{&s.mu, &s.stdout}
-	s.cmd.Stderr = &lockedWriter{&s.mu, &s.stderr}
+	s.cmd.Stdout = &s.stdout
+	s.cmd.Stderr = &s.stderr
 	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
 	if err := s.cmd.Start(); err != nil {
 		s.ptmx.Close()
@@ -76,9 +73,7 @@ func (w *world) startTTY(args ...string) *ttySession {
 		buf := make([]byte, 4096)
 		for {
 			n, err := s.ptmx.Read(buf)
-			s.mu.Lock()
 			s.screen.Write(buf[:n])
-			s.mu.Unlock()
 			if err != nil {
 				return
 			}
@@ -107,26 +102,11 @@ func (w *world) startTTY(args ...string) *ttySession {
 	return s
 }
 
-type lockedWriter struct {
-	mu *sync.Mutex
-	b  *bytes.Buffer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
 func (s *ttySession) shown() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	return s.screen.String()
 }
 
 func (s *ttySession) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	return "terminal:\n" + s.screen.String() + "\nstdout: " + s.stdout.String() + "\nstderr: " + s.stderr.String()
 }
 
@@ -193,8 +173,6 @@ func (s *ttySession) wait() int {
 }
 
 func (s *ttySession) out() (stdout, stderr string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	return s.stdout.String(), s.stderr.String()
 }
 
