@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/saml2sts/saml2sts/internal/atomicfile"
+	"github.com/saml2sts/saml2sts/internal/safefile"
 )
 
 // fileMagic starts every cache file; the checksum of the payload follows on
@@ -31,9 +33,10 @@ type File struct {
 }
 
 // NewFile returns a file store in dir, creating it with mode 0700 and
-// tightening it to 0700 if it exists with looser permissions.
+// tightening it to 0700 if it exists with looser permissions (see
+// PrivateDir; here without a notice).
 func NewFile(dir string) (*File, error) {
-	if err := privateDir(dir); err != nil {
+	if err := privateDir(dir, nil); err != nil {
 		return nil, err
 	}
 	return &File{dir: dir}, nil
@@ -45,11 +48,22 @@ func (f *File) Dir() string { return f.dir }
 // Name implements Store.
 func (f *File) Name() string { return "file" }
 
-// Get implements Store. A corrupt or unreadable file is a miss.
+// maxFile bounds a cache file: the largest value is an IdP cookie jar.
+const maxFile = 4 << 20
+
+// Get implements Store. A corrupt or unreadable file is a miss, and so is
+// one another user could have planted or changed (a symbolic link, not a
+// regular file, owned by someone else, group/other permission bits): it is
+// removed, never served.
 func (f *File) Get(key string) ([]byte, error) {
-	b, err := os.ReadFile(f.path(key))
+	path := f.path(key)
+	b, err := safefile.ReadPrivate(path, maxFile)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, ErrNotFound
+	}
+	if safefile.Untrusted(err) {
+		os.Remove(path) // in our private dir: the link or file itself
+		return nil, fmt.Errorf("%w: cache file for %s not trusted: %v", ErrNotFound, key, err)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: cache file for %s is unreadable: %v", ErrNotFound, key, err)
@@ -73,14 +87,20 @@ func (f *File) Set(key string, value []byte) error {
 	return nil
 }
 
-// Delete implements Store.
+// Delete implements Store. Temporary files a killed writer left for the
+// key (they may hold its secret) go too: the caller holds the profile
+// lock, so no write of it is running.
 func (f *File) Delete(key string) error {
+	atomicfile.RemoveTemps(f.path(key), 0)
 	err := os.Remove(f.path(key))
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("cache delete %s: %w", key, err)
 	}
 	return nil
 }
+
+// Path is the file holding key.
+func (f *File) Path(key string) string { return f.path(key) }
 
 func (f *File) path(key string) string {
 	n := strings.ToLower(names.EncodeToString([]byte(key)))
@@ -124,9 +144,14 @@ func DirFrom(getenv func(string) string) (string, error) {
 	return filepath.Join(h, ".cache", "saml2sts"), nil
 }
 
-// privateDir makes dir (and parents) with mode 0700 and removes group and
-// other access from an existing one.
-func privateDir(dir string) error {
+// PrivateDir makes dir (and parents) with mode 0700, refuses one owned by
+// another user, and removes group and other access from an existing one.
+// A dir others could write to may hold planted records (served as the
+// user's credentials) or links: its contents are discarded, with one line
+// on notice (nil: none).
+func PrivateDir(dir string, notice io.Writer) error { return privateDir(dir, notice) }
+
+func privateDir(dir string, notice io.Writer) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("cache directory: %w", err)
 	}
@@ -137,11 +162,31 @@ func privateDir(dir string) error {
 	if !fi.IsDir() {
 		return fmt.Errorf("cache directory %s is not a directory", dir)
 	}
+	if uid, ok := safefile.Owner(fi); ok && uid != safefile.UID() {
+		return fmt.Errorf("cache directory %s is owned by uid %d, not by you (uid %d): remove it, or set XDG_CACHE_HOME to a directory of your own", dir, uid, safefile.UID())
+	}
 	// Windows has no group/other bits; its ACLs come from the profile dir.
-	if runtime.GOOS != "windows" && fi.Mode().Perm()&0o077 != 0 {
-		if err := os.Chmod(dir, 0o700); err != nil {
-			return fmt.Errorf("cache directory %s has mode %v and cannot be made private: %w", dir, fi.Mode().Perm(), err)
+	perm := fi.Mode().Perm()
+	if runtime.GOOS == "windows" || perm&0o077 == 0 {
+		return nil
+	}
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return fmt.Errorf("cache directory %s has mode %v and cannot be made private: %w", dir, perm, err)
+	}
+	if perm&0o022 == 0 {
+		return nil // others could read, not write: nothing was planted
+	}
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("cache directory %s: %w", dir, err)
+	}
+	for _, e := range ents {
+		if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+			return fmt.Errorf("cache directory %s was writable by others and %s cannot be removed: %w", dir, e.Name(), err)
 		}
+	}
+	if notice != nil && len(ents) > 0 {
+		fmt.Fprintf(notice, "saml2sts: cache directory %s was writable by other users (mode %v): made it private and discarded its %d entries; you may be asked to log in again\n", dir, perm, len(ents))
 	}
 	return nil
 }

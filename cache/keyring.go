@@ -75,7 +75,8 @@ func (zalando) Delete(s, u string) error        { return keyring.Delete(s, u) }
 
 // Keyring is a Store in the OS keyring (macOS Keychain, Windows Credential
 // Manager, Secret Service on Linux) via github.com/zalando/go-keyring.
-// Values are split into chunks under key, key#1, key#2, ...
+// Values are split into chunks under NAME, NAME#1, NAME#2, ..., where NAME
+// is the key with '%' and '#' escaped (see itemName).
 type Keyring struct {
 	service string
 	timeout time.Duration
@@ -109,18 +110,27 @@ func (k *Keyring) Probe() error {
 // Get implements Store. A missing chunk, a bad header or a checksum
 // mismatch (a half-updated set) reads as ErrNotFound.
 func (k *Keyring) Get(key string) ([]byte, error) {
-	head, err := k.get(key)
+	v, err := k.read(itemName(key))
+	if errors.Is(err, ErrNotFound) && itemName(key) != key {
+		return k.migrate(key)
+	}
+	return v, err
+}
+
+// read returns the value whose head item is name.
+func (k *Keyring) read(name string) ([]byte, error) {
+	head, err := k.get(name)
 	if err != nil {
 		return nil, err
 	}
 	n, sum, first, ok := parseHead(head)
 	if !ok {
-		return nil, fmt.Errorf("%w: keyring item %s has a bad header", ErrNotFound, key)
+		return nil, fmt.Errorf("%w: keyring item %s has a bad header", ErrNotFound, name)
 	}
 	var b strings.Builder
 	b.WriteString(first)
 	for i := 1; i < n; i++ {
-		c, err := k.get(chunkKey(key, i))
+		c, err := k.get(name + "#" + strconv.Itoa(i))
 		if err != nil {
 			return nil, err
 		}
@@ -130,9 +140,50 @@ func (k *Keyring) Get(key string) ([]byte, error) {
 	// (1800 is a multiple of 3), so only the last may carry padding.
 	val, err := base64.StdEncoding.DecodeString(b.String())
 	if err != nil || checksum(val) != sum {
-		return nil, fmt.Errorf("%w: keyring item %s is incomplete or corrupt", ErrNotFound, key)
+		return nil, fmt.Errorf("%w: keyring item %s is incomplete or corrupt", ErrNotFound, name)
 	}
 	return val, nil
+}
+
+// migrate moves a value stored under the old, unescaped names (before
+// itemName; only keys with '%' or '#' differ) to the new ones. Under the
+// old scheme profile "p#1" shared its head with chunk 1 of profile "p":
+// only a whole, checksummed value is moved (a chunk never parses as a
+// head), then the old items are deleted.
+func (k *Keyring) migrate(key string) ([]byte, error) {
+	val, err := k.read(key)
+	if err != nil {
+		return nil, err
+	}
+	if err := k.Set(key, val); err != nil {
+		return val, nil // served; moved on a later call
+	}
+	k.deleteOld(key)
+	return val, nil
+}
+
+// deleteOld removes the old-scheme items of key, if its old head is one.
+func (k *Keyring) deleteOld(key string) error {
+	head, err := k.get(key)
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	n, _, _, ok := parseHead(head)
+	if !ok {
+		return nil // chunk 1 of another key under the new scheme
+	}
+	if err := k.del(key); err != nil && !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	for i := 1; i < n; i++ {
+		if err := k.del(key + "#" + strconv.Itoa(i)); err != nil && !errors.Is(err, ErrNotFound) {
+			return err
+		}
+	}
+	return nil
 }
 
 // Set implements Store. Extra chunks are written before the head, so a
@@ -146,8 +197,9 @@ func (k *Keyring) Set(key string, value []byte) error {
 	if n > maxChunks {
 		return fmt.Errorf("keyring set %s: value of %d bytes exceeds the %d byte limit", key, len(value), maxChunks*chunkSize)
 	}
+	name := itemName(key)
 	old := 0
-	if head, err := k.get(key); err == nil {
+	if head, err := k.get(name); err == nil {
 		old, _, _, _ = parseHead(head)
 	} else if !errors.Is(err, ErrNotFound) {
 		return err
@@ -162,26 +214,34 @@ func (k *Keyring) Set(key string, value []byte) error {
 		}
 	}
 	head := fmt.Sprintf("%s:%d:%s:%s", headMagic, n, checksum(value), part(0))
-	if err := k.set(key, head); err != nil {
+	if err := k.set(name, head); err != nil {
 		return err
 	}
 	return k.deleteChunks(key, n, old)
 }
 
 // Delete implements Store. The head goes first so readers miss at once.
+// A value still under the old names (see migrate) goes too.
 func (k *Keyring) Delete(key string) error {
+	name := itemName(key)
 	old := 0
-	head, err := k.get(key)
+	head, err := k.get(name)
 	switch {
 	case err == nil:
 		old, _, _, _ = parseHead(head)
-		if err := k.del(key); err != nil && !errors.Is(err, ErrNotFound) {
+		if err := k.del(name); err != nil && !errors.Is(err, ErrNotFound) {
 			return err
 		}
 	case !errors.Is(err, ErrNotFound):
 		return err
 	}
-	return k.deleteChunks(key, 1, old)
+	if err := k.deleteChunks(key, 1, old); err != nil {
+		return err
+	}
+	if name != key {
+		return k.deleteOld(key)
+	}
+	return nil
 }
 
 // deleteChunks removes key#from and up: at least up to the old count, and
@@ -202,7 +262,19 @@ func (k *Keyring) deleteChunks(key string, from, old int) error {
 	return nil
 }
 
-func chunkKey(key string, i int) string { return key + "#" + strconv.Itoa(i) }
+// itemName is the keyring item name of key's head: '%' and '#' escaped,
+// so a '#' in an item name only ever starts a chunk number and profile
+// "p#1" cannot meet chunk 1 of profile "p". Keys with neither keep the
+// name they always had.
+func itemName(key string) string {
+	if !strings.ContainsAny(key, "%#") {
+		return key
+	}
+	return strings.NewReplacer("%", "%25", "#", "%23").Replace(key)
+}
+
+// chunkKey is the item name of key's chunk i (i >= 1).
+func chunkKey(key string, i int) string { return itemName(key) + "#" + strconv.Itoa(i) }
 
 func checksum(b []byte) string {
 	s := sha256.Sum256(b)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -382,5 +383,91 @@ func BenchmarkKeyringMockGet(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestKeyringNoKeyCollision: profile "p#1" and chunk 1 of profile "p" used
+// to be the same keyring item, so storing one destroyed the other.
+func TestKeyringNoKeyCollision(t *testing.T) {
+	k, _ := memKeyring(t)
+	big, small := randBytes(5000), []byte(`{"profile":"p#1"}`)
+	keys := []string{"creds/p", "creds/p#1", "creds/p#1#1", "creds/p%231", "creds/p%", "session/p#2"}
+	vals := map[string][]byte{}
+	for i, key := range keys {
+		v := small
+		if i%2 == 0 {
+			v = big
+		}
+		vals[key] = append([]byte(key), v...)
+		if err := k.Set(key, vals[key]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, key := range keys {
+		if got, err := k.Get(key); err != nil || !bytes.Equal(got, vals[key]) {
+			t.Errorf("Get(%q) = %d bytes, %v; another key's write clobbered it", key, len(got), err)
+		}
+	}
+	if err := k.Delete("creds/p#1"); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := k.Get("creds/p"); err != nil || !bytes.Equal(got, vals["creds/p"]) {
+		t.Errorf("deleting p#1 damaged p: %v", err)
+	}
+}
+
+// TestKeyringMigratesOldNames: a value stored under the old unescaped
+// names is read, rewritten under the new ones and the old items deleted;
+// a bare old chunk is never taken for a value; Delete removes a value
+// still under the old names.
+func TestKeyringMigratesOldNames(t *testing.T) {
+	k, m := memKeyring(t)
+	val := randBytes(4000) // 3 items
+	// Write it as the old scheme did: head at the raw key, chunks key#i.
+	if err := k.Set("tmp", val); err != nil {
+		t.Fatal(err)
+	}
+	rename := func(from, to string) {
+		m.items[testService+"\x00"+to] = m.items[testService+"\x00"+from]
+		delete(m.items, testService+"\x00"+from)
+	}
+	rename("tmp", "creds/team#a")
+	rename("tmp#1", "creds/team#a#1")
+	rename("tmp#2", "creds/team#a#2")
+	got, err := k.Get("creds/team#a")
+	if err != nil || !bytes.Equal(got, val) {
+		t.Fatalf("old-scheme value: %d bytes, %v", len(got), err)
+	}
+	var names []string
+	for u := range m.items {
+		names = append(names, strings.TrimPrefix(u, testService+"\x00"))
+	}
+	slices.Sort(names)
+	if want := []string{"creds/team%23a", "creds/team%23a#1", "creds/team%23a#2"}; !slices.Equal(names, want) {
+		t.Errorf("items after migration %q; want %q", names, want)
+	}
+	if got, err := k.Get("creds/team#a"); err != nil || !bytes.Equal(got, val) {
+		t.Fatalf("after migration: %v", err)
+	}
+	// An old-scheme value is deleted by Delete without a Get first.
+	k.Set("tmp", []byte("old"))
+	rename("tmp", "session/x#y")
+	if err := k.Delete("session/x#y"); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := m.items[testService+"\x00session/x#y"]; ok {
+		t.Errorf("Delete left the old-scheme item")
+	}
+	// Chunk 1 of "creds/p" is not a value of "creds/p#1": a miss, and it
+	// stays (it is p's).
+	k.Set("creds/p", randBytes(3000))
+	if _, err := k.Get("creds/p#1"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("a chunk read as a value: %v", err)
+	}
+	if err := k.Delete("creds/p#1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := k.Get("creds/p"); err != nil {
+		t.Errorf("p damaged by deleting p#1: %v", err)
 	}
 }

@@ -21,14 +21,25 @@ func Lock(ctx context.Context, dir, name string) (unlock func(), err error) {
 	return lockFile(ctx, dir, lockName(name), name)
 }
 
+// TryLock is Lock without waiting: ok is false while another process
+// holds the lock.
+func TryLock(dir, name string) (unlock func(), ok bool, err error) {
+	fl, _, err := newLock(dir, lockName(name), name)
+	if err != nil {
+		return nil, false, err
+	}
+	if ok, err = fl.TryLock(); err != nil || !ok {
+		return nil, false, err
+	}
+	return release(fl), true, nil
+}
+
 // lockFile locks dir/locks/<file>.lock; label names it in errors.
 func lockFile(ctx context.Context, dir, file, label string) (func(), error) {
-	ldir := filepath.Join(dir, "locks")
-	if err := privateDir(ldir); err != nil {
-		return nil, fmt.Errorf("lock %q: %w", label, err)
+	fl, path, err := newLock(dir, file, label)
+	if err != nil {
+		return nil, err
 	}
-	path := filepath.Join(ldir, file+".lock")
-	fl := flock.New(path, flock.SetPermissions(0o600))
 	ok, err := fl.TryLockContext(ctx, lockPoll)
 	if err != nil && ctx.Err() != nil {
 		return nil, fmt.Errorf("lock %q: another saml2sts process is logging in (%w); "+
@@ -40,8 +51,22 @@ func lockFile(ctx context.Context, dir, file, label string) (func(), error) {
 	if !ok { // flock returns (false, nil) only with a done context
 		return nil, fmt.Errorf("lock %q: %s not acquired", label, path)
 	}
+	return release(fl), nil
+}
+
+func newLock(dir, file, label string) (*flock.Flock, string, error) {
+	ldir := filepath.Join(dir, "locks")
+	if err := privateDir(ldir, nil); err != nil {
+		return nil, "", fmt.Errorf("lock %q: %w", label, err)
+	}
+	path := filepath.Join(ldir, file+".lock")
+	return flock.New(path, flock.SetPermissions(0o600)), path, nil
+}
+
+// release returns an unlock func that is safe to call twice.
+func release(fl *flock.Flock) func() {
 	var once sync.Once
-	return func() { once.Do(func() { fl.Unlock() }) }, nil
+	return func() { once.Do(func() { fl.Unlock() }) }
 }
 
 // lockName turns name into a file name: [A-Za-z0-9_-] and inner dots are

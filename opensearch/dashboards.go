@@ -10,6 +10,9 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/saml2sts/saml2sts/internal/exitcode"
+	"github.com/saml2sts/saml2sts/sts"
 )
 
 // DashboardsOptions configure a Dashboards console-proxy Doer.
@@ -192,15 +195,18 @@ func (d *Dashboards) live(cs []*http.Cookie) []*http.Cookie {
 	return out
 }
 
-// login posts a fresh SAMLResponse to the IdP-initiated ACS and returns
-// every security_authentication* cookie set.
+// login posts a fresh SAMLResponse to the ACS it is addressed to, which
+// must be under the Dashboards URL, and returns every
+// security_authentication* cookie set.
 func (d *Dashboards) login(ctx context.Context) ([]*http.Cookie, error) {
 	saml, err := d.o.Assertion(ctx)
 	if err != nil {
 		return nil, err
 	}
-	u := *d.o.URL
-	u.Path += "/_opendistro/_security/saml/acs/idpinitiated"
+	u, err := d.acs(saml)
+	if err != nil {
+		return nil, err
+	}
 	form := url.Values{"SAMLResponse": {saml}}.Encode()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), strings.NewReader(form))
 	if err != nil {
@@ -228,6 +234,79 @@ func (d *Dashboards) login(ctx context.Context) ([]*http.Cookie, error) {
 		fmt.Fprintf(d.o.Debug, "debug: opensearch: Dashboards SAML login: HTTP %d, %d session cookie(s)\n", resp.StatusCode, len(cs))
 	}
 	return cs, nil
+}
+
+// ACSError is a SAML assertion saml2sts refuses to send to Dashboards: it
+// is not addressed to an ACS under the Dashboards URL. Whoever receives an
+// assertion may replay it (one addressed to AWS sign-in buys the user's
+// roles at STS, which needs no credentials), so it goes only where the IdP
+// addressed it, and only when that is the Dashboards the user named.
+type ACSError struct {
+	ACS        string // where the assertion is addressed; "" if nowhere
+	Dashboards string // the Dashboards URL given
+	Reason     string
+}
+
+func (e *ACSError) Error() string { return e.Reason }
+
+// ExitCode is 2: a configuration problem (dashboards_idp_url, --dashboards-url).
+func (e *ACSError) ExitCode() int { return exitcode.Usage }
+
+// DefaultACSPath is the security plugin's IdP-initiated ACS, under the
+// Dashboards URL.
+const DefaultACSPath = "/_opendistro/_security/saml/acs/idpinitiated"
+
+// acs returns the ACS the assertion is addressed to (Response@Destination,
+// SubjectConfirmationData@Recipient: all must agree), provided it belongs to
+// the Dashboards URL: same scheme, host and port, path under its path.
+func (d *Dashboards) acs(saml string) (*url.URL, error) {
+	base := d.o.URL.Redacted()
+	addrs, err := sts.Addressees(saml)
+	if err != nil {
+		return nil, &ACSError{Dashboards: base, Reason: "the SAML response for Dashboards cannot be read (" + err.Error() + "): not sending it; check dashboards_idp_url"}
+	}
+	if len(addrs) == 0 {
+		return nil, &ACSError{Dashboards: base, Reason: "the SAML assertion for Dashboards names no Destination or Recipient, so saml2sts cannot tell whom it is for and will not send it: " +
+			"set the ACS URL " + base + DefaultACSPath + " in the IdP's Dashboards app"}
+	}
+	for _, a := range addrs {
+		if sts.IsSignin(a) {
+			return nil, &ACSError{ACS: a, Dashboards: base, Reason: "the SAML assertion is addressed to AWS sign-in (" + a + "), not to Dashboards; " +
+				"sending it to Dashboards would hand out a reusable AWS login: set dashboards_idp_url to the IdP-initiated URL of the Dashboards SAML app " +
+				"(saml2sts configure --dashboards-idp-url URL)"}
+		}
+	}
+	for _, a := range addrs[1:] {
+		if a != addrs[0] {
+			return nil, &ACSError{ACS: addrs[0], Dashboards: base, Reason: fmt.Sprintf("the SAML assertion names two recipients (%s and %s): not sending it; check the IdP's Dashboards app", addrs[0], a)}
+		}
+	}
+	u, err := url.Parse(addrs[0])
+	if err != nil || !under(u, d.o.URL) {
+		return nil, &ACSError{ACS: addrs[0], Dashboards: base, Reason: fmt.Sprintf("the SAML assertion is addressed to %s, which is not under --dashboards-url %s: not sending it there; "+
+			"check --dashboards-url (a typo?) and that dashboards_idp_url is the IdP app of this Dashboards", addrs[0], base)}
+	}
+	return u, nil
+}
+
+// under reports whether u is base or below it: same scheme, host and port
+// (default ports spelled or not), no user info, path under base's path.
+func under(u, base *url.URL) bool {
+	port := func(u *url.URL) string {
+		if p := u.Port(); p != "" {
+			return p
+		}
+		return map[string]string{"https": "443", "http": "80"}[strings.ToLower(u.Scheme)]
+	}
+	if !strings.EqualFold(u.Scheme, base.Scheme) || !strings.EqualFold(u.Hostname(), base.Hostname()) ||
+		port(u) != port(base) || u.User != nil || u.Opaque != "" {
+		return false
+	}
+	p, bp := u.Path, strings.TrimRight(base.Path, "/")
+	if seg := "/" + p + "/"; strings.Contains(seg, "/../") || strings.Contains(seg, "/./") {
+		return false // dot segments: a server may resolve them above base
+	}
+	return bp == "" || p == bp || strings.HasPrefix(p, bp+"/")
 }
 
 // keep merges refreshed session cookies from a proxy answer.

@@ -2,12 +2,14 @@ package opensearch
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -104,9 +106,10 @@ func TestDashboards(t *testing.T) {
 			if base == "/_plugin/kibana" {
 				xsrf = "kbn-xsrf"
 			}
-			f := &fakeDashboards{base: base, xsrf: xsrf, saml: "PHNhbWw+c2lnbmVkPC9zYW1sPg==", valid: map[string]bool{}}
+			f := &fakeDashboards{base: base, xsrf: xsrf, valid: map[string]bool{}}
 			srv := httptest.NewServer(f)
 			defer srv.Close()
+			f.saml = samlTo(srv.URL+base+DefaultACSPath, "ana")
 			u, _ := url.Parse(srv.URL + base + "/")
 			var asked atomic.Int32
 			store := &memCookies{}
@@ -172,17 +175,20 @@ func TestDashboards(t *testing.T) {
 }
 
 func TestDashboardsLoginRejected(t *testing.T) {
-	f := &fakeDashboards{base: "/_dashboards", xsrf: "osd-xsrf", saml: "good", valid: map[string]bool{}}
+	f := &fakeDashboards{base: "/_dashboards", xsrf: "osd-xsrf", valid: map[string]bool{}}
 	srv := httptest.NewServer(f)
 	defer srv.Close()
+	acs := srv.URL + "/_dashboards" + DefaultACSPath
+	f.saml = samlTo(acs, "ana")
+	wrong := samlTo(acs, "wrong-app")
 	u, _ := url.Parse(srv.URL + "/_dashboards")
-	d, _ := NewDashboards(DashboardsOptions{URL: u, Assertion: func(context.Context) (string, error) { return "wrong-app", nil }})
+	d, _ := NewDashboards(DashboardsOptions{URL: u, Assertion: func(context.Context) (string, error) { return wrong, nil }})
 	_, err := d.Do(context.Background(), &Request{Path: "/"})
 	var ae *AccessError
 	if !errors.As(err, &ae) || ae.Kind != KindDashboards || ae.Status != 500 || !strings.Contains(ae.Fix, "dashboards_idp_url") {
 		t.Errorf("err %v; want a Dashboards AccessError naming dashboards_idp_url", err)
 	}
-	if strings.Contains(err.Error(), "wrong-app") {
+	if strings.Contains(err.Error(), wrong) {
 		t.Errorf("the SAMLResponse leaked into the error: %v", err)
 	}
 }
@@ -203,7 +209,8 @@ func TestDashboards401Twice(t *testing.T) {
 	}))
 	defer srv.Close()
 	u, _ := url.Parse(srv.URL + "/_dashboards")
-	d, _ := NewDashboards(DashboardsOptions{URL: u, Assertion: func(context.Context) (string, error) { return "a", nil }})
+	saml := samlTo(srv.URL+"/_dashboards"+DefaultACSPath, "ana")
+	d, _ := NewDashboards(DashboardsOptions{URL: u, Assertion: func(context.Context) (string, error) { return saml, nil }})
 	resp, err := d.Do(context.Background(), &Request{Path: "/"})
 	if err != nil {
 		t.Fatal(err)
@@ -221,7 +228,7 @@ func TestDashboards401Twice(t *testing.T) {
 // log in again once, not once each.
 func TestDashboardsParallel401(t *testing.T) {
 	const par = 8
-	f := &fakeDashboards{base: "/_dashboards", xsrf: "osd-xsrf", saml: "PHNhbWw+c2lnbmVkPC9zYW1sPg==", valid: map[string]bool{}}
+	f := &fakeDashboards{base: "/_dashboards", xsrf: "osd-xsrf", valid: map[string]bool{}}
 	var gate atomic.Bool
 	var arrived sync.WaitGroup
 	arrived.Add(par)
@@ -235,6 +242,7 @@ func TestDashboardsParallel401(t *testing.T) {
 		f.ServeHTTP(w, r)
 	}))
 	defer srv.Close()
+	f.saml = samlTo(srv.URL+"/_dashboards"+DefaultACSPath, "ana")
 	u, _ := url.Parse(srv.URL + "/_dashboards")
 	d, err := NewDashboards(DashboardsOptions{URL: u,
 		Assertion: func(context.Context) (string, error) { return f.saml, nil }})
@@ -265,5 +273,110 @@ func TestDashboardsParallel401(t *testing.T) {
 	wg.Wait()
 	if n := f.logins.Load(); n != 2 {
 		t.Errorf("Dashboards logins = %d; want 2 (the first, one after the session ended)", n)
+	}
+}
+
+// samlTo is an (unsigned) SAMLResponse for subject addressed to acs, in
+// Destination and Recipient alike.
+func samlTo(acs, subject string) string {
+	return base64.StdEncoding.EncodeToString(fmt.Appendf(nil, `<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" Destination="%[1]s">`+
+		`<saml:Assertion xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion"><saml:Subject><saml:NameID>%[2]s</saml:NameID>`+
+		`<saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer"><saml:SubjectConfirmationData Recipient="%[1]s"/>`+
+		`</saml:SubjectConfirmation></saml:Subject></saml:Assertion></samlp:Response>`, acs, subject))
+}
+
+// TestDashboardsACS: an assertion goes only to the ACS it names, and only
+// when that ACS is under the Dashboards URL; anything else is refused
+// (exit 2) before a byte is sent, and an assertion for AWS sign-in is
+// refused with the dashboards_idp_url fix.
+func TestDashboardsACS(t *testing.T) {
+	var mu sync.Mutex
+	var got []string // path + body of every request
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		got = append(got, r.URL.Path+" "+string(b))
+		mu.Unlock()
+		http.SetCookie(w, &http.Cookie{Name: "security_authentication", Value: "v", Path: "/"})
+		w.WriteHeader(302)
+	}))
+	defer srv.Close()
+	base := srv.URL + "/_dashboards"
+	host := strings.TrimPrefix(srv.URL, "http://")
+	raw, _ := base64.StdEncoding.DecodeString(samlTo(base+DefaultACSPath, "ana"))
+	mixed := base64.StdEncoding.EncodeToString([]byte(strings.Replace(string(raw), `Recipient="`+base, `Recipient="http://evil.example/_dashboards`, 1)))
+	for _, tt := range []struct {
+		name, saml, want string
+		posted           string // path posted to; "" = refused
+	}{
+		{name: "default ACS", saml: samlTo(base+DefaultACSPath, "ana"), posted: "/_dashboards" + DefaultACSPath},
+		{name: "another ACS under the base", saml: samlTo(base+"/_opendistro/_security/saml/acs", "ana"), posted: "/_dashboards/_opendistro/_security/saml/acs"},
+		{name: "AWS sign-in", saml: samlTo("https://signin.aws.amazon.com/saml", "ana"), want: "set dashboards_idp_url to the IdP-initiated URL of the Dashboards SAML app"},
+		{name: "regional AWS sign-in", saml: samlTo("https://eu-west-1.signin.aws.amazon.com/saml", "ana"), want: "addressed to AWS sign-in"},
+		{name: "other host (mistyped --dashboards-url)", saml: samlTo("https://search-real.eu-west-1.es.amazonaws.com/_dashboards"+DefaultACSPath, "ana"), want: "not under --dashboards-url"},
+		{name: "other port", saml: samlTo("http://"+strings.Split(host, ":")[0]+":1/_dashboards"+DefaultACSPath, "ana"), want: "not under"},
+		{name: "other scheme", saml: samlTo("https://"+host+"/_dashboards"+DefaultACSPath, "ana"), want: "not under"},
+		{name: "path beside the base", saml: samlTo(srv.URL+"/_dashboards2"+DefaultACSPath, "ana"), want: "not under"},
+		{name: "dot segments", saml: samlTo(base+"/../evil", "ana"), want: "not under"},
+		{name: "user info", saml: samlTo("http://x@"+host+"/_dashboards"+DefaultACSPath, "ana"), want: "not under"},
+		{name: "recipients disagree", saml: mixed, want: "two recipients"},
+		{name: "no addressee", saml: samlTo("", "ana"), want: "names no Destination or Recipient"},
+		{name: "not SAML", saml: base64.StdEncoding.EncodeToString([]byte("hello")), want: "cannot be read"},
+	} {
+		mu.Lock()
+		got = nil
+		mu.Unlock()
+		u, _ := url.Parse(base)
+		d, _ := NewDashboards(DashboardsOptions{URL: u, Assertion: func(context.Context) (string, error) { return tt.saml, nil }})
+		_, err := d.login(context.Background())
+		mu.Lock()
+		sent := slices.Clone(got)
+		mu.Unlock()
+		if tt.posted != "" {
+			if err != nil || len(sent) != 1 || !strings.HasPrefix(sent[0], tt.posted+" SAMLResponse=") {
+				t.Errorf("%s: err %v, sent %q; want one POST to %s", tt.name, err, sent, tt.posted)
+			}
+			continue
+		}
+		var ae *ACSError
+		if !errors.As(err, &ae) || ae.ExitCode() != 2 || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: err %v; want an ACSError (exit 2) saying %q", tt.name, err, tt.want)
+		}
+		if len(sent) != 0 {
+			t.Errorf("%s: the assertion was sent: %q", tt.name, sent)
+		}
+		if err != nil && strings.Contains(err.Error(), tt.saml) {
+			t.Errorf("%s: the SAMLResponse leaked into the error", tt.name)
+		}
+	}
+}
+
+func TestUnder(t *testing.T) {
+	base, _ := url.Parse("https://dash.example.com/_dashboards")
+	root, _ := url.Parse("https://dash.example.com")
+	for _, tt := range []struct {
+		base *url.URL
+		u    string
+		want bool
+	}{
+		{base, "https://dash.example.com/_dashboards/x", true},
+		{base, "https://DASH.example.com:443/_dashboards/x", true},
+		{base, "HTTPS://dash.example.com/_dashboards", true},
+		{base, "https://dash.example.com:8443/_dashboards/x", false},
+		{base, "http://dash.example.com/_dashboards/x", false},
+		{base, "https://dash.example.com/_dashboardsx", false},
+		{base, "https://dash.example.com/", false},
+		{base, "https://dash.example.com/_dashboards/./x", false},
+		{base, "https://dash.example.com.evil/_dashboards/x", false},
+		{root, "https://dash.example.com/anything", true},
+		{root, "https://other.example.com/anything", false},
+	} {
+		u, err := url.Parse(tt.u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if under(u, tt.base) != tt.want {
+			t.Errorf("under(%s, %s) = %v", tt.u, tt.base, !tt.want)
+		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -37,6 +38,10 @@ type FormatOptions struct {
 	Fields   []string // columns for csv and table (dotted paths); nil = from the first hit
 	WithMeta bool     // include _index and _id
 	Width    int      // table: terminal width; 0 = no limit
+	// CSVRaw keeps csv text cells that start with = + - @ (or a tab or
+	// carriage return) as they are; by default they get a leading ' so a
+	// spreadsheet shows them instead of running them as formulas.
+	CSVRaw bool
 }
 
 // NewHitWriter returns the writer for o.Format.
@@ -48,9 +53,13 @@ func NewHitWriter(w io.Writer, o FormatOptions) (HitWriter, error) {
 	case "json":
 		return &jsonArrayWriter{w: bw}, nil
 	case "csv":
-		return &csvWriter{bw: bw, w: csv.NewWriter(bw), cols: columns{fields: o.Fields, meta: o.WithMeta}}, nil
+		esc := csvCell
+		if o.CSVRaw {
+			esc = func(s string, _ bool) string { return visible(s, false) }
+		}
+		return &csvWriter{bw: bw, w: csv.NewWriter(bw), cols: columns{fields: o.Fields, meta: o.WithMeta, esc: esc}}, nil
 	case "table":
-		return &tableWriter{w: bw, width: o.Width, cols: columns{fields: o.Fields, meta: o.WithMeta}}, nil
+		return &tableWriter{w: bw, width: o.Width, cols: columns{fields: o.Fields, meta: o.WithMeta, esc: tableCell}}, nil
 	}
 	return nil, fmt.Errorf("unknown format %q (use %s)", o.Format, strings.Join(Formats, ", "))
 }
@@ -139,7 +148,11 @@ func (j *jsonArrayWriter) Close() error {
 type columns struct {
 	fields []string
 	meta   bool
-	names  []string
+	names  []string // the fields: what rows look up
+	head   []string // names as printed (escaped)
+	// esc makes a cell safe for the output; text is true for a JSON
+	// string (or a name, _index, _id), false for numbers, booleans, JSON.
+	esc func(s string, text bool) string
 }
 
 func (c *columns) header(h *Hit) []string {
@@ -152,22 +165,101 @@ func (c *columns) header(h *Hit) []string {
 		} else {
 			c.names = append(c.names, leafPaths(h.Source)...)
 		}
+		// Field names come from the documents too.
+		for _, n := range c.names {
+			c.head = append(c.head, c.esc(n, true))
+		}
 	}
-	return c.names
+	return c.head
 }
 
 func (c *columns) row(h *Hit, dst []string) []string {
 	dst = dst[:0]
 	fields := c.names
 	if c.meta {
-		dst = append(dst, h.Index, h.ID)
+		dst = append(dst, c.esc(h.Index, true), c.esc(h.ID, true))
 		fields = fields[2:]
 	}
 	src := parseObject(h.Source)
 	for _, f := range fields {
-		dst = append(dst, cell(lookup(src, f)))
+		v := lookup(src, f)
+		dst = append(dst, c.esc(cell(v), isString(v)))
 	}
 	return dst
+}
+
+func isString(v json.RawMessage) bool {
+	v = bytes.TrimSpace(v)
+	return len(v) > 0 && v[0] == '"'
+}
+
+// Documents are written by whoever can write to the index (a log line is
+// user input): their text must neither drive the terminal nor run in a
+// spreadsheet.
+
+// tableCell puts s on one line, with control characters made visible.
+func tableCell(s string, _ bool) string { return visible(oneLine(s), false) }
+
+// csvCell makes control characters visible (line breaks and tabs are
+// data, quoted by encoding/csv) and prefixes a text cell a spreadsheet
+// could run as a formula (it starts with = + - @, a tab or a CR) with '
+// (OWASP's advice). Left alone: numbers, JSON's or written as text (-5,
+// +3.2), and a bare @name (@timestamp, @version), which run nothing.
+func csvCell(s string, text bool) string {
+	s = visible(s, true)
+	if text && formula(s) {
+		return "'" + s
+	}
+	return s
+}
+
+func formula(s string) bool {
+	if s == "" || !strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return false
+	}
+	if _, err := strconv.ParseFloat(s, 64); err == nil {
+		return false
+	}
+	if s[0] == '@' && len(s) > 1 && strings.IndexFunc(s[1:], func(r rune) bool {
+		return !(r == '_' || r == '.' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z')
+	}) < 0 {
+		return false
+	}
+	return true
+}
+
+// visible replaces control characters (C0 but, with keepSpace, tab, CR
+// and LF; DEL; C1, which includes the 8-bit CSI and OSC) and bidi
+// overrides, which can reorder what a terminal shows, by \xHH or \uHHHH.
+// An ESC from a document can then neither recolour the terminal, set its
+// title, write to the clipboard (OSC 52) nor hide text.
+func visible(s string, keepSpace bool) string {
+	bad := func(r rune) bool {
+		switch {
+		case keepSpace && (r == '\t' || r == '\n' || r == '\r'):
+			return false
+		case r < 0x20, r >= 0x7f && r < 0xa0:
+			return true
+		case r >= 0x200e && r <= 0x200f, r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069:
+			return true
+		}
+		return false
+	}
+	if strings.IndexFunc(s, bad) < 0 {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case !bad(r):
+			b.WriteRune(r)
+		case r < 0x100:
+			fmt.Fprintf(&b, "\\x%02x", r)
+		default:
+			fmt.Fprintf(&b, "\\u%04x", r)
+		}
+	}
+	return b.String()
 }
 
 type csvWriter struct {
@@ -213,9 +305,6 @@ type tableWriter struct {
 func (t *tableWriter) Write(h *Hit) error {
 	t.cols.header(h)
 	row := t.cols.row(h, nil)
-	for i, v := range row {
-		row[i] = oneLine(v)
-	}
 	if t.widths != nil {
 		t.line(row)
 		return nil
@@ -228,8 +317,8 @@ func (t *tableWriter) Write(h *Hit) error {
 }
 
 func (t *tableWriter) flushBuf() {
-	t.widths = fitWidths(t.cols.names, t.buf, t.width)
-	t.line(t.cols.names)
+	t.widths = fitWidths(t.cols.head, t.buf, t.width)
+	t.line(t.cols.head)
 	for _, r := range t.buf {
 		t.line(r)
 	}

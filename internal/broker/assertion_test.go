@@ -51,11 +51,11 @@ func TestAssertion(t *testing.T) {
 	if _, err := r.b.Credentials(context.Background(), p, Options{LoginHint: hint}); err != nil {
 		t.Fatalf("credentials after assertion: %v", err)
 	}
-	// "" means the profile's url.
-	if _, err := r.b.Assertion(context.Background(), p, Options{LoginHint: hint}, ""); err != nil {
-		t.Fatal(err)
+	// No default: "" never means the profile's (AWS) url.
+	if _, err := r.b.Assertion(context.Background(), p, Options{LoginHint: hint}, ""); err == nil {
+		t.Fatal("an assertion without an app URL; want an error")
 	}
-	want := []string{dashURL, dashURL, idpURL, idpURL}
+	want := []string{dashURL, dashURL, idpURL}
 	if len(u.urls) != len(want) {
 		t.Fatalf("logins to %v; want %v", u.urls, want)
 	}
@@ -64,8 +64,8 @@ func TestAssertion(t *testing.T) {
 			t.Errorf("login %d went to %s; want %s", i+1, u.urls[i], want[i])
 		}
 	}
-	if ws := r.idp.withSession; len(ws) != 4 || ws[0] || !ws[1] || !ws[2] || !ws[3] {
-		t.Errorf("session reuse per login %v; want [false true true true]", ws)
+	if ws := r.idp.withSession; len(ws) != 3 || ws[0] || !ws[1] || !ws[2] {
+		t.Errorf("session reuse per login %v; want [false true true]", ws)
 	}
 	if len(r.idp.passwords) != 1 {
 		t.Errorf("password asked %d times; want 1", len(r.idp.passwords))

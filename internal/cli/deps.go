@@ -7,9 +7,9 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
@@ -18,10 +18,7 @@ import (
 
 	"github.com/saml2sts/saml2sts/cache"
 	"github.com/saml2sts/saml2sts/idp"
-	"github.com/saml2sts/saml2sts/idp/adfs"
-	"github.com/saml2sts/saml2sts/idp/form"
-	"github.com/saml2sts/saml2sts/idp/keycloak"
-	"github.com/saml2sts/saml2sts/idp/okta"
+	"github.com/saml2sts/saml2sts/idp/providers"
 	"github.com/saml2sts/saml2sts/internal/broker"
 	"github.com/saml2sts/saml2sts/internal/config"
 	"github.com/saml2sts/saml2sts/internal/httpx"
@@ -107,16 +104,6 @@ func (f *factory) prompter() idp.Prompter {
 // cacheDir is the cache directory in this run's environment.
 func (f *factory) cacheDir() (string, error) { return cache.DirFrom(f.getenv) }
 
-// providers is the adapter registry.
-func providers() map[string]idp.Provider {
-	return map[string]idp.Provider{
-		"adfs":     adfs.New(),
-		"keycloak": keycloak.New(),
-		"form":     form.New(),
-		"okta":     okta.New(),
-	}
-}
-
 // checkProfile has the profile's adapter check its url, mfa and options
 // without the network: a setting no login could work with is refused by
 // configure before it is written, and by login before anything is sent.
@@ -124,7 +111,11 @@ func checkProfile(p *config.Profile) error {
 	if p.Provider == "" || p.URL == "" {
 		return nil // configure in steps; login says what is missing
 	}
-	c, ok := providers()[p.Provider].(idp.Checker)
+	r, ok := providers.Lookup(p.Provider)
+	if !ok {
+		return nil
+	}
+	c, ok := r.New().(idp.Checker)
 	if !ok {
 		return nil
 	}
@@ -135,6 +126,10 @@ func checkProfile(p *config.Profile) error {
 func (f *factory) store(mode string) (cache.Store, string, error) {
 	dir, err := f.cacheDir()
 	if err != nil {
+		return nil, "", err
+	}
+	// Before anything reads it: a dir others could write is emptied.
+	if err := cache.PrivateDir(dir, f.errOut); err != nil {
 		return nil, "", err
 	}
 	s, err := cache.Open(mode, dir, f.errOut)
@@ -157,7 +152,7 @@ func (f *factory) broker(p *config.Profile) (*broker.Broker, error) {
 	b := &broker.Broker{
 		Store:     s,
 		Dir:       dir,
-		Providers: providers(),
+		Providers: providers.New(),
 		Transport: rt,
 		Prompt:    f.prompter(),
 		Notice:    f.errOut,
@@ -168,10 +163,13 @@ func (f *factory) broker(p *config.Profile) (*broker.Broker, error) {
 		},
 	}
 	if f.debug() {
-		d, err := os.MkdirTemp(f.env.tempDir(), "saml2sts-debug-")
-		if err == nil {
-			b.Debug = &idp.DirDebugger{Dir: d, W: f.errOut}
+		// The dir is made at the first saved page, in the environment's
+		// temp dir (TMPDIR; os.TempDir when unset and on Windows).
+		parent := ""
+		if runtime.GOOS != "windows" {
+			parent = f.getenv("TMPDIR")
 		}
+		b.Debug = &idp.DirDebugger{Parent: parent, W: f.errOut}
 	}
 	return b, nil
 }
@@ -179,6 +177,20 @@ func (f *factory) broker(p *config.Profile) (*broker.Broker, error) {
 // stsClient is an STS client configured from this run's environment.
 func (f *factory) stsClient(ctx context.Context, region string, hc *http.Client) (*sts.Client, error) {
 	return sts.NewClient(ctx, sts.ClientOptions{Region: region, HTTPClient: hc, Getenv: f.getenv, Now: f.now})
+}
+
+// trustedCommand runs pw, the profile's password_command, only when the
+// profiles file that holds it could not have been written by another
+// local user: such a file does not get to choose a command we run.
+func trustedCommand(p *config.Profile, pw func(context.Context) (string, error)) func(context.Context) (string, error) {
+	return func(ctx context.Context) (string, error) {
+		if p.File != "" {
+			if err := config.CheckTrusted(p.File); err != nil {
+				return "", err
+			}
+		}
+		return pw(ctx)
+	}
 }
 
 // passwordCommand runs the profile's password_command, in our environment;
@@ -261,7 +273,7 @@ func readPassword(r io.Reader) func(context.Context) (string, error) {
 // without a terminal).
 func (f *factory) silentPassword(p *config.Profile) func(context.Context) (string, error) {
 	if p.PasswordCommand != "" {
-		return f.passwordCommand(p.PasswordCommand)
+		return trustedCommand(p, f.passwordCommand(p.PasswordCommand))
 	}
 	return nil
 }
@@ -303,6 +315,18 @@ func (f *factory) credentials(ctx context.Context, cmd *cobra.Command, keys ...s
 	if err != nil {
 		return nil, nil, err
 	}
-	r, err := b.Credentials(ctx, p, broker.Options{Password: f.silentPassword(p), LoginHint: f.loginHint(p), LockWait: lockWait(b)})
+	r, err := b.Credentials(ctx, p, f.silentOptions(p, b))
 	return p, r, err
+}
+
+// silentOptions are the broker options of callers that renew without
+// asking anyone (credential-process, exec, env, os, search): password_command
+// when set, a bounded wait for another login, the renewal backoff.
+func (f *factory) silentOptions(p *config.Profile, b *broker.Broker) broker.Options {
+	return broker.Options{
+		Password:        f.silentPassword(p),
+		PasswordCommand: p.PasswordCommand != "",
+		LoginHint:       f.loginHint(p),
+		LockWait:        lockWait(b),
+	}
 }

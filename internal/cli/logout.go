@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sort"
@@ -17,14 +18,18 @@ type logoutOptions struct {
 	all bool
 }
 
-func newLogoutCmd(f *factory, runF func(*logoutOptions) error) *cobra.Command {
+func newLogoutCmd(f *factory) *cobra.Command {
 	opts := &logoutOptions{f: f}
 	cmd := &cobra.Command{
 		Use:   "logout [--all]",
 		Short: "Forget a profile's cached credentials and IdP session",
 		Long: `Delete the profile's cached AWS credentials and its stored IdP session
 (cookies), from the keyring and from the file cache, so that the next use
-needs a full login. --all does this for every profile.`,
+needs a full login. --all does this for every profile.
+
+A login or refresh of the profile running in another saml2sts process is
+waited for (logout says so), so it cannot write the credentials back after
+"Logged out"; after 3 minutes logout gives up with an error.`,
 		Example: `  saml2sts logout --profile analytics
   saml2sts logout --all`,
 		Args: cobra.NoArgs,
@@ -32,20 +37,20 @@ needs a full login. --all does this for every profile.`,
 			if opts.all && cmd.Flags().Changed("profile") {
 				return usageErrorf("logout: pass --profile or --all, not both")
 			}
-			if runF != nil {
-				return runF(opts)
-			}
-			return logoutRun(opts)
+			return logoutRun(cmd.Context(), opts)
 		},
 	}
 	cmd.Flags().BoolVar(&opts.all, "all", false, "forget every profile")
 	return cmd
 }
 
-func logoutRun(o *logoutOptions) error {
+func logoutRun(ctx context.Context, o *logoutOptions) error {
 	f := o.f
 	dir, err := f.cacheDir()
 	if err != nil {
+		return err
+	}
+	if err := cache.PrivateDir(dir, f.errOut); err != nil {
 		return err
 	}
 	names := []string{f.profileName()}
@@ -63,17 +68,14 @@ func logoutRun(o *logoutOptions) error {
 	}
 	var errs []error
 	for _, n := range names {
-		var failed []error
-		for _, s := range stores {
-			b := &broker.Broker{Store: s, Dir: dir}
-			if err := b.Forget(n); err != nil {
-				failed = append(failed, fmt.Errorf("logout %s from %s: %w", n, s.Name(), err))
-			}
+		waiting := func() {
+			fmt.Fprintf(f.errOut, "saml2sts: waiting for another saml2sts process to finish logging in to %s...\n", n)
 		}
-		if len(failed) == 0 {
-			fmt.Fprintf(f.errOut, "Logged out of %s (credentials and IdP session forgotten)\n", n)
+		if err := broker.Logout(ctx, dir, stores, n, waiting); err != nil {
+			errs = append(errs, err)
+			continue
 		}
-		errs = append(errs, failed...)
+		fmt.Fprintf(f.errOut, "Logged out of %s (credentials and IdP session forgotten)\n", n)
 	}
 	if len(names) == 0 {
 		fmt.Fprintln(f.errOut, "Nothing to log out of: no profiles and no cached sessions")

@@ -2,9 +2,6 @@ package cli
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -13,13 +10,11 @@ import (
 	"net/url"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/saml2sts/saml2sts/cache"
 	"github.com/saml2sts/saml2sts/internal/broker"
 	"github.com/saml2sts/saml2sts/internal/config"
 	"github.com/saml2sts/saml2sts/internal/httpx"
@@ -88,7 +83,7 @@ func (f *factory) openSearch(ctx context.Context, cmd *cobra.Command, o *osFlags
 		if err != nil {
 			return nil, err
 		}
-		bc := &brokerCreds{b: b, p: p, o: broker.Options{Password: f.silentPassword(p), LoginHint: f.loginHint(p), LockWait: lockWait(b)}}
+		bc := &brokerCreds{b: b, p: p, o: f.silentOptions(p, b)}
 		// Log in now: a login failure is reported before any request
 		// (and before stdin is read for a body).
 		if _, err := bc.Retrieve(ctx); err != nil {
@@ -200,8 +195,9 @@ func (f *factory) caller(p *config.Profile, bc *brokerCreds) func(context.Contex
 }
 
 // dashboards builds the console-proxy Doer: SAML assertions from the
-// profile's IdP (dashboards_idp_url, default url), cookies cached in the
-// credential store.
+// profile's Dashboards IdP app (dashboards_idp_url, required: the profile's
+// url is the AWS app, whose assertion must never go to Dashboards), cookies
+// kept by the broker in the credential store.
 func (f *factory) dashboards(ctx context.Context, p *config.Profile, o *osFlags, rt http.RoundTripper, debug io.Writer) (opensearch.Doer, error) {
 	if o.dashboardsURL == "" {
 		return nil, usageErrorf("--via dashboards needs --dashboards-url https://HOST/_dashboards")
@@ -221,77 +217,30 @@ func (f *factory) dashboards(ctx context.Context, p *config.Profile, o *osFlags,
 	case u.User != nil || u.RawQuery != "":
 		return nil, usageErrorf("--dashboards-url: give only https://HOST/PATH, without user, password or query")
 	}
+	if p.DashboardsIdPURL == "" {
+		prof := ""
+		if p.Name != "default" {
+			prof = " --profile " + shellQuote(p.Name)
+		}
+		return nil, &config.Error{Path: p.Source, Key: "dashboards_idp_url", Msg: fmt.Sprintf(
+			"--via dashboards needs dashboards_idp_url, the IdP-initiated URL of the Dashboards SAML app "+
+				"(the profile url is the AWS app, whose assertion must not go to Dashboards): saml2sts configure%s --dashboards-idp-url URL",
+			prof)}
+	}
 	b, err := f.broker(p)
 	if err != nil {
 		return nil, err
 	}
-	bo := broker.Options{Password: f.silentPassword(p), LoginHint: f.loginHint(p), LockWait: lockWait(b)}
+	bo := f.silentOptions(p, b)
 	return opensearch.NewDashboards(opensearch.DashboardsOptions{
 		URL: u,
 		Assertion: func(ctx context.Context) (string, error) {
 			return b.Assertion(ctx, p, bo, p.DashboardsIdPURL)
 		},
-		Cookies:   &dashCookies{s: b.Store, key: cache.DashboardsKey(p.Name), owner: dashOwner(p, u)},
+		Cookies:   b.DashboardsCookies(p, u.String()),
 		Transport: rt,
 		Debug:     debug,
 	})
-}
-
-// dashOwner fingerprints whose session a cookie set is: a session of
-// another user, IdP or Dashboards is never sent.
-func dashOwner(p *config.Profile, u *url.URL) string {
-	h := sha256.Sum256([]byte(strings.Join([]string{p.Provider, p.URL, p.Username, p.DashboardsIdPURL, u.String()}, "\x00")))
-	return hex.EncodeToString(h[:12])
-}
-
-// dashCookies keeps the Dashboards session cookies in the credential
-// store (keyring or 0600 file), like the credentials themselves.
-type dashCookies struct {
-	s          cache.Store
-	key, owner string
-}
-
-type storedCookie struct {
-	Name    string    `json:"name"`
-	Value   string    `json:"value"`
-	Expires time.Time `json:"expires,omitzero"`
-}
-
-type storedCookies struct {
-	Owner   string         `json:"owner"`
-	Cookies []storedCookie `json:"cookies"`
-}
-
-func (d *dashCookies) Load() ([]*http.Cookie, error) {
-	raw, err := d.s.Get(d.key)
-	if err != nil {
-		return nil, err
-	}
-	var sc storedCookies
-	if err := json.Unmarshal(raw, &sc); err != nil || sc.Owner != d.owner {
-		return nil, cache.ErrNotFound
-	}
-	out := make([]*http.Cookie, 0, len(sc.Cookies))
-	for _, c := range sc.Cookies {
-		out = append(out, &http.Cookie{Name: c.Name, Value: c.Value, Expires: c.Expires})
-	}
-	return out, nil
-}
-
-func (d *dashCookies) Save(cs []*http.Cookie) error {
-	sc := storedCookies{Owner: d.owner}
-	for _, c := range cs {
-		exp := c.Expires
-		if c.MaxAge > 0 {
-			exp = time.Now().Add(time.Duration(c.MaxAge) * time.Second)
-		}
-		sc.Cookies = append(sc.Cookies, storedCookie{Name: c.Name, Value: c.Value, Expires: exp})
-	}
-	raw, err := json.Marshal(sc)
-	if err != nil {
-		return err
-	}
-	return d.s.Set(d.key, raw)
 }
 
 // netError words a failure to reach the OpenSearch (or Dashboards) host

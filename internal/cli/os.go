@@ -28,7 +28,7 @@ type osOptions struct {
 	include bool
 }
 
-func newOSCmd(f *factory, runF func(context.Context, *cobra.Command, *osOptions) error) *cobra.Command {
+func newOSCmd(f *factory) *cobra.Command {
 	opts := &osOptions{f: f}
 	cmd := &cobra.Command{
 		Use:   "os METHOD PATH",
@@ -60,7 +60,8 @@ stderr, and exits 1.
 
 --via dashboards sends the call through the OpenSearch Dashboards console
 proxy with a SAML session (for domains that admit SAML users only); the
-profile's IdP app for Dashboards is dashboards_idp_url (default: url).`,
+profile's IdP app for Dashboards is dashboards_idp_url (required: assertions
+go only to the Dashboards ACS they are addressed to).`,
 		Example: `  saml2sts os GET '/_cat/indices?v'
   saml2sts os POST /cats_and_dogs/_search -d '{"query":{"match":{"description":"farm"}}}'
   saml2sts os POST /_bulk --data-binary @docs.ndjson
@@ -76,9 +77,6 @@ profile's IdP app for Dashboards is dashboards_idp_url (default: url).`,
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.method, opts.path = args[0], args[1]
-			if runF != nil {
-				return runF(cmd.Context(), cmd, opts)
-			}
 			return osRun(cmd.Context(), cmd, opts)
 		},
 	}

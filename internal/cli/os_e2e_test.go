@@ -2,7 +2,9 @@ package cli_test
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -527,4 +529,54 @@ func newDashboardsWorld(t *testing.T, path string) (*world, *opensearchtest.Serv
 	script, _ := w.passwordScript()
 	w.configure("os", "--role-arn", reader, "--password-command", script, "--dashboards-idp-url", kc2.URL())
 	return w, srv, kc2
+}
+
+// TestOSDashboardsSendsAssertionsOnlyToTheirACS: --via dashboards never
+// hands an assertion to a server it is not addressed to. Without
+// dashboards_idp_url nothing is fetched (no default from url, whose
+// assertion is for AWS); with the AWS app there, its assertion is refused
+// before it is sent; with a mistyped --dashboards-url the server there
+// gets nothing. Each exits 2 with the fix.
+func TestOSDashboardsSendsAssertionsOnlyToTheirACS(t *testing.T) {
+	t.Parallel()
+	w, srv, kc2 := newDashboardsWorld(t, "/_dashboards")
+	ow := &osCmdWorld{world: w, os: srv}
+	var mu sync.Mutex
+	var received []string
+	bystander := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		received = append(received, r.Method+" "+r.URL.String()+" "+string(b))
+		mu.Unlock()
+		rw.WriteHeader(404)
+	}))
+	defer bystander.Close()
+	script, _ := w.passwordScript()
+	w.configure("noapp", "--role-arn", reader, "--password-command", script)
+	w.configure("awsapp", "--role-arn", reader, "--password-command", script, "--dashboards-idp-url", w.kc.URL())
+	for _, tt := range []struct {
+		name, profile, url, want string
+	}{
+		{"no dashboards_idp_url", "noapp", srv.DashboardsURL(), "--via dashboards needs dashboards_idp_url"},
+		{"the AWS app as dashboards_idp_url", "awsapp", srv.DashboardsURL(), "addressed to AWS sign-in (" + "https://signin.aws.amazon.com/saml), not to Dashboards"},
+		{"AWS assertion, bystander URL", "awsapp", bystander.URL + "/_dashboards", "set dashboards_idp_url to the IdP-initiated URL of the Dashboards SAML app"},
+		{"mistyped --dashboards-url", "os", bystander.URL + "/_dashboards", "which is not under --dashboards-url " + bystander.URL + "/_dashboards"},
+	} {
+		r := ow.record("", "os", "--profile", tt.profile, "GET", "/_cat/indices", "--via", "dashboards", "--dashboards-url", tt.url)
+		if r.code != 2 || !strings.Contains(r.stderr, tt.want) || strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 {
+			t.Errorf("%s: %s\nwant exit 2 and one line saying %q", tt.name, r, tt.want)
+		}
+	}
+	if n := srv.Stats().ACSPosts; n != 0 {
+		t.Errorf("the Dashboards ACS received %d posts; want none", n)
+	}
+	mu.Lock()
+	if len(received) != 0 {
+		t.Errorf("the bystander received %q", received)
+	}
+	mu.Unlock()
+	if n := w.kc.Stats().Logins + kc2.Stats().Logins; n != 2 {
+		t.Errorf("IdP logins = %d; want 2 (one per refused assertion that was fetched)", n)
+	}
+	ow.scanSecrets(kc2.IssuedResponses()...)
 }

@@ -3,14 +3,11 @@ package cli
 import (
 	"errors"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/saml2sts/saml2sts/cache"
 	"github.com/saml2sts/saml2sts/internal/config"
 	"github.com/saml2sts/saml2sts/opensearch"
 )
@@ -128,36 +125,6 @@ func TestOSEndpointPrecedence(t *testing.T) {
 		}
 		if (tt.url != "" && ep.URL.String() != tt.url) || ep.Service != tt.svc || ep.Region != tt.region {
 			t.Errorf("%+v: %s %s/%s; want %s %s/%s", tt.o, ep.URL, ep.Service, ep.Region, tt.url, tt.svc, tt.region)
-		}
-	}
-}
-
-func TestDashCookies(t *testing.T) {
-	t.Parallel()
-	store, err := cache.NewFile(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	u, _ := url.Parse("https://search-a-1.eu-west-1.es.amazonaws.com/_dashboards")
-	p := &config.Profile{Name: "p", Provider: "keycloak", URL: "https://sso/x", Username: "ana"}
-	d := &dashCookies{s: store, key: cache.DashboardsKey("p"), owner: dashOwner(p, u)}
-	exp := time.Now().Add(time.Hour).UTC().Truncate(time.Second)
-	if err := d.Save([]*http.Cookie{{Name: "security_authentication", Value: "v1", Expires: exp}, {Name: "security_authentication_saml1", Value: "v2", MaxAge: 60}}); err != nil {
-		t.Fatal(err)
-	}
-	cs, err := d.Load()
-	if err != nil || len(cs) != 2 || cs[0].Value != "v1" || !cs[0].Expires.Equal(exp) || cs[1].Expires.IsZero() {
-		t.Fatalf("Load = %v, %v", cs, err)
-	}
-	// Another user, IdP app or Dashboards never gets these cookies.
-	for _, other := range []string{
-		dashOwner(&config.Profile{Name: "p", Provider: "keycloak", URL: "https://sso/x", Username: "bob"}, u),
-		dashOwner(&config.Profile{Name: "p", Provider: "keycloak", URL: "https://sso/x", Username: "ana", DashboardsIdPURL: "https://sso/y"}, u),
-		dashOwner(p, &url.URL{Scheme: "https", Host: "other", Path: "/_dashboards"}),
-	} {
-		d2 := &dashCookies{s: store, key: cache.DashboardsKey("p"), owner: other}
-		if cs, err := d2.Load(); err == nil || len(cs) != 0 {
-			t.Errorf("cookies served to another owner: %v", cs)
 		}
 	}
 }

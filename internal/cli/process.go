@@ -7,7 +7,6 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"syscall"
 	"time"
@@ -103,17 +102,6 @@ func (e *env) lookPath(name string) (string, error) {
 		}
 	}
 	return "", &exec.Error{Name: name, Err: exec.ErrNotFound}
-}
-
-// tempDir is where --debug copies go: os.TempDir for this environment.
-func (e *env) tempDir() string {
-	if e.real() || runtime.GOOS == "windows" {
-		return os.TempDir()
-	}
-	if d := e.getenv("TMPDIR"); d != "" {
-		return d
-	}
-	return "/tmp"
 }
 
 // overlay is environ with vars set (replacing any earlier values).

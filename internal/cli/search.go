@@ -34,10 +34,11 @@ type searchOptions struct {
 	slices    int
 	format    string
 	withMeta  bool
+	csvRaw    bool
 	keepAlive time.Duration
 }
 
-func newSearchCmd(f *factory, runF func(context.Context, *cobra.Command, *searchOptions) error) *cobra.Command {
+func newSearchCmd(f *factory) *cobra.Command {
 	opts := &searchOptions{f: f}
 	cmd := &cobra.Command{
 		Use:   "search INDEX [QUERY] [flags]",
@@ -58,6 +59,12 @@ Output (--format):
           http.status), then one row per hit; without --fields the columns
           are the fields of the first hit, in its order
   table   the same columns, fitted to the terminal width (cut with …)
+
+Documents are untrusted text: in csv and table, control characters (ESC
+sequences that would drive the terminal, C1 and bidi controls) are shown as
+\xHH or \uHHHH. A csv text cell that a spreadsheet would run as a formula
+(starting with = + - @, a tab or a carriage return; numbers and bare names
+such as @timestamp excepted) gets a leading ' unless --csv-raw.
 
 --all pages through every hit with a point in time and search_after
 (OpenSearch 2.x domains, Serverless), or a scroll where there is no point in
@@ -87,9 +94,6 @@ shows a progress line.`,
 			if err := opts.check(cmd); err != nil {
 				return err
 			}
-			if runF != nil {
-				return runF(cmd.Context(), cmd, opts)
-			}
 			return searchRun(cmd.Context(), cmd, opts)
 		},
 	}
@@ -102,6 +106,7 @@ shows a progress line.`,
 	fl.IntVar(&opts.slices, "slices", 1, "with --all, `N` sliced searches in parallel")
 	fl.StringVar(&opts.format, "format", "", "output `format`: json, ndjson, csv or table (default json; ndjson with --all)")
 	fl.BoolVar(&opts.withMeta, "with-meta", false, "include _index and _id (ndjson, csv, table)")
+	fl.BoolVar(&opts.csvRaw, "csv-raw", false, "csv: keep cells that start with = + - @ as they are (for programs, not spreadsheets)")
 	fl.DurationVar(&opts.keepAlive, "keep-alive", 5*time.Minute, "with --all, how long the server keeps the point in time or scroll between pages")
 	addOSFlags(fl, &opts.os)
 	return cmd
@@ -135,6 +140,9 @@ func (o *searchOptions) check(cmd *cobra.Command) error {
 	}
 	if o.withMeta && o.format == "json" && !o.all {
 		return usageErrorf("--with-meta applies to ndjson, csv and table (json is the raw answer, which has _index and _id)")
+	}
+	if o.csvRaw && o.format != "csv" {
+		return usageErrorf("--csv-raw applies to --format csv only")
 	}
 	if o.keepAlive < time.Second {
 		return usageErrorf("--keep-alive %s: give at least 1s", o.keepAlive)
@@ -239,7 +247,7 @@ func (o *searchOptions) search(ctx context.Context, d opensearch.Doer, q *opense
 		return err
 	}
 	w, err := opensearch.NewHitWriter(out, opensearch.FormatOptions{
-		Format: o.format, Fields: o.fields, WithMeta: o.withMeta, Width: termWidth(out, o.f.getenv),
+		Format: o.format, Fields: o.fields, WithMeta: o.withMeta, Width: termWidth(out, o.f.getenv), CSVRaw: o.csvRaw,
 	})
 	if err != nil {
 		return usageErrorf("%v", err)

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -61,7 +60,10 @@ func SetAWSProfile(path, awsProfile string, values map[string]string) error {
 	if len(names) == 0 {
 		return nil
 	}
-	data, err := os.ReadFile(path)
+	data, err := readCapped(path, maxAWSFileSize)
+	if big := (*tooBigError)(nil); errors.As(err, &big) {
+		return &Error{Path: path, Msg: fmt.Sprintf("the AWS config file is over %d MiB: is AWS_CONFIG_FILE the right file?", maxAWSFileSize>>20)}
+	}
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("read aws config: %w", err)
 	}
@@ -100,7 +102,7 @@ func awsProfileOf(h string) string {
 // returns the path it checked. An unreadable file is no conflict.
 func AWSCredentialsConflict(getenv func(string) string, awsProfile string) (bool, string) {
 	path := awsCredentialsPath(orEnv(getenv))
-	data, err := os.ReadFile(path)
+	data, err := readCapped(path, maxAWSFileSize)
 	if err != nil {
 		return false, path
 	}
@@ -129,7 +131,7 @@ var shadowKeys = []string{"aws_access_key_id", "role_arn", "source_profile", "cr
 // file at path that would win over its credential_process. An unreadable
 // file shadows nothing.
 func AWSProfileShadows(path, awsProfile string) []string {
-	data, err := os.ReadFile(path)
+	data, err := readCapped(path, maxAWSFileSize)
 	if err != nil {
 		return nil
 	}

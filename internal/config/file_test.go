@@ -223,7 +223,7 @@ func TestResolveDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Profile{Name: "default", Provider: "keycloak", URL: "https://sso.example.com/s", Duration: time.Hour,
-		MFA: "auto", Cache: "auto", RefreshWindow: 15 * time.Minute, OpenSearchService: "auto", Source: path,
+		MFA: "auto", Cache: "auto", RefreshWindow: 15 * time.Minute, OpenSearchService: "auto", Source: path, File: path,
 		Options: map[string]string{"adfs_auth": "forms"}}
 	if !reflect.DeepEqual(*p, want) {
 		t.Errorf("got  %+v\nwant %+v", *p, want)
@@ -357,5 +357,32 @@ func TestCheckLogin(t *testing.T) {
 		if tt.want != "" && !errors.As(err, &ce) {
 			t.Errorf("%+v: got %T, want *Error", tt.p, err)
 		}
+	}
+}
+
+// TestLoadSizeCap: a file over MaxFileSize (a mistaken --config pointing at
+// a log, /dev/zero) is refused with a one-line *Error, before it is held in
+// memory; one just under loads.
+func TestLoadSizeCap(t *testing.T) {
+	dir := t.TempDir()
+	ok := filepath.Join(dir, "ok")
+	pad := strings.Repeat("#"+strings.Repeat("x", 98)+"\n", (MaxFileSize-100)/100)
+	os.WriteFile(ok, []byte("[default]\nprovider = keycloak\n"+pad), 0o600)
+	if _, err := Load(ok); err != nil {
+		t.Fatalf("a file under the cap: %v", err)
+	}
+	big := filepath.Join(dir, "big")
+	os.WriteFile(big, []byte("[default]\n"+pad+pad), 0o600)
+	for _, p := range []string{big, "/dev/zero"} {
+		_, err := Load(p)
+		var ce *Error
+		if !errors.As(err, &ce) || !strings.Contains(err.Error(), "over 1024 KiB") || strings.Contains(err.Error(), "\n") {
+			t.Errorf("%s: %v; want a one-line *Error naming the cap", p, err)
+		}
+	}
+	aws := filepath.Join(dir, "aws")
+	os.WriteFile(aws, make([]byte, maxAWSFileSize+1), 0o600)
+	if err := SetAWSProfile(aws, "x", map[string]string{"region": "eu-west-1"}); err == nil || !strings.Contains(err.Error(), "over 16 MiB") {
+		t.Errorf("huge AWS config: %v", err)
 	}
 }

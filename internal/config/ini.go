@@ -47,6 +47,7 @@ func parse(data []byte, delims string) *doc {
 	if rest, ok := strings.CutPrefix(s, bomText); ok {
 		d.bom, s = true, rest
 	}
+	d.lines = make([]line, 0, strings.Count(s, "\n")+1)
 	for s != "" {
 		raw, eol := s, ""
 		if i := strings.IndexByte(s, '\n'); i >= 0 {

@@ -6,7 +6,7 @@ import "time"
 // variables, overridden by flags. Zero values have been replaced by defaults.
 type Profile struct {
 	Name               string
-	Provider           string // keycloak | okta | adfs | form
+	Provider           string // a name in idp/providers
 	URL                string // IdP-initiated sign-on URL
 	Username           string
 	RoleARN            string
@@ -19,10 +19,13 @@ type Profile struct {
 	RefreshWindow      time.Duration // default 15m
 	OpenSearchEndpoint string
 	OpenSearchService  string // auto | es | aoss
-	DashboardsIdPURL   string // IdP-initiated URL of the Dashboards SAML app; "" = URL
+	DashboardsIdPURL   string // IdP-initiated URL of the Dashboards SAML app; required by --via dashboards
 	// Options are the provider-specific keys (adfs_auth, form_*) by key
 	// name, passed to the adapter as idp.Request.Options.
 	Options map[string]string
 	// Source names where the profile came from (file path), for messages.
 	Source string
+	// File is the profiles file holding the profile's section, "" when
+	// environment and flags alone give it.
+	File string
 }

@@ -78,7 +78,7 @@ func apply(path, profile string, values map[string]string) (*File, []byte, *Prof
 	// Duration and refresh_window depend on each other: check the section
 	// as it will be, blaming the values being set.
 	vals := map[string]setting{}
-	for i := h + 1; i < f.doc.end(h); i++ {
+	for i, end := h+1, f.doc.end(h); i < end; i++ { // end once: O(n), not O(n²)
 		if l := f.doc.lines[i]; l.kind == keyval {
 			from := origin{fromFile, path, i + 1}
 			if k, ok := Lookup(l.key); ok && values[l.key] != "" {

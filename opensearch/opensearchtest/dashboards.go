@@ -57,6 +57,9 @@ func internalError() *reply {
 // (signature, Destination/Recipient, Audience, validity, no InResponseTo)
 // and answers 302 with the session cookies; any failure is a bare 500.
 func (s *Server) acs(w http.ResponseWriter, r *http.Request, body []byte) {
+	s.mu.Lock()
+	s.st.ACSPosts++
+	s.mu.Unlock()
 	form, err := url.ParseQuery(string(body))
 	if err != nil {
 		s.write(w, r, internalError(), false)
@@ -179,13 +182,16 @@ func (s *Server) verifySAML(b64 string) (string, []string, error) {
 	} else {
 		return "", nil, fmt.Errorf("no conditions")
 	}
-	if scd := verified.FindElement("./Subject/SubjectConfirmation/SubjectConfirmationData"); scd != nil {
-		if rcp := scd.SelectAttrValue("Recipient", ""); rcp != "" && rcp != s.ACSURL() {
-			return "", nil, fmt.Errorf("recipient %q", rcp)
-		}
-		if scd.SelectAttrValue("InResponseTo", "") != "" {
-			return "", nil, fmt.Errorf("InResponseTo")
-		}
+	// The bearer confirmation must name this ACS (SAML profiles 4.1.4.2).
+	scd := verified.FindElement("./Subject/SubjectConfirmation/SubjectConfirmationData")
+	if scd == nil {
+		return "", nil, fmt.Errorf("no SubjectConfirmationData")
+	}
+	if rcp := scd.SelectAttrValue("Recipient", ""); rcp != s.ACSURL() {
+		return "", nil, fmt.Errorf("recipient %q", rcp)
+	}
+	if scd.SelectAttrValue("InResponseTo", "") != "" {
+		return "", nil, fmt.Errorf("InResponseTo")
 	}
 	nameID := verified.FindElement("./Subject/NameID")
 	if nameID == nil {

@@ -162,7 +162,7 @@ func TestDashboardsACSRejects(t *testing.T) {
 		t.Fatalf("good response after rejects: %v %v", res, err)
 	}
 	res.Body.Close()
-	if st := s.Stats(); st.DashboardsLogins != 1 {
+	if st := s.Stats(); st.DashboardsLogins != 1 || st.ACSPosts != len(tests)+1 {
 		t.Fatalf("stats %+v", st)
 	}
 }

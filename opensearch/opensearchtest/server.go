@@ -96,6 +96,7 @@ type Stats struct {
 	OpenPITs         int // live PIT contexts (expired ones are dropped)
 	OpenScrolls      int // live scroll contexts
 	DashboardsLogins int // successful ACS posts
+	ACSPosts         int // every POST to the ACS, accepted or not
 }
 
 // OpenContexts is the number of PIT and scroll contexts still open.
