@@ -2,17 +2,21 @@ package cli_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/creack/pty"
+
+	"github.com/saml2sts/saml2sts/internal/cli"
 )
 
 // shadowing is what a parent shell may hold that would beat the container
@@ -125,28 +129,35 @@ func TestExecECSServerRefresh(t *testing.T) {
 			w := newWorld(t, emulatorsOnRealTime)
 			script, counter := w.passwordScript()
 			w.configure("r", "--role-arn", reader, "--password-command", script) // 1h, refreshed in the last 15m
-			call := `"$1" sts get-caller-identity --output json --endpoint-url "$2" || exit 9`
-			r := w.runPaused(func() { w.advance(50 * time.Minute) },
-				"exec", "--ecs-server", "--profile", "r", "--", "sh", "-c", call+"\n"+pauseChild+call, "sh", aws, w.st.URL())
+			call := `"$1" sts get-caller-identity --output json --endpoint-url "$2" || exit 9` + "\n"
+			// The second call gets the still-usable credentials at once and
+			// has the server renew them in the background; the third gets
+			// the renewed ones.
+			renewed := func(func() string) {
+				w.waitUntil(func() bool { return len(w.st.Issued()) == 2 }, nil, "the renewal")
+			}
+			r := w.runPaused([]func(func() string){func(func() string) { w.advance(50 * time.Minute) }, renewed},
+				"exec", "--ecs-server", "--profile", "r", "--", "sh", "-c",
+				pauseChild+call+"pause 1\n"+call+"pause 2\n"+call, "sh", aws, w.st.URL())
 			if r.code != 0 {
 				t.Fatalf("%s: %s", version, r)
 			}
 			ids := callerIdentities(t, r.stdout)
-			if len(ids) != 2 {
-				t.Fatalf("want 2 caller identities, got %+v\n%s", ids, r)
+			if len(ids) != 3 {
+				t.Fatalf("want 3 caller identities, got %+v\n%s", ids, r)
 			}
 			for _, id := range ids {
 				if !strings.Contains(id.Arn, "assumed-role/SearchReader/") {
 					t.Errorf("aws says %+v", id)
 				}
 			}
-			// The up-front login, served from memory to the first call,
-			// then one silent renewal for the second.
+			// The up-front login, served from memory to the first calls,
+			// then one silent renewal.
 			if n := len(w.st.Issued()); n != 2 {
 				t.Errorf("issued %d credentials, want the up-front login and a silent renewal", n)
 			}
-			if got := w.st.Calls("GetCallerIdentity"); got != 2 {
-				t.Errorf("GetCallerIdentity calls = %d, want 2", got)
+			if got := w.st.Calls("GetCallerIdentity"); got != 3 {
+				t.Errorf("GetCallerIdentity calls = %d, want 3", got)
 			}
 			// The renewal used the stored IdP session; password_command
 			// ran only for the first login.
@@ -160,35 +171,52 @@ func TestExecECSServerRefresh(t *testing.T) {
 	}
 }
 
-// pauseChild, in a child's sh -c script, stops it until the test has done
-// what runPaused was given: "$PAUSE" is a path the test watches.
-const pauseChild = `: > "$PAUSE.wait"; while [ ! -e "$PAUSE.go" ]; do sleep 0.01; done
+// pauseChild defines "pause N" for a child's sh -c script: it stops there
+// until runPaused has run its step N ("$PAUSE" is a path the test watches).
+const pauseChild = `pause() { : > "$PAUSE.$1.wait"; while [ ! -e "$PAUSE.$1.go" ]; do sleep 0.01; done; }
 `
 
-// runPaused runs args in-process; a child script that reaches pauseChild
-// waits there while between runs (the test moves the clock), then goes on.
-func (w *world) runPaused(between func(), args ...string) result {
+// runPaused runs args in-process; when the child script reaches "pause N"
+// it waits there while steps[N-1] runs (moves the clock, waits for a
+// condition), then goes on. A step gets the run's stderr so far.
+func (w *world) runPaused(steps []func(stderr func() string), args ...string) result {
 	w.t.Helper()
 	pause := filepath.Join(w.dir, "pause")
 	w.env["PAUSE"] = pause
 	defer delete(w.env, "PAUSE")
-	done := make(chan result, 1)
-	go func() { done <- w.run("", args...) }()
-	for {
-		if _, err := os.Stat(pause + ".wait"); err == nil {
-			break
+	var out, errb syncBuffer
+	done := make(chan int, 1)
+	env := w.environ()
+	go func() {
+		done <- cli.Run(w.t.Context(), cli.Process{Args: args, Env: env, Stdin: strings.NewReader(""),
+			Stdout: &out, Stderr: &errb, Now: w.clock.Now, Executable: w.exe, NoTerminal: w.tty == nil, TTY: w.tty})
+	}()
+	for i, step := range steps {
+		mark := fmt.Sprintf("%s.%d", pause, i+1)
+		w.waitUntil(func() bool { _, err := os.Stat(mark + ".wait"); return err == nil }, done, "pause "+strconv.Itoa(i+1))
+		step(errb.String)
+		if err := os.WriteFile(mark+".go", nil, 0o600); err != nil {
+			w.t.Fatal(err)
 		}
+	}
+	return result{<-done, out.String(), errb.String()}
+}
+
+// waitUntil polls cond until it holds; the run ending first (done) or a
+// minute passing fails the test.
+func (w *world) waitUntil(cond func() bool, done <-chan int, what string) {
+	w.t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for !cond() {
 		select {
-		case r := <-done:
-			w.t.Fatalf("ended before the pause: %s", r)
+		case code := <-done:
+			w.t.Fatalf("the run ended (exit %d) before %s", code, what)
 		case <-time.After(10 * time.Millisecond):
 		}
+		if time.Now().After(deadline) {
+			w.t.Fatalf("gave up waiting for %s", what)
+		}
 	}
-	between()
-	if err := os.WriteFile(pause+".go", nil, 0o600); err != nil {
-		w.t.Fatal(err)
-	}
-	return <-done
 }
 
 // TestExecECSServerEndpoint talks to the endpoint from the child with curl,
@@ -274,8 +302,14 @@ func TestExecECSServerNeverPromptsInBackground(t *testing.T) {
 	w.kc.ExpireSessions() // renewing now needs the password and a code
 	w.tty = tty
 	get := `"$1" -s -m 5 -H "Authorization: $AWS_CONTAINER_AUTHORIZATION_TOKEN" "$AWS_CONTAINER_CREDENTIALS_FULL_URI"; echo` + "\n"
-	r := w.runPaused(func() { w.advance(50 * time.Minute) },
-		"exec", "--ecs-server", "--profile", "tty", "--", "sh", "-c", get+pauseChild+get, "sh", curl)
+	// The second request finds the credentials due and has the server try
+	// to renew them in the background, which needs the password: it says
+	// so on stderr (the child waits for that) and serves the old ones.
+	failed := func(stderr func() string) {
+		w.waitUntil(func() bool { return strings.Contains(stderr(), "renewal failed") }, nil, "the renewal's notice")
+	}
+	r := w.runPaused([]func(func() string){func(func() string) { w.advance(50 * time.Minute) }, failed},
+		"exec", "--ecs-server", "--profile", "tty", "--", "sh", "-c", pauseChild+get+"pause 1\n"+get+"pause 2\n", "sh", curl)
 	if r.code != 0 {
 		t.Fatalf("exit: %s", r)
 	}
