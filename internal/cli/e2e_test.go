@@ -179,13 +179,6 @@ func newBareWorld(t *testing.T, cert *x509.Certificate, so ststest.Options) *wor
 	}}
 }
 
-// emulatorsOnRealTime keeps the emulators off the world's clock, so that
-// w.advance moves only the CLI's: for outside programs (the AWS CLI) that
-// sign requests with the real time.
-func emulatorsOnRealTime(ko *idptest.KeycloakOptions, so *ststest.Options) {
-	ko.Now, so.Now = time.Now, time.Now
-}
-
 func withOTP(ko *idptest.KeycloakOptions, _ *ststest.Options) {
 	ko.Users[0].OTP = []idptest.OTP{{ID: "otp-1", Label: "FreeOTP", Code: otpCode}}
 }

@@ -124,11 +124,13 @@ func TestExecECSServerRefresh(t *testing.T) {
 	for version, aws := range awsCLIs(t) {
 		t.Run(version, func(t *testing.T) {
 			t.Parallel()
-			// The AWS CLI signs with the real time, so only the CLI's
-			// clock moves: 50 minutes on, the credentials have 10 left.
-			w := newWorld(t, emulatorsOnRealTime)
+			// 1h credentials renewed in their last 50 minutes: due 12
+			// minutes on, on the clock the CLI and the emulators share, and
+			// the renewed ones are not. The AWS CLI signs with the real
+			// time: 12 minutes is within SigV4's 15 of skew.
+			w := newWorld(t)
 			script, counter := w.passwordScript()
-			w.configure("r", "--role-arn", reader, "--password-command", script) // 1h, refreshed in the last 15m
+			w.configure("r", "--role-arn", reader, "--password-command", script, "--duration", "1h", "--refresh-window", "50m")
 			call := `"$1" sts get-caller-identity --output json --endpoint-url "$2" || exit 9` + "\n"
 			// The second call gets the still-usable credentials at once and
 			// has the server renew them in the background; the third gets
@@ -136,7 +138,7 @@ func TestExecECSServerRefresh(t *testing.T) {
 			renewed := func(func() string) {
 				w.waitUntil(func() bool { return len(w.st.Issued()) == 2 }, nil, "the renewal")
 			}
-			r := w.runPaused([]func(func() string){func(func() string) { w.advance(50 * time.Minute) }, renewed},
+			r := w.runPaused([]func(func() string){func(func() string) { w.advance(12 * time.Minute) }, renewed},
 				"exec", "--ecs-server", "--profile", "r", "--", "sh", "-c",
 				pauseChild+call+"pause 1\n"+call+"pause 2\n"+call, "sh", aws, w.st.URL())
 			if r.code != 0 {
