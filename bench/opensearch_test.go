@@ -63,7 +63,7 @@ func runExport(b *testing.B, bin string, env []string, args ...string) export {
 		b.Fatalf("saml2sts search: %v\n%s", err, stderr.String())
 	}
 	wall := time.Since(start)
-	return export{wall, c.ProcessState.UserTime() + c.ProcessState.SystemTime(), maxRSS(c.ProcessState), lines}
+	return export{wall, c.ProcessState.UserTime() + c.ProcessState.SystemTime(), peakRSS(c.ProcessState), lines}
 }
 
 // BenchmarkExport exports 10k, 100k and 1M synthetic documents

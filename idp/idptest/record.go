@@ -7,7 +7,8 @@ import (
 	"sync"
 )
 
-// record is what every emulator keeps under its one lock: its counters
+// record is what every emulator keeps under its one lock (and its outage
+// switch): its counters
 // (S is the emulator's Stats type) and the values tests scan output for,
 // each SAMLResponse issued and each cookie or token handed out.
 type record[S any] struct {
@@ -15,6 +16,7 @@ type record[S any] struct {
 	stats  S
 	issued []string // every SAMLResponse served
 	kept   []string // every cookie value or token handed out
+	faults          // SetFault: outages
 }
 
 // Stats returns a snapshot of the counters.
@@ -49,6 +51,14 @@ func (r *record[S]) keep(v string) {
 	if v != "" {
 		r.kept = append(r.kept, v)
 	}
+}
+
+// secret makes a new random token with the given prefix and keeps it.
+// Called with mu held.
+func (r *record[S]) secret(prefix string) string {
+	s := prefix + newToken()
+	r.keep(s)
+	return s
 }
 
 // keptValues returns every value kept so far, oldest first.

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -100,9 +99,6 @@ func (f *factory) prompter() idp.Prompter {
 	}
 	return prompt.Open(noInput)
 }
-
-// cacheDir is the cache directory in this run's environment.
-func (f *factory) cacheDir() (string, error) { return cache.DirFrom(f.getenv) }
 
 // checkProfile has the profile's adapter check its url, mfa and options
 // without the network: a setting no login could work with is refused by
@@ -203,11 +199,7 @@ func (f *factory) passwordCommand(command string) func(context.Context) (string,
 		ctx, cancel := context.WithTimeout(ctx, passwordCommandTimeout)
 		defer cancel()
 		var out, errb bytes.Buffer
-		sh, err := f.env.lookPath("sh")
-		if err != nil {
-			sh = "sh"
-		}
-		c := exec.CommandContext(ctx, sh, "-c", command)
+		c := shellCommand(ctx, command)
 		c.Env, c.Stdout, c.Stderr = f.env.environ(), &out, &errb
 		if err := c.Run(); err != nil {
 			if ctx.Err() == context.DeadlineExceeded {
@@ -330,3 +322,6 @@ func (f *factory) silentOptions(p *config.Profile, b *broker.Broker) broker.Opti
 		LockWait:        lockWait(b),
 	}
 }
+
+// cacheDir is where the file cache, the index and IdP sessions live.
+func (f *factory) cacheDir() (string, error) { return cache.Dir(runtime.GOOS, f.getenv) }

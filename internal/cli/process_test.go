@@ -38,3 +38,12 @@ func TestInjectedEnv(t *testing.T) {
 		t.Errorf("overlay = %v, want %v", got, want)
 	}
 }
+
+// environ turns vars into KEY=value lines for Process.Env.
+func environ(vars map[string]string) []string {
+	env := make([]string, 0, len(vars))
+	for k, v := range vars {
+		env = append(env, k+"="+v)
+	}
+	return env
+}
