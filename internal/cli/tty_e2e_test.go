@@ -18,7 +18,7 @@ import (
 
 // ttyWait bounds every wait on the terminal or the process: a prompt that
 // never comes, or a process that never ends, fails the test.
-const ttyWait = 15 * time.Second
+const ttyWait = 2 * time.Minute // only a failing test waits this long
 
 // ttySession is the binary running with a pseudo-terminal as its
 // controlling terminal (what /dev/tty opens) and stdin, while stdout and
