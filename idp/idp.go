@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 
 	"github.com/saml2sts/saml2sts/internal/exitcode"
 )
@@ -49,6 +50,17 @@ type Request struct {
 	// Options are the profile's provider-specific keys (adfs_auth,
 	// form_*), by config key name; absent keys are absent.
 	Options map[string]string
+	// Getenv reads the environment (KRB5CCNAME, KRB5_CONFIG); nil is
+	// os.Getenv. Read it through [Request.Env].
+	Getenv func(string) string
+}
+
+// Env is the environment variable k, through Getenv.
+func (r *Request) Env(k string) string {
+	if r.Getenv == nil {
+		return os.Getenv(k)
+	}
+	return r.Getenv(k)
 }
 
 // Prompter asks the user things on the terminal, never on stdout.

@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
@@ -35,9 +38,20 @@ type ClientOptions struct {
 	// HTTPClient replaces the SDK's client; pass the httpx one so the CA
 	// bundle, proxy and --debug trace apply.
 	HTTPClient *http.Client
-	// Endpoint overrides the STS URL (tests, demo). Empty leaves it to the
-	// SDK, which honours AWS_ENDPOINT_URL_STS and regional endpoints.
+	// Endpoint overrides the STS URL (tests, demo). Empty takes
+	// AWS_ENDPOINT_URL_STS, else AWS_ENDPOINT_URL, else the shared
+	// config's endpoint settings and regional endpoints.
 	Endpoint string
+	// Getenv reads the environment the SDK settings come from: AWS_REGION,
+	// AWS_DEFAULT_REGION, AWS_PROFILE, AWS_DEFAULT_PROFILE, AWS_CONFIG_FILE,
+	// AWS_SHARED_CREDENTIALS_FILE, AWS_ENDPOINT_URL(_STS),
+	// AWS_IGNORE_CONFIGURED_ENDPOINT_URLS, AWS_CA_BUNDLE and the proxy
+	// variables. nil is os.Getenv. They are handed to the SDK as explicit
+	// options, so a caller with an environment of its own (an in-process
+	// test) is not steered by the process's.
+	Getenv func(string) string
+	// Now is the clock for error messages about expiry; nil is time.Now.
+	Now func() time.Time
 }
 
 // Client calls STS. Calls are anonymous except GetCallerIdentity, which is
@@ -72,7 +86,16 @@ type Identity struct {
 // while no credential provider (in particular the profile's
 // credential_process, which may be saml2sts itself) is ever run.
 func NewClient(ctx context.Context, o ClientOptions) (*Client, error) {
-	cfg, err := loadConfig(ctx, o.Region)
+	if o.Getenv == nil {
+		o.Getenv = os.Getenv
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Endpoint == "" {
+		o.Endpoint = envEndpoint(o.Getenv)
+	}
+	cfg, err := loadConfig(ctx, o)
 	if err != nil {
 		return nil, err
 	}
@@ -89,38 +112,89 @@ func NewClient(ctx context.Context, o ClientOptions) (*Client, error) {
 			so.BaseEndpoint = aws.String(o.Endpoint)
 		}
 	})
-	return &Client{api: api, region: cfg.Region, now: time.Now}, nil
+	return &Client{api: api, region: cfg.Region, now: o.Now}, nil
+}
+
+// envEndpoint is the STS endpoint the environment names, as the SDK reads
+// it: AWS_ENDPOINT_URL_STS, else AWS_ENDPOINT_URL, unless
+// AWS_IGNORE_CONFIGURED_ENDPOINT_URLS is true.
+func envEndpoint(getenv func(string) string) string {
+	if strings.EqualFold(strings.TrimSpace(getenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")), "true") {
+		return ""
+	}
+	if e := getenv("AWS_ENDPOINT_URL_STS"); e != "" {
+		return e
+	}
+	return getenv("AWS_ENDPOINT_URL")
+}
+
+// envFirst is the first of names set in the environment.
+func envFirst(getenv func(string) string, names ...string) string {
+	for _, n := range names {
+		if v := getenv(n); v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// envLoadOptions are the SDK settings the environment gives, as explicit
+// options: the same values LoadDefaultConfig would read from the process
+// environment, taken from getenv's.
+func envLoadOptions(getenv func(string) string, region string) []func(*config.LoadOptions) error {
+	var opts []func(*config.LoadOptions) error
+	if region == "" {
+		region = envFirst(getenv, "AWS_REGION", "AWS_DEFAULT_REGION")
+	}
+	if region != "" {
+		opts = append(opts, config.WithRegion(region))
+	}
+	// "default" when unset, as the SDK does, but said here so that the
+	// process's AWS_PROFILE cannot creep in.
+	profile := envFirst(getenv, "AWS_PROFILE", "AWS_DEFAULT_PROFILE")
+	if profile == "" {
+		profile = config.DefaultSharedConfigProfile
+	}
+	opts = append(opts, config.WithSharedConfigProfile(profile))
+	home := getenv("HOME")
+	if runtime.GOOS == "windows" {
+		home = getenv("USERPROFILE")
+	}
+	if f := getenv("AWS_CONFIG_FILE"); f != "" {
+		opts = append(opts, config.WithSharedConfigFiles([]string{f}))
+	} else if home != "" {
+		opts = append(opts, config.WithSharedConfigFiles([]string{filepath.Join(home, ".aws", "config")}))
+	}
+	if f := getenv("AWS_SHARED_CREDENTIALS_FILE"); f != "" {
+		opts = append(opts, config.WithSharedCredentialsFiles([]string{f}))
+	} else if home != "" {
+		opts = append(opts, config.WithSharedCredentialsFiles([]string{filepath.Join(home, ".aws", "credentials")}))
+	}
+	return opts
 }
 
 // loadConfig loads the SDK config. The profile only contributes settings
 // here, so a missing or broken AWS_PROFILE (the AWS CLI sets it when it runs
 // us as credential_process) falls back to the environment alone.
-func loadConfig(ctx context.Context, region string) (aws.Config, error) {
+func loadConfig(ctx context.Context, o ClientOptions) (aws.Config, error) {
 	opts := []func(*config.LoadOptions) error{config.WithCredentialsProvider(aws.AnonymousCredentials{})}
-	if region != "" {
-		opts = append(opts, config.WithRegion(region))
-	}
+	opts = append(opts, envLoadOptions(o.Getenv, o.Region)...)
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err == nil {
 		return cfg, nil
 	}
-	env, envErr := config.NewEnvConfig()
-	if envErr != nil {
-		return aws.Config{}, fmt.Errorf("load AWS SDK configuration: %w", err)
-	}
 	cfg = aws.Config{
-		Region:        region,
-		Credentials:   aws.AnonymousCredentials{},
-		ConfigSources: []any{env},
+		Region:      o.Region,
+		Credentials: aws.AnonymousCredentials{},
 	}
 	if cfg.Region == "" {
-		cfg.Region = env.Region
+		cfg.Region = envFirst(o.Getenv, "AWS_REGION", "AWS_DEFAULT_REGION")
 	}
-	if env.BaseEndpoint != "" && !aws.ToBool(env.IgnoreConfiguredEndpoints) {
-		cfg.BaseEndpoint = aws.String(env.BaseEndpoint)
+	if o.Endpoint != "" {
+		cfg.BaseEndpoint = aws.String(o.Endpoint)
 	}
 	// Without LoadDefaultConfig nothing applies AWS_CA_BUNDLE; httpx does.
-	hc, hcErr := httpx.NewClient(httpx.Options{}, time.Minute)
+	hc, hcErr := httpx.NewClient(httpx.Options{Getenv: o.Getenv}, time.Minute)
 	if hcErr != nil {
 		return aws.Config{}, fmt.Errorf("load AWS SDK configuration: %w", hcErr)
 	}

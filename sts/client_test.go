@@ -375,3 +375,101 @@ func TestNewClientEnvironment(t *testing.T) {
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// TestNewClientEnvironmentVariables: each variable NewClient hands to the
+// SDK works the same from the process environment (Getenv nil) and from an
+// injected one (in-process runs), and injected values beat the process's.
+func TestNewClientEnvironmentVariables(t *testing.T) {
+	e := newEnv(t, ststest.Options{})
+	dir := t.TempDir()
+	home := filepath.Join(dir, "home")
+	if err := os.MkdirAll(filepath.Join(home, ".aws"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	write := func(p, s string) {
+		if err := os.WriteFile(p, []byte(s), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(filepath.Join(home, ".aws", "config"), "[profile h]\nregion = ca-central-1\n")
+	cfg := filepath.Join(dir, "config")
+	write(cfg, "[profile p]\nregion = eu-west-3\n[profile q]\nregion = sa-east-1\n"+
+		"[profile ep]\nregion = eu-north-1\nendpoint_url = "+e.srv.URL()+"\n")
+	emu := strings.TrimPrefix(e.srv.URL(), "http://")
+	const dead = "http://127.0.0.1:1"
+
+	tests := []struct {
+		name      string
+		env       map[string]string
+		region    string
+		host      string // "" is the emulator
+		noMislead bool   // the process's values would win: the SDK reads them too
+	}{
+		{name: "AWS_ENDPOINT_URL_STS", env: map[string]string{"AWS_ENDPOINT_URL_STS": e.srv.URL(), "AWS_REGION": "eu-west-1"}, region: "eu-west-1"},
+		{name: "AWS_ENDPOINT_URL", env: map[string]string{"AWS_ENDPOINT_URL": e.srv.URL(), "AWS_REGION": "eu-west-1"}, region: "eu-west-1"},
+		{name: "service endpoint beats global", env: map[string]string{"AWS_ENDPOINT_URL": dead, "AWS_ENDPOINT_URL_STS": e.srv.URL(), "AWS_REGION": "eu-west-1"}, region: "eu-west-1"},
+		{name: "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", env: map[string]string{"AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": "true",
+			"AWS_ENDPOINT_URL_STS": e.srv.URL(), "AWS_REGION": "eu-west-1"}, region: "eu-west-1", host: "sts.eu-west-1.amazonaws.com", noMislead: true},
+		{name: "AWS_DEFAULT_REGION", env: map[string]string{"AWS_DEFAULT_REGION": "ap-south-1"}, region: "ap-south-1", host: "sts.ap-south-1.amazonaws.com"},
+		{name: "AWS_REGION beats AWS_DEFAULT_REGION", env: map[string]string{"AWS_REGION": "eu-central-1", "AWS_DEFAULT_REGION": "ap-south-1"},
+			region: "eu-central-1", host: "sts.eu-central-1.amazonaws.com"},
+		{name: "AWS_CONFIG_FILE and AWS_PROFILE", env: map[string]string{"AWS_CONFIG_FILE": cfg, "AWS_PROFILE": "p"}, region: "eu-west-3", host: "sts.eu-west-3.amazonaws.com"},
+		{name: "AWS_DEFAULT_PROFILE", env: map[string]string{"AWS_CONFIG_FILE": cfg, "AWS_DEFAULT_PROFILE": "q"}, region: "sa-east-1", host: "sts.sa-east-1.amazonaws.com"},
+		{name: "HOME/.aws/config", env: map[string]string{"HOME": home, "AWS_CONFIG_FILE": "", "AWS_PROFILE": "h"}, region: "ca-central-1", host: "sts.ca-central-1.amazonaws.com"},
+		{name: "profile endpoint_url", env: map[string]string{"AWS_CONFIG_FILE": cfg, "AWS_PROFILE": "ep"}, region: "eu-north-1"},
+	}
+	for _, tt := range tests {
+		for _, injected := range []bool{false, true} {
+			name := tt.name + "/process"
+			if injected {
+				name = tt.name + "/injected"
+			}
+			t.Run(name, func(t *testing.T) {
+				var o sts.ClientOptions
+				if injected {
+					// The process says otherwise, for the same variables.
+					for k := range tt.env {
+						if !tt.noMislead {
+							t.Setenv(k, map[bool]string{true: dead, false: "us-west-2"}[strings.HasPrefix(k, "AWS_ENDPOINT")])
+						}
+					}
+					o.Getenv = func(k string) string { return tt.env[k] }
+				} else {
+					for k, v := range tt.env {
+						t.Setenv(k, v)
+					}
+				}
+				// Off loopback the call ends at once, with no SDK retries.
+				ctx, cancel := context.WithCancel(context.Background())
+				defer cancel()
+				var hosts []string
+				o.HTTPClient = &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+					hosts = append(hosts, r.URL.Host)
+					if r.URL.Host != emu {
+						cancel()
+						return nil, errors.New("offline")
+					}
+					return http.DefaultTransport.RoundTrip(r)
+				})}
+				c, err := sts.NewClient(context.Background(), o)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if c.Region() != tt.region {
+					t.Errorf("region %q, want %q", c.Region(), tt.region)
+				}
+				_, err = c.AssumeRoleWithSAML(ctx, e.assertion(t, ststest.Response{}), sts.Role{RoleARN: roleARN}, 0)
+				want := tt.host
+				if want == "" {
+					want = emu
+					if err != nil {
+						t.Errorf("AssumeRoleWithSAML: %v", err)
+					}
+				}
+				if len(hosts) == 0 || hosts[0] != want {
+					t.Errorf("sent to %v, want %s", hosts, want)
+				}
+			})
+		}
+	}
+}

@@ -135,7 +135,7 @@ func (p *Provider) Login(ctx context.Context, req *idp.Request) (string, error) 
 		l.wia = true
 		l.w.Client = l.probeClient()
 	case AuthKerberos:
-		if cl, err := kerberosClient(time.Now()); err != nil {
+		if cl, err := kerberosClient(req.Env, time.Now()); err != nil {
 			l.kerberosNotice(err.Error())
 		} else {
 			l.krb, l.wia = cl, true

@@ -32,8 +32,8 @@ const defaultKrb5Conf = "/etc/krb5.conf"
 // Kerberos cannot be used; the login then falls back to the form.
 // Nothing is ever prompted for: a client built from a cache has no
 // password, it only spends the TGT that kinit got.
-func kerberosClient(now time.Time) (*client.Client, error) {
-	ccPath, err := ticketCache()
+func kerberosClient(getenv func(string) string, now time.Time) (*client.Client, error) {
+	ccPath, err := ticketCache(getenv)
 	if err != nil {
 		return nil, err
 	}
@@ -53,7 +53,7 @@ func kerberosClient(now time.Time) (*client.Client, error) {
 	if !now.Before(tgt.EndTime) {
 		return nil, fmt.Errorf("the Kerberos ticket of %s in %s expired at %s (run kinit)", who, ccPath, tgt.EndTime.Local().Format(time.DateTime+" MST"))
 	}
-	confPath, err := krb5Conf()
+	confPath, err := krb5Conf(getenv)
 	if err != nil {
 		return nil, err
 	}
@@ -73,8 +73,8 @@ func kerberosClient(now time.Time) (*client.Client, error) {
 // ticketCache is the path of the user's FILE: ticket cache. Other cache
 // types (KCM:, KEYRING:, DIR:, API:, MEMORY:) are not files gokrb5 can
 // read.
-func ticketCache() (string, error) {
-	v := os.Getenv("KRB5CCNAME")
+func ticketCache(getenv func(string) string) (string, error) {
+	v := getenv("KRB5CCNAME")
 	if v == "" {
 		uid := os.Getuid()
 		if uid < 0 {
@@ -95,8 +95,8 @@ func ticketCache() (string, error) {
 
 // krb5Conf is the first existing file of $KRB5_CONFIG (a colon-separated
 // list, as MIT reads it), else /etc/krb5.conf.
-func krb5Conf() (string, error) {
-	v := os.Getenv("KRB5_CONFIG")
+func krb5Conf(getenv func(string) string) (string, error) {
+	v := getenv("KRB5_CONFIG")
 	paths := []string{defaultKrb5Conf}
 	if v != "" {
 		paths = filepath.SplitList(v)

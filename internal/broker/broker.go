@@ -36,6 +36,9 @@ type Broker struct {
 	Debug     idp.Debugger // nil unless --debug
 	Notice    io.Writer    // one-line notices (stderr)
 	Now       func() time.Time
+	// Getenv is the environment adapters read (KRB5CCNAME, ...); nil is
+	// os.Getenv.
+	Getenv func(string) string
 	// Jitter returns a number in [0, 1) to spread backoff steps; nil is
 	// crypto/rand (tests fix it).
 	Jitter func() float64
@@ -466,6 +469,7 @@ func (b *Broker) idpLogin(ctx context.Context, p *config.Profile, o Options, url
 		Fresh:    o.Force,
 		// The partition of the role, else of the region.
 		Partition: Partition(p.RoleARN, p.Region),
+		Getenv:    b.Getenv,
 	}
 	samlResp, err := prov.Login(ctx, req)
 	b.remember(rej, a, o, err)

@@ -67,12 +67,13 @@ func checkNoSecrets(t *testing.T, a *idptest.ADFS, out string, codes ...string) 
 // TestADFSLoginAndSilentRefresh: forms login from a bare-host url, then a
 // refresh that rides on the MSISAuth session with no password at all.
 func TestADFSLoginAndSilentRefresh(t *testing.T) {
+	t.Parallel()
 	w, a := adfsWorld(t, idptest.ADFSOptions{Version: "2019"}, "--role-arn", reader, "--duration", "1h", "--refresh-window", "59m59s")
 	r := w.mustRun(password, "--debug", "login", "--profile", "a", "--password-stdin")
 	if !strings.Contains(r.stderr, "Logged in: profile a, role "+reader) {
 		t.Errorf("login: %s", r)
 	}
-	time.Sleep(1100 * time.Millisecond)
+	w.advance(2 * time.Second) // past the refresh window of 59m59s
 	c := w.mustRun("", "credential-process", "--profile", "a")
 	parseCreds(t, c.stdout)
 	if s := a.Stats(); s.PasswordPosts != 1 || s.SessionReuses != 1 || s.DuplicateFields != 0 {
@@ -90,8 +91,10 @@ func TestADFSLoginAndSilentRefresh(t *testing.T) {
 }
 
 func TestADFSVersions(t *testing.T) {
+	t.Parallel()
 	for _, v := range []string{"2.0", "2012R2", "2016"} {
 		t.Run(v, func(t *testing.T) {
+			t.Parallel()
 			w, a := adfsWorld(t, idptest.ADFSOptions{Version: v}, "--role-arn", reader)
 			r := w.mustRun(password, "login", "--profile", "a", "--password-stdin")
 			if s := a.Stats(); s.Logins != 1 || s.SAMLIssued != 1 {
@@ -105,6 +108,7 @@ func TestADFSVersions(t *testing.T) {
 // TestADFSPaths: each MFA adapter and each Windows integrated auth mode,
 // and each way they fail, through the binary: exit code and message.
 func TestADFSPaths(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name      string
 		o         idptest.ADFSOptions
@@ -174,6 +178,7 @@ func TestADFSPaths(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			w, a := adfsWorld(t, tt.o, append([]string{"--role-arn", reader}, tt.configure...)...)
 			if tt.name == "bad adfs_auth" {
 				w.env["SAML2STS_ADFS_AUTH"] = "basic"
@@ -228,9 +233,10 @@ func TestADFSPaths(t *testing.T) {
 // password page) through the binary, a silent refresh on its session, and
 // a wrong password refused in AD FS's words.
 func TestADFSPaginated(t *testing.T) {
+	t.Parallel()
 	w, a := adfsWorld(t, idptest.ADFSOptions{Paginated: true}, "--role-arn", reader, "--duration", "1h", "--refresh-window", "59m59s")
 	r := w.mustRun(password, "login", "--profile", "a", "--password-stdin")
-	time.Sleep(1100 * time.Millisecond)
+	w.advance(2 * time.Second) // past the refresh window of 59m59s
 	c := w.mustRun("", "credential-process", "--profile", "a")
 	parseCreds(t, c.stdout)
 	if s := a.Stats(); s.UsernamePosts != 1 || s.PasswordPosts != 1 || s.SessionReuses != 1 || s.DuplicateFields != 0 || s.Errors != 0 {
@@ -254,6 +260,7 @@ func TestADFSPaginated(t *testing.T) {
 // keytab; without a usable cache it signs in with the form after a
 // one-line notice.
 func TestADFSKerberos(t *testing.T) {
+	t.Parallel()
 	k := idptest.StartKDC(t, idptest.KDCOptions{Users: map[string]string{"ana": password}, Services: []string{"HTTP/127.0.0.1"}})
 	cc := filepath.Join(t.TempDir(), "krb5cc")
 	k.Kinit(t, "ana", password, cc, "")
@@ -273,6 +280,7 @@ func TestADFSKerberos(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			w, a := adfsWorld(t, idptest.ADFSOptions{WIA: true, KerberosKeytab: k.Keytab}, "--role-arn", reader, "--adfs-auth", "kerberos")
 			w.env["KRB5CCNAME"] = tt.ccache
 			w.env["KRB5_CONFIG"] = k.Config
@@ -303,6 +311,7 @@ func TestADFSKerberos(t *testing.T) {
 // TestADFSPassiveEndpointURL: the url users copy most, https://host/adfs/ls/,
 // is an AD FS error page on its own; it signs in through the sign-on page.
 func TestADFSPassiveEndpointURL(t *testing.T) {
+	t.Parallel()
 	w, a := adfsWorld(t, idptest.ADFSOptions{}, "--role-arn", reader)
 	w.mustRun("", "configure", "--profile", "a", "--url", a.BaseURL()+"/adfs/ls/")
 	r := w.mustRun(password, "login", "--profile", "a", "--password-stdin")

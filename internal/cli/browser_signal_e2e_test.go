@@ -27,7 +27,7 @@ func startStuckLogin(t *testing.T) (*exec.Cmd, *bytes.Buffer, string) {
 	t.Helper()
 	w := newWorld(t, func(ko *idptest.KeycloakOptions, _ *ststest.Options) { ko.Users[0].WebAuthnOnly = true })
 	w.configure("c", "--role-arn", reader, "--browser", "--browser-timeout", "2m")
-	cmd := exec.Command(bin, "login", "--profile", "c", "--password-stdin")
+	cmd := exec.Command(binary(t), "login", "--profile", "c", "--password-stdin")
 	for k, v := range w.env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}

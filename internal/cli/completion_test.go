@@ -33,7 +33,7 @@ func TestCompletion(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
 			var out, errb bytes.Buffer
-			f := newFactory(strings.NewReader(""), &out, &errb, func(k string) string { return env[k] })
+			f := newFactory(Process{Env: environ(env), Stdout: &out, Stderr: &errb})
 			if code := run(context.Background(), f, append([]string{"__complete"}, tt.args...)); code != 0 {
 				t.Fatalf("exit %d: %s", code, errb.String())
 			}
@@ -49,9 +49,8 @@ func TestCompletion(t *testing.T) {
 func TestCompletionNoConfig(t *testing.T) {
 	var out, errb bytes.Buffer
 	dir := t.TempDir()
-	f := newFactory(strings.NewReader(""), &out, &errb, func(k string) string {
-		return map[string]string{"SAML2STS_CONFIG": filepath.Join(dir, "missing"), "HOME": dir}[k]
-	})
+	f := newFactory(Process{Env: environ(map[string]string{"SAML2STS_CONFIG": filepath.Join(dir, "missing"), "HOME": dir}),
+		Stdout: &out, Stderr: &errb})
 	if code := run(context.Background(), f, []string{"__complete", "login", "--profile", ""}); code != 0 {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}

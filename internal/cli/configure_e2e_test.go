@@ -15,6 +15,7 @@ import (
 // set, nothing written), without the network: the mistakes first-time
 // users make with Okta, AD FS and the form adapter.
 func TestConfigureChecksWithTheProvider(t *testing.T) {
+	t.Parallel()
 	const (
 		okta = "https://corp.okta.com/home/amazon_aws/0oa1awsapp0001/272"
 		adfs = "https://adfs.corp.example"
@@ -90,6 +91,7 @@ func TestConfigureChecksWithTheProvider(t *testing.T) {
 // TestConfigureSaysWhatItRemoved: an empty value removes a key, and the
 // message says so instead of "Wrote".
 func TestConfigureSaysWhatItRemoved(t *testing.T) {
+	t.Parallel()
 	w := newBareWorld(t, nil, ststest.Options{})
 	w.mustRun("", "configure", "--profile", "p", "--provider", "adfs", "--url", "https://adfs.corp.example", "--adfs-auth", "ntlm")
 	r := w.mustRun("", "configure", "--profile", "p", "--provider", "okta", "--url", "https://corp.okta.com/home/amazon_aws/0oa1/272", "--adfs-auth", "")
@@ -103,6 +105,7 @@ func TestConfigureSaysWhatItRemoved(t *testing.T) {
 // another provider's profile is named by file and line; the same key in
 // the environment (set for every profile) is not an error.
 func TestConfigureCheckedAgainAtLogin(t *testing.T) {
+	t.Parallel()
 	w := newOktaWorld(t, idptest.OktaOptions{}, "", idptest.OktaFactor{Type: "push"})
 	r := w.run(password, "login", "--profile", "o", "--password-stdin", "--mfa", "puhs")
 	if r.code != 2 || !strings.Contains(r.stderr, `saml2sts: okta: mfa "puhs" is not an Okta factor name`) {

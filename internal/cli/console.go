@@ -103,10 +103,10 @@ func consoleRun(ctx context.Context, cmd *cobra.Command, o *consoleOptions) erro
 
 	role := sts.Role{RoleARN: r.RoleARN}.String()
 	if !o.print {
-		argv := browserCommand(runtime.GOOS, o.f.getenv, exec.LookPath)
+		argv := browserCommand(runtime.GOOS, o.f.getenv, o.f.env.lookPath)
 		if argv == nil {
 			fmt.Fprintf(o.f.errOut, "No browser to open here; open this link within 15 minutes (it signs in as %s, do not share it):\n", role)
-		} else if err := openBrowser(ctx, argv, link); err != nil {
+		} else if err := openBrowser(ctx, argv, link, o.f.env.environ()); err != nil {
 			fmt.Fprintf(o.f.errOut, "Could not open a browser (%s: %v); open this link within 15 minutes (it signs in as %s, do not share it):\n", argv[0], err, role)
 		} else {
 			fmt.Fprintf(o.f.errOut, "Opened the AWS console for %s in your browser.\n", role)
@@ -143,8 +143,9 @@ func browserCommand(goos string, getenv func(string) string, lookPath func(strin
 // openBrowser runs argv with the URL. Some xdg-open setups run the browser
 // in the foreground, so after a few seconds a still-running opener counts
 // as success and is left to run.
-func openBrowser(ctx context.Context, argv []string, link string) error {
+func openBrowser(ctx context.Context, argv []string, link string, env []string) error {
 	c := exec.Command(argv[0], append(argv[1:], link)...)
+	c.Env = env
 	if err := c.Start(); err != nil {
 		return err
 	}

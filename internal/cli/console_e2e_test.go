@@ -55,6 +55,7 @@ func loginLink(t *testing.T, w *world, r result) *url.URL {
 }
 
 func TestConsolePrint(t *testing.T) {
+	t.Parallel()
 	w := consoleWorld(t)
 	tests := []struct {
 		args []string
@@ -86,6 +87,7 @@ func TestConsolePrint(t *testing.T) {
 }
 
 func TestConsoleDebugRedaction(t *testing.T) {
+	t.Parallel()
 	w := consoleWorld(t)
 	r := w.mustRun("", "--debug", "console", "--print", "--profile", "p")
 	if !strings.Contains(r.stderr, "debug: http") || !strings.Contains(r.stderr, "Action=getSigninToken") {
@@ -104,6 +106,7 @@ func TestConsoleDebugRedaction(t *testing.T) {
 }
 
 func TestConsoleBrowser(t *testing.T) {
+	t.Parallel()
 	if runtime.GOOS == "darwin" || runtime.GOOS == "windows" {
 		t.Skip("xdg-open is the Linux/BSD opener")
 	}
@@ -150,6 +153,7 @@ func TestConsoleBrowser(t *testing.T) {
 }
 
 func TestConsoleErrors(t *testing.T) {
+	t.Parallel()
 	clk := &ststest.Clock{}
 	w := consoleWorld(t, func(_ *idptest.KeycloakOptions, so *ststest.Options) { so.Now = clk.Now })
 	secret := w.st.Issued()[0].SecretAccessKey

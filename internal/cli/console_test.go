@@ -7,6 +7,7 @@ import (
 )
 
 func TestBrowserCommand(t *testing.T) {
+	t.Parallel()
 	found := func(string) (string, error) { return "/usr/bin/xdg-open", nil }
 	missing := func(string) (string, error) { return "", errors.New("not found") }
 	tests := []struct {
@@ -31,6 +32,7 @@ func TestBrowserCommand(t *testing.T) {
 }
 
 func TestCheckDestination(t *testing.T) {
+	t.Parallel()
 	for d, ok := range map[string]bool{
 		"": true, "/s3/home": true, "s3/home?region=eu-west-1": true, "/ec2/home#Instances:": true,
 		"https://console.aws.amazon.com/iam/home#/roles": true,

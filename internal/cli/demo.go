@@ -87,7 +87,7 @@ func demoRun(ctx context.Context, o *demoOptions) error {
 	}
 	defer osrv.Close()
 
-	// The demo is its own process: point everything at the temporary
+	// Every step runs in an environment that points at the temporary
 	// directory and the emulators.
 	env := map[string]string{
 		"SAML2STS_CONFIG":             filepath.Join(dir, "config"),
@@ -100,8 +100,10 @@ func demoRun(ctx context.Context, o *demoOptions) error {
 		"SAML2STS_PROFILE":            "",
 		"AWS_PROFILE":                 "",
 	}
-	for k, v := range env {
-		os.Setenv(k, v)
+	environ := overlay(f.env.environ(), env)
+	sub := func(stdin string) *factory {
+		return newFactory(Process{Env: environ, Stdin: strings.NewReader(stdin), Stdout: f.out, Stderr: f.errOut,
+			Now: f.now, NoTerminal: f.noTTY})
 	}
 	fmt.Fprintf(f.errOut, "# Keycloak emulator: %s\n# STS emulator:      %s\n# OpenSearch emulator: %s\n# user %q, password %q, one-time code %s\n\n",
 		kc.URL(), st.URL(), osrv.URL(), demoUser, demoPassword, demoOTP)
@@ -122,7 +124,7 @@ func demoRun(ctx context.Context, o *demoOptions) error {
 		{"", []string{"search", "cats_and_dogs", "description:farm", "--profile", "demo", "--format", "table"}},
 		{"", []string{"search", "cats_and_dogs", "--all", "--size", "2", "--profile", "demo", "--format", "ndjson", "--with-meta"}},
 	}
-	if _, err := exec.LookPath("sh"); err == nil {
+	if _, err := f.env.lookPath("sh"); err == nil {
 		steps = append(steps, struct {
 			stdin string
 			args  []string
@@ -131,31 +133,34 @@ func demoRun(ctx context.Context, o *demoOptions) error {
 
 	// The throwaway `go run` binary exists for as long as the demo runs, so
 	// ~/.aws/config can point at it.
-	self, _ := os.Executable()
-	self = shellQuote(self)
+	self := f.self
+	if self == "" {
+		exe, _ := os.Executable()
+		self = shellQuote(exe)
+	}
 	for _, s := range steps {
 		fmt.Fprintf(f.errOut, "$ saml2sts %s\n", demoQuote(s.args))
-		sub := newFactory(strings.NewReader(s.stdin), f.out, f.errOut, os.Getenv)
-		sub.g.noInput = true
-		sub.self = self
-		if code := run(ctx, sub, s.args); code != 0 {
+		sf := sub(s.stdin)
+		sf.g.noInput = true
+		sf.self = self
+		if code := run(ctx, sf, s.args); code != 0 {
 			return &exitError{code: code, silent: true}
 		}
 		fmt.Fprintln(f.errOut)
 	}
-	if aws, err := exec.LookPath("aws"); err == nil {
+	if aws, err := f.env.lookPath("aws"); err == nil {
 		fmt.Fprintf(f.errOut, "$ aws sts get-caller-identity --profile demo --endpoint-url %s   # the AWS CLI runs our credential_process\n", st.URL())
 		c := exec.CommandContext(ctx, aws, "sts", "get-caller-identity", "--profile", "demo", "--output", "json", "--endpoint-url", st.URL())
-		c.Stdout, c.Stderr = f.out, f.errOut
+		c.Env, c.Stdout, c.Stderr = environ, f.out, f.errOut
 		if err := c.Run(); err != nil {
 			return fmt.Errorf("the AWS CLI failed with our credential_process: %w", err)
 		}
 		fmt.Fprintln(f.errOut)
 	}
 	fmt.Fprintf(f.errOut, "$ saml2sts logout --profile demo\n")
-	sub := newFactory(strings.NewReader(""), f.out, f.errOut, os.Getenv)
-	sub.noKeyring = true
-	if code := run(ctx, sub, []string{"logout", "--profile", "demo"}); code != 0 {
+	lf := sub("")
+	lf.noKeyring = true
+	if code := run(ctx, lf, []string{"logout", "--profile", "demo"}); code != 0 {
 		return &exitError{code: code, silent: true}
 	}
 	fmt.Fprintln(f.errOut)

@@ -14,6 +14,7 @@ import (
 // AWS config, whatever the OS (on macOS and Windows the cache dir ignores
 // XDG_CACHE_HOME, so only SAML2STS_CACHE_DIR keeps it in the temp dir).
 func TestDemoTouchesNothingOutsideItsTempDir(t *testing.T) {
+	t.Parallel()
 	home := t.TempDir()
 	real := map[string]string{
 		".cache/saml2sts/demo.cache":         "real credentials",
@@ -33,7 +34,7 @@ func TestDemoTouchesNothingOutsideItsTempDir(t *testing.T) {
 		}
 	}
 	before := homeFiles(t, home)
-	cmd := exec.Command(bin, "demo")
+	cmd := exec.Command(binary(t), "demo")
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + home, "LOCALAPPDATA=" + filepath.Join(home, "AppData", "Local")}
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("demo: %v\n%s", err, out)

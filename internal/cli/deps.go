@@ -85,7 +85,7 @@ func region(p *config.Profile, r *broker.Result) string {
 
 // transport is built on first use: cached answers make no request.
 func (f *factory) transport() (http.RoundTripper, error) {
-	o := httpx.Options{CABundle: f.g.caBundle}
+	o := httpx.Options{CABundle: f.g.caBundle, Getenv: f.getenv}
 	if f.debug() {
 		o.Trace = f.errOut
 	}
@@ -97,7 +97,14 @@ func (f *factory) debug() bool {
 }
 
 func (f *factory) prompter() idp.Prompter {
-	return prompt.Open(f.g.noInput || envTrue(f.getenv("SAML2STS_NO_INPUT")))
+	noInput := f.g.noInput || envTrue(f.getenv("SAML2STS_NO_INPUT"))
+	switch {
+	case f.noTTY || noInput && f.tty != nil:
+		return prompt.None{}
+	case f.tty != nil:
+		return prompt.New(f.tty, f.tty)
+	}
+	return prompt.Open(noInput)
 }
 
 // checkProfile has the profile's adapter check its url, mfa and options
@@ -156,9 +163,10 @@ func (f *factory) broker(p *config.Profile) (*broker.Broker, error) {
 		Transport: rt,
 		Prompt:    f.prompter(),
 		Notice:    f.errOut,
-		Now:       time.Now,
+		Now:       f.now,
+		Getenv:    f.getenv,
 		NewSTS: func(ctx context.Context, region string) (broker.STS, error) {
-			return sts.NewClient(ctx, sts.ClientOptions{Region: region, HTTPClient: &http.Client{Transport: rt, Timeout: 60 * time.Second}})
+			return f.stsClient(ctx, region, &http.Client{Transport: rt, Timeout: 60 * time.Second})
 		},
 	}
 	if f.debug() {
@@ -171,6 +179,11 @@ func (f *factory) broker(p *config.Profile) (*broker.Broker, error) {
 		b.Debug = &idp.DirDebugger{Parent: parent, W: f.errOut}
 	}
 	return b, nil
+}
+
+// stsClient is an STS client configured from this run's environment.
+func (f *factory) stsClient(ctx context.Context, region string, hc *http.Client) (*sts.Client, error) {
+	return sts.NewClient(ctx, sts.ClientOptions{Region: region, HTTPClient: hc, Getenv: f.getenv, Now: f.now})
 }
 
 // trustedCommand runs pw, the profile's password_command, only when the
@@ -187,10 +200,10 @@ func trustedCommand(p *config.Profile, pw func(context.Context) (string, error))
 	}
 }
 
-// passwordCommand runs the profile's password_command; its stdout (without
-// the trailing newline) is the password. Its output never reaches our
-// streams.
-func passwordCommand(command string) func(context.Context) (string, error) {
+// passwordCommand runs the profile's password_command, in our environment;
+// its stdout (without the trailing newline) is the password. Its output
+// never reaches our streams.
+func (f *factory) passwordCommand(command string) func(context.Context) (string, error) {
 	return func(ctx context.Context) (string, error) {
 		// A password manager waiting for a pinentry nobody sees must not
 		// hold the profile lock forever.
@@ -198,7 +211,7 @@ func passwordCommand(command string) func(context.Context) (string, error) {
 		defer cancel()
 		var out, errb bytes.Buffer
 		c := shellCommand(ctx, command)
-		c.Stdout, c.Stderr = &out, &errb
+		c.Env, c.Stdout, c.Stderr = f.env.environ(), &out, &errb
 		if err := c.Run(); err != nil {
 			if ctx.Err() == context.DeadlineExceeded {
 				err = fmt.Errorf("no answer within %s", passwordCommandTimeout)
@@ -261,9 +274,9 @@ func readPassword(r io.Reader) func(context.Context) (string, error) {
 // silentPassword is the source for non-interactive refreshes:
 // password_command when set, else the terminal prompt (which fails fast
 // without a terminal).
-func silentPassword(p *config.Profile) func(context.Context) (string, error) {
+func (f *factory) silentPassword(p *config.Profile) func(context.Context) (string, error) {
 	if p.PasswordCommand != "" {
-		return trustedCommand(p, passwordCommand(p.PasswordCommand))
+		return trustedCommand(p, f.passwordCommand(p.PasswordCommand))
 	}
 	return nil
 }
@@ -314,7 +327,7 @@ func (f *factory) credentials(ctx context.Context, cmd *cobra.Command, keys ...s
 // when set, a bounded wait for another login, the renewal backoff.
 func (f *factory) silentOptions(p *config.Profile, b *broker.Broker) broker.Options {
 	return broker.Options{
-		Password:        silentPassword(p),
+		Password:        f.silentPassword(p),
 		PasswordCommand: p.PasswordCommand != "",
 		LoginHint:       f.loginHint(p),
 		LockWait:        lockWait(b),

@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"crypto/x509"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -16,26 +19,74 @@ import (
 	"time"
 
 	"github.com/saml2sts/saml2sts/idp/idptest"
+	"github.com/saml2sts/saml2sts/internal/cli"
 	"github.com/saml2sts/saml2sts/sts/ststest"
 )
 
-// bin is the saml2sts binary built once for the whole package.
-var bin string
+// The end-to-end tests run commands in-process through cli.Run, the entry
+// point the binary's main uses, each world with its own environment,
+// streams and clock, so they run in parallel. A thin set needs the real
+// binary (signals, a pty as controlling terminal, the AWS CLI running our
+// credential_process, the keyring over D-Bus, exec's exit status): they
+// call binary(t) or w.runBinary, which build it once, on first use.
+
+var (
+	binOnce sync.Once
+	binPath string
+	binErr  error
+	binDir  string
+)
+
+// binary returns the saml2sts binary, building it on first use.
+func binary(t testing.TB) string {
+	t.Helper()
+	binOnce.Do(func() {
+		binDir, binErr = os.MkdirTemp("", "saml2sts-e2e-")
+		if binErr != nil {
+			return
+		}
+		binPath = filepath.Join(binDir, "saml2sts")
+		out, err := exec.Command("go", "build", "-o", binPath, "../../cmd/saml2sts").CombinedOutput()
+		if err != nil {
+			binErr = fmt.Errorf("build saml2sts: %v\n%s", err, out)
+		}
+	})
+	if binErr != nil {
+		t.Fatal(binErr)
+	}
+	return binPath
+}
+
+// sessionBus is the test process's D-Bus address, kept for the keyring
+// tests: TestMain removes it from the process environment.
+var sessionBus string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "saml2sts-e2e-")
-	if err != nil {
-		panic(err)
+	// In-process runs read only their world's environment, but the AWS SDK
+	// and godbus also read the process's: a developer's AWS_PROFILE or
+	// session bus must not steer (or be touched by) a test.
+	sessionBus = os.Getenv("DBUS_SESSION_BUS_ADDRESS")
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(k, "AWS_") || strings.HasPrefix(k, "SAML2STS_") || strings.HasPrefix(k, "KRB5") ||
+			k == "DBUS_SESSION_BUS_ADDRESS" || strings.HasSuffix(strings.ToUpper(k), "_PROXY") {
+			os.Unsetenv(k)
+		}
 	}
-	bin = filepath.Join(dir, "saml2sts")
-	build := exec.Command("go", "build", "-o", bin, "../../cmd/saml2sts")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "build saml2sts:", err)
-		os.Exit(1)
+	// Most of an end-to-end test is waiting: on emulators, child processes
+	// (sh, curl, the AWS CLI) and the binary's build; the CPU work of all
+	// of them together is a few seconds. So more run at once than
+	// -parallel's default of one per CPU, unless -parallel is given.
+	flag.Parse()
+	given := false
+	flag.Visit(func(f *flag.Flag) { given = given || f.Name == "test.parallel" })
+	if !given {
+		flag.Set("test.parallel", strconv.Itoa(max(8, 4*runtime.GOMAXPROCS(0))))
 	}
 	code := m.Run()
-	os.RemoveAll(dir)
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
 	os.Exit(code)
 }
 
@@ -48,13 +99,25 @@ const (
 	otpCode  = "314159"
 )
 
-// world is one isolated machine: emulators, a home directory, env vars.
+// world is one isolated machine: emulators, a home directory, env vars and
+// a clock shared by the CLI and the emulators (w.advance moves it instead
+// of sleeping).
 type world struct {
-	t   *testing.T
-	dir string
-	kc  *idptest.Keycloak
-	st  *ststest.Server
-	env map[string]string
+	t     *testing.T
+	dir   string
+	kc    *idptest.Keycloak
+	st    *ststest.Server
+	env   map[string]string
+	clock *ststest.Clock
+	// exe is what configure writes into credential_process: a path that
+	// does not exist, unless the test calls w.useBinary.
+	exe string
+	// viaBinary makes run (and so mustRun, configure) run the built
+	// binary: for tests of what only a process has (the keyring's D-Bus
+	// connection comes from the process environment).
+	viaBinary bool
+	// tty, when set, is the terminal of in-process runs (a pty).
+	tty *os.File
 }
 
 type worldOpt func(*idptest.KeycloakOptions, *ststest.Options)
@@ -70,12 +133,20 @@ func newWorld(t *testing.T, opts ...worldOpt) *world {
 	for _, o := range opts {
 		o(&ko, &so)
 	}
+	clock := &ststest.Clock{}
+	if ko.Now == nil {
+		ko.Now = clock.Now
+	}
+	if so.Now == nil {
+		so.Now = clock.Now
+	}
 	kc, err := idptest.NewKeycloak(ko)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(kc.Close)
 	w := newBareWorld(t, kc.Certificate(), so)
+	w.clock = clock
 	w.kc = kc
 	return w
 }
@@ -88,10 +159,14 @@ func newBareWorld(t *testing.T, cert *x509.Certificate, so ststest.Options) *wor
 	if so.Providers == nil {
 		so.Providers = map[string]*x509.Certificate{provider: cert}
 	}
+	clock := &ststest.Clock{}
+	if so.Now == nil {
+		so.Now = clock.Now
+	}
 	st := ststest.New(so)
 	t.Cleanup(st.Close)
 	dir := t.TempDir()
-	return &world{t: t, dir: dir, st: st, env: map[string]string{
+	return &world{t: t, dir: dir, st: st, clock: clock, exe: filepath.Join(dir, "bin", "saml2sts"), env: map[string]string{
 		"PATH":                        os.Getenv("PATH"),
 		"HOME":                        dir,
 		"XDG_CONFIG_HOME":             filepath.Join(dir, "config"),
@@ -117,18 +192,38 @@ func (r result) String() string {
 	return fmt.Sprintf("exit %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
 }
 
-// run executes the binary in a new session, so it has no controlling
-// terminal even when the tests run in one.
+// run runs saml2sts in-process, as the binary would with the world's
+// environment and no terminal.
 func (w *world) run(stdin string, args ...string) result {
 	w.t.Helper()
-	cmd := exec.Command(bin, args...)
-	for k, v := range w.env {
-		cmd.Env = append(cmd.Env, k+"="+v)
+	if w.viaBinary {
+		return w.runBinary(stdin, args...)
 	}
+	var out, errb syncBuffer
+	code := cli.Run(w.t.Context(), cli.Process{
+		Args:       args,
+		Env:        w.environ(),
+		Stdin:      strings.NewReader(stdin),
+		Stdout:     &out,
+		Stderr:     &errb,
+		Now:        w.clock.Now,
+		Executable: w.exe,
+		NoTerminal: w.tty == nil,
+		TTY:        w.tty,
+	})
+	return result{code, out.String(), errb.String()}
+}
+
+// runBinary runs the built binary in a new session, so it has no
+// controlling terminal even when the tests run in one.
+func (w *world) runBinary(stdin string, args ...string) result {
+	w.t.Helper()
+	cmd := exec.Command(binary(w.t), args...)
+	cmd.Env = w.environ()
 	cmd.Stdin = strings.NewReader(stdin)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	detach(cmd)
 	err := cmd.Run()
 	code := 0
 	if ee, ok := err.(*exec.ExitError); ok {
@@ -137,6 +232,41 @@ func (w *world) run(stdin string, args ...string) result {
 		w.t.Fatalf("run %v: %v", args, err)
 	}
 	return result{code, out.String(), errb.String()}
+}
+
+// environ is w.env as KEY=value lines.
+func (w *world) environ() []string {
+	env := make([]string, 0, len(w.env))
+	for k, v := range w.env {
+		env = append(env, k+"="+v)
+	}
+	return env
+}
+
+// useBinary makes configure write the built binary into credential_process,
+// for tests where the AWS CLI runs it.
+func (w *world) useBinary() { w.exe = binary(w.t) }
+
+// advance moves the world's clock (the CLI's and the emulators') by d.
+func (w *world) advance(d time.Duration) { w.clock.Advance(d) }
+
+// syncBuffer is a bytes.Buffer safe for the writers of one run: the
+// command, its children's output copiers and background servers.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 func (w *world) mustRun(stdin string, args ...string) result {
@@ -187,6 +317,7 @@ func parseCreds(t *testing.T, s string) processCreds {
 }
 
 func TestTour(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, withOTP)
 	w.configure("analytics", "--role-arn", reader, "--aws-profile", "analytics")
 
@@ -197,7 +328,7 @@ func TestTour(t *testing.T) {
 		}
 	}
 	awsCfg, _ := os.ReadFile(w.env["AWS_CONFIG_FILE"])
-	if !strings.Contains(string(awsCfg), "credential_process = "+bin+" credential-process --profile analytics") {
+	if !strings.Contains(string(awsCfg), "credential_process = "+w.exe+" credential-process --profile analytics") {
 		t.Errorf("aws config lacks credential_process:\n%s", awsCfg)
 	}
 
@@ -278,6 +409,7 @@ func TestTour(t *testing.T) {
 }
 
 func TestEnvFormats(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	w.configure("p", "--role-arn", reader)
 	w.mustRun(password, "login", "--profile", "p", "--password-stdin")
@@ -290,6 +422,7 @@ func TestEnvFormats(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.format, func(t *testing.T) {
+			t.Parallel()
 			out := w.mustRun("", "env", "--profile", "p", "--format", tt.format).stdout
 			if !strings.Contains(out, tt.want+w.st.Issued()[0].SecretAccessKey) {
 				t.Errorf("%s output lacks %q+secret:\n%s", tt.format, tt.want, out)
@@ -329,6 +462,7 @@ func (w *world) parallelCreds(profile string, n int) []result {
 }
 
 func TestParallelCredentialProcessOneLogin(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	script, counter := w.passwordScript()
 	w.configure("par", "--role-arn", reader, "--password-command", script)
@@ -345,11 +479,12 @@ func TestParallelCredentialProcessOneLogin(t *testing.T) {
 }
 
 func TestSilentRefreshUsesIdPSession(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, withOTP)
 	// Credentials count as stale one second after they are issued.
 	w.configure("s", "--role-arn", reader, "--duration", "1h", "--refresh-window", "59m59s")
 	w.mustRun(password, "login", "--profile", "s", "--password-stdin", "--mfa-code", otpCode)
-	time.Sleep(1100 * time.Millisecond)
+	w.advance(2 * time.Second) // past the refresh window of 59m59s
 	// No terminal, no password_command: only the stored Keycloak session
 	// can re-mint.
 	c := parseCreds(t, w.mustRun("", "credential-process", "--profile", "s").stdout)
@@ -366,7 +501,7 @@ func TestSilentRefreshUsesIdPSession(t *testing.T) {
 	// IdP session gone too: still-valid credentials are served with a notice
 	// rather than failing the AWS CLI.
 	w.kc.ExpireSessions()
-	time.Sleep(1100 * time.Millisecond)
+	w.advance(2 * time.Second) // past the refresh window of 59m59s
 	r := w.mustRun("", "credential-process", "--profile", "s")
 	parseCreds(t, r.stdout)
 	if !strings.Contains(r.stderr, "saml2sts login --profile s") {
@@ -380,6 +515,7 @@ func TestSilentRefreshUsesIdPSession(t *testing.T) {
 }
 
 func TestRolePicking(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	w.configure("r")
 	r := w.run(password, "login", "--profile", "r", "--password-stdin")
@@ -396,6 +532,7 @@ func TestRolePicking(t *testing.T) {
 // TestBadInputs: each bad input gives its exit code and message, and loses
 // nothing (the config file and cached credentials are unchanged).
 func TestBadInputs(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name  string
 		opts  []worldOpt
@@ -438,6 +575,7 @@ func TestBadInputs(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			w := newWorld(t, tt.opts...)
 			w.configure("bad", "--role-arn", reader)
 			w.configure("good", "--role-arn", reader)
@@ -481,6 +619,7 @@ func TestBadInputs(t *testing.T) {
 }
 
 func TestCorruptCacheFileIsAMiss(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	script, _ := w.passwordScript()
 	w.configure("c", "--role-arn", reader, "--password-command", script)
@@ -529,9 +668,12 @@ func awsCLIs(t *testing.T) map[string]string {
 }
 
 func TestAWSCLIAcceptsCredentialProcess(t *testing.T) {
+	t.Parallel()
 	for version, aws := range awsCLIs(t) {
 		t.Run(version, func(t *testing.T) {
+			t.Parallel()
 			w := newWorld(t)
+			w.useBinary() // the AWS CLI runs our credential_process
 			script, _ := w.passwordScript()
 			w.configure("cli", "--role-arn", reader, "--password-command", script, "--aws-profile", "cli")
 			// --endpoint-url, not only AWS_ENDPOINT_URL_STS: Debian's v2.9
@@ -561,6 +703,7 @@ func TestAWSCLIAcceptsCredentialProcess(t *testing.T) {
 
 // TestDebugRedaction: a --debug login prints a trace but no secret.
 func TestDebugRedaction(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, withOTP)
 	w.configure("d", "--role-arn", reader)
 	r := w.mustRun(password, "--debug", "login", "--profile", "d", "--password-stdin", "--mfa-code", otpCode)
@@ -590,14 +733,15 @@ func TestDebugRedaction(t *testing.T) {
 }
 
 func TestExecForwardsSignals(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	w.configure("x", "--role-arn", reader)
 	w.mustRun(password, "login", "--profile", "x", "--password-stdin")
-	cmd := exec.Command(bin, "exec", "--profile", "x", "--", "sh", "-c", `trap 'exit 42' TERM; echo ready; while :; do sleep 0.05; done`)
+	cmd := exec.Command(binary(t), "exec", "--profile", "x", "--", "sh", "-c", `trap 'exit 42' TERM; echo ready; while :; do sleep 0.05; done`)
 	for k, v := range w.env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	detach(cmd)
 	out, _ := cmd.StdoutPipe()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -632,6 +776,7 @@ func snapshot(t *testing.T, dir string) map[string]string {
 // TestConfigureWarnsAboutShadowingKeys: settings in the same ~/.aws/config
 // profile that beat credential_process are named.
 func TestConfigureWarnsAboutShadowingKeys(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	os.MkdirAll(filepath.Dir(w.env["AWS_CONFIG_FILE"]), 0o700)
 	os.WriteFile(w.env["AWS_CONFIG_FILE"], []byte("[profile a]\nsso_session = corp\nregion = us-east-1\n"), 0o600)

@@ -1,19 +1,22 @@
 package cli_test
 
 import (
-	"bytes"
 	"encoding/json"
+	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/creack/pty"
+
+	"github.com/saml2sts/saml2sts/internal/cli"
 )
 
 // shadowing is what a parent shell may hold that would beat the container
@@ -82,8 +85,10 @@ func callerIdentities(t *testing.T, out string) []struct{ Account, Arn string } 
 }
 
 func TestExecECSServerAWSCLI(t *testing.T) {
+	t.Parallel()
 	for version, aws := range awsCLIs(t) {
 		t.Run(version, func(t *testing.T) {
+			t.Parallel()
 			w := newWorld(t)
 			script, _ := w.passwordScript()
 			w.configure("ecs", "--role-arn", reader, "--password-command", script)
@@ -115,49 +120,103 @@ func TestExecECSServerAWSCLI(t *testing.T) {
 // TestExecECSServerRefresh: credentials that go stale while the child runs
 // are renewed silently for the child's next AWS call.
 func TestExecECSServerRefresh(t *testing.T) {
+	t.Parallel()
 	for version, aws := range awsCLIs(t) {
 		t.Run(version, func(t *testing.T) {
+			t.Parallel()
+			// 1h credentials renewed in their last 50 minutes: due 12
+			// minutes on, on the clock the CLI and the emulators share, and
+			// the renewed ones are not. The AWS CLI signs with the real
+			// time: 12 minutes is within SigV4's 15 of skew.
 			w := newWorld(t)
 			script, counter := w.passwordScript()
-			// STS truncates Expiration to the second, so these credentials
-			// are fresh for 3-4s after issue: ample for the first CLI start
-			// (about 0.5s), and long gone after a 4s pause.
-			w.configure("r", "--role-arn", reader, "--password-command", script,
-				"--duration", "1h", "--refresh-window", "59m56s")
-			call := `"$1" sts get-caller-identity --output json --endpoint-url "$2" || exit 9`
-			r := w.run("", "exec", "--ecs-server", "--profile", "r", "--", "sh", "-c",
-				call+"\nsleep 4\n"+call, "sh", aws, w.st.URL())
+			w.configure("r", "--role-arn", reader, "--password-command", script, "--duration", "1h", "--refresh-window", "50m")
+			call := `"$1" sts get-caller-identity --output json --endpoint-url "$2" || exit 9` + "\n"
+			// The second call gets the still-usable credentials at once and
+			// has the server renew them in the background; the third gets
+			// the renewed ones.
+			renewed := func(func() string) {
+				w.waitUntil(func() bool { return len(w.st.Issued()) == 2 }, nil, "the renewal")
+			}
+			r := w.runPaused([]func(func() string){func(func() string) { w.advance(12 * time.Minute) }, renewed},
+				"exec", "--ecs-server", "--profile", "r", "--", "sh", "-c",
+				pauseChild+call+"pause 1\n"+call+"pause 2\n"+call, "sh", aws, w.st.URL())
 			if r.code != 0 {
 				t.Fatalf("%s: %s", version, r)
 			}
 			ids := callerIdentities(t, r.stdout)
-			if len(ids) != 2 {
-				t.Fatalf("want 2 caller identities, got %+v\n%s", ids, r)
+			if len(ids) != 3 {
+				t.Fatalf("want 3 caller identities, got %+v\n%s", ids, r)
 			}
 			for _, id := range ids {
 				if !strings.Contains(id.Arn, "assumed-role/SearchReader/") {
 					t.Errorf("aws says %+v", id)
 				}
 			}
-			// The up-front login and at least one silent renewal; on a
-			// loaded machine the first CLI start can outlast the 3-4s of
-			// freshness, which adds a renewal but changes nothing else.
-			n := len(w.st.Issued())
-			if n < 2 {
+			// The up-front login, served from memory to the first calls,
+			// then one silent renewal.
+			if n := len(w.st.Issued()); n != 2 {
 				t.Errorf("issued %d credentials, want the up-front login and a silent renewal", n)
 			}
-			if got := w.st.Calls("GetCallerIdentity"); got != 2 {
-				t.Errorf("GetCallerIdentity calls = %d, want 2", got)
+			if got := w.st.Calls("GetCallerIdentity"); got != 3 {
+				t.Errorf("GetCallerIdentity calls = %d, want 3", got)
 			}
-			// Every renewal used the stored IdP session; password_command
+			// The renewal used the stored IdP session; password_command
 			// ran only for the first login.
 			if b, _ := os.ReadFile(counter); strings.Count(string(b), "x") != 1 {
 				t.Errorf("password_command ran %d times, want 1", strings.Count(string(b), "x"))
 			}
-			if s := w.kc.Stats(); s.SessionReuses != n-1 {
-				t.Errorf("IdP stats %+v: want %d session reuses", s, n-1)
+			if s := w.kc.Stats(); s.SessionReuses != 1 {
+				t.Errorf("IdP stats %+v: want 1 session reuse", s)
 			}
 		})
+	}
+}
+
+// pauseChild defines "pause N" for a child's sh -c script: it stops there
+// until runPaused has run its step N ("$PAUSE" is a path the test watches).
+const pauseChild = `pause() { : > "$PAUSE.$1.wait"; while [ ! -e "$PAUSE.$1.go" ]; do sleep 0.01; done; }
+`
+
+// runPaused runs args in-process; when the child script reaches "pause N"
+// it waits there while steps[N-1] runs (moves the clock, waits for a
+// condition), then goes on. A step gets the run's stderr so far.
+func (w *world) runPaused(steps []func(stderr func() string), args ...string) result {
+	w.t.Helper()
+	pause := filepath.Join(w.dir, "pause")
+	w.env["PAUSE"] = pause
+	defer delete(w.env, "PAUSE")
+	var out, errb syncBuffer
+	done := make(chan int, 1)
+	env := w.environ()
+	go func() {
+		done <- cli.Run(w.t.Context(), cli.Process{Args: args, Env: env, Stdin: strings.NewReader(""),
+			Stdout: &out, Stderr: &errb, Now: w.clock.Now, Executable: w.exe, NoTerminal: w.tty == nil, TTY: w.tty})
+	}()
+	for i, step := range steps {
+		mark := fmt.Sprintf("%s.%d", pause, i+1)
+		w.waitUntil(func() bool { _, err := os.Stat(mark + ".wait"); return err == nil }, done, "pause "+strconv.Itoa(i+1))
+		step(errb.String)
+		if err := os.WriteFile(mark+".go", nil, 0o600); err != nil {
+			w.t.Fatal(err)
+		}
+	}
+	return result{<-done, out.String(), errb.String()}
+}
+
+// waitUntil polls cond until it holds; the run ending first (done) fails
+// the test. There is no deadline of its own (an AWS CLI start took over a
+// minute under load): go test's -timeout ends a run that hangs.
+func (w *world) waitUntil(cond func() bool, done <-chan int, what string) {
+	w.t.Helper()
+	for !cond() {
+		select {
+		case code := <-done:
+			w.t.Fatalf("the run ended (exit %d) before %s", code, what)
+		case <-w.t.Context().Done():
+			w.t.Fatalf("gave up waiting for %s", what)
+		case <-time.After(10 * time.Millisecond):
+		}
 	}
 }
 
@@ -165,6 +224,7 @@ func TestExecECSServerRefresh(t *testing.T) {
 // so the wiring is tested without an AWS CLI, and checks the exit status
 // and that the server is gone when the child is.
 func TestExecECSServerEndpoint(t *testing.T) {
+	t.Parallel()
 	curl, err := exec.LookPath("curl")
 	if err != nil {
 		t.Skip("curl not on PATH")
@@ -206,6 +266,7 @@ exit 7`, "sh", curl)
 // TestExecECSServerLoginFailsFirst: with nothing cached and no way to log
 // in, exec --ecs-server fails with exit 4 and never starts the command.
 func TestExecECSServerLoginFailsFirst(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	w.configure("n", "--role-arn", reader)
 	marker := filepath.Join(w.dir, "ran")
@@ -222,71 +283,47 @@ func TestExecECSServerLoginFailsFirst(t *testing.T) {
 // renewal that needs the password does not prompt (the command owns the
 // terminal); it serves the still-valid credentials and says to log in.
 func TestExecECSServerNeverPromptsInBackground(t *testing.T) {
+	t.Parallel()
 	curl, err := exec.LookPath("curl")
 	if err != nil {
 		t.Skip("curl not on PATH")
 	}
+	m, tty, err := pty.Open()
+	if err != nil {
+		t.Skipf("no pty: %v", err)
+	}
+	defer m.Close()
+	defer tty.Close()
+	var screen syncBuffer
+	go io.Copy(&screen, m)
+
 	w := newWorld(t, withOTP)
-	// Fresh for 3-4s after issue (see TestExecECSServerRefresh).
-	w.configure("tty", "--role-arn", reader, "--duration", "1h", "--refresh-window", "59m56s")
+	w.configure("tty", "--role-arn", reader) // 1h, refreshed in the last 15m
 	w.mustRun(password, "login", "--profile", "tty", "--password-stdin", "--mfa-code", otpCode)
 	w.kc.ExpireSessions() // renewing now needs the password and a code
-	get := `"$1" -s -m 5 -H "Authorization: $AWS_CONTAINER_AUTHORIZATION_TOKEN" "$AWS_CONTAINER_CREDENTIALS_FULL_URI"; echo`
-	cmd := exec.Command(bin, "exec", "--ecs-server", "--profile", "tty", "--", "sh", "-c",
-		get+"\nsleep 4.5\n"+get, "sh", curl)
-	for k, v := range w.env {
-		cmd.Env = append(cmd.Env, k+"="+v)
+	w.tty = tty
+	get := `"$1" -s -m 5 -H "Authorization: $AWS_CONTAINER_AUTHORIZATION_TOKEN" "$AWS_CONTAINER_CREDENTIALS_FULL_URI"; echo` + "\n"
+	// The second request finds the credentials due and has the server try
+	// to renew them in the background, which needs the password: it says
+	// so on stderr (the child waits for that) and serves the old ones.
+	failed := func(stderr func() string) {
+		w.waitUntil(func() bool { return strings.Contains(stderr(), "renewal failed") }, nil, "the renewal's notice")
 	}
-	ptmx, err := pty.Start(cmd) // its own session, the pty as controlling terminal
-	if err != nil {
-		t.Fatal(err)
+	r := w.runPaused([]func(func() string){func(func() string) { w.advance(50 * time.Minute) }, failed},
+		"exec", "--ecs-server", "--profile", "tty", "--", "sh", "-c", pauseChild+get+"pause 1\n"+get+"pause 2\n", "sh", curl)
+	if r.code != 0 {
+		t.Fatalf("exit: %s", r)
 	}
-	defer ptmx.Close()
-	var mu sync.Mutex
-	var out bytes.Buffer
-	copied := make(chan struct{})
-	go func() {
-		buf := make([]byte, 4096)
-		for {
-			n, err := ptmx.Read(buf)
-			mu.Lock()
-			out.Write(buf[:n])
-			mu.Unlock()
-			if err != nil {
-				close(copied)
-				return
-			}
-		}
-	}()
-	waited := make(chan error, 1)
-	go func() { waited <- cmd.Wait() }()
-	select {
-	case err = <-waited:
-	case <-time.After(30 * time.Second):
-		cmd.Process.Kill()
-		<-waited
-		mu.Lock()
-		t.Fatalf("exec --ecs-server hung (waiting on a prompt?):\n%s", out.String())
-	}
-	select {
-	case <-copied:
-	case <-time.After(2 * time.Second):
-	}
-	mu.Lock()
-	text := out.String()
-	mu.Unlock()
-	if err != nil {
-		t.Fatalf("exit: %v\n%s", err, text)
-	}
+	text := screen.String() + r.stderr
 	if strings.Contains(text, "Password") || strings.Contains(text, "code") && strings.Contains(text, "OTP") {
-		t.Errorf("a prompt appeared on the terminal:\n%s", text)
+		t.Errorf("a prompt appeared:\n%s", text)
 	}
-	if !strings.Contains(text, "saml2sts login --profile tty") {
-		t.Errorf("no notice saying to log in:\n%s", text)
+	if !strings.Contains(r.stderr, "saml2sts login --profile tty") {
+		t.Errorf("no notice saying to log in: %s", r)
 	}
 	key := w.st.Issued()[0].AccessKeyID
-	if n := strings.Count(text, `"AccessKeyId":"`+key+`"`); n != 2 {
-		t.Errorf("want the still-valid key served twice, got %d:\n%s", n, text)
+	if n := strings.Count(r.stdout, `"AccessKeyId":"`+key+`"`); n != 2 {
+		t.Errorf("want the still-valid key served twice, got %d: %s", n, r)
 	}
 	if n := len(w.st.Issued()); n != 1 {
 		t.Errorf("issued %d credentials, want 1", n)

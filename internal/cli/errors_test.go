@@ -10,6 +10,7 @@ import (
 )
 
 func TestExitCodeCABundle(t *testing.T) {
+	t.Parallel()
 	// As a login sees it: wrapped by the http client and the adapter.
 	err := fmt.Errorf("keycloak: %w", &url.Error{Op: "Get", URL: "https://sso.example.com/", Err: &httpx.CABundleError{Path: "/nope.pem", Err: os.ErrNotExist}})
 	if got := exitCode(err); got != exitUsage {

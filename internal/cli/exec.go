@@ -87,9 +87,9 @@ func execRun(ctx context.Context, cmd *cobra.Command, o *execOptions) error {
 	if err != nil {
 		return err
 	}
-	env := childEnv(os.Environ(), credentialEnv(p, r))
+	env := childEnv(o.f.env.environ(), credentialEnv(p, r))
 	env = append(env, "SAML2STS_PROFILE_ACTIVE="+p.Name)
-	return runChild(o.argv, env)
+	return runChild(o.f, o.argv, env)
 }
 
 // execECS runs the command against a credential server for its lifetime.
@@ -132,14 +132,15 @@ func execECS(ctx context.Context, cmd *cobra.Command, o *execOptions) error {
 	srv, err := ecsserver.New(src,
 		ecsserver.WithWindow(p.RefreshWindow),
 		ecsserver.WithAnswer(answer(r)),
-		ecsserver.WithLog(notice))
+		ecsserver.WithLog(notice),
+		ecsserver.WithClock(runClock(o.f.now)))
 	if err != nil {
 		return err
 	}
 	defer srv.Close()
-	env := childEnv(os.Environ(), containerEnv(p, r, srv.URL(), srv.Token()), shadowContainer...)
+	env := childEnv(o.f.env.environ(), containerEnv(p, r, srv.URL(), srv.Token()), shadowContainer...)
 	env = append(env, "SAML2STS_PROFILE_ACTIVE="+p.Name)
-	return runChild(o.argv, env)
+	return runChild(o.f, o.argv, env)
 }
 
 func answer(r *broker.Result) ecsserver.Answer {
@@ -156,16 +157,23 @@ func bare(err error) error {
 	return err
 }
 
+// runClock is the run's clock (Process.Now) as the credential server's:
+// its time, real waits.
+type runClock func() time.Time
+
+func (c runClock) Now() time.Time                       { return c() }
+func (runClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
+
 // runChild runs argv with env, forwarding signals; the child's exit status
 // becomes ours.
-func runChild(argv, env []string) error {
-	path, err := exec.LookPath(argv[0])
+func runChild(f *factory, argv, env []string) error {
+	path, err := f.env.lookPath(argv[0])
 	if err != nil {
 		return usageErrorf("exec: %v", err)
 	}
 	c := exec.Command(path, argv[1:]...)
 	c.Env = env
-	c.Stdin, c.Stdout, c.Stderr = os.Stdin, os.Stdout, os.Stderr
+	c.Stdin, c.Stdout, c.Stderr = f.in, f.out, f.errOut
 	// Take the signals before starting, so none is lost in between; the
 	// child gets each one once and decides for itself.
 	sigs := make(chan os.Signal, 8)
@@ -179,7 +187,8 @@ func runChild(argv, env []string) error {
 		for {
 			select {
 			case s := <-sigs:
-				if !fromTerminal(s) {
+				// Only the process's own terminal signals its group.
+				if f.noTTY || f.tty != nil || !fromTerminal(s) {
 					c.Process.Signal(s)
 				}
 			case <-done:

@@ -72,11 +72,13 @@ func noSecrets(t *testing.T, w *world, idp formIdP, out string, extra ...string)
 // TestFormLoginE2E: provider form logs in to SimpleSAMLphp and Shibboleth,
 // with and without a code, then re-mints silently on the IdP session.
 func TestFormLoginE2E(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		name      string
 		shib, otp bool
 	}{{"simplesamlphp", false, false}, {"simplesamlphp-otp", false, true}, {"shibboleth", true, false}, {"shibboleth-otp", true, true}} {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			w, s := newFormWorld(t, tt.shib, tt.otp, "--duration", "1h", "--refresh-window", "59m59s")
 			args := []string{"--debug", "login", "--profile", "f", "--password-stdin"}
 			if tt.otp {
@@ -96,7 +98,7 @@ func TestFormLoginE2E(t *testing.T) {
 
 			// Stale one second after issue: only the stored IdP session
 			// can re-mint (no terminal, no password_command).
-			time.Sleep(1100 * time.Millisecond)
+			w.advance(2 * time.Second) // past the refresh window of 59m59s
 			r2 := w.mustRun("", "--debug", "credential-process", "--profile", "f")
 			c := parseCreds(t, r2.stdout)
 			if got := w.st.Calls("AssumeRoleWithSAML"); got != 2 || c.AccessKeyID != w.st.Issued()[1].AccessKeyID {
@@ -113,6 +115,7 @@ func TestFormLoginE2E(t *testing.T) {
 // TestFormKeycloakE2E: the same provider, unchanged, against every Keycloak
 // theme, with and without OTP.
 func TestFormKeycloakE2E(t *testing.T) {
+	t.Parallel()
 	for _, theme := range []string{"v2", "v1", "old"} {
 		for _, otp := range []bool{false, true} {
 			name := theme
@@ -124,6 +127,7 @@ func TestFormKeycloakE2E(t *testing.T) {
 				args = append(args, "--mfa-code", otpCode)
 			}
 			t.Run(name, func(t *testing.T) {
+				t.Parallel()
 				w := newWorld(t, opts...)
 				w.mustRun("", "configure", "--profile", "k", "--provider", "form", "--url", w.kc.URL(),
 					"--username", "ana", "--region", "eu-west-1", "--role-arn", reader)
@@ -143,6 +147,7 @@ func TestFormKeycloakE2E(t *testing.T) {
 // TestFormFailuresE2E: each way a form login fails has its exit code and a
 // one-line message, posts the password at most once and leaks nothing.
 func TestFormFailuresE2E(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name      string
 		shib, otp bool
@@ -174,6 +179,7 @@ func TestFormFailuresE2E(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			var (
 				w  *world
 				em formIdP
@@ -232,6 +238,7 @@ func TestFormFailuresE2E(t *testing.T) {
 // TestFormOptionsFromEnvironment: the form_* keys also come from the
 // environment, and a bad selector is a configuration error (exit 2).
 func TestFormOptionsFromEnvironment(t *testing.T) {
+	t.Parallel()
 	w, s := newFormWorld(t, true, false)
 	w.env["SAML2STS_FORM_PASSWORD_FIELD"] = "j_pass"
 	r := w.run(password, "login", "--profile", "f", "--password-stdin")

@@ -6,6 +6,7 @@ import (
 )
 
 func TestHuman(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		d    time.Duration
 		want string

@@ -12,11 +12,15 @@ import (
 // TestKeyringBackendE2E runs login, credential-process, status and logout
 // against the real Secret Service (gnome-keyring), as .ci/run starts it.
 func TestKeyringBackendE2E(t *testing.T) {
-	bus := os.Getenv("DBUS_SESSION_BUS_ADDRESS")
+	t.Parallel()
+	bus := sessionBus
 	if bus == "" {
 		t.Skip("no D-Bus session bus: run under dbus-run-session with gnome-keyring (see .ci/run)")
 	}
 	w := newWorld(t)
+	// The keyring's D-Bus connection comes from the process environment,
+	// so every step runs in a process of its own.
+	w.viaBinary = true
 	w.env["DBUS_SESSION_BUS_ADDRESS"] = bus
 	w.env["SAML2STS_CACHE"] = "keyring"
 	profile := "kr-" + filepath.Base(w.dir)

@@ -92,13 +92,13 @@ func loginRun(ctx context.Context, o *loginOptions) error {
 	case o.passwordStdin:
 		bo.Password = readPassword(f.in)
 	case p.PasswordCommand != "":
-		bo.Password, bo.PasswordCommand = trustedCommand(p, passwordCommand(p.PasswordCommand)), true
+		bo.Password, bo.PasswordCommand = trustedCommand(p, f.passwordCommand(p.PasswordCommand)), true
 	}
 	r, err := b.Credentials(ctx, p, bo)
 	if err != nil {
 		return err
 	}
-	left := human(time.Until(r.Credentials.Expiration))
+	left := human(r.Credentials.Expiration.Sub(f.now()))
 	verb := "Logged in"
 	if r.Cached {
 		verb = "Already logged in (cached; --force to log in again)"

@@ -96,6 +96,7 @@ func oktaAllFactors() []idptest.OktaFactor {
 }
 
 func TestOktaFactors(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		pipeline string
 		args     []string
@@ -136,6 +137,7 @@ func TestOktaFactors(t *testing.T) {
 }
 
 func TestOktaFailures(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		o       idptest.OktaOptions
@@ -254,6 +256,7 @@ func (w *oktaWorld) expireIn(d time.Duration) {
 // credential-process calls with stale credentials re-mint once, from the
 // Okta sid kept in the store: no password, no prompt, no second login.
 func TestOktaParallelRefreshRidesSession(t *testing.T) {
+	t.Parallel()
 	for _, pipeline := range []string{"v1", "idx"} {
 		t.Run(pipeline, func(t *testing.T) {
 			t.Parallel()
@@ -288,6 +291,7 @@ func TestOktaParallelRefreshRidesSession(t *testing.T) {
 // (stateHandle, idx cookie), for a login and for a silent refresh on the
 // stored Okta session.
 func TestOktaDebugRedaction(t *testing.T) {
+	t.Parallel()
 	for _, pipeline := range []string{"v1", "idx"} {
 		t.Run(pipeline, func(t *testing.T) {
 			t.Parallel()
@@ -335,6 +339,7 @@ func TestOktaDebugRedaction(t *testing.T) {
 // whose only factor is push still logs in by push, and says the code was
 // not used rather than leaving the user to wonder why the phone buzzed.
 func TestOktaMFACodeWithPushOnly(t *testing.T) {
+	t.Parallel()
 	for _, pipeline := range []string{"v1", "idx"} {
 		t.Run(pipeline, func(t *testing.T) {
 			t.Parallel()

@@ -25,6 +25,7 @@ func oktaPickFactor(t *testing.T, s *ttySession, label string) {
 // TestOktaTTYPickerAndWrongCode: several factors and mfa auto show the
 // picker; a wrong code (E0000068) is asked again on the terminal.
 func TestOktaTTYPickerAndWrongCode(t *testing.T) {
+	t.Parallel()
 	w := newOktaWorld(t, idptest.OktaOptions{}, "", oktaAllFactors()...)
 	s := w.startTTY("login", "--profile", "o")
 	s.waitFor("Password for " + oktaUser + ": ")
@@ -52,6 +53,7 @@ func TestOktaTTYPickerAndWrongCode(t *testing.T) {
 
 // TestOktaTTYSMSResend: an empty answer asks Okta to send the code again.
 func TestOktaTTYSMSResend(t *testing.T) {
+	t.Parallel()
 	w := newOktaWorld(t, idptest.OktaOptions{}, "", oktaAllFactors()...)
 	w.mustRun("", "configure", "--profile", "o", "--mfa", "sms")
 	s := w.startTTY("login", "--profile", "o")
@@ -75,6 +77,7 @@ func TestOktaTTYSMSResend(t *testing.T) {
 // TestOktaTTYThreeWrongCodes: after three wrong codes the login ends with
 // exit 3 and Okta's message.
 func TestOktaTTYThreeWrongCodes(t *testing.T) {
+	t.Parallel()
 	w := newOktaWorld(t, idptest.OktaOptions{}, "", idptest.OktaFactor{Type: "token:software:totp", Code: oktaTOTP})
 	s := w.startTTY("login", "--profile", "o")
 	s.waitFor("Password for " + oktaUser + ": ")
@@ -101,7 +104,14 @@ func TestOktaTTYThreeWrongCodes(t *testing.T) {
 // TestOktaTTYRateLimitWait: on a terminal a short rate limit (E0000047)
 // is waited out as X-Rate-Limit-Reset says, then the sign-in goes on.
 func TestOktaTTYRateLimitWait(t *testing.T) {
-	w := newOktaWorld(t, idptest.OktaOptions{RateLimit: 1, RateWindow: 2 * time.Second}, "")
+	t.Parallel()
+	// The emulator's window and the adapter's wait are real time (neither
+	// takes a clock yet): the second login must reach Okta within the
+	// window of the first, so the binary is built before, and the window
+	// leaves a loaded machine seconds to spare. The wait is what is left
+	// of it.
+	binary(t)
+	w := newOktaWorld(t, idptest.OktaOptions{RateLimit: 1, RateWindow: 6 * time.Second}, "")
 	w.mustRun(password, "login", "--profile", "o", "--password-stdin")
 	s := w.startTTY("login", "--profile", "o", "--force")
 	s.waitFor("Password for " + oktaUser + ": ")

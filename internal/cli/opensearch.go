@@ -19,7 +19,6 @@ import (
 	"github.com/saml2sts/saml2sts/internal/config"
 	"github.com/saml2sts/saml2sts/internal/httpx"
 	"github.com/saml2sts/saml2sts/opensearch"
-	"github.com/saml2sts/saml2sts/sts"
 )
 
 // osFlags are the OpenSearch connection flags shared by os and search.
@@ -184,7 +183,7 @@ func (f *factory) caller(p *config.Profile, bc *brokerCreds) func(context.Contex
 		if err != nil {
 			return "", err
 		}
-		c, err := sts.NewClient(ctx, sts.ClientOptions{Region: region(p, r), HTTPClient: hc})
+		c, err := f.stsClient(ctx, region(p, r), hc)
 		if err != nil {
 			return "", err
 		}

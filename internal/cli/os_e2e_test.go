@@ -122,6 +122,7 @@ func (w *osCmdWorld) scanSecrets(extra ...string) {
 }
 
 func TestOSCommand(t *testing.T) {
+	t.Parallel()
 	w := newOSCmdWorld(t, opensearchtest.Options{})
 	w.os.AddDocs("cats_and_dogs",
 		json.RawMessage(`{"name":"Rex","description":"farm dog"}`),
@@ -221,6 +222,7 @@ func (w *osCmdWorld) tamperCache(edit func(c map[string]any)) {
 }
 
 func TestOS403(t *testing.T) {
+	t.Parallel()
 	deny := func(string, string, string) bool { return false }
 	type check struct {
 		args    []string
@@ -250,6 +252,7 @@ func TestOS403(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			w := newOSCmdWorld(t, tt.oo)
 			w.os.AddDocs("logs", json.RawMessage(`{"a":1}`))
 			if tt.tamper != nil {
@@ -288,6 +291,7 @@ func TestOS403(t *testing.T) {
 // calls them fresh are renewed once through the broker; when STS's clock is
 // hours ahead that renewal fails too, and the error points at the clock.
 func TestOSExpiredToken(t *testing.T) {
+	t.Parallel()
 	var mu sync.Mutex
 	skew := time.Duration(0)
 	now := func() time.Time { mu.Lock(); defer mu.Unlock(); return time.Now().Add(skew) }
@@ -308,6 +312,7 @@ func TestOSExpiredToken(t *testing.T) {
 }
 
 func TestOSBadEndpoint(t *testing.T) {
+	t.Parallel()
 	w := newOSCmdWorld(t, opensearchtest.Options{})
 	for _, tt := range []struct {
 		args []string
@@ -365,8 +370,10 @@ func TestOSBadEndpoint(t *testing.T) {
 // from a second Keycloak app (dashboards_idp_url), caches the cookies, and
 // re-logs in once when the session ends. No STS call is made.
 func TestOSDashboards(t *testing.T) {
+	t.Parallel()
 	for _, path := range []string{"/_dashboards", "/_plugin/kibana"} {
 		t.Run(path, func(t *testing.T) {
+			t.Parallel()
 			w, srv, kc2 := newDashboardsWorld(t, path)
 			srv.AddDocs("logs", json.RawMessage(`{"level":"ERROR"}`))
 			ow := &osCmdWorld{world: w, os: srv}
@@ -446,6 +453,7 @@ func TestOSDashboards(t *testing.T) {
 // the stored IdP session, without the password, once for both slices; the
 // export delivers every doc exactly once.
 func TestOSExportCredentialsExpire(t *testing.T) {
+	t.Parallel()
 	var mu sync.Mutex
 	skew := -50 * time.Minute
 	now := func() time.Time { mu.Lock(); defer mu.Unlock(); return time.Now().Add(skew) }

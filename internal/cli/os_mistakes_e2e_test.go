@@ -15,6 +15,7 @@ import (
 // binary: each must exit with the documented code and say on one line
 // what was wrong and what to do, with nothing but data on stdout.
 func TestOSMistakesE2E(t *testing.T) {
+	t.Parallel()
 	w := newOSCmdWorld(t, opensearchtest.Options{})
 	w.os.AddDocs("cats", json.RawMessage(`{"name":"Rex"}`))
 	w.mustRun("", "configure", "--profile", "noep", "--provider", "keycloak", "--url", w.kc.URL(),
@@ -68,6 +69,7 @@ func TestOSMistakesE2E(t *testing.T) {
 			want: "index level setting. (with --all, --size is the page size: give 10000 or less)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			// Not parallel: the cases share one world, and its call counts.
 			before := w.st.Calls("AssumeRoleWithSAML")
 			r := w.record("", tc.args...)
 			if r.code != tc.code || !strings.Contains(r.stderr, tc.want) || (tc.notWant != "" && strings.Contains(r.stderr, tc.notWant)) {
@@ -92,6 +94,7 @@ func TestOSMistakesE2E(t *testing.T) {
 // TestOSDebugLinesE2E: under --debug every stderr line is marked as such
 // (HTTP trace, retries, the export summary) and stdout stays the data.
 func TestOSDebugLinesE2E(t *testing.T) {
+	t.Parallel()
 	w := newOSCmdWorld(t, opensearchtest.Options{Faults: opensearchtest.Faults{Rate: 0.4, Seed: 3}})
 	for i := range 5 {
 		w.os.AddDocs("cats", json.RawMessage(fmt.Sprintf(`{"n":%d}`, i)))

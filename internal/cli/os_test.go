@@ -13,6 +13,7 @@ import (
 )
 
 func TestParseHeaders(t *testing.T) {
+	t.Parallel()
 	h, err := parseHeaders([]string{"Content-Type: text/plain", "X-Opaque-Id:job-7", "X-Opaque-Id: again"})
 	if err != nil || h.Get("Content-Type") != "text/plain" || len(h.Values("X-Opaque-Id")) != 2 || h.Get("X-Opaque-Id") != "job-7" {
 		t.Errorf("got %v, %v", h, err)
@@ -25,6 +26,7 @@ func TestParseHeaders(t *testing.T) {
 }
 
 func TestReadData(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	file := filepath.Join(dir, "b.ndjson")
 	os.WriteFile(file, []byte("{}\r\n{}\n"), 0o600)
@@ -47,6 +49,7 @@ func TestReadData(t *testing.T) {
 // TestBadJSON: a 400 to a JSON body that is not JSON says so; other
 // answers and bodies are left alone.
 func TestBadJSON(t *testing.T) {
+	t.Parallel()
 	e400 := &opensearch.HTTPError{Status: 400, Type: "json_e_o_f_exception", Reason: "Unexpected end-of-input: expected close marker for Object"}
 	for _, tt := range []struct {
 		err  error
@@ -80,6 +83,7 @@ func TestBadJSON(t *testing.T) {
 }
 
 func TestNDJSONPath(t *testing.T) {
+	t.Parallel()
 	for p, want := range map[string]bool{"/_bulk": true, "/logs/_bulk?refresh=true": true, "/_msearch/": true, "/_search": false, "/bulk": false} {
 		if ndjsonPath(p) != want {
 			t.Errorf("ndjsonPath(%q) = %v", p, !want)
@@ -88,6 +92,7 @@ func TestNDJSONPath(t *testing.T) {
 }
 
 func TestOSEndpointPrecedence(t *testing.T) {
+	t.Parallel()
 	f := &factory{}
 	p := &config.Profile{Region: "us-east-1", OpenSearchEndpoint: "https://search-a-1.eu-west-1.es.amazonaws.com", OpenSearchService: "auto"}
 	tests := []struct {
@@ -125,6 +130,7 @@ func TestOSEndpointPrecedence(t *testing.T) {
 }
 
 func TestAccessErrorExitCode(t *testing.T) {
+	t.Parallel()
 	f := &factory{errOut: &strings.Builder{}}
 	err := f.osError(&opensearch.AccessError{Status: 403, Message: "denied", Diagnosis: "d", Fix: "x"})
 	if exitCode(err) != exitAWS {

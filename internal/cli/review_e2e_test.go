@@ -6,7 +6,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 )
 
@@ -29,7 +28,7 @@ func (w *world) runIn(dir string, extra map[string]string, stdin string, argv ..
 	cmd.Stdin = strings.NewReader(stdin)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	detach(cmd)
 	err := cmd.Run()
 	code := 0
 	if ee, ok := err.(*exec.ExitError); ok {
@@ -65,8 +64,9 @@ func (w *world) credentialProcess(awsProfile string) string {
 // however the AWS CLI runs it: from another directory, without the
 // SAML2STS_CONFIG of the configure run, with another SAML2STS_PROFILE set.
 func TestConfigureCredentialProcessIsSelfContained(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
-	base := []string{bin, "--provider", "keycloak", "--url", w.kc.URL(), "--username", "ana", "--role-arn", reader}
+	base := []string{binary(t), "--provider", "keycloak", "--url", w.kc.URL(), "--username", "ana", "--role-arn", reader}
 	tests := []struct {
 		name      string
 		env       map[string]string // for configure and login
@@ -83,6 +83,7 @@ func TestConfigureCredentialProcessIsSelfContained(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			// Not parallel: the cases share one world and its files.
 			global := append([]string{}, tt.args...)
 			if tt.profile != "" {
 				global = append(global, "--profile", tt.profile)
@@ -92,7 +93,7 @@ func TestConfigureCredentialProcessIsSelfContained(t *testing.T) {
 			if r := w.runIn(w.dir, tt.env, "", cfg...); r.code != 0 {
 				t.Fatalf("configure: %s", r)
 			}
-			login := append(append([]string{bin, "login"}, global...), "--password-stdin")
+			login := append(append([]string{binary(t), "login"}, global...), "--password-stdin")
 			if r := w.runIn(w.dir, tt.env, password, login...); r.code != 0 {
 				t.Fatalf("login: %s", r)
 			}
@@ -109,6 +110,7 @@ func TestConfigureCredentialProcessIsSelfContained(t *testing.T) {
 // TestConfigureBadNamesAreUsageErrors: a profile name configure cannot
 // write is a usage error (exit 2), found before anything is written.
 func TestConfigureBadNamesAreUsageErrors(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	cfgPath := filepath.Join(w.dir, "config", "saml2sts", "config")
 	for _, args := range [][]string{
@@ -128,6 +130,7 @@ func TestConfigureBadNamesAreUsageErrors(t *testing.T) {
 // TestProfileWithoutURLIsConfigError: a profile section that lacks url is
 // a configuration error, exit 2, with a command that fixes it.
 func TestProfileWithoutURLIsConfigError(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	w.mustRun("", "configure", "--profile", "x", "--provider", "keycloak", "--region", "eu-west-1")
 	r := w.run("", "credential-process", "--profile", "x")
@@ -139,6 +142,7 @@ func TestProfileWithoutURLIsConfigError(t *testing.T) {
 // TestLoginHintKeepsConfig: the command suggested when a login needs a
 // terminal names the same config file, or it would log in another profile.
 func TestLoginHintKeepsConfig(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	cfg := filepath.Join(w.dir, "other.cfg")
 	w.mustRun("", "--config", cfg, "configure", "--profile", "p", "--provider", "keycloak", "--url", w.kc.URL(), "--username", "ana")
@@ -151,6 +155,7 @@ func TestLoginHintKeepsConfig(t *testing.T) {
 // TestLoginWithoutTerminalSaysHow: login itself, with no terminal, says
 // how to pass the password rather than to run login.
 func TestLoginWithoutTerminalSaysHow(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	w.configure("p", "--role-arn", reader)
 	r := w.run("", "login", "--profile", "p")

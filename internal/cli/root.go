@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
-	"syscall"
+	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -33,15 +33,6 @@ const exitHelp = `Exit status:
   4  an interactive login is needed but there is no terminal (run: saml2sts login)
   5  AWS refused (STS error such as AccessDenied or an expired assertion,
      or an OpenSearch 401/403)`
-
-// Main runs the CLI with the process's arguments and streams and returns the
-// exit code.
-func Main() int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	f := newFactory(os.Stdin, os.Stdout, os.Stderr, os.Getenv)
-	return run(ctx, f, os.Args[1:])
-}
 
 func run(ctx context.Context, f *factory, args []string) int {
 	root := newRootCmd(f)
@@ -71,6 +62,10 @@ type factory struct {
 	out    io.Writer
 	errOut io.Writer
 	getenv func(string) string
+	env    *env
+	now    func() time.Time
+	noTTY  bool
+	tty    *os.File // Process.TTY
 	g      globalFlags
 	self   string // how other programs run us; "" = work it out
 	// noKeyring keeps logout away from the OS keyring (the demo must
@@ -89,8 +84,26 @@ type globalFlags struct {
 	caBundle string
 }
 
-func newFactory(in io.Reader, out, errOut io.Writer, getenv func(string) string) *factory {
-	return &factory{in: in, out: out, errOut: errOut, getenv: getenv}
+func newFactory(p Process) *factory {
+	e := newEnv(p.Env)
+	f := &factory{in: p.Stdin, out: p.Stdout, errOut: p.Stderr, getenv: e.getenv, env: e,
+		now: p.Now, noTTY: p.NoTerminal, tty: p.TTY}
+	if p.Executable != "" {
+		f.self = shellQuote(p.Executable)
+	}
+	if f.in == nil {
+		f.in = strings.NewReader("")
+	}
+	if f.out == nil {
+		f.out = io.Discard
+	}
+	if f.errOut == nil {
+		f.errOut = io.Discard
+	}
+	if f.now == nil {
+		f.now = time.Now
+	}
+	return f
 }
 
 func newRootCmd(f *factory) *cobra.Command {

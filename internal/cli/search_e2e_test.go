@@ -12,6 +12,7 @@ import (
 
 	"github.com/creack/pty"
 
+	"github.com/saml2sts/saml2sts/internal/cli"
 	"github.com/saml2sts/saml2sts/opensearch/opensearchtest"
 )
 
@@ -32,6 +33,7 @@ var pets = []string{
 }
 
 func TestSearchE2E(t *testing.T) {
+	t.Parallel()
 	w, srv := osWorld(t, opensearchtest.Options{})
 	var docs []json.RawMessage
 	for _, p := range pets {
@@ -116,6 +118,7 @@ func exportIDs(t *testing.T, out string, n int) {
 }
 
 func TestSearchExportE2E(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name   string
 		o      opensearchtest.Options
@@ -132,6 +135,7 @@ func TestSearchExportE2E(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			const n = 12_345
 			w, srv := osWorld(t, tc.o)
 			srv.Synthetic("logs", n)
@@ -159,6 +163,7 @@ func TestSearchExportE2E(t *testing.T) {
 // TestSearchExportCSVE2E checks the csv header and dotted fields of an
 // export.
 func TestSearchExportCSVE2E(t *testing.T) {
+	t.Parallel()
 	w, srv := osWorld(t, opensearchtest.Options{})
 	srv.Synthetic("logs", 2_000)
 	r := w.mustRun("", "search", "logs", "--all", "--slices", "2", "--fields", "@timestamp,level,seq", "--format", "csv", "--profile", "os")
@@ -176,7 +181,7 @@ func TestSearchExportCSVE2E(t *testing.T) {
 // startExport runs an export of 1M docs whose stdout the test reads.
 func startExport(t *testing.T, w *world, args ...string) (*exec.Cmd, *bufio.Reader, io.Closer, *strings.Builder) {
 	t.Helper()
-	cmd := exec.Command(bin, append([]string{"search", "logs", "--all", "--profile", "os"}, args...)...)
+	cmd := exec.Command(binary(t), append([]string{"search", "logs", "--all", "--profile", "os"}, args...)...)
 	for k, v := range w.env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
@@ -186,7 +191,7 @@ func startExport(t *testing.T, w *world, args ...string) (*exec.Cmd, *bufio.Read
 	}
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	detach(cmd)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -222,7 +227,9 @@ func waitCode(t *testing.T, cmd *exec.Cmd) int {
 // TestSearchExportInterruptE2E: Ctrl-C mid-export deletes the point in time
 // and exits 130; a closed pipe (| head) ends quietly, deleting it too.
 func TestSearchExportInterruptE2E(t *testing.T) {
+	t.Parallel()
 	t.Run("ctrl-c", func(t *testing.T) {
+		t.Parallel()
 		w, srv := osWorld(t, opensearchtest.Options{})
 		srv.Synthetic("logs", 1_000_000)
 		cmd, r, _, stderr := startExport(t, w, "--slices", "2")
@@ -243,6 +250,7 @@ func TestSearchExportInterruptE2E(t *testing.T) {
 		}
 	})
 	t.Run("closed pipe", func(t *testing.T) {
+		t.Parallel()
 		w, srv := osWorld(t, opensearchtest.Options{Engine: opensearchtest.EngineOpenSearch1})
 		srv.Synthetic("logs", 1_000_000)
 		cmd, _, out, stderr := startExport(t, w)
@@ -258,6 +266,7 @@ func TestSearchExportInterruptE2E(t *testing.T) {
 
 // TestSearchDeniedE2E: a 403 is explained and exits 5.
 func TestSearchDeniedE2E(t *testing.T) {
+	t.Parallel()
 	w, srv := osWorld(t, opensearchtest.Options{Service: "aoss", Allow: func(string, string, string) bool { return false }})
 	srv.Synthetic("logs", 10)
 	r := w.run("", "search", "logs", "--all", "--profile", "os")
@@ -270,8 +279,10 @@ func TestSearchDeniedE2E(t *testing.T) {
 // (pretty-printed answers): with PIT on OpenSearch Dashboards, with a
 // scroll on Kibana (legacy Elasticsearch).
 func TestSearchViaDashboardsE2E(t *testing.T) {
+	t.Parallel()
 	for _, path := range []string{"/_dashboards", "/_plugin/kibana"} {
 		t.Run(path, func(t *testing.T) {
+			t.Parallel()
 			w, srv, _ := newDashboardsWorld(t, path)
 			const n = 3_210
 			srv.Synthetic("logs", n)
@@ -288,6 +299,7 @@ func TestSearchViaDashboardsE2E(t *testing.T) {
 // TestSearchSecretsE2E: with --debug, under faults and on a denial, no
 // credential, token, assertion or password reaches the output.
 func TestSearchSecretsE2E(t *testing.T) {
+	t.Parallel()
 	w, srv := osWorld(t, opensearchtest.Options{Faults: opensearchtest.Faults{Rate: 0.2, ResetAt: []int{2}, Seed: 9}})
 	srv.Synthetic("logs", 1_500)
 	var outs []string
@@ -330,7 +342,7 @@ func runOnTerminal(t *testing.T, w *world, toTTY string, cols uint16, args ...st
 	if err := pty.Setsize(m, &pty.Winsize{Rows: 40, Cols: cols}); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, args...)
+	cmd := exec.Command(binary(t), args...)
 	for k, v := range w.env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
@@ -340,7 +352,7 @@ func runOnTerminal(t *testing.T, w *world, toTTY string, cols uint16, args ...st
 	} else {
 		cmd.Stdout, cmd.Stderr = &buf, tty
 	}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	detach(cmd)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -366,6 +378,7 @@ func runOnTerminal(t *testing.T, w *world, toTTY string, cols uint16, args ...st
 // TestSearchTerminalE2E: the table fits the terminal width, and an export
 // draws its progress line on a terminal stderr only.
 func TestSearchTerminalE2E(t *testing.T) {
+	t.Parallel()
 	w, srv := osWorld(t, opensearchtest.Options{})
 	srv.Synthetic("logs", 3_000)
 	screen, _, code := runOnTerminal(t, w, "stdout", 50, "search", "logs", "--size", "5", "--sort", "seq:asc",
@@ -399,13 +412,17 @@ func TestSearchTerminalE2E(t *testing.T) {
 // TestDemoSearchE2E: the demo runs its search steps against its own
 // OpenSearch emulator, signed with the credentials it logged in for.
 func TestDemoSearchE2E(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
-	cmd := exec.Command(bin, "demo")
-	cmd.Env = []string{"PATH=" + dir, "HOME=" + dir} // no aws CLI: the demo skips that step
-	var out, errb strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("demo: %v\n%s", err, errb.String())
+	var out, errb syncBuffer
+	if code := cli.Run(t.Context(), cli.Process{
+		Args:       []string{"demo"},
+		Env:        []string{"PATH=" + dir, "HOME=" + dir}, // no sh, no aws CLI: the demo skips those steps
+		Stdout:     &out,
+		Stderr:     &errb,
+		NoTerminal: true,
+	}); code != 0 {
+		t.Fatalf("demo: exit %d\n%s", code, errb.String())
 	}
 	for _, want := range []string{
 		"name    kind  description\nTom     cat   farm cat, catches mice in the barn\n",

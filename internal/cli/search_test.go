@@ -79,7 +79,7 @@ func TestSearchFlags(t *testing.T) {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			rec.reset()
 			var out, errOut bytes.Buffer
-			f := newFactory(strings.NewReader(tc.stdin), &out, &errOut, func(string) string { return "" })
+			f := newFactory(Process{Env: []string{}, Stdin: strings.NewReader(tc.stdin), Stdout: &out, Stderr: &errOut})
 			args := append([]string{"search"}, tc.args...)
 			code := run(context.Background(), f, append(args, "--no-sign", "--endpoint", rec.srv.URL))
 			if tc.err != "" {
@@ -189,6 +189,7 @@ func formatSeen(format string, all bool, out string) bool {
 
 // TestSearchOutput runs the output paths against a fake Doer.
 func TestSearchOutput(t *testing.T) {
+	t.Parallel()
 	answer := `{"took":1,"hits":{"total":{"value":2,"relation":"eq"},"hits":[` +
 		`{"_index":"logs","_id":"1","_source":{"level":"ERROR","msg":"a,b"}},` +
 		`{"_index":"logs","_id":"2","_source":{"level":"INFO","msg":"c"}}]}}`
@@ -210,7 +211,7 @@ func TestSearchOutput(t *testing.T) {
 		{searchOptions{format: "table"}, "level  msg\nERROR  a,b\nINFO   c\n"},
 	} {
 		var out bytes.Buffer
-		tc.o.f = newFactory(strings.NewReader(""), &out, io.Discard, func(string) string { return "" })
+		tc.o.f = newFactory(Process{Env: []string{}, Stdout: &out})
 		tc.o.index = "logs"
 		q, err := tc.o.buildQuery()
 		if err != nil {
@@ -226,6 +227,7 @@ func TestSearchOutput(t *testing.T) {
 }
 
 func TestTermWidth(t *testing.T) {
+	t.Parallel()
 	env := func(v string) func(string) string { return func(string) string { return v } }
 	for cols, want := range map[string]int{"": 0, "120": 120, " 80 ": 80, "x": 0, "-5": 0} {
 		if got := termWidth(&bytes.Buffer{}, env(cols)); got != want {

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"os"
 	"runtime"
 	"testing"
 )
@@ -22,7 +23,8 @@ func TestPasswordCommandShell(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		t.Skip("sh syntax")
 	}
-	pw, err := passwordCommand(`printf '%s\n' "a b"; echo ignored >&2`)(context.Background())
+	f := newFactory(Process{Env: []string{"PATH=" + os.Getenv("PATH")}})
+	pw, err := f.passwordCommand(`printf '%s\n' "a b"; echo ignored >&2`)(context.Background())
 	if err != nil || pw != "a b" {
 		t.Fatalf("passwordCommand = %q, %v; want %q", pw, err, "a b")
 	}

@@ -43,6 +43,7 @@ func init() {
 // group, the command included; relaying it as well made a graceful stop
 // (terraform) a forced one.
 func TestExecCtrlCReachesChildOnce(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	w.configure("x", "--role-arn", reader)
 	w.mustRun(password, "login", "--profile", "x", "--password-stdin")

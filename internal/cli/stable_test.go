@@ -8,6 +8,7 @@ import (
 )
 
 func TestStablePath(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	cellar := filepath.Join(dir, "Cellar", "saml2sts", "1.2.3", "bin", "saml2sts")
 	os.MkdirAll(filepath.Dir(cellar), 0o755)

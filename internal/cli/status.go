@@ -19,7 +19,7 @@ type statusOptions struct {
 }
 
 func newStatusCmd(f *factory) *cobra.Command {
-	opts := &statusOptions{f: f, now: time.Now}
+	opts := &statusOptions{f: f, now: f.now}
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "List cached sessions: profile, role, time left, backend",

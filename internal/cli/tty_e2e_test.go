@@ -3,13 +3,11 @@
 package cli_test
 
 import (
-	"bytes"
 	"io"
 	"os"
 	"os/exec"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -20,7 +18,7 @@ import (
 
 // ttyWait bounds every wait on the terminal or the process: a prompt that
 // never comes, or a process that never ends, fails the test.
-const ttyWait = 15 * time.Second
+const ttyWait = 2 * time.Minute // only a failing test waits this long
 
 // ttySession is the binary running with a pseudo-terminal as its
 // controlling terminal (what /dev/tty opens) and stdin, while stdout and
@@ -33,9 +31,8 @@ type ttySession struct {
 	done chan struct{}
 	code int
 
-	mu             sync.Mutex
-	screen         bytes.Buffer // everything the terminal showed
-	stdout, stderr bytes.Buffer
+	screen         syncBuffer // everything the terminal showed
+	stdout, stderr syncBuffer
 }
 
 func (w *world) startTTY(args ...string) *ttySession {
@@ -57,13 +54,13 @@ func (w *world) startTTY(args ...string) *ttySession {
 		t.Fatal(err)
 	}
 	s := &ttySession{t: t, ptmx: os.NewFile(uintptr(fd), "ptmx"), tty: tty, done: make(chan struct{})}
-	s.cmd = exec.Command(bin, args...)
+	s.cmd = exec.Command(binary(t), args...)
 	for k, v := range w.env {
 		s.cmd.Env = append(s.cmd.Env, k+"="+v)
 	}
 	s.cmd.Stdin = tty
-	s.cmd.Stdout = &lockedWriter{&s.mu, &s.stdout}
-	s.cmd.Stderr = &lockedWriter{&s.mu, &s.stderr}
+	s.cmd.Stdout = &s.stdout
+	s.cmd.Stderr = &s.stderr
 	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
 	if err := s.cmd.Start(); err != nil {
 		s.ptmx.Close()
@@ -76,9 +73,7 @@ func (w *world) startTTY(args ...string) *ttySession {
 		buf := make([]byte, 4096)
 		for {
 			n, err := s.ptmx.Read(buf)
-			s.mu.Lock()
 			s.screen.Write(buf[:n])
-			s.mu.Unlock()
 			if err != nil {
 				return
 			}
@@ -107,26 +102,11 @@ func (w *world) startTTY(args ...string) *ttySession {
 	return s
 }
 
-type lockedWriter struct {
-	mu *sync.Mutex
-	b  *bytes.Buffer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
 func (s *ttySession) shown() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	return s.screen.String()
 }
 
 func (s *ttySession) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	return "terminal:\n" + s.screen.String() + "\nstdout: " + s.stdout.String() + "\nstderr: " + s.stderr.String()
 }
 
@@ -136,16 +116,14 @@ func (s *ttySession) waitFor(want string) {
 	s.t.Helper()
 	deadline := time.Now().Add(ttyWait)
 	for !strings.Contains(s.shown(), want) {
-		select {
-		case <-s.done:
-			time.Sleep(50 * time.Millisecond) // the last output may still be in flight
-			if strings.Contains(s.shown(), want) {
-				return
-			}
-			s.t.Fatalf("exited (%d) before showing %q\n%s", s.code, want, s)
-		default:
-		}
+		// After an exit the last output may still be in flight: only the
+		// deadline, not a guess at how long that takes, ends the wait.
 		if time.Now().After(deadline) {
+			select {
+			case <-s.done:
+				s.t.Fatalf("exited (%d) without showing %q\n%s", s.code, want, s)
+			default:
+			}
 			s.t.Fatalf("terminal never showed %q\n%s", want, s)
 		}
 		time.Sleep(10 * time.Millisecond)
@@ -195,14 +173,13 @@ func (s *ttySession) wait() int {
 }
 
 func (s *ttySession) out() (stdout, stderr string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	return s.stdout.String(), s.stderr.String()
 }
 
 // TestInteractiveLogin: password, one-time code and role picked on the
 // terminal; nothing on stdout; the password never shown.
 func TestInteractiveLogin(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, withOTP)
 	w.configure("p") // no role_arn: the IdP grants two roles
 	s := w.startTTY("login", "--profile", "p")
@@ -258,6 +235,7 @@ func TestInteractiveLogin(t *testing.T) {
 // password_command, credential-process asks on the terminal and prints
 // only the JSON on stdout.
 func TestCredentialProcessPromptsOnTTY(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	w.configure("cp", "--role-arn", reader)
 	s := w.startTTY("credential-process", "--profile", "cp")
@@ -291,6 +269,7 @@ func TestCredentialProcessPromptsOnTTY(t *testing.T) {
 // TestInterruptAtPasswordPrompt: Ctrl-C at the password prompt ends the
 // command at once and leaves the terminal echoing.
 func TestInterruptAtPasswordPrompt(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	w.configure("i", "--role-arn", reader)
 	s := w.startTTY("login", "--profile", "i")

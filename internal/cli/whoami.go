@@ -6,8 +6,6 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
-
-	"github.com/saml2sts/saml2sts/sts"
 )
 
 type whoamiOptions struct {
@@ -45,7 +43,7 @@ func whoamiRun(ctx context.Context, cmd *cobra.Command, o *whoamiOptions) error 
 	if err != nil {
 		return err
 	}
-	c, err := sts.NewClient(ctx, sts.ClientOptions{Region: region(p, r), HTTPClient: hc})
+	c, err := o.f.stsClient(ctx, region(p, r), hc)
 	if err != nil {
 		return err
 	}

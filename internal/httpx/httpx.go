@@ -18,6 +18,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/net/http/httpproxy"
+
 	"github.com/saml2sts/saml2sts/internal/exitcode"
 )
 
@@ -28,6 +30,9 @@ type Options struct {
 	CABundle string
 	// Trace, when set, receives a redacted line per request and response.
 	Trace io.Writer
+	// Getenv reads the environment (AWS_CA_BUNDLE, HTTPS_PROXY, NO_PROXY,
+	// ...); nil is os.Getenv.
+	Getenv func(string) string
 }
 
 // InsecureSchemeError is a plain-http URL to a host that is not loopback.
@@ -42,13 +47,17 @@ func (e *InsecureSchemeError) ExitCode() int { return exitcode.Failure }
 
 // NewTransport returns the shared transport described in the package doc.
 func NewTransport(o Options) (http.RoundTripper, error) {
+	getenv := o.Getenv
+	if getenv == nil {
+		getenv = os.Getenv
+	}
 	base := http.DefaultTransport.(*http.Transport).Clone()
-	base.Proxy = proxy
+	base.Proxy = proxy(getenv)
 	base.DialContext = dialLoopback(base.DialContext)
 	base.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
 	bundle := o.CABundle
 	if bundle == "" {
-		bundle = os.Getenv("AWS_CA_BUNDLE")
+		bundle = getenv("AWS_CA_BUNDLE")
 	}
 	if bundle != "" {
 		pool, err := loadPool(bundle)
@@ -145,15 +154,32 @@ func dialLoopback(dial func(ctx context.Context, network, addr string) (net.Conn
 	}
 }
 
-// proxy is http.ProxyFromEnvironment, except that no loopback host (by
-// IsLoopback, which also allows LOCALHOST and *.localhost over plain http)
-// is ever sent to a proxy: net/http exempts only "localhost" and loopback
-// IPs, and a proxy would carry a plain-http login across the network.
-func proxy(r *http.Request) (*url.URL, error) {
-	if IsLoopback(r.URL.Hostname()) {
-		return nil, nil
+// proxy is http.ProxyFromEnvironment over getenv's environment, except
+// that no loopback host (by IsLoopback, which also allows LOCALHOST and
+// *.localhost over plain http) is ever sent to a proxy: net/http exempts
+// only "localhost" and loopback IPs, and a proxy would carry a plain-http
+// login across the network.
+func proxy(getenv func(string) string) func(*http.Request) (*url.URL, error) {
+	either := func(upper string) string {
+		if v := getenv(strings.ToLower(upper)); v != "" {
+			return v
+		}
+		return getenv(upper)
 	}
-	return http.ProxyFromEnvironment(r)
+	// The variables and their precedence of httpproxy.FromEnvironment,
+	// which reads os.Getenv itself.
+	find := (&httpproxy.Config{
+		HTTPProxy:  either("HTTP_PROXY"),
+		HTTPSProxy: either("HTTPS_PROXY"),
+		NoProxy:    either("NO_PROXY"),
+		CGI:        getenv("REQUEST_METHOD") != "",
+	}).ProxyFunc()
+	return func(r *http.Request) (*url.URL, error) {
+		if IsLoopback(r.URL.Hostname()) {
+			return nil, nil
+		}
+		return find(r.URL)
+	}
 }
 
 // guard refuses plain http to anything but loopback, on every hop

@@ -330,9 +330,28 @@ func TestProxy(t *testing.T) {
 			}
 			mu.Lock()
 			got := strings.Join(seen, "; ")
+			seen = nil
 			mu.Unlock()
 			if want := strings.Join(tt.want, "; "); got != want {
 				t.Errorf("proxy saw %q, want %q", got, want)
+			}
+
+			// The same variables given as Options.Getenv (in-process
+			// runs) work the same, with nothing read from the process.
+			vars := map[string]string{}
+			for _, kv := range tt.env {
+				k, v, _ := strings.Cut(kv, "=")
+				vars[k] = v
+			}
+			body, err := get(t, Options{CABundle: ca, Getenv: func(k string) string { return vars[k] }}, tt.url)
+			if err != nil || body != "origin" {
+				t.Fatalf("injected environment: %q, %v", body, err)
+			}
+			mu.Lock()
+			got = strings.Join(seen, "; ")
+			mu.Unlock()
+			if want := strings.Join(tt.want, "; "); got != want {
+				t.Errorf("injected environment: proxy saw %q, want %q", got, want)
 			}
 		})
 	}
