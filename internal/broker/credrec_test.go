@@ -34,7 +34,7 @@ func TestWarmPathAgrees(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := credrec.ReadSettings(cfg, "p")
+	s, err := credrec.ReadSettings(cfg, "p", func(string) string { return "" })
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -79,9 +79,10 @@ const maxConfig = 1 << 20
 // ReadSettings resolves profile name from the profiles file at path. It
 // checks the file's syntax, sections and duplicates, and the values it
 // uses, as internal/config does; anything it cannot decide exactly as
-// internal/config would is ErrUnsure. The environment's SAML2STS_<KEY>
-// overrides are the caller's to refuse (see Overridden).
-func ReadSettings(path, name string) (*Settings, error) {
+// internal/config would is ErrUnsure. Of the environment's SAML2STS_<KEY>
+// overrides it applies SAML2STS_CACHE; the others are the caller's to
+// refuse (see Overridden).
+func ReadSettings(path, name string, getenv func(string) string) (*Settings, error) {
 	data, err := readCapped(path)
 	if err != nil {
 		return nil, err
@@ -137,7 +138,7 @@ func ReadSettings(path, name string) (*Settings, error) {
 	st := &Settings{Name: name, Path: path,
 		Provider: vals["provider"], URL: vals["url"], Username: vals["username"],
 		RoleARN: vals["role_arn"], Principal: vals["principal_arn"],
-		Cache: or(vals["cache"], "auto")}
+		Cache: or(strings.TrimSpace(getenv("SAML2STS_CACHE")), or(vals["cache"], "auto"))}
 	switch st.Cache {
 	case "auto", "keyring", "file":
 	default:
@@ -163,7 +164,7 @@ func Overridden(environ []string) bool {
 			continue
 		}
 		switch rest {
-		case "PROFILE", "CONFIG", "NO_INPUT":
+		case "PROFILE", "CONFIG", "CACHE", "NO_INPUT":
 			continue
 		}
 		return true
