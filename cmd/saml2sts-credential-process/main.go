@@ -56,7 +56,7 @@ func serve(args, environ []string, getenv func(string) string, out, errOut io.Wr
 	if err != nil {
 		return 0, false
 	}
-	dir, err := cache.DefaultDir()
+	dir, err := cache.Dir(runtime.GOOS, getenv)
 	if err != nil || !private(dir) {
 		return 0, false // the full binary makes it private, or says why not
 	}

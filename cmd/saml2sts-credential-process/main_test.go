@@ -75,11 +75,7 @@ func TestParseArgs(t *testing.T) {
 // other case is left to the full binary.
 func TestServe(t *testing.T) {
 	home := t.TempDir()
-	t.Setenv("XDG_CACHE_HOME", filepath.Join(home, "cache"))
-	dir, err := cache.DefaultDir()
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir := filepath.Join(home, "cache")
 	store, err := cache.NewFile(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -93,6 +89,7 @@ func TestServe(t *testing.T) {
 	raw, _ := credrec.Encode(rec)
 	store.Set(cache.CredsKey("p"), raw)
 	env := func(kv ...string) func(string) string {
+		kv = append(kv, "SAML2STS_CACHE_DIR", dir)
 		return func(k string) string {
 			for i := 0; i+1 < len(kv); i += 2 {
 				if kv[i] == k {

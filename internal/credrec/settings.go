@@ -164,7 +164,7 @@ func Overridden(environ []string) bool {
 			continue
 		}
 		switch rest {
-		case "PROFILE", "CONFIG", "CACHE", "NO_INPUT":
+		case "PROFILE", "CONFIG", "CACHE", "CACHE_DIR", "NO_INPUT":
 			continue
 		}
 		return true
