@@ -56,6 +56,10 @@ type Options struct {
 	// Callers without a terminal set it, so an IDE never hangs behind a
 	// login that sits at a password prompt elsewhere.
 	LockWait time.Duration
+	// NoTerminalWait is LockWait for callers that have no terminal, found
+	// out only when the lock is contended: a warm call never opens the
+	// terminal (/dev/tty) just to learn it needs none.
+	NoTerminalWait time.Duration
 	// Rejected is the access key ID of credentials a server refused as
 	// expired: a cached record holding it is renewed (through the stored
 	// IdP session) even when the local clock says it is fresh (clock skew,
@@ -324,6 +328,9 @@ func (o Options) rejects(r *Record) bool {
 // lock takes the profile's login lock (credentials and assertions both
 // write the IdP session), waiting at most o.LockWait when set.
 func (b *Broker) lock(ctx context.Context, p *config.Profile, o Options) (func(), error) {
+	if o.LockWait == 0 && o.NoTerminalWait > 0 && !idp.Interactive(b.Prompt) {
+		o.LockWait = o.NoTerminalWait
+	}
 	lctx := ctx
 	if o.LockWait > 0 {
 		var cancel context.CancelFunc

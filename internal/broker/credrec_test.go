@@ -104,3 +104,37 @@ func TestWarmPathAgrees(t *testing.T) {
 		})
 	}
 }
+
+// askedPrompt counts how often the broker asks whether a terminal is
+// there (for the real prompter that opens /dev/tty).
+type askedPrompt struct {
+	*fakePrompt
+	asked int
+}
+
+func (a *askedPrompt) Interactive() bool { a.asked++; return false }
+
+// TestWarmCallLeavesTerminal: a cached answer never asks for the terminal;
+// a login with no terminal does, to bound its wait for the lock.
+func TestWarmCallLeavesTerminal(t *testing.T) {
+	t.Parallel()
+	r := newRig(t)
+	ap := &askedPrompt{fakePrompt: r.prompt}
+	r.b.Prompt = ap
+	p := profile()
+	o := Options{Password: pw, LoginHint: hint, NoTerminalWait: time.Minute}
+	if _, err := r.b.Credentials(context.Background(), p, o); err != nil {
+		t.Fatal(err)
+	}
+	if ap.asked == 0 {
+		t.Error("a login without a terminal did not ask whether one is there")
+	}
+	ap.asked = 0
+	res, err := r.b.Credentials(context.Background(), p, o)
+	if err != nil || !res.Cached {
+		t.Fatalf("warm call: %v, %+v", err, res)
+	}
+	if ap.asked != 0 {
+		t.Errorf("a warm call asked for the terminal %d times", ap.asked)
+	}
+}
