@@ -36,21 +36,23 @@ var ErrUnsure = errors.New("profile needs the full reader")
 
 // ConfigPath is the profiles file: $SAML2STS_CONFIG, else
 // $XDG_CONFIG_HOME/saml2sts/config, else ~/.config/saml2sts/config (as
-// config.Path).
+// config.Path, which calls this).
 func ConfigPath(getenv func(string) string) string {
 	if p := getenv("SAML2STS_CONFIG"); p != "" {
 		if rest, ok := strings.CutPrefix(p, "~/"); ok {
-			return filepath.Join(home(getenv), rest)
+			return filepath.Join(Home(getenv), rest)
 		}
 		return p
 	}
+	// The XDG spec says to ignore a relative XDG_CONFIG_HOME.
 	if x := getenv("XDG_CONFIG_HOME"); filepath.IsAbs(x) {
 		return filepath.Join(x, "saml2sts", "config")
 	}
-	return filepath.Join(home(getenv), ".config", "saml2sts", "config")
+	return filepath.Join(Home(getenv), ".config", "saml2sts", "config")
 }
 
-func home(getenv func(string) string) string {
+// Home is $HOME (on Windows also %USERPROFILE%), else the OS's answer.
+func Home(getenv func(string) string) string {
 	h := getenv("HOME")
 	if h == "" && runtime.GOOS == "windows" {
 		h = getenv("USERPROFILE")
