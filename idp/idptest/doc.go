@@ -31,6 +31,19 @@
 // writes them. A live sid cookie skips the login (silent refresh); the
 // step-up interstitial and the IAM Identity Center app are served too.
 //
+// [NewDuo] starts a Duo look-alike serving both Universal Prompt
+// generations: the frameless v4 prompt (/oauth/v1/authorize, the plugin
+// form at /frame/frameless/v4/auth, the login-form with sid and _xsrf,
+// /frame/v4/prompt, /frame/v4/status, /frame/v4/oidc/exit) and the newer
+// single-page prompt (data-authkey, /prompt/{akey}/... JSON). Users have
+// devices that approve, deny or time out pushes (Verified Push shows a
+// code first) and calls, a passcode, a preferred factor; the admin may
+// allow remembered browsers (a duo_trust cookie skips the prompt). IdP
+// emulators attach it: Okta's claims_provider factor (Classic and Identity
+// Engine), AD FS's DuoAdfsAdapter, SimpleSAMLphp's duouniversal module
+// and Shibboleth's Duo plugin send the browser to [Duo.AuthorizeURL] and
+// redeem the duo_code with [Duo.Exchange].
+//
 // Every emulator can be put into an outage with SetFault (Unreachable: each
 // connection closed unanswered; Unavailable: HTTP 503), and Faulted counts
 // the requests refused; [Keycloak.SetPassword] changes a password and
@@ -51,6 +64,23 @@
 // session cookies that later sign-ons reuse; [ADFS.Stats],
 // [ADFS.IssuedResponses] and [ADFS.SessionCookies] serve the same kind of
 // assertions and leak checks as the Keycloak emulator's.
+//
+// [NewEntra] starts a Microsoft Entra ID look-alike: /<tenant>/saml2 takes an
+// HTTP-Redirect AuthnRequest (checking its Issuer against the app's
+// Identifier, AADSTS700016, and its ACS against the Reply URLs, AADSTS50011)
+// and the My Apps user access URL starts the same sign-in. Every page is
+// rendered from a `$Config` object with its pgid (ConvergedSignIn,
+// ConvergedTFA, KmsiInterrupt, ConvergedProofUpRedirect,
+// ConvergedChangePassword, ConvergedConditionalAccess, ConvergedError) and
+// also carries a plain HTML form, so a real browser can sign in too. The JSON
+// APIs (GetCredentialType with its canary/hpg* headers, SAS BeginAuth with
+// the number to match, EndAuth polled while Retry, ProcessAuth) rotate
+// flowToken and canaries as Entra does. Users have a password, push, OTP,
+// SMS or call methods (denial, no answer, system-preferred MFA), may be
+// locked, expired, blocked by Conditional Access, passwordless, nagged to
+// register MFA, or federated: handed to an [ADFS] emulator by WS-Federation
+// and taken back from its wresult. ESTSAUTH / ESTSAUTHPERSISTENT cookies
+// answer later requests at once.
 //
 // [Clock] is a fake idp.Clock for adapter tests: every wait moves its time
 // at once, so push polls and rate-limit waits take no wall-clock time.
