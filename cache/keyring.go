@@ -110,7 +110,10 @@ func (k *Keyring) Probe() error {
 // Get implements Store. A missing chunk, a bad header or a checksum
 // mismatch (a half-updated set) reads as ErrNotFound.
 func (k *Keyring) Get(key string) ([]byte, error) {
-	v, err := k.read(itemName(key))
+	v, err := k.readFast(itemName(key))
+	if errors.Is(err, errSlow) {
+		v, err = k.read(itemName(key))
+	}
 	if errors.Is(err, ErrNotFound) && itemName(key) != key {
 		return k.migrate(key)
 	}
@@ -123,6 +126,16 @@ func (k *Keyring) read(name string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	return assemble(name, head, func(i int) (string, error) { return k.get(name + "#" + strconv.Itoa(i)) })
+}
+
+// errSlow sends a read down go-keyring's path (locked items, prompts,
+// anything the one-connection reader does not handle).
+var errSlow = errors.New("keyring: use the go-keyring path")
+
+// assemble decodes the value whose head item (named name) holds head,
+// getting chunk i >= 1 from chunk.
+func assemble(name, head string, chunk func(i int) (string, error)) ([]byte, error) {
 	n, sum, first, ok := parseHead(head)
 	if !ok {
 		return nil, fmt.Errorf("%w: keyring item %s has a bad header", ErrNotFound, name)
@@ -130,7 +143,7 @@ func (k *Keyring) read(name string) ([]byte, error) {
 	var b strings.Builder
 	b.WriteString(first)
 	for i := 1; i < n; i++ {
-		c, err := k.get(name + "#" + strconv.Itoa(i))
+		c, err := chunk(i)
 		if err != nil {
 			return nil, err
 		}

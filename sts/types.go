@@ -1,14 +1,14 @@
 package sts
 
-import "time"
+import (
+	"time"
 
-// Credentials are temporary AWS credentials.
-type Credentials struct {
-	AccessKeyID     string    `json:"AccessKeyId"`
-	SecretAccessKey string    `json:"SecretAccessKey"`
-	SessionToken    string    `json:"SessionToken"`
-	Expiration      time.Time `json:"Expiration"`
-}
+	"github.com/saml2sts/saml2sts/internal/credrec"
+)
+
+// Credentials are temporary AWS credentials; the type is credrec's, so
+// that the warm-path helper reads what the broker stores.
+type Credentials = credrec.Credentials
 
 // Role is one (role, SAML provider) pair granted by an assertion.
 type Role struct {

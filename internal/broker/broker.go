@@ -15,6 +15,7 @@ import (
 	"github.com/saml2sts/saml2sts/cache"
 	"github.com/saml2sts/saml2sts/idp"
 	"github.com/saml2sts/saml2sts/internal/config"
+	"github.com/saml2sts/saml2sts/internal/credrec"
 	"github.com/saml2sts/saml2sts/internal/exitcode"
 	"github.com/saml2sts/saml2sts/sts"
 )
@@ -58,6 +59,10 @@ type Options struct {
 	// Callers without a terminal set it, so an IDE never hangs behind a
 	// login that sits at a password prompt elsewhere.
 	LockWait time.Duration
+	// NoTerminalWait is LockWait for callers that have no terminal, found
+	// out only when the lock is contended: a warm call never opens the
+	// terminal (/dev/tty) just to learn it needs none.
+	NoTerminalWait time.Duration
 	// Rejected is the access key ID of credentials a server refused as
 	// expired: a cached record holding it is renewed (through the stored
 	// IdP session) even when the local clock says it is fresh (clock skew,
@@ -93,18 +98,9 @@ func (e *BusyError) Error() string {
 // ExitCode implements the exit-status contract (internal/exitcode).
 func (e *BusyError) ExitCode() int { return exitcode.Failure }
 
-// Record is what is cached per profile.
-type Record struct {
-	Profile      string          `json:"profile"`
-	RoleARN      string          `json:"role_arn"`
-	PrincipalARN string          `json:"principal_arn"`
-	Region       string          `json:"region"`
-	Credentials  sts.Credentials `json:"credentials"`
-	Issued       time.Time       `json:"issued"`
-	// Identity fingerprints the profile settings the record was minted
-	// for (provider, url, username, principal_arn); no secret.
-	Identity string `json:"identity"`
-}
+// Record is what is cached per profile (the format is credrec's, shared
+// with the saml2sts-credential-process helper).
+type Record = credrec.Record
 
 // Result says where the credentials came from.
 type Result struct {
@@ -171,25 +167,25 @@ func (b *Broker) Cached(p *config.Profile) (*Record, error) {
 	if err != nil {
 		return nil, err
 	}
-	var r Record
-	if err := json.Unmarshal(raw, &r); err != nil || r.Credentials.AccessKeyID == "" {
+	r, ok := credrec.Decode(raw)
+	if !ok {
 		return nil, cache.ErrNotFound // corrupt entry: a miss, re-login
 	}
-	return &r, nil
+	return r, nil
+}
+
+// want is what the profile, as configured, asks of a cached record.
+func want(p *config.Profile, ahead time.Duration) credrec.Want {
+	return credrec.Want{Identity: identity(p), RoleARN: p.RoleARN, Window: p.RefreshWindow + ahead}
 }
 
 // fits reports whether a cached record answers the profile as configured.
 func (b *Broker) fits(r *Record, p *config.Profile, ahead time.Duration) bool {
-	return sameIdentity(r, p) && cache.Fresh(r.Credentials.Expiration, b.Now(), p.RefreshWindow+ahead)
+	return credrec.Serves(r, want(p, ahead), b.Now())
 }
 
-// sameIdentity reports whether r was minted for p as configured now: the
-// cache is keyed by profile name, and the same name in another config file,
-// or a profile whose url or username changed, must not get these
-// credentials.
-func sameIdentity(r *Record, p *config.Profile) bool {
-	return r.Identity == identity(p) && (p.RoleARN == "" || p.RoleARN == r.RoleARN)
-}
+// sameIdentity reports whether r was minted for p as configured now.
+func sameIdentity(r *Record, p *config.Profile) bool { return credrec.SameIdentity(r, want(p, 0)) }
 
 // storedSession is the IdP cookie jar with the identity it belongs to: a
 // Keycloak session of user A must never log in a profile now set to user B.
@@ -228,7 +224,7 @@ func Identity(p *config.Profile) string { return identity(p) }
 // identity fingerprints the settings that decide whose credentials a
 // profile gets.
 func identity(p *config.Profile) string {
-	return fingerprint(p.Provider, p.URL, p.Username, p.PrincipalARN)
+	return credrec.Identity(p.Provider, p.URL, p.Username, p.PrincipalARN)
 }
 
 // Credentials returns fresh credentials for p, logging in when needed.
@@ -245,7 +241,7 @@ func (b *Broker) Credentials(ctx context.Context, p *config.Profile, o Options) 
 	if err != nil && !errors.Is(err, cache.ErrNotFound) {
 		// A store that cannot be read cannot keep a login either: fail
 		// before asking for a password or logging in for nothing.
-		return nil, fmt.Errorf("read cached credentials from %s: %w", b.Store.Name(), err)
+		return nil, credrec.ReadError(b.Store.Name(), err)
 	}
 	if !o.Force && err == nil && b.serves(r, p, o) {
 		return &Result{Record: *r, Cached: true}, nil
@@ -340,6 +336,9 @@ func (o Options) rejects(r *Record) bool {
 // lock takes the profile's login lock (credentials and assertions both
 // write the IdP session), waiting at most o.LockWait when set.
 func (b *Broker) lock(ctx context.Context, p *config.Profile, o Options) (func(), error) {
+	if o.LockWait == 0 && o.NoTerminalWait > 0 && !idp.Interactive(b.Prompt) {
+		o.LockWait = o.NoTerminalWait
+	}
 	lctx := ctx
 	if o.LockWait > 0 {
 		var cancel context.CancelFunc
@@ -543,7 +542,7 @@ func (b *Broker) pickRole(ctx context.Context, a *sts.Assertion, p *config.Profi
 }
 
 func (b *Broker) save(r *Record) error {
-	raw, err := json.Marshal(r)
+	raw, err := credrec.Encode(r)
 	if err != nil {
 		return err
 	}

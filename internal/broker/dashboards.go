@@ -1,15 +1,13 @@
 package broker
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/saml2sts/saml2sts/cache"
 	"github.com/saml2sts/saml2sts/internal/config"
+	"github.com/saml2sts/saml2sts/internal/credrec"
 )
 
 // DashboardsCookies keeps a profile's OpenSearch Dashboards session
@@ -30,7 +28,7 @@ func (b *Broker) DashboardsCookies(p *config.Profile, base string) *DashboardsCo
 	if now == nil {
 		now = time.Now
 	}
-	return &DashboardsCookies{s: b.Store, key: cache.DashboardsKey(p.Name), owner: fingerprint(identity(p), p.DashboardsIdPURL, base), now: now}
+	return &DashboardsCookies{s: b.Store, key: cache.DashboardsKey(p.Name), owner: credrec.Fingerprint(identity(p), p.DashboardsIdPURL, base), now: now}
 }
 
 type storedCookie struct {
@@ -77,11 +75,4 @@ func (d *DashboardsCookies) Save(cs []*http.Cookie) error {
 		return err
 	}
 	return d.s.Set(d.key, raw)
-}
-
-// fingerprint is a short non-secret hash of parts, for binding stored
-// secrets to the settings they were made for.
-func fingerprint(parts ...string) string {
-	h := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
-	return hex.EncodeToString(h[:12])
 }

@@ -2,12 +2,10 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
-	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/saml2sts/saml2sts/sts"
+	"github.com/saml2sts/saml2sts/internal/credrec"
 )
 
 type credentialProcessOptions struct{ f *factory }
@@ -46,31 +44,12 @@ succeeds.`,
 	return cmd
 }
 
-// processCreds has the exact field order of the credential_process contract.
-type processCreds struct {
-	Version         int
-	AccessKeyID     string `json:"AccessKeyId"`
-	SecretAccessKey string
-	SessionToken    string
-	Expiration      string
-}
-
-func credentialProcessJSON(c sts.Credentials) ([]byte, error) {
-	return json.Marshal(processCreds{
-		Version:         1,
-		AccessKeyID:     c.AccessKeyID,
-		SecretAccessKey: c.SecretAccessKey,
-		SessionToken:    c.SessionToken,
-		Expiration:      c.Expiration.UTC().Truncate(time.Second).Format(time.RFC3339),
-	})
-}
-
 func credentialProcessRun(ctx context.Context, cmd *cobra.Command, o *credentialProcessOptions) error {
 	_, r, err := o.f.credentials(ctx, cmd)
 	if err != nil {
 		return err
 	}
-	b, err := credentialProcessJSON(r.Credentials)
+	b, err := credrec.ProcessJSON(r.Credentials)
 	if err != nil {
 		return err
 	}

@@ -237,13 +237,17 @@ func (f *factory) passwordCommand(command string) func(context.Context) (string,
 
 const passwordCommandTimeout = 2 * time.Minute
 
-// lockWait bounds how long a caller with no terminal waits for another
-// process's login: long enough for an MFA push, short enough for an IDE.
+// noTerminalWait bounds how long a caller with no terminal waits for
+// another process's login: long enough for an MFA push, short enough for
+// an IDE. The broker asks for the terminal only when it must wait.
+const noTerminalWait = 3 * time.Minute
+
+// lockWait is noTerminalWait for a broker without a terminal, else 0.
 func lockWait(b *broker.Broker) time.Duration {
 	if idp.Interactive(b.Prompt) {
 		return 0
 	}
-	return 3 * time.Minute
+	return noTerminalWait
 }
 
 // envTrue reads a boolean environment variable: unset, "", 0, false, no
@@ -330,7 +334,7 @@ func (f *factory) silentOptions(p *config.Profile, b *broker.Broker) broker.Opti
 		Password:        f.silentPassword(p),
 		PasswordCommand: p.PasswordCommand != "",
 		LoginHint:       f.loginHint(p),
-		LockWait:        lockWait(b),
+		NoTerminalWait:  noTerminalWait,
 	}
 }
 

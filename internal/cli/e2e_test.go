@@ -218,7 +218,13 @@ func (w *world) run(stdin string, args ...string) result {
 // controlling terminal even when the tests run in one.
 func (w *world) runBinary(stdin string, args ...string) result {
 	w.t.Helper()
-	cmd := exec.Command(binary(w.t), args...)
+	return w.runExe(binary(w.t), stdin, args...)
+}
+
+// runExe runs the program exe as runBinary runs saml2sts.
+func (w *world) runExe(exe, stdin string, args ...string) result {
+	w.t.Helper()
+	cmd := exec.Command(exe, args...)
 	cmd.Env = w.environ()
 	cmd.Stdin = strings.NewReader(stdin)
 	var out, errb bytes.Buffer
@@ -229,7 +235,7 @@ func (w *world) runBinary(stdin string, args ...string) result {
 	if ee, ok := err.(*exec.ExitError); ok {
 		code = ee.ExitCode()
 	} else if err != nil {
-		w.t.Fatalf("run %v: %v", args, err)
+		w.t.Fatalf("run %s %v: %v", exe, args, err)
 	}
 	return result{code, out.String(), errb.String()}
 }

@@ -103,7 +103,7 @@ func execECS(ctx context.Context, cmd *cobra.Command, o *execOptions) error {
 		return err
 	}
 	bo := o.f.silentOptions(p, b)
-	bo.LockWait = 0
+	bo.LockWait, bo.NoTerminalWait = 0, 0
 	// Up front, with the terminal if there is one: a login problem stops
 	// us here, before the command starts.
 	r, err := b.Credentials(ctx, p, bo)

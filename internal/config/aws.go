@@ -5,10 +5,8 @@ import (
 	"fmt"
 	"io/fs"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
-	"sync"
 )
 
 // AWSConfigPath returns $AWS_CONFIG_FILE, else ~/.aws/config.
@@ -30,8 +28,6 @@ func awsCredentialsPath(getenv func(string) string) string {
 	return filepath.Join(home(getenv), ".aws", "credentials")
 }
 
-var awsKey = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_]+$`) })
-
 // SetAWSProfile writes values (credential_process, region, ...) into
 // [profile NAME], or [default], of the AWS config file at path. Unlike Set,
 // an empty value leaves the key alone, so callers can pass an optional
@@ -46,7 +42,7 @@ func SetAWSProfile(path, awsProfile string, values map[string]string) error {
 	}
 	names := make([]string, 0, len(values))
 	for k, v := range values {
-		if !awsKey().MatchString(k) {
+		if !isAWSKey(k) {
 			return fmt.Errorf("aws profile %s: invalid key %q", awsProfile, k)
 		}
 		if strings.ContainsAny(v, "\r\n") {

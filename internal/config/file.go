@@ -7,10 +7,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 
+	"github.com/saml2sts/saml2sts/internal/credrec"
 	"github.com/saml2sts/saml2sts/internal/exitcode"
 )
 
@@ -70,17 +70,8 @@ type File struct {
 // Path returns the profiles file's path: $SAML2STS_CONFIG, else
 // $XDG_CONFIG_HOME/saml2sts/config, else ~/.config/saml2sts/config.
 // A nil getenv means os.Getenv.
-func Path(getenv func(string) string) string {
-	getenv = orEnv(getenv)
-	if p := getenv("SAML2STS_CONFIG"); p != "" {
-		return expandHome(p, getenv)
-	}
-	// The XDG spec says to ignore a relative XDG_CONFIG_HOME.
-	if x := getenv("XDG_CONFIG_HOME"); filepath.IsAbs(x) {
-		return filepath.Join(x, "saml2sts", "config")
-	}
-	return filepath.Join(home(getenv), ".config", "saml2sts", "config")
-}
+// The rule is credrec's, which the warm-path helper reads with.
+func Path(getenv func(string) string) string { return credrec.ConfigPath(orEnv(getenv)) }
 
 func orEnv(getenv func(string) string) func(string) string {
 	if getenv == nil {
@@ -89,16 +80,7 @@ func orEnv(getenv func(string) string) func(string) string {
 	return getenv
 }
 
-func home(getenv func(string) string) string {
-	h := getenv("HOME")
-	if h == "" && runtime.GOOS == "windows" {
-		h = getenv("USERPROFILE")
-	}
-	if h == "" {
-		h, _ = os.UserHomeDir()
-	}
-	return h
-}
+func home(getenv func(string) string) string { return credrec.Home(getenv) }
 
 // expandHome expands a leading ~/ as the AWS CLI does for AWS_CONFIG_FILE;
 // shells leave it alone inside quotes.
@@ -266,13 +248,7 @@ func (f *File) Has(name string) bool {
 // ProfileName returns the profile to use: the --profile flag, else
 // $SAML2STS_PROFILE, else "default".
 func ProfileName(flag string, getenv func(string) string) string {
-	if flag != "" {
-		return flag
-	}
-	if p := orEnv(getenv)("SAML2STS_PROFILE"); p != "" {
-		return p
-	}
-	return "default"
+	return credrec.ProfileName(flag, orEnv(getenv))
 }
 
 // origin is where a value came from, for errors; layers rank precedence.

@@ -5,11 +5,9 @@ import (
 	"fmt"
 	"math"
 	"net/url"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/saml2sts/saml2sts/idp/providers"
@@ -33,8 +31,8 @@ var keys = append([]Key{
 	{"provider", "", "identity provider: " + orList(providers.Names()), checkProvider, func(p *Profile, v string) { p.Provider = v }},
 	{"url", "", "IdP-initiated sign-on URL (https; http only to localhost)", checkURL, func(p *Profile, v string) { p.URL = v }},
 	{"username", "", "IdP user name", nil, func(p *Profile, v string) { p.Username = v }},
-	{"role_arn", "", "IAM role to assume, arn:aws:iam::ACCOUNT:role/NAME", checkARN(roleARN, "role/NAME"), func(p *Profile, v string) { p.RoleARN = v }},
-	{"principal_arn", "", "SAML provider of the role, arn:aws:iam::ACCOUNT:saml-provider/NAME", checkARN(principalARN, "saml-provider/NAME"), func(p *Profile, v string) { p.PrincipalARN = v }},
+	{"role_arn", "", "IAM role to assume, arn:aws:iam::ACCOUNT:role/NAME", checkARN(isRoleARN, "role/NAME"), func(p *Profile, v string) { p.RoleARN = v }},
+	{"principal_arn", "", "SAML provider of the role, arn:aws:iam::ACCOUNT:saml-provider/NAME", checkARN(isPrincipalARN, "saml-provider/NAME"), func(p *Profile, v string) { p.PrincipalARN = v }},
 	{"region", "", "AWS region for STS and AWS profiles, e.g. eu-west-1", checkRegion, func(p *Profile, v string) { p.Region = v }},
 	{"duration", "1h", "session length asked of STS, 15m to 12h", checkSession, func(p *Profile, v string) { p.Duration = mustDuration(v) }},
 	{"mfa", "auto", "MFA factor to use, or auto", checkFactor, func(p *Profile, v string) { p.MFA = v }},
@@ -289,23 +287,9 @@ func checkURL(v string) error {
 	return fmt.Errorf("%s: scheme %q is not https", u.Redacted(), u.Scheme)
 }
 
-const partition = `arn:(aws|aws-cn|aws-us-gov):iam::[0-9]{12}:`
-
-var (
-	// IAM allows a path of printable ASCII and a name of [\w+=,.@-]{1,64}.
-	roleARN      = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^` + partition + `role/([!-~]+/)?[\w+=,.@-]{1,64}$`) })
-	principalARN = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^` + partition + `saml-provider/[\w.-]{1,128}$`) })
-	// eu-west-1, us-gov-west-1, cn-north-1, us-isob-east-1, eusc-de-east-1.
-	region = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z]{2,4}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]{1,2}$`) })
-	// A factor name, or an authenticator label as the IdP shows it
-	// ("Google Authenticator", "Ana's phone (work)"): printable, starting
-	// with a letter or digit, no ini comment or quote characters.
-	factor = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[\p{L}\p{N}](?:[^\p{C}#;"]{0,98}[^\p{C}#;"\s])?$`) })
-)
-
-func checkARN(re func() *regexp.Regexp, resource string) func(string) error {
+func checkARN(match func(string) bool, resource string) func(string) error {
 	return func(v string) error {
-		if re().MatchString(v) {
+		if match(v) {
 			return nil
 		}
 		return fmt.Errorf("%q is not an IAM ARN like arn:aws:iam::123456789012:%s", v, resource)
@@ -313,14 +297,14 @@ func checkARN(re func() *regexp.Regexp, resource string) func(string) error {
 }
 
 func checkRegion(v string) error {
-	if region().MatchString(v) {
+	if isRegion(v) {
 		return nil
 	}
 	return fmt.Errorf("%q is not an AWS region like eu-west-1", v)
 }
 
 func checkFactor(v string) error {
-	if factor().MatchString(v) {
+	if isFactor(v) {
 		return nil
 	}
 	return fmt.Errorf("%q is not a factor name: use auto, a name such as totp, or the authenticator's label as the IdP shows it", v)
