@@ -16,6 +16,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"github.com/saml2sts/saml2sts/internal/exitcode"
+	"github.com/saml2sts/saml2sts/internal/httpx"
 )
 
 // AccountNamesTimeout bounds the one try at the sign-in page: names are a
@@ -37,6 +38,11 @@ func AccountNames(ctx context.Context, c *http.Client, a *Assertion, signinURL s
 	endpoint, err := samlEndpoint(a, signinURL)
 	if err != nil {
 		return nil, err
+	}
+	if c == nil {
+		if c, err = httpx.NewClient(httpx.Options{}, AccountNamesTimeout); err != nil {
+			return nil, err
+		}
 	}
 	ctx, cancel := context.WithTimeout(ctx, AccountNamesTimeout)
 	defer cancel()

@@ -49,6 +49,19 @@ type Options struct {
 	// Audience is accepted as SAML Recipient/Destination/Audience in
 	// addition to the AWS sign-in endpoints; default DefaultAudience.
 	Audience string
+	// ChainTrust maps a role ARN to the role ARNs whose sessions may
+	// sts:AssumeRole into it (role chaining); a role not listed trusts no
+	// one.
+	ChainTrust map[string][]string
+	// ExternalIDs maps a chain target role to the sts:ExternalId its trust
+	// policy requires.
+	ExternalIDs map[string]string
+	// AccountNames are the aliases the sign-in role chooser (/saml) shows,
+	// by account ID.
+	AccountNames map[string]string
+	// ChooserPage picks the role chooser generation /saml serves:
+	// ChooserLegacy (default) or ChooserNextJS.
+	ChooserPage Chooser
 }
 
 // IssuedCredentials are credentials the emulator handed out.
@@ -63,6 +76,11 @@ type IssuedCredentials struct {
 	Account         string
 	AssumedRoleARN  string // arn:<partition>:sts::<account>:assumed-role/<role>/<session>
 	AssumedRoleID   string // AROA...:<session>
+	// SourceRoleARN is the role whose session assumed this one by role
+	// chaining (AssumeRole); "" for AssumeRoleWithSAML.
+	SourceRoleARN  string
+	SourceIdentity string
+	ExternalID     string
 }
 
 // Server is an STS Query API emulator on a loopback httptest server. It
@@ -176,6 +194,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			form[k] = append(form[k], v...)
 		}
 	}
+	if r.URL.Path == chooserPath {
+		s.chooser(w, form)
+		return
+	}
 	if r.URL.Path == signinPath {
 		s.federation(w, r, form)
 		return
@@ -193,6 +215,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.assumeRoleWithSAML(w, form)
 	case "GetCallerIdentity":
 		s.getCallerIdentity(w, r, body)
+	case "AssumeRole":
+		s.assumeRole(w, r, body, form)
 	case "":
 		writeError(w, &apiErr{400, "MissingAction", "Missing Action"})
 	default:
@@ -268,6 +292,7 @@ func (s *Server) assumeRoleWithSAML(w http.ResponseWriter, form url.Values) {
 		Account:         account,
 		AssumedRoleARN:  fmt.Sprintf("arn:%s:sts::%s:assumed-role/%s/%s", partition, account, roleName, c.sessionName),
 		AssumedRoleID:   roleID(roleARN) + ":" + c.sessionName,
+		SourceIdentity:  c.sourceIdentity,
 	}
 	s.mu.Lock()
 	s.issued = append(s.issued, ic)
@@ -339,6 +364,16 @@ type (
 		SourceIdentity  string          `xml:"SourceIdentity,omitempty"`
 		Subject         string          `xml:"Subject"`
 	}
+	chainResult struct {
+		AssumedRoleUser assumedRoleUser `xml:"AssumedRoleUser"`
+		Credentials     credentialsXML  `xml:"Credentials"`
+		SourceIdentity  string          `xml:"SourceIdentity,omitempty"`
+	}
+	chainResponse struct {
+		XMLName xml.Name    `xml:"https://sts.amazonaws.com/doc/2011-06-15/ AssumeRoleResponse"`
+		Result  chainResult `xml:"AssumeRoleResult"`
+		Meta    meta        `xml:"ResponseMetadata"`
+	}
 	assumeResponse struct {
 		XMLName xml.Name     `xml:"https://sts.amazonaws.com/doc/2011-06-15/ AssumeRoleWithSAMLResponse"`
 		Result  assumeResult `xml:"AssumeRoleWithSAMLResult"`
@@ -395,6 +430,8 @@ func requestIDOf(v any) string {
 	case assumeResponse:
 		return r.Meta.RequestID
 	case identityResponse:
+		return r.Meta.RequestID
+	case chainResponse:
 		return r.Meta.RequestID
 	case errorResponse:
 		return r.RequestID
