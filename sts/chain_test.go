@@ -84,7 +84,7 @@ func TestChainSessionName(t *testing.T) {
 	for in, want := range map[string]string{
 		"arn:aws:sts::123456789012:assumed-role/R/alice@example.com": "alice@example.com",
 		"arn:aws:sts::123456789012:assumed-role/R/a b":               "saml2sts",
-		"":                                                           "saml2sts",
+		"": "saml2sts",
 	} {
 		if got := sts.ChainSessionName(in); got != want {
 			t.Errorf("%q: %q", in, got)

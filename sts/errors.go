@@ -46,8 +46,8 @@ type call struct {
 	// whether an external ID was sent.
 	source   string
 	external bool
-	exp    time.Time // credentials' expiry, GetCallerIdentity only
-	now    time.Time
+	exp      time.Time // credentials' expiry, GetCallerIdentity only
+	now      time.Time
 }
 
 // apiError turns an SDK error into *Error when STS answered, or wraps it.
