@@ -192,6 +192,8 @@ func TestResolveEveryKeyFromEnv(t *testing.T) {
 		"refresh_window": "10m", "opensearch_endpoint": "https://search.example.com", "opensearch_service": "aoss",
 		"adfs_auth": "ntlm", "form_username_field": "j_username", "form_password_field": "j_password", "form_error_selector": "p.form-error",
 		"dashboards_idp_url": "https://corp.okta.com/app/dash/sso/saml",
+		"account_names":      "off", "chain_role_arn": "arn:aws:iam::999988887777:role/Analyst", "chain_external_id": "ext-1",
+		"chain_source_identity": "alice", "chain_session_name": "alice-chain",
 	}
 	e := map[string]string{}
 	for k, v := range vals {
@@ -209,6 +211,7 @@ func TestResolveEveryKeyFromEnv(t *testing.T) {
 		PrincipalARN: vals["principal_arn"], Region: "eu-west-1", Duration: 2 * time.Hour, MFA: "push", Cache: "file",
 		PasswordCommand: "pass show okta", RefreshWindow: 10 * time.Minute, OpenSearchEndpoint: vals["opensearch_endpoint"],
 		OpenSearchService: "aoss", DashboardsIdPURL: vals["dashboards_idp_url"], Source: "environment and flags",
+		AccountNames: "off", ChainRoleARN: vals["chain_role_arn"], ChainExternalID: "ext-1", ChainSourceIdentity: "alice", ChainSessionName: "alice-chain",
 		Options: map[string]string{"adfs_auth": "ntlm", "form_username_field": "j_username", "form_password_field": "j_password", "form_error_selector": "p.form-error"}}
 	if !reflect.DeepEqual(*p, want) {
 		t.Errorf("got  %+v\nwant %+v", *p, want)
@@ -223,7 +226,7 @@ func TestResolveDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Profile{Name: "default", Provider: "keycloak", URL: "https://sso.example.com/s", Duration: time.Hour,
-		MFA: "auto", Cache: "auto", RefreshWindow: 15 * time.Minute, OpenSearchService: "auto", Source: path, File: path,
+		MFA: "auto", Cache: "auto", RefreshWindow: 15 * time.Minute, OpenSearchService: "auto", AccountNames: "auto", Source: path, File: path,
 		Options: map[string]string{"adfs_auth": "forms"}}
 	if !reflect.DeepEqual(*p, want) {
 		t.Errorf("got  %+v\nwant %+v", *p, want)

@@ -44,6 +44,11 @@ var keys = append([]Key{
 	{"opensearch_endpoint", "", "OpenSearch URL for the search commands (https)", checkURL, func(p *Profile, v string) { p.OpenSearchEndpoint = v }},
 	{"opensearch_service", "auto", "SigV4 service name for OpenSearch: auto, es or aoss", oneOf("auto", "es", "aoss"), func(p *Profile, v string) { p.OpenSearchService = v }},
 	{"dashboards_idp_url", "", "IdP-initiated sign-on URL of the OpenSearch Dashboards SAML app (needed by --via dashboards; no default)", checkURL, func(p *Profile, v string) { p.DashboardsIdPURL = v }},
+	{"account_names", "auto", "show account aliases from the AWS sign-in page in role pickers and status: auto or off", oneOf("auto", "off"), func(p *Profile, v string) { p.AccountNames = v }},
+	{"chain_role_arn", "", "role to assume with the SAML role's credentials (role chaining; sessions last at most 1h)", checkARN(roleARN, "role/NAME"), func(p *Profile, v string) { p.ChainRoleARN = v }},
+	{"chain_external_id", "", "sts:ExternalId the chained role's trust policy requires", checkChainValue(2, 1224, `[\w+=,.@:/-]`), func(p *Profile, v string) { p.ChainExternalID = v }},
+	{"chain_source_identity", "", "sts:SourceIdentity set on the chained session", checkChainValue(2, 64, `[\w+=,.@-]`), func(p *Profile, v string) { p.ChainSourceIdentity = v }},
+	{"chain_session_name", "", "session name of the chained role; default the SAML session's name", checkChainValue(2, 64, `[\w+=,.@-]`), func(p *Profile, v string) { p.ChainSessionName = v }},
 }, providerKeys()...)
 
 // providerOnly are the keys only one provider reads, by key name: a profile
@@ -314,4 +319,16 @@ func distance(a, b string) int {
 		prev, cur = cur, prev
 	}
 	return prev[len(b)]
+}
+
+// checkChainValue accepts what STS accepts for AssumeRole's ExternalId,
+// SourceIdentity and RoleSessionName: min to max characters of class.
+func checkChainValue(min, max int, class string) func(string) error {
+	re := regexp.MustCompile(`^` + class + `+$`) // Go caps {n,m} at 1000
+	return func(v string) error {
+		if len(v) < min || len(v) > max || !re.MatchString(v) {
+			return fmt.Errorf("must be %d to %d characters of %s", min, max, strings.Trim(class, "[]"))
+		}
+		return nil
+	}
 }

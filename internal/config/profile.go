@@ -20,6 +20,13 @@ type Profile struct {
 	OpenSearchEndpoint string
 	OpenSearchService  string // auto | es | aoss
 	DashboardsIdPURL   string // IdP-initiated URL of the Dashboards SAML app; required by --via dashboards
+	AccountNames       string // auto | off: account aliases from the AWS sign-in page
+	// Role chaining: after AssumeRoleWithSAML, sts:AssumeRole into
+	// ChainRoleARN with the SAML role's credentials.
+	ChainRoleARN        string
+	ChainExternalID     string
+	ChainSourceIdentity string
+	ChainSessionName    string
 	// Options are the provider-specific keys (adfs_auth, form_*) by key
 	// name, passed to the adapter as idp.Request.Options.
 	Options map[string]string
