@@ -147,6 +147,7 @@ func (f *factory) broker(p *config.Profile) (*broker.Broker, error) {
 		Prompt:    f.prompter(),
 		Notice:    f.errOut,
 		Now:       time.Now,
+		SigninURL: f.getenv(signinURLEnv),
 		NewSTS: func(ctx context.Context, region string) (broker.STS, error) {
 			return sts.NewClient(ctx, sts.ClientOptions{Region: region, HTTPClient: &http.Client{Transport: rt, Timeout: 60 * time.Second}})
 		},
