@@ -63,6 +63,9 @@ func TestAccountNames(t *testing.T) {
 				t.Errorf("credential-process read the sign-in page (%d calls)", n)
 			}
 			noIssuedSecret(t, w, r.stdout+r.stderr+st.stdout+st.stderr)
+			if len(w.kc.IssuedResponses()) < 2 {
+				t.Error("no SAMLResponse recorded to scan for")
+			}
 		})
 	}
 }
@@ -80,6 +83,7 @@ func TestAccountNamesFallback(t *testing.T) {
 	if r.code != 2 || !strings.Contains(r.stderr, "account names not shown") || !strings.Contains(r.stderr, "HTTP 500") {
 		t.Fatalf("--debug says why: %s", r)
 	}
+	noIssuedSecret(t, w, r.stdout+r.stderr) // the --debug trace of the /saml POST hides the assertion
 
 	off := newWorld(t, withNames(ststest.ChooserLegacy))
 	off.env["SAML2STS_SIGNIN_URL"] = off.st.SigninURL()
@@ -135,7 +139,7 @@ func TestRoleChaining(t *testing.T) {
 // password and every issued secret key and session token.
 func noIssuedSecret(t *testing.T, w *world, text string) {
 	t.Helper()
-	secrets := []string{password}
+	secrets := append([]string{password}, w.kc.IssuedResponses()...)
 	for _, ic := range w.st.Issued() {
 		secrets = append(secrets, ic.SecretAccessKey, ic.SessionToken)
 	}
