@@ -39,7 +39,11 @@ gets credentials from saml2sts.`,
       --username ana --role-arn arn:aws:iam::123456789012:role/SearchReader \
       --region eu-west-1 --aws-profile analytics
   saml2sts configure --profile analytics --password-command 'pass show corp/sso'
-  saml2sts configure --profile analytics --duration 8h --refresh-window 20m`,
+  saml2sts configure --profile analytics --duration 8h --refresh-window 20m
+  # role chaining: assume Analyst in another account with the SAML role's credentials
+  saml2sts configure --profile analytics --chain-role-arn arn:aws:iam::999988887777:role/Analyst \
+      --chain-external-id corp-42
+  saml2sts configure --profile analytics --account-names off   # account numbers only`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.values = overrides(cmd.Flags(), keyNames()...)
