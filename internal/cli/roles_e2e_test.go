@@ -127,6 +127,14 @@ func TestRoleChaining(t *testing.T) {
 		t.Errorf("status: %s", st)
 	}
 
+	// Dropping chain_role_arn makes the chained credentials stale: the next
+	// call renews silently through the IdP session, with the SAML role.
+	w.mustRun("", "configure", "--profile", "c", "--chain-role-arn", "")
+	plain := parseCreds(t, w.mustRun("", "credential-process", "--profile", "c").stdout)
+	if ic, _ := w.st.Lookup(plain.AccessKeyID); ic.RoleARN != reader || w.st.Calls("AssumeRole") != 1 {
+		t.Errorf("after unsetting chain_role_arn got %s (AssumeRole calls %d)", ic.RoleARN, w.st.Calls("AssumeRole"))
+	}
+
 	w.configure("bad", "--role-arn", reader, "--chain-role-arn", chained)
 	r = w.run(password, "login", "--profile", "bad", "--password-stdin")
 	if r.code != 5 || !strings.Contains(r.stderr, "AccessDenied") || !strings.Contains(r.stderr, "set chain_external_id") {
