@@ -20,7 +20,7 @@ type loginOptions struct {
 	force         bool
 }
 
-var loginKeys = []string{"role_arn", "principal_arn", "region", "duration", "mfa", "username", "cache",
+var loginKeys = []string{"role_arn", "principal_arn", "region", "duration", "mfa", "username", "cache", "duo_device",
 	"account_names", "chain_role_arn", "chain_external_id", "chain_source_identity", "chain_session_name"}
 
 func newLoginCmd(f *factory) *cobra.Command {
@@ -40,7 +40,9 @@ on the terminal, never on stdout. Without a terminal, pass the password with
   pass show corp/sso | saml2sts login --profile analytics --password-stdin --mfa-code 123456
   saml2sts login --profile analytics --role-arn arn:aws:iam::123456789012:role/SearchAdmin --force
   # role chaining: SAML role first, then sts:AssumeRole into another (1h at most)
-  saml2sts login --profile analytics --chain-role-arn arn:aws:iam::999988887777:role/Analyst --chain-external-id corp-42`,
+  saml2sts login --profile analytics --chain-role-arn arn:aws:iam::999988887777:role/Analyst --chain-external-id corp-42
+  saml2sts login --profile corp --mfa passcode --mfa-code 123456     # Duo passcode
+  saml2sts login --profile corp --mfa push --duo-device Pixel        # Duo Push to another phone`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.overrides = overrides(cmd.Flags(), loginKeys...)
@@ -55,7 +57,7 @@ on the terminal, never on stdout. Without a terminal, pass the password with
 	fl.String("principal-arn", "", "SAML provider ARN, when a role is granted through several")
 	fl.String("region", "", "AWS region for STS (default: the profile's region)")
 	fl.String("duration", "", "session `duration`, e.g. 1h, 90m or 3600 (default: the profile's)")
-	fl.String("mfa", "", "second factor to use: auto or an authenticator name")
+	fl.String("mfa", "", "second factor to use: auto or an authenticator name (behind Duo: push, passcode or call)")
 	fl.String("username", "", "IdP user name (default: the profile's)")
 	fl.String("cache", "", "cache backend: auto, keyring or file")
 	fl.String("account-names", "", "account aliases in the role picker and summary: auto or off")
@@ -63,6 +65,7 @@ on the terminal, never on stdout. Without a terminal, pass the password with
 	fl.String("chain-external-id", "", "sts:ExternalId for the chained role")
 	fl.String("chain-source-identity", "", "sts:SourceIdentity for the chained session")
 	fl.String("chain-session-name", "", "session name of the chained role (default: the SAML session's)")
+	fl.String("duo-device", "", "Duo device to push to or call: its name or last digits (default: Duo's)")
 	return cmd
 }
 

@@ -191,9 +191,9 @@ func TestResolveEveryKeyFromEnv(t *testing.T) {
 		"region": "eu-west-1", "duration": "2h", "mfa": "push", "cache": "file", "password_command": "pass show okta",
 		"refresh_window": "10m", "opensearch_endpoint": "https://search.example.com", "opensearch_service": "aoss",
 		"adfs_auth": "ntlm", "form_username_field": "j_username", "form_password_field": "j_password", "form_error_selector": "p.form-error",
-		"dashboards_idp_url": "https://corp.okta.com/app/dash/sso/saml",
-		"account_names":      "off", "chain_role_arn": "arn:aws:iam::999988887777:role/Analyst", "chain_external_id": "ext-1",
+		"account_names": "off", "chain_role_arn": "arn:aws:iam::999988887777:role/Analyst", "chain_external_id": "ext-1",
 		"chain_source_identity": "alice", "chain_session_name": "alice-chain",
+		"dashboards_idp_url": "https://corp.okta.com/app/dash/sso/saml", "duo_device": "iPhone",
 	}
 	e := map[string]string{}
 	for k, v := range vals {
@@ -212,7 +212,8 @@ func TestResolveEveryKeyFromEnv(t *testing.T) {
 		PasswordCommand: "pass show okta", RefreshWindow: 10 * time.Minute, OpenSearchEndpoint: vals["opensearch_endpoint"],
 		OpenSearchService: "aoss", DashboardsIdPURL: vals["dashboards_idp_url"], Source: "environment and flags",
 		AccountNames: "off", ChainRoleARN: vals["chain_role_arn"], ChainExternalID: "ext-1", ChainSourceIdentity: "alice", ChainSessionName: "alice-chain",
-		Options: map[string]string{"adfs_auth": "ntlm", "form_username_field": "j_username", "form_password_field": "j_password", "form_error_selector": "p.form-error"}}
+		Options: map[string]string{"adfs_auth": "ntlm", "form_username_field": "j_username", "form_password_field": "j_password", "form_error_selector": "p.form-error",
+			"duo_device": "iPhone"}}
 	if !reflect.DeepEqual(*p, want) {
 		t.Errorf("got  %+v\nwant %+v", *p, want)
 	}

@@ -49,6 +49,8 @@ var keys = append([]Key{
 	{"chain_external_id", "", "sts:ExternalId the chained role's trust policy requires", checkChainValue(2, 1224, `[\w+=,.@:/-]`), func(p *Profile, v string) { p.ChainExternalID = v }},
 	{"chain_source_identity", "", "sts:SourceIdentity set on the chained session", checkChainValue(2, 64, `[\w+=,.@-]`), func(p *Profile, v string) { p.ChainSourceIdentity = v }},
 	{"chain_session_name", "", "session name of the chained role; default the SAML session's name", checkChainValue(2, 64, `[\w+=,.@-]`), func(p *Profile, v string) { p.ChainSessionName = v }},
+	// Shared by the adapters that hand off to Duo (okta, adfs, form).
+	{"duo_device", "", "Duo device to push to or call: its name, last digits or Duo key (phone2); default Duo's", nil, option("duo_device")},
 }, providerKeys()...)
 
 // providerOnly are the keys only one provider reads, by key name: a profile

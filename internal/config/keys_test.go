@@ -201,6 +201,7 @@ func TestKeysTable(t *testing.T) {
 		{"chain_external_id", "", "SAML2STS_CHAIN_EXTERNAL_ID", "--chain-external-id"},
 		{"chain_source_identity", "", "SAML2STS_CHAIN_SOURCE_IDENTITY", "--chain-source-identity"},
 		{"chain_session_name", "", "SAML2STS_CHAIN_SESSION_NAME", "--chain-session-name"},
+		{"duo_device", "", "SAML2STS_DUO_DEVICE", "--duo-device"},
 	}
 	// Then the adapters' own keys, in the order of their registrations.
 	for _, r := range providers.All {
@@ -213,7 +214,7 @@ func TestKeysTable(t *testing.T) {
 		}
 	}
 	if want[len(want)-4].name != "adfs_auth" || want[len(want)-1].name != "form_error_selector" {
-		t.Errorf("adapter keys %v: want adfs_auth and the form_* keys last", want[19:])
+		t.Errorf("adapter keys %v: want adfs_auth and the form_* keys last", want[20:])
 	}
 	got := Keys()
 	if len(got) != len(want) {
