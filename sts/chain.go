@@ -69,20 +69,7 @@ func (cl *Client) AssumeRole(ctx context.Context, creds Credentials, source stri
 		return nil, call{op: opChain, role: Role{RoleARN: c.RoleARN}, source: source, external: c.ExternalID != "",
 			region: cl.region, exp: creds.Expiration, now: cl.now()}.apiError(err)
 	}
-	if out.Credentials == nil {
-		return nil, errors.New("sts AssumeRole: response holds no credentials")
-	}
-	res.Credentials = Credentials{
-		AccessKeyID:     aws.ToString(out.Credentials.AccessKeyId),
-		SecretAccessKey: aws.ToString(out.Credentials.SecretAccessKey),
-		SessionToken:    aws.ToString(out.Credentials.SessionToken),
-		Expiration:      aws.ToTime(out.Credentials.Expiration).UTC(),
-	}
-	if out.AssumedRoleUser != nil {
-		res.AssumedRoleARN = aws.ToString(out.AssumedRoleUser.Arn)
-	}
-	res.Duration = d
-	return res, nil
+	return res.fill(opChain, out.Credentials, out.AssumedRoleUser, d)
 }
 
 // ChainSessionName is the session name of an assumed-role ARN

@@ -2,7 +2,6 @@ package ststest
 
 import (
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -20,14 +19,8 @@ const chainLimit = time.Hour
 // session is capped at one hour as AWS does for chained roles.
 func (s *Server) assumeRole(w http.ResponseWriter, r *http.Request, body []byte, form url.Values) {
 	now := s.o.Now()
-	sc, err := verifySigV4(r, body, s.lookup, "sts", "", now)
-	if err != nil {
-		var se *SigError
-		if errors.As(err, &se) {
-			writeError(w, &apiErr{se.Status, se.Code, se.Message})
-			return
-		}
-		writeError(w, &apiErr{500, "InternalFailure", "internal error"})
+	sc, ok := s.caller(w, r, body)
+	if !ok {
 		return
 	}
 	caller, _ := s.Lookup(sc.akid)

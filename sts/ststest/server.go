@@ -318,15 +318,25 @@ func (s *Server) assumeRoleWithSAML(w http.ResponseWriter, form url.Values) {
 	writeXML(w, http.StatusOK, assumeResponse{Result: res, Meta: meta{RequestID: requestID()}})
 }
 
-func (s *Server) getCallerIdentity(w http.ResponseWriter, r *http.Request, body []byte) {
+// caller verifies the SigV4 signature of a signed STS call, answering
+// AWS's error when it fails.
+func (s *Server) caller(w http.ResponseWriter, r *http.Request, body []byte) (scope, bool) {
 	sc, err := verifySigV4(r, body, s.lookup, "sts", "", s.o.Now())
 	if err != nil {
 		var se *SigError
 		if errors.As(err, &se) {
 			writeError(w, &apiErr{se.Status, se.Code, se.Message})
-			return
+		} else {
+			writeError(w, &apiErr{500, "InternalFailure", "internal error"})
 		}
-		writeError(w, &apiErr{500, "InternalFailure", "internal error"})
+		return scope{}, false
+	}
+	return sc, true
+}
+
+func (s *Server) getCallerIdentity(w http.ResponseWriter, r *http.Request, body []byte) {
+	sc, ok := s.caller(w, r, body)
+	if !ok {
 		return
 	}
 	c, _ := s.Lookup(sc.akid)
