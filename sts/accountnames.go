@@ -12,6 +12,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/PuerkitoBio/goquery"
 
@@ -196,8 +198,8 @@ func addName(names map[string]string, id, name string) {
 		return
 	}
 	for _, r := range name {
-		if r < 0x20 || r == 0x7f {
-			return
+		if unicode.IsControl(r) || r == utf8.RuneError || unicode.Is(unicode.Bidi_Control, r) {
+			return // no terminal escapes or reordering from a web page
 		}
 	}
 	names[id] = name

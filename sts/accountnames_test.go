@@ -46,6 +46,7 @@ func TestParseAccountNamesShapes(t *testing.T) {
 		{"next data json", `<script id="__NEXT_DATA__" type="application/json">{"props":{"pageProps":{"accounts":[{"accountId":"1111-2222-3333","accountName":"prod"},{"accountId":"444455556666","accountName":"444455556666"}]}}}</script>`,
 			map[string]string{"111122223333": "prod"}, false},
 		{"control chars dropped", "<div class=\"saml-account-name\">Account: a\x01b (111122223333)</div>", map[string]string{}, false},
+		{"escape and bidi dropped", "<div class=\"saml-account-name\">Account: a\u001b[31mb (111122223333)</div><div class=\"saml-account-name\">Account: a\u202eb (444455556666)</div><div class=\"saml-account-name\">Account: a\u0085b (777788889999)</div>", map[string]string{}, false},
 		{"login page", `<html><form><input name="password"></form></html>`, nil, true},
 		{"empty", ``, nil, true},
 	} {
@@ -126,7 +127,7 @@ func FuzzParseAccountNames(f *testing.F) {
 			return
 		}
 		for id, n := range names {
-			if !accountIDRe.MatchString(id) || n == "" || strings.ContainsAny(n, "\x00\n\r") {
+			if !accountIDRe.MatchString(id) || n == "" || strings.ContainsAny(n, "\x00\n\r\x1b\u202e") {
 				t.Fatalf("bad entry %q=%q", id, n)
 			}
 		}
