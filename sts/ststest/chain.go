@@ -69,21 +69,8 @@ func (s *Server) assumeRole(w http.ResponseWriter, r *http.Request, body []byte,
 	if caller.Expiration.Before(exp) {
 		exp = caller.Expiration // a chained session never outlives its source
 	}
-	partition, account, roleName := splitRoleARN(target)
-	ic := IssuedCredentials{
-		AccessKeyID:     "ASIA" + randBase32(16),
-		SecretAccessKey: randSecret(40),
-		SessionToken:    "IQoJb3JpZ2luX2Vj" + base64.StdEncoding.EncodeToString(randBytes(600)),
-		Expiration:      exp,
-		RoleARN:         target,
-		SessionName:     session,
-		Account:         account,
-		AssumedRoleARN:  fmt.Sprintf("arn:%s:sts::%s:assumed-role/%s/%s", partition, account, roleName, session),
-		AssumedRoleID:   roleID(target) + ":" + session,
-		SourceRoleARN:   caller.RoleARN,
-		SourceIdentity:  srcID,
-		ExternalID:      ext,
-	}
+	ic := newSession(target, session, exp)
+	ic.SourceRoleARN, ic.SourceIdentity, ic.ExternalID = caller.RoleARN, srcID, ext
 	s.mu.Lock()
 	s.issued = append(s.issued, ic)
 	s.regions = append(s.regions, sc.region)
@@ -101,4 +88,20 @@ func (s *Server) assumeRole(w http.ResponseWriter, r *http.Request, body []byte,
 		},
 		Meta: meta{RequestID: requestID()},
 	})
+}
+
+// newSession mints fresh credentials for a session of role.
+func newSession(role, session string, exp time.Time) IssuedCredentials {
+	partition, account, roleName := splitRoleARN(role)
+	return IssuedCredentials{
+		AccessKeyID:     "ASIA" + randBase32(16),
+		SecretAccessKey: randSecret(40),
+		SessionToken:    "IQoJb3JpZ2luX2Vj" + base64.StdEncoding.EncodeToString(randBytes(600)),
+		Expiration:      exp,
+		RoleARN:         role,
+		SessionName:     session,
+		Account:         account,
+		AssumedRoleARN:  fmt.Sprintf("arn:%s:sts::%s:assumed-role/%s/%s", partition, account, roleName, session),
+		AssumedRoleID:   roleID(role) + ":" + session,
+	}
 }

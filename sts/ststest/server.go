@@ -280,20 +280,9 @@ func (s *Server) assumeRoleWithSAML(w http.ResponseWriter, form url.Values) {
 		exp = c.sessionEnd.UTC().Truncate(time.Second) // SessionNotOnOrAfter can only shorten
 	}
 
-	partition, account, roleName := splitRoleARN(roleARN)
-	ic := IssuedCredentials{
-		AccessKeyID:     "ASIA" + randBase32(16),
-		SecretAccessKey: randSecret(40),
-		SessionToken:    "IQoJb3JpZ2luX2Vj" + base64.StdEncoding.EncodeToString(randBytes(600)),
-		Expiration:      exp,
-		RoleARN:         roleARN,
-		PrincipalARN:    principal,
-		SessionName:     c.sessionName,
-		Account:         account,
-		AssumedRoleARN:  fmt.Sprintf("arn:%s:sts::%s:assumed-role/%s/%s", partition, account, roleName, c.sessionName),
-		AssumedRoleID:   roleID(roleARN) + ":" + c.sessionName,
-		SourceIdentity:  c.sourceIdentity,
-	}
+	ic := newSession(roleARN, c.sessionName, exp)
+	ic.PrincipalARN, ic.SourceIdentity = principal, c.sourceIdentity
+	account := ic.Account
 	s.mu.Lock()
 	s.issued = append(s.issued, ic)
 	s.mu.Unlock()
