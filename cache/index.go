@@ -30,6 +30,19 @@ type Meta struct {
 	// Identity is the fingerprint the profile's credentials were minted
 	// for: the key of its renewal Backoff.
 	Identity string `json:"identity,omitempty"`
+	// ChainRoleARN is the role assumed from RoleARN by role chaining: the
+	// credentials are its.
+	ChainRoleARN string `json:"chain_role_arn,omitempty"`
+}
+
+// AccountNameTTL is how long an account alias read from the AWS sign-in
+// page is trusted before it is read again.
+const AccountNameTTL = 30 * 24 * time.Hour
+
+// AccountName is an account alias and when it was read. Not a secret.
+type AccountName struct {
+	Name string    `json:"name"`
+	Seen time.Time `json:"seen"`
 }
 
 // Backoff is the shared state of automatic renewals for one identity (an
@@ -50,6 +63,8 @@ type indexFile struct {
 	// Backoff is keyed by identity fingerprint (not profile): profiles of
 	// one IdP account share it, as they share its lockout counter.
 	Backoff map[string]Backoff `json:"backoff,omitempty"`
+	// Accounts are account aliases by account ID.
+	Accounts map[string]AccountName `json:"accounts,omitempty"`
 }
 
 func indexPath(dir string) string { return filepath.Join(dir, "index.json") }
@@ -101,6 +116,46 @@ func UpdateBackoff(dir, id string, fn func(*Backoff) bool) error {
 			delete(f.Backoff, id)
 		}
 	})
+}
+
+// AccountNames returns the account aliases read less than AccountNameTTL
+// before now, by account ID.
+func AccountNames(dir string, now time.Time) map[string]string {
+	f, _ := readIndex(dir)
+	names := map[string]string{}
+	for id, a := range f.Accounts {
+		if now.Sub(a.Seen) < AccountNameTTL && a.Name != "" {
+			names[id] = a.Name
+		}
+	}
+	return names
+}
+
+// SaveAccountNames records aliases read at now; ids lists every account
+// the page was asked about, so one without an alias is remembered as such
+// (an empty name) and not asked again within the TTL.
+func SaveAccountNames(dir string, ids []string, names map[string]string, now time.Time) error {
+	return updateIndex(dir, func(f *indexFile) {
+		if f.Accounts == nil {
+			f.Accounts = map[string]AccountName{}
+		}
+		for _, id := range ids {
+			f.Accounts[id] = AccountName{Name: names[id], Seen: now.UTC()}
+		}
+	})
+}
+
+// KnownAccounts reports whether every id was looked up within the TTL
+// (with or without an alias found).
+func KnownAccounts(dir string, ids []string, now time.Time) bool {
+	f, _ := readIndex(dir)
+	for _, id := range ids {
+		a, ok := f.Accounts[id]
+		if !ok || now.Sub(a.Seen) >= AccountNameTTL {
+			return false
+		}
+	}
+	return true
 }
 
 // UpdateIndex runs fn on the index in dir and writes the result, under

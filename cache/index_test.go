@@ -158,3 +158,33 @@ func TestBackoff(t *testing.T) {
 		t.Errorf("clearing the backoff dropped profiles: %v", m)
 	}
 }
+
+func TestAccountNamesTTL(t *testing.T) {
+	dir := t.TempDir()
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	ids := []string{"111122223333", "444455556666"}
+	if KnownAccounts(dir, ids, t0) {
+		t.Fatal("known before any lookup")
+	}
+	if err := SaveAccountNames(dir, ids, map[string]string{"111122223333": "prod"}, t0); err != nil {
+		t.Fatal(err)
+	}
+	// The account without an alias counts as looked up: no new try.
+	if !KnownAccounts(dir, ids, t0.Add(AccountNameTTL-time.Minute)) {
+		t.Error("not known within the TTL")
+	}
+	if got := AccountNames(dir, t0.Add(time.Hour)); len(got) != 1 || got["111122223333"] != "prod" {
+		t.Errorf("names %v", got)
+	}
+	later := t0.Add(AccountNameTTL)
+	if KnownAccounts(dir, ids, later) || len(AccountNames(dir, later)) != 0 {
+		t.Error("names outlive the TTL")
+	}
+	// Profiles and backoff survive: names share the index file.
+	if err := UpdateIndex(dir, func(m map[string]Meta) { m["p"] = Meta{Profile: "p"} }); err != nil {
+		t.Fatal(err)
+	}
+	if AccountNames(dir, t0)["111122223333"] != "prod" {
+		t.Error("a profile update dropped the names")
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	awssts "github.com/aws/aws-sdk-go-v2/service/sts"
+	ststypes "github.com/aws/aws-sdk-go-v2/service/sts/types"
 
 	"github.com/saml2sts/saml2sts/internal/httpx"
 )
@@ -256,17 +257,22 @@ func (c *Client) AssumeRoleWithSAML(ctx context.Context, a *Assertion, role Role
 	if err != nil {
 		return nil, call{op: opAssume, role: role, region: c.region, now: c.now()}.apiError(err)
 	}
-	if out.Credentials == nil {
-		return nil, fmt.Errorf("sts AssumeRoleWithSAML: response holds no credentials")
+	return res.fill(opAssume, out.Credentials, out.AssumedRoleUser, d)
+}
+
+// fill completes res from an Assume* answer.
+func (res *Result) fill(op string, c *ststypes.Credentials, u *ststypes.AssumedRoleUser, d time.Duration) (*Result, error) {
+	if c == nil {
+		return nil, fmt.Errorf("sts %s: response holds no credentials", op)
 	}
 	res.Credentials = Credentials{
-		AccessKeyID:     aws.ToString(out.Credentials.AccessKeyId),
-		SecretAccessKey: aws.ToString(out.Credentials.SecretAccessKey),
-		SessionToken:    aws.ToString(out.Credentials.SessionToken),
-		Expiration:      aws.ToTime(out.Credentials.Expiration).UTC(),
+		AccessKeyID:     aws.ToString(c.AccessKeyId),
+		SecretAccessKey: aws.ToString(c.SecretAccessKey),
+		SessionToken:    aws.ToString(c.SessionToken),
+		Expiration:      aws.ToTime(c.Expiration).UTC(),
 	}
-	if out.AssumedRoleUser != nil {
-		res.AssumedRoleARN = aws.ToString(out.AssumedRoleUser.Arn)
+	if u != nil {
+		res.AssumedRoleARN = aws.ToString(u.Arn)
 	}
 	res.Duration = d
 	return res, nil

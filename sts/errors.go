@@ -42,8 +42,12 @@ type call struct {
 	op     string
 	role   Role
 	region string
-	exp    time.Time // credentials' expiry, GetCallerIdentity only
-	now    time.Time
+	// Role chaining (AssumeRole): the SAML session's assumed-role ARN and
+	// whether an external ID was sent.
+	source   string
+	external bool
+	exp      time.Time // credentials' expiry, GetCallerIdentity only
+	now      time.Time
 }
 
 // apiError turns an SDK error into *Error when STS answered, or wraps it.
@@ -66,6 +70,15 @@ func (c call) hint(code, msg string) string {
 	lower := strings.ToLower(msg)
 	switch code {
 	case "AccessDenied", "AccessDeniedException":
+		if c.op == opChain {
+			h := fmt.Sprintf("the trust policy of %s must allow sts:AssumeRole for %s", c.role.RoleARN, sourceRole(c.source))
+			if c.external {
+				h += " with the sts:ExternalId condition matching chain_external_id"
+			} else {
+				h += "; if it requires an sts:ExternalId, set chain_external_id"
+			}
+			return h + ", and that role's permissions policy must allow sts:AssumeRole on it: ask your AWS admin"
+		}
 		if c.op == opAssume {
 			return fmt.Sprintf("the trust policy of %s must allow sts:AssumeRoleWithSAML for the federated principal %s, and the role name in the IdP mapping must match exactly (case matters): ask your AWS admin",
 				c.role.RoleARN, c.role.PrincipalARN)
@@ -93,6 +106,15 @@ func (c call) hint(code, msg string) string {
 	case "RegionDisabledException":
 		return fmt.Sprintf("STS is not activated in %s for this account: ask an admin to activate it (IAM account settings) or set another region in the profile", c.region)
 	case "ValidationError":
+		if c.op == opChain && strings.Contains(lower, "chaining") {
+			return "AWS limits chained role sessions to 1h: set duration = 1h or less"
+		}
+		if c.op == opChain && strings.Contains(lower, "source identity") {
+			return "the SAML session already carries a source identity, which cannot change: remove chain_source_identity"
+		}
+		if c.op == opChain && strings.Contains(lower, "rolesessionname") {
+			return "set chain_session_name to 2-64 characters from [A-Za-z0-9_+=,.@-]"
+		}
 		if strings.Contains(msg, "MaxSessionDuration") {
 			return "lower duration in the profile, or ask an admin to raise the role's maximum session duration"
 		}
@@ -111,4 +133,18 @@ func exceedsMax(err error) bool {
 	var ae smithy.APIError
 	return errors.As(err, &ae) && ae.ErrorCode() == "ValidationError" &&
 		strings.Contains(ae.ErrorMessage(), "MaxSessionDuration")
+}
+
+// sourceRole turns arn:aws:sts::1:assumed-role/R/s into the role ARN
+// arn:aws:iam::1:role/R a trust policy names.
+func sourceRole(assumed string) string {
+	p := strings.SplitN(assumed, ":", 6)
+	if len(p) != 6 || !strings.HasPrefix(p[5], "assumed-role/") {
+		return "the SAML role"
+	}
+	r := strings.TrimPrefix(p[5], "assumed-role/")
+	if i := strings.LastIndex(r, "/"); i > 0 {
+		r = r[:i]
+	}
+	return fmt.Sprintf("arn:%s:iam::%s:role/%s", p[1], p[4], r)
 }

@@ -43,6 +43,11 @@ type Broker struct {
 	// Jitter returns a number in [0, 1) to spread backoff steps; nil is
 	// crypto/rand (tests fix it).
 	Jitter func() float64
+	// SigninURL replaces the AWS sign-in host the assertion is posted to
+	// for account names (SAML2STS_SIGNIN_URL; tests, emulators).
+	SigninURL string
+
+	triedNames bool // account names were fetched once in this process
 }
 
 // Options are per-call choices.
@@ -120,17 +125,22 @@ type RoleError struct {
 	Want      string // role_arn asked for, "" if none
 	Principal string // principal_arn asked for, "" if none
 	Granted   []sts.Role
+	// Names are account aliases by account ID, shown next to the ARNs.
+	Names map[string]string
 }
 
 func (e *RoleError) Error() string {
 	var arns []string
 	for _, r := range e.Granted {
+		s := r.RoleARN
+		if n := e.Names[r.AccountID()]; n != "" {
+			s += " [" + n + "]"
+		}
 		if e.Principal != "" {
 			// The provider is what did not match: show it.
-			arns = append(arns, r.RoleARN+" (via "+r.PrincipalARN+")")
-			continue
+			s += " (via " + r.PrincipalARN + ")"
 		}
-		arns = append(arns, r.RoleARN)
+		arns = append(arns, s)
 	}
 	granted := strings.Join(arns, ", ")
 	switch {
@@ -176,7 +186,7 @@ func (b *Broker) Cached(p *config.Profile) (*Record, error) {
 
 // want is what the profile, as configured, asks of a cached record.
 func want(p *config.Profile, ahead time.Duration) credrec.Want {
-	return credrec.Want{Identity: identity(p), RoleARN: p.RoleARN, Window: p.RefreshWindow + ahead}
+	return credrec.Want{Identity: identity(p), RoleARN: p.RoleARN, Window: p.RefreshWindow + ahead, Chain: p.ChainRoleARN}
 }
 
 // fits reports whether a cached record answers the profile as configured.
@@ -404,6 +414,15 @@ func (b *Broker) login(ctx context.Context, p *config.Profile, o Options, prev *
 	if res.Notice != "" {
 		fmt.Fprintf(b.Notice, "saml2sts: %s\n", res.Notice)
 	}
+	if res, err = b.chain(ctx, client, p, res); err != nil {
+		return nil, err
+	}
+	if res.Notice != "" && p.ChainRoleARN != "" {
+		fmt.Fprintf(b.Notice, "saml2sts: %s\n", res.Notice)
+	}
+	if o.Interactive {
+		b.accountNames(ctx, p, a) // cached for login's summary and status
+	}
 	rec := &Record{
 		Profile:      p.Name,
 		RoleARN:      role.RoleARN,
@@ -412,6 +431,7 @@ func (b *Broker) login(ctx context.Context, p *config.Profile, o Options, prev *
 		Credentials:  res.Credentials,
 		Issued:       b.Now().UTC(),
 		Identity:     identity(p),
+		ChainRoleARN: p.ChainRoleARN,
 	}
 	if rec.Region == "" {
 		rec.Region = region
@@ -503,7 +523,7 @@ func (b *Broker) pickRole(ctx context.Context, a *sts.Assertion, p *config.Profi
 	if p.RoleARN != "" {
 		r, ok := a.Find(p.RoleARN)
 		if !ok || (p.PrincipalARN != "" && r.PrincipalARN != p.PrincipalARN) {
-			return sts.Role{}, &RoleError{Want: p.RoleARN, Principal: p.PrincipalARN, Granted: a.Roles}
+			return sts.Role{}, &RoleError{Want: p.RoleARN, Principal: p.PrincipalARN, Granted: a.Roles, Names: b.accountNames(ctx, p, a)}
 		}
 		return r, nil
 	}
@@ -518,7 +538,7 @@ func (b *Broker) pickRole(ctx context.Context, a *sts.Assertion, p *config.Profi
 	}
 	switch len(roles) {
 	case 0:
-		return sts.Role{}, &RoleError{Principal: p.PrincipalARN, Granted: a.Roles}
+		return sts.Role{}, &RoleError{Principal: p.PrincipalARN, Granted: a.Roles, Names: b.accountNames(ctx, p, a)}
 	case 1:
 		return roles[0], nil
 	}
@@ -527,13 +547,14 @@ func (b *Broker) pickRole(ctx context.Context, a *sts.Assertion, p *config.Profi
 			return r, nil
 		}
 	}
+	names := b.accountNames(ctx, p, a)
 	opts := make([]string, len(roles))
 	for i, r := range roles {
-		opts[i] = fmt.Sprintf("%-30s account %s  (%s)", r.Name(), r.AccountID(), r.RoleARN)
+		opts[i] = fmt.Sprintf("%-30s account %s  (%s)", r.Name(), AccountLabel(names, r.AccountID()), r.RoleARN)
 	}
 	i, err := b.Prompt.Choose(ctx, "Choose a role", opts)
 	if errors.Is(err, idp.ErrNoTerminal) {
-		return sts.Role{}, &RoleError{Granted: roles}
+		return sts.Role{}, &RoleError{Granted: roles, Names: names}
 	}
 	if err != nil {
 		return sts.Role{}, err
@@ -551,14 +572,15 @@ func (b *Broker) save(r *Record) error {
 	}
 	return cache.UpdateIndex(b.Dir, func(m map[string]cache.Meta) {
 		m[r.Profile] = cache.Meta{
-			Profile:    r.Profile,
-			RoleARN:    r.RoleARN,
-			Region:     r.Region,
-			Backend:    b.Store.Name(),
-			Expiration: r.Credentials.Expiration,
-			Updated:    b.Now().UTC(),
-			HasSession: true,
-			Identity:   r.Identity,
+			Profile:      r.Profile,
+			RoleARN:      r.RoleARN,
+			Region:       r.Region,
+			Backend:      b.Store.Name(),
+			Expiration:   r.Credentials.Expiration,
+			Updated:      b.Now().UTC(),
+			HasSession:   true,
+			Identity:     r.Identity,
+			ChainRoleARN: r.ChainRoleARN,
 		}
 	})
 }

@@ -50,7 +50,11 @@ saml2sts credential-process for everything else.`,
   saml2sts configure --profile analytics --password-command 'pass show corp/sso'
   saml2sts configure --profile analytics --duration 8h --refresh-window 20m
   saml2sts configure --profile corp --provider okta --url https://corp.okta.com/home/amazon_aws/0oa1b2c3/272 \
-      --username ana --browser            # or --browser=fallback: the browser only when needed`,
+      --username ana --browser            # or --browser=fallback: the browser only when needed
+  # role chaining: assume Analyst in another account with the SAML role's credentials
+  saml2sts configure --profile analytics --chain-role-arn arn:aws:iam::999988887777:role/Analyst \
+      --chain-external-id corp-42
+  saml2sts configure --profile analytics --account-names off   # account numbers only`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.values = overrides(cmd.Flags(), keyNames()...)

@@ -79,7 +79,8 @@ func demoRun(ctx context.Context, o *demoOptions) error {
 		return err
 	}
 	defer kc.Close()
-	st := ststest.New(ststest.Options{Providers: map[string]*x509.Certificate{demoProvider: kc.Certificate()}})
+	st := ststest.New(ststest.Options{Providers: map[string]*x509.Certificate{demoProvider: kc.Certificate()},
+		AccountNames: map[string]string{demoAccount: "demo-search"}})
 	defer st.Close()
 	osrv, err := demoOpenSearch(st)
 	if err != nil {

@@ -165,6 +165,7 @@ func (f *factory) broker(p *config.Profile) (*broker.Broker, error) {
 		Notice:    f.errOut,
 		Now:       f.now,
 		Getenv:    f.getenv,
+		SigninURL: f.getenv(signinURLEnv),
 		NewSTS: func(ctx context.Context, region string) (broker.STS, error) {
 			return f.stsClient(ctx, region, &http.Client{Transport: rt, Timeout: 60 * time.Second})
 		},

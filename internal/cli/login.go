@@ -7,7 +7,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/saml2sts/saml2sts/cache"
 	"github.com/saml2sts/saml2sts/internal/broker"
+	"github.com/saml2sts/saml2sts/sts"
 )
 
 type loginOptions struct {
@@ -18,7 +20,8 @@ type loginOptions struct {
 	force         bool
 }
 
-var loginKeys = []string{"role_arn", "principal_arn", "region", "duration", "mfa", "username", "cache", "duo_device"}
+var loginKeys = []string{"role_arn", "principal_arn", "region", "duration", "mfa", "username", "cache", "duo_device",
+	"account_names", "chain_role_arn", "chain_external_id", "chain_source_identity", "chain_session_name"}
 
 func newLoginCmd(f *factory) *cobra.Command {
 	opts := &loginOptions{f: f}
@@ -43,6 +46,8 @@ only when the adapter meets a step it cannot do. See docs/browser.md.`,
 		Example: `  saml2sts login --profile analytics
   pass show corp/sso | saml2sts login --profile analytics --password-stdin --mfa-code 123456
   saml2sts login --profile analytics --role-arn arn:aws:iam::123456789012:role/SearchAdmin --force
+  # role chaining: SAML role first, then sts:AssumeRole into another (1h at most)
+  saml2sts login --profile analytics --chain-role-arn arn:aws:iam::999988887777:role/Analyst --chain-external-id corp-42
   saml2sts login --profile corp --mfa passcode --mfa-code 123456     # Duo passcode
   saml2sts login --profile corp --mfa push --duo-device Pixel        # Duo Push to another phone
   saml2sts login --profile m365 --mfa totp --mfa-code 123456         # Entra: push, totp, sms or call
@@ -65,6 +70,11 @@ only when the adapter meets a step it cannot do. See docs/browser.md.`,
 	fl.String("mfa", "", "second factor to use: auto or a factor name (push, totp, sms, call, ...; behind Duo: push, passcode or call)")
 	fl.String("username", "", "IdP user name (default: the profile's)")
 	fl.String("cache", "", "cache backend: auto, keyring or file")
+	fl.String("account-names", "", "account aliases in the role picker and summary: auto or off")
+	fl.String("chain-role-arn", "", "role to assume with the SAML role's credentials (role chaining, 1h at most)")
+	fl.String("chain-external-id", "", "sts:ExternalId for the chained role")
+	fl.String("chain-source-identity", "", "sts:SourceIdentity for the chained session")
+	fl.String("chain-session-name", "", "session name of the chained role (default: the SAML session's)")
 	fl.String("duo-device", "", "Duo device to push to or call: its name or last digits (default: Duo's)")
 	addBrowserFlags(fl)
 	return cmd
@@ -104,8 +114,22 @@ func loginRun(ctx context.Context, o *loginOptions) error {
 		verb = "Already logged in (cached; --force to log in again)"
 	}
 	fmt.Fprintf(f.errOut, "%s: profile %s, role %s, expires %s (in %s), cached in %s\n",
-		verb, p.Name, r.RoleARN, r.Credentials.Expiration.Local().Format("15:04 MST"), left, b.Store.Name())
+		verb, p.Name, roleSummary(b.Dir, p.AccountNames, r.RoleARN, r.ChainRoleARN), r.Credentials.Expiration.Local().Format("15:04 MST"), left, b.Store.Name())
 	return nil
+}
+
+// roleSummary names the role (and the chained role, whose credentials
+// these are) with account aliases from the index when known.
+func roleSummary(dir, accountNames, role, chained string) string {
+	names := map[string]string{}
+	if accountNames != "off" {
+		names = cache.AccountNames(dir, time.Now())
+	}
+	label := func(arn string) string { return withName(arn, names[sts.Role{RoleARN: arn}.AccountID()]) }
+	if chained == "" {
+		return label(role)
+	}
+	return label(chained) + " via " + label(role)
 }
 
 // human shows a duration the way people say it: 1h, 1h5m, 59m, <1m.

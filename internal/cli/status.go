@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/saml2sts/saml2sts/cache"
+	"github.com/saml2sts/saml2sts/sts"
 )
 
 type statusOptions struct {
@@ -26,7 +27,9 @@ func newStatusCmd(f *factory) *cobra.Command {
 		Long: `List every profile with cached credentials: the role, the region, when the
 credentials expire and how long is left, and where they are kept (keyring or
 file), and, on stderr, any renewal paused after a failure (why, until when).
-It reads only the non-secret index, never the secrets themselves.
+It reads only the non-secret index, never the secrets themselves. Roles show
+the account alias when one was read at login (account_names = auto), and a
+chained role shows as "CHAINED via SAML-ROLE".
 With --profile, only that profile is shown.`,
 		Example: `  saml2sts status
   saml2sts status --profile analytics
@@ -41,13 +44,17 @@ With --profile, only that profile is shown.`,
 }
 
 type statusRow struct {
-	Profile     string    `json:"profile"`
-	RoleARN     string    `json:"role_arn"`
-	Region      string    `json:"region"`
-	Backend     string    `json:"backend"`
-	Expiration  time.Time `json:"expiration"`
-	SecondsLeft int64     `json:"seconds_left"`
-	IdPSession  bool      `json:"idp_session"`
+	Profile string `json:"profile"`
+	RoleARN string `json:"role_arn"`
+	Account string `json:"account_name,omitempty"`
+	// ChainRoleARN is the role chained from RoleARN: the credentials are its.
+	ChainRoleARN string    `json:"chain_role_arn,omitempty"`
+	ChainAccount string    `json:"chain_account_name,omitempty"`
+	Region       string    `json:"region"`
+	Backend      string    `json:"backend"`
+	Expiration   time.Time `json:"expiration"`
+	SecondsLeft  int64     `json:"seconds_left"`
+	IdPSession   bool      `json:"idp_session"`
 	// Set while automatic renewals back off after a failure.
 	RenewalFailures    int        `json:"renewal_failures,omitempty"`
 	RenewalPausedUntil *time.Time `json:"renewal_paused_until,omitempty"`
@@ -64,6 +71,7 @@ func statusRun(o *statusOptions) error {
 		return err
 	}
 	now := o.now()
+	names := cache.AccountNames(dir, now) // the index only: status never calls out
 	var rows []statusRow
 	only := o.f.g.profile // the flag only: $SAML2STS_PROFILE picks a default, not a filter
 	for _, m := range idx {
@@ -75,7 +83,9 @@ func statusRun(o *statusOptions) error {
 			left = 0
 		}
 		row := statusRow{Profile: m.Profile, RoleARN: m.RoleARN, Region: m.Region, Backend: m.Backend,
-			Expiration: m.Expiration.UTC(), SecondsLeft: left, IdPSession: m.HasSession}
+			Expiration: m.Expiration.UTC(), SecondsLeft: left, IdPSession: m.HasSession,
+			Account: names[sts.Role{RoleARN: m.RoleARN}.AccountID()], ChainRoleARN: m.ChainRoleARN,
+			ChainAccount: names[sts.Role{RoleARN: m.ChainRoleARN}.AccountID()]}
 		if bo, ok := cache.ReadBackoff(dir, m.Identity); ok && m.Identity != "" && now.Before(bo.Next) {
 			until := bo.Next.UTC()
 			row.RenewalFailures, row.RenewalPausedUntil, row.RenewalError = bo.Failures, &until, bo.Cause
@@ -109,7 +119,11 @@ func statusRun(o *statusOptions) error {
 		if r.SecondsLeft > 0 {
 			left = human(time.Duration(r.SecondsLeft) * time.Second)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Profile, r.RoleARN, dash(r.Region),
+		role := withName(r.RoleARN, r.Account)
+		if r.ChainRoleARN != "" {
+			role = withName(r.ChainRoleARN, r.ChainAccount) + " via " + role
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Profile, role, dash(r.Region),
 			r.Expiration.Local().Format("2006-01-02 15:04 MST"), left, r.Backend)
 	}
 	if err := tw.Flush(); err != nil {
@@ -122,6 +136,14 @@ func statusRun(o *statusOptions) error {
 		}
 	}
 	return nil
+}
+
+// withName appends an account alias to a role ARN: "arn [prod-search]".
+func withName(arn, name string) string {
+	if name == "" {
+		return arn
+	}
+	return arn + " [" + name + "]"
 }
 
 func dash(s string) string {

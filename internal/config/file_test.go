@@ -191,6 +191,8 @@ func TestResolveEveryKeyFromEnv(t *testing.T) {
 		"region": "eu-west-1", "duration": "2h", "mfa": "push", "cache": "file", "password_command": "pass show okta",
 		"refresh_window": "10m", "opensearch_endpoint": "https://search.example.com", "opensearch_service": "aoss",
 		"adfs_auth": "ntlm", "form_username_field": "j_username", "form_password_field": "j_password", "form_error_selector": "p.form-error",
+		"account_names": "off", "chain_role_arn": "arn:aws:iam::999988887777:role/Analyst", "chain_external_id": "ext-1",
+		"chain_source_identity": "alice", "chain_session_name": "alice-chain",
 		"dashboards_idp_url": "https://corp.okta.com/app/dash/sso/saml", "duo_device": "iPhone",
 		"browser": "fallback", "browser_headless": "true", "browser_path": "/opt/chrome/chrome", "browser_timeout": "90s",
 		"entra_entity_id": "https://signin.aws.amazon.com/saml#2",
@@ -212,6 +214,7 @@ func TestResolveEveryKeyFromEnv(t *testing.T) {
 		PasswordCommand: "pass show okta", RefreshWindow: 10 * time.Minute, OpenSearchEndpoint: vals["opensearch_endpoint"],
 		OpenSearchService: "aoss", DashboardsIdPURL: vals["dashboards_idp_url"], Source: "environment and flags",
 		Browser: "fallback", BrowserHeadless: true, BrowserPath: "/opt/chrome/chrome", BrowserTimeout: 90 * time.Second,
+		AccountNames: "off", ChainRoleARN: vals["chain_role_arn"], ChainExternalID: "ext-1", ChainSourceIdentity: "alice", ChainSessionName: "alice-chain",
 		Options: map[string]string{"adfs_auth": "ntlm", "entra_entity_id": "https://signin.aws.amazon.com/saml#2", "form_username_field": "j_username", "form_password_field": "j_password", "form_error_selector": "p.form-error",
 			"duo_device": "iPhone"}}
 	if !reflect.DeepEqual(*p, want) {
@@ -227,7 +230,7 @@ func TestResolveDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Profile{Name: "default", Provider: "keycloak", URL: "https://sso.example.com/s", Duration: time.Hour,
-		MFA: "auto", Cache: "auto", RefreshWindow: 15 * time.Minute, OpenSearchService: "auto", Source: path, File: path,
+		MFA: "auto", Cache: "auto", RefreshWindow: 15 * time.Minute, OpenSearchService: "auto", AccountNames: "auto", Source: path, File: path,
 		Browser: "never", BrowserTimeout: 5 * time.Minute,
 		Options: map[string]string{"adfs_auth": "forms"}}
 	if !reflect.DeepEqual(*p, want) {

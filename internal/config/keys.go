@@ -42,6 +42,11 @@ var keys = append([]Key{
 	{"opensearch_endpoint", "", "OpenSearch URL for the search commands (https)", checkURL, func(p *Profile, v string) { p.OpenSearchEndpoint = v }},
 	{"opensearch_service", "auto", "SigV4 service name for OpenSearch: auto, es or aoss", oneOf("auto", "es", "aoss"), func(p *Profile, v string) { p.OpenSearchService = v }},
 	{"dashboards_idp_url", "", "IdP-initiated sign-on URL of the OpenSearch Dashboards SAML app (needed by --via dashboards; no default)", checkURL, func(p *Profile, v string) { p.DashboardsIdPURL = v }},
+	{"account_names", "auto", "show account aliases from the AWS sign-in page in role pickers and status: auto or off", oneOf("auto", "off"), func(p *Profile, v string) { p.AccountNames = v }},
+	{"chain_role_arn", "", "role to assume with the SAML role's credentials (role chaining; sessions last at most 1h)", checkARN(isRoleARN, "role/NAME"), func(p *Profile, v string) { p.ChainRoleARN = v }},
+	{"chain_external_id", "", "sts:ExternalId the chained role's trust policy requires", checkChainValue(2, 1224, "+=,.@:/-"), func(p *Profile, v string) { p.ChainExternalID = v }},
+	{"chain_source_identity", "", "sts:SourceIdentity set on the chained session", checkChainValue(2, 64, "+=,.@-"), func(p *Profile, v string) { p.ChainSourceIdentity = v }},
+	{"chain_session_name", "", "session name of the chained role; default the SAML session's name", checkChainValue(2, 64, "+=,.@-"), func(p *Profile, v string) { p.ChainSessionName = v }},
 	// Shared by the adapters that hand off to Duo (okta, adfs, form).
 	{"duo_device", "", "Duo device to push to or call: its name, last digits or Duo key (phone2); default Duo's", nil, option("duo_device")},
 	{"browser", "never", "log in through a local Chrome/Chromium/Edge/Brave: never, always, or fallback (when the adapter meets a step only a person can do)", oneOf("never", "always", "fallback"), func(p *Profile, v string) { p.Browser = v }},
@@ -354,4 +359,22 @@ func distance(a, b string) int {
 		prev, cur = cur, prev
 	}
 	return prev[len(b)]
+}
+
+// checkChainValue accepts what STS accepts for AssumeRole's ExternalId,
+// SourceIdentity and RoleSessionName: min to max characters that are
+// letters, digits, '_' or one of extra (hand-written, like the other
+// checks, so the warm path compiles no regexp).
+func checkChainValue(min, max int, extra string) func(string) error {
+	return func(v string) error {
+		ok := len(v) >= min && len(v) <= max
+		for i := 0; ok && i < len(v); i++ {
+			c := v[i]
+			ok = c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte(extra, c) >= 0
+		}
+		if !ok {
+			return fmt.Errorf("must be %d to %d characters: letters, digits and _%s", min, max, extra)
+		}
+		return nil
+	}
 }

@@ -79,6 +79,15 @@ func TestKeyCheck(t *testing.T) {
 		{"username", "", "empty value: delete the line to unset it"},
 
 		{"role_arn", "arn:aws:iam::123456789012:role/Admin", ""},
+		{"account_names", "off", ""},
+		{"account_names", "on", `"on" is not one of auto, off`},
+		{"chain_role_arn", "arn:aws:iam::999988887777:role/Analyst", ""},
+		{"chain_role_arn", "arn:aws:iam::999988887777:user/bob", "role/NAME"},
+		{"chain_external_id", "abc-123:/x", ""},
+		{"chain_external_id", "a b", "must be 2 to 1224 characters"},
+		{"chain_session_name", "alice@example.com", ""},
+		{"chain_session_name", "x", "must be 2 to 64 characters"},
+		{"chain_source_identity", "alice smith", "must be 2 to 64 characters"},
 		{"role_arn", "arn:aws:iam::123456789012:role/team/ops/Admin", ""},
 		{"role_arn", "arn:aws-cn:iam::123456789012:role/Admin", ""},
 		{"role_arn", "arn:aws-us-gov:iam::123456789012:role/a+b=c,d.e@f-g_h", ""},
@@ -194,6 +203,11 @@ func TestKeysTable(t *testing.T) {
 		{"opensearch_endpoint", "", "SAML2STS_OPENSEARCH_ENDPOINT", "--opensearch-endpoint"},
 		{"opensearch_service", "auto", "SAML2STS_OPENSEARCH_SERVICE", "--opensearch-service"},
 		{"dashboards_idp_url", "", "SAML2STS_DASHBOARDS_IDP_URL", "--dashboards-idp-url"},
+		{"account_names", "auto", "SAML2STS_ACCOUNT_NAMES", "--account-names"},
+		{"chain_role_arn", "", "SAML2STS_CHAIN_ROLE_ARN", "--chain-role-arn"},
+		{"chain_external_id", "", "SAML2STS_CHAIN_EXTERNAL_ID", "--chain-external-id"},
+		{"chain_source_identity", "", "SAML2STS_CHAIN_SOURCE_IDENTITY", "--chain-source-identity"},
+		{"chain_session_name", "", "SAML2STS_CHAIN_SESSION_NAME", "--chain-session-name"},
 		{"duo_device", "", "SAML2STS_DUO_DEVICE", "--duo-device"},
 		{"browser", "never", "SAML2STS_BROWSER_MODE", "--browser"},
 		{"browser_headless", "false", "SAML2STS_BROWSER_HEADLESS", "--browser-headless"},
@@ -211,7 +225,7 @@ func TestKeysTable(t *testing.T) {
 		}
 	}
 	if want[len(want)-5].name != "adfs_auth" || want[len(want)-4].name != "entra_entity_id" || want[len(want)-1].name != "form_error_selector" {
-		t.Errorf("adapter keys %v: want adfs_auth, entra_entity_id and the form_* keys last", want[14:])
+		t.Errorf("adapter keys %v: want adfs_auth, entra_entity_id and the form_* keys last", want[len(want)-5:])
 	}
 	got := Keys()
 	if len(got) != len(want) {

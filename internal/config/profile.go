@@ -24,6 +24,13 @@ type Profile struct {
 	BrowserHeadless    bool          // browser_headless = true
 	BrowserPath        string        // browser executable; "" = discover
 	BrowserTimeout     time.Duration // default 5m
+	AccountNames       string        // auto | off: account aliases from the AWS sign-in page
+	// Role chaining: after AssumeRoleWithSAML, sts:AssumeRole into
+	// ChainRoleARN with the SAML role's credentials.
+	ChainRoleARN        string
+	ChainExternalID     string
+	ChainSourceIdentity string
+	ChainSessionName    string
 	// Options are the provider-specific keys (adfs_auth, form_*) by key
 	// name, passed to the adapter as idp.Request.Options.
 	Options map[string]string

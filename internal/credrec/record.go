@@ -27,6 +27,9 @@ type Record struct {
 	// Identity fingerprints the profile settings the record was minted
 	// for (provider, url, username, principal_arn); no secret.
 	Identity string `json:"identity"`
+	// ChainRoleARN is the role assumed from RoleARN by role chaining; the
+	// credentials are its. "" without chaining.
+	ChainRoleARN string `json:"chain_role_arn,omitempty"`
 }
 
 // Decode parses a stored record. ok is false for a corrupt one (bad JSON,
@@ -60,6 +63,7 @@ type Want struct {
 	Identity string        // Identity of the profile's settings
 	RoleARN  string        // role_arn, "" when any granted role will do
 	Window   time.Duration // refresh_window (plus any renewal ahead)
+	Chain    string        // chain_role_arn, "" without chaining
 }
 
 // SameIdentity reports whether r was minted for the profile as configured
@@ -73,5 +77,5 @@ func SameIdentity(r *Record, w Want) bool {
 // Serves reports whether r may be handed out as is at now: the right
 // identity and more than the refresh window left.
 func Serves(r *Record, w Want, now time.Time) bool {
-	return SameIdentity(r, w) && Fresh(r.Credentials.Expiration, now, w.Window)
+	return SameIdentity(r, w) && r.ChainRoleARN == w.Chain && Fresh(r.Credentials.Expiration, now, w.Window)
 }

@@ -19,13 +19,14 @@ import (
 type Settings struct {
 	Name, Path                                  string
 	Provider, URL, Username, RoleARN, Principal string
+	ChainRoleARN                                string
 	Cache                                       string        // auto | keyring | file
 	RefreshWindow, Duration                     time.Duration // defaults 15m, 1h
 }
 
 // Want is what s asks of a cached record.
 func (s *Settings) Want() Want {
-	return Want{Identity: Identity(s.Provider, s.URL, s.Username, s.Principal), RoleARN: s.RoleARN, Window: s.RefreshWindow}
+	return Want{Identity: Identity(s.Provider, s.URL, s.Username, s.Principal), RoleARN: s.RoleARN, Window: s.RefreshWindow, Chain: s.ChainRoleARN}
 }
 
 // ErrUnsure is a profile the minimal reader cannot resolve exactly as
@@ -139,7 +140,7 @@ func ReadSettings(path, name string, getenv func(string) string) (*Settings, err
 	}
 	st := &Settings{Name: name, Path: path,
 		Provider: vals["provider"], URL: vals["url"], Username: vals["username"],
-		RoleARN: vals["role_arn"], Principal: vals["principal_arn"],
+		RoleARN: vals["role_arn"], Principal: vals["principal_arn"], ChainRoleARN: vals["chain_role_arn"],
 		Cache: or(strings.TrimSpace(getenv("SAML2STS_CACHE")), or(vals["cache"], "auto"))}
 	switch st.Cache {
 	case "auto", "keyring", "file":

@@ -49,6 +49,19 @@ type Options struct {
 	// Audience is accepted as SAML Recipient/Destination/Audience in
 	// addition to the AWS sign-in endpoints; default DefaultAudience.
 	Audience string
+	// ChainTrust maps a role ARN to the role ARNs whose sessions may
+	// sts:AssumeRole into it (role chaining); a role not listed trusts no
+	// one.
+	ChainTrust map[string][]string
+	// ExternalIDs maps a chain target role to the sts:ExternalId its trust
+	// policy requires.
+	ExternalIDs map[string]string
+	// AccountNames are the aliases the sign-in role chooser (/saml) shows,
+	// by account ID.
+	AccountNames map[string]string
+	// ChooserPage picks the role chooser generation /saml serves:
+	// ChooserLegacy (default) or ChooserNextJS.
+	ChooserPage Chooser
 }
 
 // IssuedCredentials are credentials the emulator handed out.
@@ -63,6 +76,11 @@ type IssuedCredentials struct {
 	Account         string
 	AssumedRoleARN  string // arn:<partition>:sts::<account>:assumed-role/<role>/<session>
 	AssumedRoleID   string // AROA...:<session>
+	// SourceRoleARN is the role whose session assumed this one by role
+	// chaining (AssumeRole); "" for AssumeRoleWithSAML.
+	SourceRoleARN  string
+	SourceIdentity string
+	ExternalID     string
 }
 
 // Server is an STS Query API emulator on a loopback httptest server. It
@@ -176,6 +194,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			form[k] = append(form[k], v...)
 		}
 	}
+	if r.URL.Path == chooserPath {
+		s.chooser(w, form)
+		return
+	}
 	if r.URL.Path == signinPath {
 		s.federation(w, r, form)
 		return
@@ -193,6 +215,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.assumeRoleWithSAML(w, form)
 	case "GetCallerIdentity":
 		s.getCallerIdentity(w, r, body)
+	case "AssumeRole":
+		s.assumeRole(w, r, body, form)
 	case "":
 		writeError(w, &apiErr{400, "MissingAction", "Missing Action"})
 	default:
@@ -256,19 +280,9 @@ func (s *Server) assumeRoleWithSAML(w http.ResponseWriter, form url.Values) {
 		exp = c.sessionEnd.UTC().Truncate(time.Second) // SessionNotOnOrAfter can only shorten
 	}
 
-	partition, account, roleName := splitRoleARN(roleARN)
-	ic := IssuedCredentials{
-		AccessKeyID:     "ASIA" + randBase32(16),
-		SecretAccessKey: randSecret(40),
-		SessionToken:    "IQoJb3JpZ2luX2Vj" + base64.StdEncoding.EncodeToString(randBytes(600)),
-		Expiration:      exp,
-		RoleARN:         roleARN,
-		PrincipalARN:    principal,
-		SessionName:     c.sessionName,
-		Account:         account,
-		AssumedRoleARN:  fmt.Sprintf("arn:%s:sts::%s:assumed-role/%s/%s", partition, account, roleName, c.sessionName),
-		AssumedRoleID:   roleID(roleARN) + ":" + c.sessionName,
-	}
+	ic := newSession(roleARN, c.sessionName, exp)
+	ic.PrincipalARN, ic.SourceIdentity = principal, c.sourceIdentity
+	account := ic.Account
 	s.mu.Lock()
 	s.issued = append(s.issued, ic)
 	s.mu.Unlock()
@@ -293,15 +307,25 @@ func (s *Server) assumeRoleWithSAML(w http.ResponseWriter, form url.Values) {
 	writeXML(w, http.StatusOK, assumeResponse{Result: res, Meta: meta{RequestID: requestID()}})
 }
 
-func (s *Server) getCallerIdentity(w http.ResponseWriter, r *http.Request, body []byte) {
+// caller verifies the SigV4 signature of a signed STS call, answering
+// AWS's error when it fails.
+func (s *Server) caller(w http.ResponseWriter, r *http.Request, body []byte) (scope, bool) {
 	sc, err := verifySigV4(r, body, s.lookup, "sts", "", s.o.Now())
 	if err != nil {
 		var se *SigError
 		if errors.As(err, &se) {
 			writeError(w, &apiErr{se.Status, se.Code, se.Message})
-			return
+		} else {
+			writeError(w, &apiErr{500, "InternalFailure", "internal error"})
 		}
-		writeError(w, &apiErr{500, "InternalFailure", "internal error"})
+		return scope{}, false
+	}
+	return sc, true
+}
+
+func (s *Server) getCallerIdentity(w http.ResponseWriter, r *http.Request, body []byte) {
+	sc, ok := s.caller(w, r, body)
+	if !ok {
 		return
 	}
 	c, _ := s.Lookup(sc.akid)
@@ -338,6 +362,16 @@ type (
 		NameQualifier   string          `xml:"NameQualifier"`
 		SourceIdentity  string          `xml:"SourceIdentity,omitempty"`
 		Subject         string          `xml:"Subject"`
+	}
+	chainResult struct {
+		AssumedRoleUser assumedRoleUser `xml:"AssumedRoleUser"`
+		Credentials     credentialsXML  `xml:"Credentials"`
+		SourceIdentity  string          `xml:"SourceIdentity,omitempty"`
+	}
+	chainResponse struct {
+		XMLName xml.Name    `xml:"https://sts.amazonaws.com/doc/2011-06-15/ AssumeRoleResponse"`
+		Result  chainResult `xml:"AssumeRoleResult"`
+		Meta    meta        `xml:"ResponseMetadata"`
 	}
 	assumeResponse struct {
 		XMLName xml.Name     `xml:"https://sts.amazonaws.com/doc/2011-06-15/ AssumeRoleWithSAMLResponse"`
@@ -395,6 +429,8 @@ func requestIDOf(v any) string {
 	case assumeResponse:
 		return r.Meta.RequestID
 	case identityResponse:
+		return r.Meta.RequestID
+	case chainResponse:
 		return r.Meta.RequestID
 	case errorResponse:
 		return r.RequestID

@@ -231,7 +231,7 @@ func TestAssumeRoleWithSAMLErrors(t *testing.T) {
 		{"no role", assumeForm(good, "", ""), 400, "ValidationError", "Value null at 'roleArn'"},
 		{"not base64", assumeForm("%%%not base64%%%", testRole, ""), 400, "InvalidIdentityToken", "base64"},
 		{"doctype", assumeForm(base64.StdEncoding.EncodeToString([]byte(`<!DOCTYPE x [<!ENTITY a "b">]><x>&a;</x>`)), testRole, ""), 400, "InvalidIdentityToken", "DTD"},
-		{"unknown action", url.Values{"Action": {"AssumeRole"}, "Version": {"2011-06-15"}}, 400, "InvalidAction", "Could not find operation AssumeRole"},
+		{"unknown action", url.Values{"Action": {"AssumeRoleWithWebIdentity"}, "Version": {"2011-06-15"}}, 400, "InvalidAction", "Could not find operation AssumeRoleWithWebIdentity"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
