@@ -1,11 +1,13 @@
 package idp
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -98,5 +100,51 @@ func TestClientKeepsCallerHeaders(t *testing.T) {
 	}
 	if req.Header.Get("Accept-Language") != "" {
 		t.Error("client changed the caller's request headers")
+	}
+}
+
+// TestClientKeepsSecretsOnTheirHost: a request carrying a secret of the
+// login goes only to the host of the last page; one without secrets, or
+// to that host, goes anywhere.
+func TestClientKeepsSecretsOnTheirHost(t *testing.T) {
+	var other atomic.Int32
+	by := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { other.Add(1) }))
+	defer by.Close()
+	byURL := strings.Replace(by.URL, "127.0.0.1", "localhost", 1) // another host
+	idpSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/307" {
+			http.Redirect(w, r, byURL+"/collect", http.StatusTemporaryRedirect)
+		}
+	}))
+	defer idpSrv.Close()
+	rt, _ := httpx.NewTransport(httpx.Options{})
+	c := NewClient(rt, nil)
+	in := NewInputs(&Request{Client: c})
+	ctx := context.Background()
+	if _, err := Fetch(ctx, c, "GET", idpSrv.URL+"/login", nil); err != nil {
+		t.Fatal(err)
+	}
+	form := url.Values{}
+	in.Fill(form, "pwd", "hunter2-secret")
+	for _, target := range []string{byURL + "/collect", idpSrv.URL + "/307"} {
+		_, err := Fetch(ctx, c, "POST", target, form)
+		var se *SecretHostError
+		if !errors.As(err, &se) || se.Host != "localhost" || se.Page != "127.0.0.1" {
+			t.Errorf("POST %s: err = %v, want a SecretHostError", target, err)
+		}
+	}
+	if _, err := Fetch(ctx, c, "GET", byURL+"/x?q=hunter2-secret", nil); err == nil {
+		t.Error("a secret in the query went to another host")
+	}
+	if n := other.Load(); n != 0 {
+		t.Errorf("the other host got %d requests", n)
+	}
+	// Without a secret, other hosts are fine (redirect chains, continue
+	// forms); with one, the page's own host is.
+	if _, err := Fetch(ctx, c, "POST", byURL+"/collect", url.Values{"x": {"1"}}); err != nil || other.Load() != 1 {
+		t.Errorf("a secret-free POST to another host: %v", err)
+	}
+	if _, err := Fetch(ctx, c, "POST", byURL+"/collect", form); err != nil || other.Load() != 2 {
+		t.Errorf("a POST to the host of the last page: %v", err)
 	}
 }

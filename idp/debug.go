@@ -1,28 +1,20 @@
 package idp
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
+
+	"golang.org/x/net/html"
 
 	"github.com/saml2sts/saml2sts/internal/httpx"
 )
 
 var (
-	// inputTag is an <input ...> tag, quoted attribute values may hold '>'.
-	inputTag = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?i)<input\b(?:[^>"']|"[^"]*"|'[^']*')*>`) })
-	// attr is one attribute inside a tag; group 2 is the raw value.
-	attr = sync.OnceValue(func() *regexp.Regexp {
-		return regexp.MustCompile(`([^\s"'<>/=]+)(?:\s*=\s*("[^"]*"|'[^']*'|[^\s"'=<>` + "`" + `]+))?`)
-	})
-	// urlAttr is an attribute holding a URL whose query may carry session codes.
-	urlAttr = sync.OnceValue(func() *regexp.Regexp {
-		return regexp.MustCompile(`(?i)(\b(?:action|href|src|formaction)\s*=\s*["']?[^"'\s>?]*)\?[^"'\s>]*`)
-	})
 	// absURL and pathURL catch URLs in scripts and text (history.replaceState ...).
 	absURL  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?i)(https?://[^\s"'<>?#]*)\?[^\s"'<>]*`) })
 	pathURL = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(["'])(/[^\s"'<>?#]*)\?[^\s"'<>]*(["'])`) })
@@ -31,69 +23,223 @@ var (
 	blob = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`[A-Za-z0-9+/_-]{201,}={0,2}`) })
 )
 
-const redacted = "REDACTED"
+const redacted = httpx.Redacted
+
+// urlAttrs hold URLs whose query may carry session codes.
+var urlAttrs = map[string]bool{"action": true, "href": true, "src": true, "formaction": true}
 
 // RedactPage returns a copy of an HTML page that is safe to keep for
 // debugging: values of hidden and secret-looking inputs (passwords,
 // SAMLResponse, RelayState, one-time codes), query strings of URLs, and
-// long base64 runs are replaced with REDACTED. It works on the text, so
-// the rest of the page stays as the IdP sent it.
+// long base64 runs are replaced with REDACTED.
+//
+// Which input is secret and which of its attributes counts (the first of
+// duplicates, as browsers and [ParseForm] read them) is decided by the
+// HTML tokenizer the form parser is built on; only the tags and text it
+// changes are rewritten, so the rest of the page stays as the IdP sent
+// it. The result is then parsed as [ParseForm] would: should the parser
+// still see a secret input's value (markup where parser and tokenizer
+// part ways), the page is rebuilt from the parsed tree instead, and
+// withheld when even that fails.
 func RedactPage(body []byte) []byte {
-	s := inputTag().ReplaceAllStringFunc(string(body), redactInput)
-	s = urlAttr().ReplaceAllString(s, "${1}?"+redacted)
-	s = absURL().ReplaceAllString(s, "${1}?"+redacted)
-	s = pathURL().ReplaceAllString(s, "${1}${2}?"+redacted+"${3}")
-	s = blob().ReplaceAllString(s, redacted)
-	return []byte(s)
+	if out := redactTokens(body); !leaksInput(out) {
+		return out
+	}
+	if out := redactTree(body); out != nil && !leaksInput(out) {
+		return out
+	}
+	return []byte("<!-- saml2sts: this page could not be redacted safely, so it was not kept -->\n")
 }
 
-// redactInput blanks the value of one input tag when the input looks secret.
-func redactInput(tag string) string {
-	var name, typ string
-	var val []int // start and end of the value, quotes excluded
-	for _, m := range attr().FindAllStringSubmatchIndex(tag[len("<input"):], -1) {
-		off := len("<input")
-		key := strings.ToLower(tag[off+m[2] : off+m[3]])
-		if m[4] < 0 {
+// SecretInput reports whether an input with these attributes (first of
+// each name wins) holds a value that must not be kept: passwords, hidden
+// state and anything whose name looks secret.
+func SecretInput(attrs []html.Attribute) bool {
+	typ := strings.ToLower(strings.TrimSpace(attrValue(attrs, "type")))
+	return typ == "password" || typ == "hidden" || httpx.IsSecretParam(attrValue(attrs, "name"))
+}
+
+// attrValue is the value of the first attribute key, as goquery's Attr.
+func attrValue(attrs []html.Attribute, key string) string {
+	for _, a := range attrs {
+		if a.Namespace == "" && a.Key == key {
+			return a.Val
+		}
+	}
+	return ""
+}
+
+// redactTag redacts the attributes of one tag in place and reports
+// whether any changed.
+func redactTag(tag string, attrs []html.Attribute) bool {
+	secret := tag == "input" && SecretInput(attrs)
+	changed := false
+	for i := range attrs {
+		a := &attrs[i]
+		v := a.Val
+		switch {
+		case secret && a.Key == "value":
+			if v != "" {
+				v = redacted // every duplicate too: whichever a reader takes
+			}
+		case urlAttrs[a.Key]:
+			if q := strings.IndexByte(v, '?'); q >= 0 {
+				v = v[:q] + "?" + redacted
+			}
+			v = redactText(v)
+		default:
+			v = redactText(v)
+		}
+		if v != a.Val {
+			a.Val, changed = v, true
+		}
+	}
+	return changed
+}
+
+// redactTokens rewrites the tags and text of body that hold secrets,
+// token by token; everything else is copied byte for byte.
+func redactTokens(body []byte) []byte {
+	z := html.NewTokenizer(bytes.NewReader(body))
+	var b bytes.Buffer
+	b.Grow(len(body))
+	for {
+		tt := z.Next()
+		if tt == html.ErrorToken {
+			b.Write(z.Raw()) // what is left, if the error is not EOF
+			return b.Bytes()
+		}
+		raw := z.Raw()
+		switch tt {
+		case html.StartTagToken, html.SelfClosingTagToken:
+			rawCopy := append([]byte(nil), raw...)
+			tok := z.Token()
+			if redactTag(tok.Data, tok.Attr) {
+				renderTag(&b, tok)
+			} else {
+				b.Write(rawCopy)
+			}
+		case html.TextToken, html.CommentToken:
+			b.WriteString(redactText(string(raw)))
+		default:
+			b.Write(raw)
+		}
+	}
+}
+
+// renderTag writes a start tag as the tokenizer will read it back:
+// values double-quoted, with only what ends or changes them escaped.
+func renderTag(b *bytes.Buffer, tok html.Token) {
+	b.WriteByte('<')
+	b.WriteString(tok.Data)
+	for _, a := range tok.Attr {
+		b.WriteByte(' ')
+		b.WriteString(a.Key)
+		b.WriteString(`="`)
+		b.WriteString(attrEscape.Replace(a.Val))
+		b.WriteByte('"')
+	}
+	if tok.Type == html.SelfClosingTagToken {
+		b.WriteByte('/')
+	}
+	b.WriteByte('>')
+}
+
+var attrEscape = strings.NewReplacer("&", "&amp;", `"`, "&quot;")
+
+// redactText hides URL queries and long base64 runs in text, keeping what
+// makes markup: a match right after '<' is left alone (replacing it would
+// make a tag), and the '-' and '!' a match starts or ends with stay, so
+// comment and script-escape delimiters (<!--, -->, --!>) survive.
+func redactText(s string) string {
+	s = replaceSafe(absURL(), s, "${1}?"+redacted)
+	s = replaceSafe(pathURL(), s, "${1}${2}?"+redacted+"${3}")
+	return replaceSafe(blob(), s, redacted)
+}
+
+func replaceSafe(re *regexp.Regexp, s, template string) string {
+	ms := re.FindAllStringSubmatchIndex(s, -1)
+	if ms == nil {
+		return s
+	}
+	var b strings.Builder
+	last := 0
+	for _, m := range ms {
+		start, end := m[0], m[1]
+		if start > 0 && s[start-1] == '<' {
 			continue
 		}
-		start, end := off+m[4], off+m[5]
-		if q := tag[start]; q == '"' || q == '\'' {
-			start, end = start+1, end-1
+		lead, trail := start, end
+		for lead < end && (s[lead] == '-' || s[lead] == '!') {
+			lead++
 		}
-		switch key {
-		case "name":
-			name = tag[start:end]
-		case "type":
-			typ = strings.ToLower(tag[start:end])
-		case "value":
-			val = []int{start, end}
+		for trail > lead && (s[trail-1] == '-' || s[trail-1] == '!') {
+			trail--
+		}
+		b.WriteString(s[last:lead])
+		b.Write(re.ExpandString(nil, template, s, m))
+		last = trail
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+// leaksInput parses page as [ParseForm] does and reports whether any
+// secret input still has a value other than REDACTED.
+func leaksInput(page []byte) bool {
+	doc, err := html.Parse(bytes.NewReader(page))
+	if err != nil {
+		return true
+	}
+	for n := range doc.Descendants() {
+		if n.Type == html.ElementNode && n.Data == "input" && SecretInput(n.Attr) {
+			if v := attrValue(n.Attr, "value"); v != "" && v != redacted {
+				return true
+			}
 		}
 	}
-	if val == nil || val[0] == val[1] {
-		return tag
+	return false
+}
+
+// redactTree redacts the parsed page and renders it: the fallback for
+// pages whose markup the tokenizer pass cannot redact safely.
+func redactTree(body []byte) []byte {
+	doc, err := html.Parse(bytes.NewReader(body))
+	if err != nil {
+		return nil
 	}
-	if typ == "password" || typ == "hidden" || httpx.IsSecretParam(name) {
-		return tag[:val[0]] + redacted + tag[val[1]:]
+	for n := range doc.Descendants() {
+		switch n.Type {
+		case html.ElementNode:
+			redactTag(n.Data, n.Attr)
+		case html.TextNode, html.CommentNode:
+			n.Data = redactText(n.Data)
+		}
 	}
-	return tag
+	var b bytes.Buffer
+	if html.Render(&b, doc) != nil {
+		return nil
+	}
+	return b.Bytes()
 }
 
 // DirDebugger is the [Debugger] for --debug: it keeps redacted copies of
 // unexpected pages in Dir (created 0700 when missing; files are 0600) and
-// reports each save, or the failure to save, on W.
+// reports each save, or the failure to save, on W. With Dir empty, a new
+// saml2sts-debug-* dir is made in Parent at the first save, so a run that
+// saves nothing leaves nothing behind. Use it through a pointer.
 type DirDebugger struct {
-	Dir string    // where pages go; empty means a saml2sts-debug folder in os.TempDir
-	W   io.Writer // where saves are reported; may be nil
+	Dir    string    // where pages go; empty: a new dir in Parent
+	Parent string    // where that dir goes; empty: os.TempDir()
+	W      io.Writer // where saves are reported; may be nil
+
+	mu sync.Mutex
 }
 
 // SavePage implements [Debugger].
-func (d DirDebugger) SavePage(name string, body []byte) string {
-	dir := d.Dir
-	if dir == "" {
-		dir = filepath.Join(os.TempDir(), "saml2sts-debug")
-	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+func (d *DirDebugger) SavePage(name string, body []byte) string {
+	dir, err := d.dir()
+	if err != nil {
 		d.logf("debug: cannot save page %s: %v\n", name, err)
 		return ""
 	}
@@ -115,7 +261,22 @@ func (d DirDebugger) SavePage(name string, body []byte) string {
 	return f.Name()
 }
 
-func (d DirDebugger) logf(format string, a ...any) {
+// dir returns the dir pages go to, creating it on first use.
+func (d *DirDebugger) dir() (string, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.Dir == "" {
+		dir, err := os.MkdirTemp(d.Parent, "saml2sts-debug-") // mode 0700
+		if err != nil {
+			return "", err
+		}
+		d.Dir = dir
+		return dir, nil
+	}
+	return d.Dir, os.MkdirAll(d.Dir, 0o700)
+}
+
+func (d *DirDebugger) logf(format string, a ...any) {
 	if d.W != nil {
 		fmt.Fprintf(d.W, format, a...)
 	}

@@ -64,7 +64,7 @@ func TestRedactPageFixture(t *testing.T) {
 func TestDirDebugger(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "debug")
 	var log bytes.Buffer
-	d := DirDebugger{Dir: dir, W: &log}
+	d := &DirDebugger{Dir: dir, W: &log}
 	var _ Debugger = d
 
 	path := d.SavePage("keycloak/page 1", []byte(`<input type="password" name="password" value="hunter2-pass">`))
@@ -100,11 +100,27 @@ func TestDirDebugger(t *testing.T) {
 	blocker := filepath.Join(t.TempDir(), "file")
 	os.WriteFile(blocker, nil, 0o600)
 	log.Reset()
-	bad := DirDebugger{Dir: filepath.Join(blocker, "sub"), W: &log}
+	bad := &DirDebugger{Dir: filepath.Join(blocker, "sub"), W: &log}
 	if got := bad.SavePage("x", []byte("x")); got != "" {
 		t.Errorf("SavePage into an impossible dir returned %q", got)
 	}
 	if !strings.Contains(log.String(), "cannot save") {
 		t.Errorf("failure not logged: %q", log.String())
+	}
+}
+
+// TestDirDebuggerLazyDir: without a Dir, nothing is created until a page
+// is saved; then one saml2sts-debug-* dir holds every page.
+func TestDirDebuggerLazyDir(t *testing.T) {
+	parent := t.TempDir()
+	d := &DirDebugger{Parent: parent}
+	if ents, _ := os.ReadDir(parent); len(ents) != 0 {
+		t.Fatalf("created before any page: %v", ents)
+	}
+	p1, p2 := d.SavePage("a", []byte("<p>a</p>")), d.SavePage("b", []byte("<p>b</p>"))
+	ents, _ := os.ReadDir(parent)
+	if p1 == "" || p2 == "" || len(ents) != 1 || !strings.HasPrefix(ents[0].Name(), "saml2sts-debug-") ||
+		filepath.Dir(p1) != filepath.Join(parent, ents[0].Name()) || filepath.Dir(p2) != filepath.Dir(p1) {
+		t.Errorf("saved %q and %q; parent holds %v", p1, p2, ents)
 	}
 }

@@ -4,10 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"html"
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/saml2sts/saml2sts/internal/httpx"
 )
 
 // Inputs is what one login asks the user for, kept so that each thing is
@@ -19,11 +20,22 @@ type Inputs struct {
 	password string
 	asked    bool
 	usedCode bool
-	secrets  []string
+	secrets  *httpx.Secrets
 }
 
-// NewInputs returns the inputs of one login of req.
-func NewInputs(req *Request) Inputs { return Inputs{req: req} }
+// NewInputs returns the inputs of one login of req. Its secrets are those
+// of req.Client when it comes from [NewClient], so that what the login
+// marks secret is scrubbed from the --debug trace too.
+func NewInputs(req *Request) Inputs {
+	in := Inputs{req: req}
+	if req != nil {
+		in.secrets = ClientSecrets(req.Client)
+	}
+	if in.secrets == nil {
+		in.secrets = &httpx.Secrets{}
+	}
+	return in
+}
 
 // Prompt is the request's Prompter, or one that fails with ErrNoTerminal
 // when the request has none.
@@ -100,43 +112,22 @@ func (in *Inputs) keepCode(c string) string {
 
 // Secret remembers a value that must never be shown.
 func (in *Inputs) Secret(v string) {
-	if v != "" {
-		in.secrets = append(in.secrets, v)
+	if in.secrets == nil {
+		in.secrets = &httpx.Secrets{}
 	}
+	in.secrets.Add(v)
 }
 
-// Scrub replaces every secret of the login in s, as typed and in the
-// escaped forms pages carry (HTML, FreeMarker, URL query, JavaScript \xHH
-// as Okta writes its stateToken), with REDACTED.
-func (in *Inputs) Scrub(s string) string {
-	for _, v := range in.secrets {
-		for _, form := range []string{v, html.EscapeString(v), freemarkerEscape.Replace(v), url.QueryEscape(v),
-			jsHexEscape(v, "0123456789ABCDEF"), jsHexEscape(v, "0123456789abcdef")} {
-			s = strings.ReplaceAll(s, form, redacted)
-		}
-	}
-	return s
+// Fill sets field name of form to v, a secret: v is hidden wherever it
+// appears from now on, whatever the field is called.
+func (in *Inputs) Fill(form url.Values, name, v string) {
+	in.Secret(v)
+	form.Set(name, v)
 }
 
-// jsHexEscape writes every byte of v but ASCII letters and digits as \xHH
-// with the given hex digits.
-func jsHexEscape(v, hex string) string {
-	var b strings.Builder
-	for i := 0; i < len(v); i++ {
-		c := v[i]
-		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' {
-			b.WriteByte(c)
-			continue
-		}
-		b.WriteString(`\x`)
-		b.WriteByte(hex[c>>4])
-		b.WriteByte(hex[c&15])
-	}
-	return b.String()
-}
-
-// freemarkerEscape is how Keycloak's FreeMarker templates escape text.
-var freemarkerEscape = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;", "'", "&#39;")
+// Scrub replaces every secret of the login in s, as typed and in every
+// encoding pages and URLs carry (see [httpx.Secrets.Scrub]), with REDACTED.
+func (in *Inputs) Scrub(s string) string { return in.secrets.Scrub(s) }
 
 // PageError describes a page the login cannot get past, secrets scrubbed,
 // and with --debug saves a redacted copy named name.

@@ -4,11 +4,16 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
 
 	"github.com/PuerkitoBio/goquery"
+
+	"github.com/saml2sts/saml2sts/internal/httpx"
 )
 
 // script is a Prompter with canned answers that records the questions.
@@ -249,5 +254,40 @@ func TestDeadEnd(t *testing.T) {
 		if got := DeadEnd(&Page{Status: tt.status}, "expected a form", tt.said); got != tt.want {
 			t.Errorf("DeadEnd(%d, %q) = %q, want %q", tt.status, tt.said, got, tt.want)
 		}
+	}
+}
+
+// TestInputsShareClientSecrets: what a login marks secret, and the session
+// cookies its client sees, are scrubbed from the trace of that client.
+func TestInputsShareClientSecrets(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.SetCookie(w, &http.Cookie{Name: "sid", Value: "sid-0123456789"})
+		fmt.Fprint(w, "<title>ok</title>")
+	}))
+	defer srv.Close()
+	var trace bytes.Buffer
+	rt, err := httpx.NewTransport(httpx.Options{Trace: &trace})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := NewClient(rt, nil)
+	in := NewInputs(&Request{Client: c})
+	form := url.Values{"login": {"ana"}}
+	in.Fill(form, "pw", "hunter2 & co")
+	if form.Get("pw") != "hunter2 & co" {
+		t.Fatalf("Fill set %q", form.Get("pw"))
+	}
+	if _, err := Fetch(context.Background(), c, "POST", srv.URL+"/x?echo=hunter2+%26+co", form); err != nil {
+		t.Fatal(err)
+	}
+	out := trace.String()
+	if strings.Contains(out, "hunter2") || !strings.Contains(out, "pw=REDACTED") || !strings.Contains(out, "echo=REDACTED") {
+		t.Errorf("trace:\n%s", out)
+	}
+	if got := in.Scrub("cookie sid-0123456789"); got != "cookie REDACTED" {
+		t.Errorf("the session cookie is not a secret of the login: %q", got)
+	}
+	if ClientSecrets(&http.Client{}) != nil || ClientSecrets(c) == nil {
+		t.Error("ClientSecrets")
 	}
 }

@@ -71,7 +71,8 @@ func Fetch(ctx context.Context, c *http.Client, method, rawURL string, form url.
 	}
 	doc, err := goquery.NewDocumentFromReader(bytes.NewReader(b))
 	if err != nil {
-		return nil, fmt.Errorf("parse page at %s: %w", httpx.RedactURL(final), err)
+		// The parser's only error is nesting deeper than it allows.
+		return nil, fmt.Errorf("page at %s nests elements deeper than an HTML parser allows (%w): not a login page", httpx.RedactURL(final), err)
 	}
 	doc.Url = final
 	return &Page{URL: final, Status: resp.StatusCode, Body: b, Doc: doc}, nil

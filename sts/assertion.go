@@ -97,6 +97,12 @@ func ParseResponse(b64 string) (*Assertion, error) {
 		return nil, &AssertionError{Reason: "it holds no Assertion" + why + ": log in again, or rerun with --debug to see the (redacted) exchange with the IdP"}
 	}
 
+	if n := len(findAll(root, "Assertion")); n > 1 || (root.Tag == "Assertion" && n > 0) {
+		// STS verifies one signed assertion; reading roles from another
+		// (XML signature wrapping) would show roles it will not grant.
+		return nil, &AssertionError{Reason: fmt.Sprintf("it holds %d assertions where a response carries one (possible XML signature wrapping): refusing it; report this to your IdP admin",
+			max(n, 2))}
+	}
 	a := &Assertion{Raw: base64.StdEncoding.EncodeToString(data)}
 	attrs := attributes(as)
 	values, ok := attrs[attrRole]
@@ -313,6 +319,21 @@ func signinRegion(dest string) (region, partition string) {
 		}
 	}
 	return "", ""
+}
+
+// CheckAWS fails an assertion addressed to something other than an AWS
+// sign-in endpoint: STS would refuse it, and the profile's url is then the
+// sign-on URL of another application (or of a hostile page).
+func (a *Assertion) CheckAWS() error {
+	if a.Destination == "" {
+		return nil
+	}
+	if _, partition := signinRegion(a.Destination); partition != "" {
+		return nil
+	}
+	dest, _, _ := strings.Cut(a.Destination, "?")
+	return &AssertionError{Reason: fmt.Sprintf("it is addressed to %s, not to AWS sign-in (https://signin.aws.amazon.com/saml): "+
+		"set the profile's url to the IdP-initiated sign-on URL of the AWS application", dest)}
 }
 
 // Find returns the granted role with that ARN.

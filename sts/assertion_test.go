@@ -240,6 +240,11 @@ func TestParseResponseDamagedTransport(t *testing.T) {
 	}
 }
 
+// wrappedAssertion is the unsigned assertion of a signature wrapping attack.
+const wrappedAssertion = `<saml:Assertion ID="evil"><saml:AttributeStatement><saml:Attribute Name="https://aws.amazon.com/SAML/Attributes/Role">` +
+	`<saml:AttributeValue>arn:aws:iam::999999999999:role/Evil,arn:aws:iam::999999999999:saml-provider/evil</saml:AttributeValue>` +
+	`</saml:Attribute></saml:AttributeStatement></saml:Assertion>`
+
 func TestParseResponseRejects(t *testing.T) {
 	good := attr("", "Role", role1+","+prov1)
 	valid := doc{dest: "https://signin.aws.amazon.com/saml", attrs: good}.String()
@@ -265,6 +270,10 @@ func TestParseResponseRejects(t *testing.T) {
 		{"three parts", b64(doc{attrs: attr("", "Role", role1+","+prov1+","+prov1)}.String()), "not one role ARN"},
 		{"bad account", b64(doc{attrs: attr("", "Role", "arn:aws:iam::1234:role/R,"+prov1)}.String()), "not one role ARN"},
 		{"role name only", b64(doc{attrs: attr("", "Role", "Admin,"+prov1)}.String()), `"Admin,arn:aws`},
+		// XML signature wrapping: an unsigned assertion next to, or
+		// around, the signed one.
+		{"two assertions", b64(strings.Replace(valid, "</samlp:Response>", wrappedAssertion+"</samlp:Response>", 1)), "2 assertions"},
+		{"assertion in assertion", b64(strings.Replace(valid, "</Assertion>", wrappedAssertion+"</Assertion>", 1)), "signature wrapping"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -277,6 +286,23 @@ func TestParseResponseRejects(t *testing.T) {
 				t.Errorf("err = %q, want it to contain %q", err, tt.want)
 			}
 		})
+	}
+}
+
+func TestCheckAWS(t *testing.T) {
+	for dest, ok := range map[string]bool{
+		"":                                   true,
+		"https://signin.aws.amazon.com/saml": true,
+		"https://eu-west-1.signin.aws.amazon.com/saml":                      true,
+		"https://signin.amazonaws.cn/saml":                                  true,
+		"https://dashboards.example.com/_opendistro/_security/saml/acs?x=1": false,
+		"https://signin.aws.amazon.com.evil.example/saml":                   false,
+	} {
+		err := (&Assertion{Destination: dest}).CheckAWS()
+		var ae *AssertionError
+		if ok != (err == nil) || (!ok && (!errors.As(err, &ae) || !strings.Contains(err.Error(), "not to AWS sign-in") || strings.Contains(err.Error(), "x=1"))) {
+			t.Errorf("CheckAWS(%q) = %v", dest, err)
+		}
 	}
 }
 

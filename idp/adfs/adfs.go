@@ -331,7 +331,7 @@ func (l *login) credentials(ctx context.Context, page *idp.Page, sel *goquery.Se
 	}
 	// Set, not Add: each field is posted exactly once.
 	f.Values.Set(userField, name)
-	f.Values.Set(pwField, secret)
+	l.in.Fill(f.Values, pwField, secret)
 	l.formExtras(sel, f)
 	// AD FS 2.0 is an ASP.NET postback: the button that was clicked must
 	// be in the post, or the page just renders again.

@@ -141,7 +141,7 @@ func (l *login) mfa(ctx context.Context, page *idp.Page, sel *goquery.Selection)
 		if err != nil {
 			return nil, err
 		}
-		f.Values.Set(field, code)
+		l.in.Fill(f.Values, field, code)
 		l.sentMFA[key] = true
 		return l.submit(ctx, f)
 	}

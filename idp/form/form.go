@@ -406,7 +406,7 @@ func (l *login) credentials(ctx context.Context, page *idp.Page, sel *goquery.Se
 	if err != nil {
 		return nil, err // unchanged: the CLI tests errors.Is(err, idp.ErrNoTerminal)
 	}
-	f.Values.Set(pw.AttrOr("name", "password"), secret)
+	l.in.Fill(f.Values, pw.AttrOr("name", "password"), secret)
 	l.sentPassword = true
 	return f, nil
 }
@@ -457,7 +457,7 @@ func (l *login) otp(ctx context.Context, page *idp.Page, sel *goquery.Selection)
 	if err != nil {
 		return nil, err
 	}
-	f.Values.Set(name, code)
+	l.in.Fill(f.Values, name, code)
 	l.sentOTP = true
 	return f, nil
 }

@@ -215,7 +215,7 @@ func (l *login) credentials(ctx context.Context, page *idp.Page, sel *goquery.Se
 		if err != nil {
 			return nil, err // unchanged: the CLI tests errors.Is(err, idp.ErrNoTerminal)
 		}
-		f.Values.Set(pw.AttrOr("name", "password"), secret)
+		l.in.Fill(f.Values, pw.AttrOr("name", "password"), secret)
 		l.sentPassword = true
 	}
 	return f, nil
@@ -275,7 +275,7 @@ func (l *login) otp(ctx context.Context, page *idp.Page, sel *goquery.Selection)
 	if err != nil {
 		return nil, err
 	}
-	f.Values.Set(field, code)
+	l.in.Fill(f.Values, field, code)
 	l.sentOTP = true
 	return f, nil
 }

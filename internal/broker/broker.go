@@ -288,6 +288,9 @@ func (b *Broker) login(ctx context.Context, p *config.Profile, o Options, prev *
 		return nil, err
 	}
 	a, err := sts.ParseResponse(samlResp)
+	if err == nil {
+		err = a.CheckAWS()
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -7,9 +7,9 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
@@ -161,10 +161,13 @@ func (f *factory) broker(p *config.Profile) (*broker.Broker, error) {
 		},
 	}
 	if f.debug() {
-		d, err := os.MkdirTemp("", "saml2sts-debug-")
-		if err == nil {
-			b.Debug = &idp.DirDebugger{Dir: d, W: f.errOut}
+		// The dir is made at the first saved page, in the environment's
+		// temp dir (TMPDIR; os.TempDir when unset and on Windows).
+		parent := ""
+		if runtime.GOOS != "windows" {
+			parent = f.getenv("TMPDIR")
 		}
+		b.Debug = &idp.DirDebugger{Parent: parent, W: f.errOut}
 	}
 	return b, nil
 }

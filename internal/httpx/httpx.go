@@ -5,6 +5,7 @@
 package httpx
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
@@ -43,6 +44,7 @@ func (e *InsecureSchemeError) ExitCode() int { return exitcode.Failure }
 func NewTransport(o Options) (http.RoundTripper, error) {
 	base := http.DefaultTransport.(*http.Transport).Clone()
 	base.Proxy = proxy
+	base.DialContext = dialLoopback(base.DialContext)
 	base.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
 	bundle := o.CABundle
 	if bundle == "" {
@@ -106,12 +108,41 @@ func loadPool(path string) (*x509.CertPool, error) {
 }
 
 // IsLoopback reports whether host (no port) is localhost or a loopback IP.
+// localhost and *.localhost are loopback by name (RFC 6761): the
+// transport dials them on loopback itself instead of asking DNS, which
+// could send plain http across the network (see dialLoopback).
 func IsLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") || strings.HasSuffix(strings.ToLower(host), ".localhost") {
+	if isLocalhostName(host) {
 		return true
 	}
 	ip := net.ParseIP(strings.Trim(host, "[]"))
 	return ip != nil && ip.IsLoopback()
+}
+
+func isLocalhostName(host string) bool {
+	return strings.EqualFold(host, "localhost") || strings.HasSuffix(strings.ToLower(host), ".localhost")
+}
+
+// dialLoopback makes dial connect localhost and *.localhost to 127.0.0.1,
+// else ::1, without resolving the name: plain http is allowed to them
+// because they are loopback, so no resolver (a hostile DNS answer for
+// idp.localhost, a hosts file) may point them elsewhere. Browsers do the
+// same.
+func dialLoopback(dial func(ctx context.Context, network, addr string) (net.Conn, error)) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		host, port, err := net.SplitHostPort(addr)
+		if err != nil || !isLocalhostName(host) {
+			return dial(ctx, network, addr)
+		}
+		c, err := dial(ctx, network, net.JoinHostPort("127.0.0.1", port))
+		if err == nil || ctx.Err() != nil {
+			return c, err
+		}
+		if c6, err6 := dial(ctx, network, net.JoinHostPort("::1", port)); err6 == nil {
+			return c6, nil
+		}
+		return nil, err
+	}
 }
 
 // proxy is http.ProxyFromEnvironment, except that no loopback host (by

@@ -1,6 +1,7 @@
 package httpx
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
@@ -365,5 +366,48 @@ func runWithTimeout(cmd *exec.Cmd, d time.Duration) (string, error) {
 		cmd.Process.Kill()
 		<-done
 		return out.String(), errors.New("child timed out")
+	}
+}
+
+// TestDialLoopback: localhost names are dialled on loopback, never
+// resolved; other names go to the resolver unchanged.
+func TestDialLoopback(t *testing.T) {
+	var dialled []string
+	refuse6 := func(_ context.Context, _, addr string) (net.Conn, error) {
+		dialled = append(dialled, addr)
+		return nil, errors.New("refused")
+	}
+	for _, tt := range []struct {
+		addr string
+		want []string
+	}{
+		{"idp.localhost:8443", []string{"127.0.0.1:8443", "[::1]:8443"}},
+		{"LOCALHOST:80", []string{"127.0.0.1:80", "[::1]:80"}},
+		{"a.b.Localhost:1", []string{"127.0.0.1:1", "[::1]:1"}},
+		{"localhost.example.com:443", []string{"localhost.example.com:443"}},
+		{"127.0.0.1:9", []string{"127.0.0.1:9"}},
+	} {
+		dialled = nil
+		dialLoopback(refuse6)(context.Background(), "tcp", tt.addr)
+		if strings.Join(dialled, " ") != strings.Join(tt.want, " ") {
+			t.Errorf("%s dialled %v, want %v", tt.addr, dialled, tt.want)
+		}
+	}
+
+	// End to end: a name no resolver knows reaches a loopback server.
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, r.Host) }))
+	defer srv.Close()
+	rt, err := NewTransport(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
+	resp, err := (&http.Client{Transport: rt}).Get("http://no-such-name-" + port + ".idp.localhost:" + port + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if b, _ := io.ReadAll(resp.Body); !strings.HasSuffix(string(b), ".idp.localhost:"+port) {
+		t.Errorf("server saw Host %q", b)
 	}
 }

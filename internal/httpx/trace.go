@@ -23,7 +23,11 @@ var secretHeaders = map[string]bool{
 // secretParams are query or form names whose values are never printed.
 var secretParams = []string{"password", "passwd", "pass", "otp", "totp", "code", "token", "saml",
 	"secret", "session", "signature", "credential", "sig", "state", "assertion", "ticket",
-	"context"} // AD FS MFA: the encrypted state of a password-verified login
+	"context", // AD FS MFA: the encrypted state of a password-verified login
+	// Short names forms use for passwords, PINs and security answers; values
+	// are scrubbed by value as well (Secrets), these also hide what a page
+	// prefilled.
+	"pwd", "pin", "answer"}
 
 // IsSecretParam reports whether a query or form field name looks secret.
 func IsSecretParam(name string) bool {
@@ -52,7 +56,7 @@ func RedactValues(v url.Values) url.Values {
 	for k, vs := range v {
 		for _, s := range vs {
 			if IsSecretParam(k) && s != "" {
-				s = "REDACTED"
+				s = Redacted
 			}
 			out.Add(k, s)
 		}
@@ -68,35 +72,55 @@ type tracer struct {
 
 func (t *tracer) RoundTrip(r *http.Request) (*http.Response, error) {
 	start := time.Now()
-	t.printf("> %s %s%s\n", r.Method, RedactURL(r.URL), headerList(r.Header))
+	sec := SecretsFrom(r.Context())
+	sec.AddCookies(r, nil)
+	t.printf(sec, "> %s %s%s\n", r.Method, RedactURL(r.URL), headerList(r.Header))
 	if ct := r.Header.Get("Content-Type"); strings.HasPrefix(ct, "application/x-www-form-urlencoded") && r.GetBody != nil {
 		if body, err := r.GetBody(); err == nil {
 			b, _ := io.ReadAll(io.LimitReader(body, 1<<20))
 			body.Close()
 			if v, err := url.ParseQuery(string(b)); err == nil {
-				t.printf(">   form %s\n", RedactValues(v).Encode())
+				t.printf(sec, ">   form %s\n", redactForm(v, sec).Encode())
 			}
 		}
 	}
 	resp, err := t.next.RoundTrip(r)
 	if err != nil {
-		t.printf("< %s %s: %v\n", r.Method, r.URL.Host, err)
+		t.printf(sec, "< %s %s: %v\n", r.Method, r.URL.Host, err)
 		return nil, err
 	}
+	sec.AddCookies(nil, resp) // before the Location line, which may repeat one
 	loc := ""
 	if l := resp.Header.Get("Location"); l != "" {
 		if u, err := url.Parse(l); err == nil {
 			loc = " -> " + RedactURL(u)
 		}
 	}
-	t.printf("< %s (%s)%s%s\n", resp.Status, time.Since(start).Round(time.Millisecond), loc, headerList(resp.Header))
+	t.printf(sec, "< %s (%s)%s%s\n", resp.Status, time.Since(start).Round(time.Millisecond), loc, headerList(resp.Header))
 	return resp, nil
 }
 
-func (t *tracer) printf(format string, a ...any) {
+// redactForm is RedactValues that also hides every value holding a
+// secret of sec, whatever its field is called.
+func redactForm(v url.Values, sec *Secrets) url.Values {
+	out := RedactValues(v)
+	for k, vs := range out {
+		for i, s := range vs {
+			if sec.Contains(s) {
+				vs[i] = Redacted
+			}
+		}
+		out[k] = vs
+	}
+	return out
+}
+
+// printf writes one trace line, sec's values scrubbed.
+func (t *tracer) printf(sec *Secrets, format string, a ...any) {
+	line := sec.Scrub(fmt.Sprintf(format, a...))
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	fmt.Fprintf(t.w, "debug: http "+format, a...)
+	io.WriteString(t.w, "debug: http "+line)
 }
 
 // headerList names the secret headers present, without their values.
@@ -104,7 +128,7 @@ func headerList(h http.Header) string {
 	var names []string
 	for k := range h {
 		if secretHeaders[http.CanonicalHeaderKey(k)] {
-			names = append(names, http.CanonicalHeaderKey(k)+": REDACTED")
+			names = append(names, http.CanonicalHeaderKey(k)+": "+Redacted)
 		}
 	}
 	if len(names) == 0 {

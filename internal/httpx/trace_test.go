@@ -148,7 +148,7 @@ func TestIsSecretParam(t *testing.T) {
 		"X-Amz-Signature", "X-Amz-Credential", "client_secret", "RelayState", "id_token",
 		// Today's IdPs: Okta, SimpleSAMLphp, AD FS MFA (the encrypted
 		// Context of a half-done login) and its codes.
-		"stateToken", "sessionToken", "stateHandle", "token", "AuthState", "Context", "Passcode", "SecurityCode", "security_code"} {
+		"stateToken", "sessionToken", "stateHandle", "token", "AuthState", "Context", "Passcode", "SecurityCode", "security_code", "pwd", "j_pin", "answer"} {
 		if !IsSecretParam(n) {
 			t.Errorf("%s is not secret", n)
 		}
