@@ -120,3 +120,41 @@ func TestIndexUnderProfileLock(t *testing.T) {
 		unlock()
 	}
 }
+
+// TestBackoff: the renewal backoff lives in the index next to the
+// profiles, keyed by identity, and survives profile updates.
+func TestBackoff(t *testing.T) {
+	dir := t.TempDir()
+	next := time.Date(2026, 5, 1, 13, 0, 30, 0, time.UTC)
+	if _, ok := ReadBackoff(dir, "id1"); ok {
+		t.Fatal("backoff in an empty index")
+	}
+	step := func(b *Backoff) bool { b.Failures++; b.Next = next; b.Cause = "IdP down"; b.Code = 1; return true }
+	for range 2 {
+		if err := UpdateBackoff(dir, "id1", step); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := UpdateIndex(dir, func(m map[string]Meta) { m["dev"] = Meta{Profile: "dev"} }); err != nil {
+		t.Fatal(err)
+	}
+	b, ok := ReadBackoff(dir, "id1")
+	if !ok || b.Failures != 2 || !b.Next.Equal(next) || b.Cause != "IdP down" || b.Code != 1 {
+		t.Fatalf("backoff = %+v, %v", b, ok)
+	}
+	if _, ok := ReadBackoff(dir, "id2"); ok {
+		t.Error("another identity shares the backoff")
+	}
+	if m, _ := ReadIndex(dir); len(m) != 1 {
+		t.Errorf("profiles = %v", m)
+	}
+	if err := UpdateBackoff(dir, "id1", func(*Backoff) bool { return false }); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := ReadBackoff(dir, "id1"); ok {
+		t.Error("backoff not cleared")
+	}
+	if m, _ := ReadIndex(dir); len(m) != 1 {
+		t.Errorf("clearing the backoff dropped profiles: %v", m)
+	}
+}

@@ -5,42 +5,21 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/saml2sts/saml2sts/internal/clock"
 	"github.com/saml2sts/saml2sts/internal/exitcode"
 )
 
-// Clock is the time source of waits and deadlines. Adapters take one so
-// their tests can run a three-minute push wait in microseconds: pass a
-// fake (idptest.Clock) instead of [SystemClock].
-type Clock interface {
-	Now() time.Time
-	// After returns a channel that receives once d has passed.
-	After(d time.Duration) <-chan time.Time
-}
+// Clock is the time source of waits and deadlines (Now, After). Adapters
+// take one so their tests can run a three-minute push wait in
+// microseconds: pass a fake (idptest.Clock) instead of [SystemClock].
+type Clock = clock.Clock
 
 // SystemClock is the real [Clock].
-var SystemClock Clock = systemClock{}
+var SystemClock Clock = clock.System
 
-type systemClock struct{}
-
-func (systemClock) Now() time.Time                         { return time.Now() }
-func (systemClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
-
-// Sleep waits d on clock c (nil: [SystemClock]), or until ctx ends; then it
-// returns ctx's error.
-func Sleep(ctx context.Context, c Clock, d time.Duration) error {
-	if c == nil {
-		c = SystemClock
-	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-c.After(d):
-		return nil
-	}
-}
+// Sleep waits d on c (nil: [SystemClock]), or until ctx ends; then it
+// returns ctx's error. It is the one sleep of the module (internal/clock).
+func Sleep(ctx context.Context, c Clock, d time.Duration) error { return clock.Sleep(ctx, c, d) }
 
 // Poller repeats a check every Interval until it is done, fails, or
 // Timeout has passed: the wait for a push answer or a number match.

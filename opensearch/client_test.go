@@ -472,8 +472,11 @@ func TestStreaming(t *testing.T) {
 			return
 		}
 		buf := make([]byte, 6)
-		_, err = io.ReadFull(resp.Body, buf)
-		done <- string(buf)
+		if _, err := io.ReadFull(resp.Body, buf); err != nil {
+			done <- err.Error()
+		} else {
+			done <- string(buf)
+		}
 		resp.Body.Close()
 	}()
 	select {

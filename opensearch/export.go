@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -15,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/saml2sts/saml2sts/internal/clock"
 	"github.com/saml2sts/saml2sts/internal/exitcode"
 )
 
@@ -377,7 +379,7 @@ func (e *Export) scrollSlice(ctx context.Context, d Doer, base map[string]json.R
 		if id != "" {
 			e.ctxs.clear(ctx, d, &e.ctxs.scrolls, id)
 		}
-		if err := e.sleep(ctx, backoff(broken)); err != nil {
+		if err := e.sleep(ctx, backoff(bodyBase, bodyCap, broken, rand.Float64)); err != nil {
 			return err
 		}
 	}
@@ -453,21 +455,24 @@ func (e *Export) retryBody(ctx context.Context, f func() error) error {
 			return err
 		}
 		e.retries.Add(1)
-		if err := e.sleep(ctx, backoff(i)); err != nil {
+		if err := e.sleep(ctx, backoff(bodyBase, bodyCap, i, rand.Float64)); err != nil {
 			return err
 		}
 	}
 }
 
-func backoff(attempt int) time.Duration {
-	return min(100*time.Millisecond<<min(attempt-1, 10), 5*time.Second)
-}
+// bodyBase and bodyCap pace re-requests of a page whose body broke: the
+// server answered, so shorter waits than for throttling.
+const (
+	bodyBase = 100 * time.Millisecond
+	bodyCap  = 5 * time.Second
+)
 
 func (e *Export) sleep(ctx context.Context, d time.Duration) error {
 	if e.Sleep != nil {
 		return e.Sleep(ctx, d)
 	}
-	return sleep(ctx, d)
+	return clock.Sleep(ctx, nil, d)
 }
 
 // cleanup deletes every context still open. It runs after cancellation

@@ -7,7 +7,6 @@ import (
 	"io"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -43,9 +42,8 @@ func emu(t *testing.T, o opensearchtest.Options, n int) (*opensearchtest.Server,
 }
 
 // collect records ids and sort values; it can cancel after a number of
-// hits.
+// hits. The exporter serialises Write.
 type collect struct {
-	mu     sync.Mutex
 	ids    []string
 	sorts  [][]string
 	after  int

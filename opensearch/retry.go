@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"syscall"
 	"time"
+
+	"github.com/saml2sts/saml2sts/internal/clock"
 )
 
 // Retry bounds the retries of throttled and failed attempts.
@@ -53,7 +55,7 @@ func newRetrier(r Retry, debug io.Writer) retrier {
 		r.Total = defaultTotal
 	}
 	if r.Sleep == nil {
-		r.Sleep = sleep
+		r.Sleep = func(ctx context.Context, d time.Duration) error { return clock.Sleep(ctx, nil, d) }
 	}
 	if r.Rand == nil {
 		r.Rand = rand.Float64
@@ -62,17 +64,6 @@ func newRetrier(r Retry, debug io.Writer) retrier {
 		r.Now = time.Now
 	}
 	return retrier{Retry: r, debug: debug}
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // retryable reports the statuses that mean "not processed, try again".
@@ -95,14 +86,18 @@ func transient(err error) bool {
 }
 
 // backoff is the full-jitter wait before retry n (n >= 1).
-func (r retrier) backoff(n int) time.Duration {
-	ceil := r.Cap
+func (r retrier) backoff(n int) time.Duration { return backoff(r.Base, r.Cap, n, r.Rand) }
+
+// backoff is the package's one retry wait policy, "full jitter": a random
+// wait below base*2^(n-1), capped at ceiling, before retry n (n >= 1), so
+// that parallel slices and processes do not retry in step.
+func backoff(base, ceiling time.Duration, n int, rnd func() float64) time.Duration {
 	if n < 31 {
-		if d := r.Base << (n - 1); d > 0 && d < ceil {
-			ceil = d
+		if d := base << (n - 1); d > 0 && d < ceiling {
+			ceiling = d
 		}
 	}
-	return time.Duration(r.Rand() * float64(ceil))
+	return time.Duration(rnd() * float64(ceiling))
 }
 
 // retryAfter parses a Retry-After header: seconds or an HTTP date.

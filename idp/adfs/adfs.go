@@ -46,11 +46,21 @@ type Provider struct {
 	maxPages  int
 	pollEvery time.Duration
 	pollFor   time.Duration
+	clock     idp.Clock // paces the Azure MFA polls; nil: the system clock
 }
 
 // New returns an AD FS provider.
 func New() *Provider {
 	return &Provider{maxPages: maxPages, pollEvery: pollEvery, pollFor: pollFor}
+}
+
+// Registration registers the adapter as provider "adfs", with its key
+// adfs_auth.
+var Registration = idp.Registration{
+	Name: "adfs",
+	New:  func() idp.Provider { return New() },
+	Keys: []idp.Key{{Name: OptionAuth, Default: AuthForms, Help: "AD FS sign-in: forms, ntlm (Windows integrated) or kerberos",
+		Values: []string{AuthForms, AuthNTLM, AuthKerberos}}},
 }
 
 // EntryURL turns a profile url into the IdP-initiated sign-on URL: a bare
@@ -103,51 +113,40 @@ func (p *Provider) Login(ctx context.Context, req *idp.Request) (string, error) 
 	if err != nil {
 		return "", err
 	}
-	l := &login{req: req, p: p, client: req.Client, entry: entry, in: idp.NewInputs(req)}
+	l := &login{req: req, p: p, entry: entry, in: idp.NewInputs(req)}
 	if l.p.maxPages <= 0 {
 		l.p = New()
 	}
+	l.w = idp.Walker{Name: "adfs", Max: l.p.maxPages, Client: req.Client, In: &l.in}
 	mode := strings.ToLower(strings.TrimSpace(req.Options[OptionAuth]))
 	switch mode {
 	case "", AuthForms:
 	case AuthNTLM:
 		l.wia = true
-		l.client = l.probeClient()
+		l.w.Client = l.probeClient()
 	case AuthKerberos:
 		if cl, err := kerberosClient(time.Now()); err != nil {
 			l.kerberosNotice(err.Error())
 		} else {
 			l.krb, l.wia = cl, true
-			l.client = l.probeClient()
+			l.w.Client = l.probeClient()
 		}
 	default:
 		return "", idp.Configf("adfs: adfs_auth %q is not one of forms, ntlm, kerberos", mode)
 	}
-	page, err := l.fetch(ctx, http.MethodGet, entry.String(), nil)
+	page, err := l.w.Fetch(ctx, http.MethodGet, entry.String(), nil)
 	if err != nil {
 		return "", err
 	}
-	for {
-		if saml, ok := idp.SAMLResponse(page); ok {
-			return saml, nil
-		}
-		if l.pages >= l.p.maxPages {
-			return "", l.pageError(page, fmt.Sprintf("still no SAML response after %d pages; stopped so the account is not locked", l.p.maxPages))
-		}
-		page, err = l.next(ctx, page)
-		if err != nil {
-			return "", err
-		}
-	}
+	return l.w.Walk(ctx, page, l.next)
 }
 
 // login is the state of one Login call.
 type login struct {
-	req    *idp.Request
-	p      *Provider
-	client *http.Client
-	entry  *url.URL
-	pages  int
+	req   *idp.Request
+	p     *Provider
+	w     idp.Walker // fetches and counts the pages; its Client may be the WIA one
+	entry *url.URL
 
 	wia      bool           // adfs_auth = ntlm
 	wiaT     *wiaTransport  // its transport
@@ -160,19 +159,6 @@ type login struct {
 	sentPassword bool
 	sentMFA      map[string]bool // by AuthMethod and code field
 	chose        bool            // an MFA method was picked
-}
-
-func (l *login) fetch(ctx context.Context, method, rawURL string, form url.Values) (*idp.Page, error) {
-	l.pages++
-	p, err := idp.Fetch(ctx, l.client, method, rawURL, form)
-	if err != nil {
-		return nil, fmt.Errorf("adfs: %w", err)
-	}
-	return p, nil
-}
-
-func (l *login) submit(ctx context.Context, f *idp.Form) (*idp.Page, error) {
-	return l.fetch(ctx, f.Method, f.Action, f.Values)
 }
 
 // next acts on page, which holds no SAMLResponse, and returns the page
@@ -206,9 +192,9 @@ func (l *login) next(ctx context.Context, page *idp.Page) (*idp.Page, error) {
 	}
 	if f := hiddenForm(doc); f != nil {
 		// WS-Federation or a relay page that submits itself.
-		return l.submit(ctx, idp.ParseForm(page, f))
+		return l.w.Submit(ctx, idp.ParseForm(page, f))
 	}
-	return nil, l.pageError(page, idp.DeadEnd(page, "expected an AD FS sign-in form, an MFA page or the SAML post page", errorText(doc)))
+	return nil, l.w.PageError(page, idp.DeadEnd(page, "expected an AD FS sign-in form, an MFA page or the SAML post page", errorText(doc)))
 }
 
 // loginForm finds the forms-authentication form: #loginForm with a
@@ -276,7 +262,7 @@ func (l *login) userName(ctx context.Context, page *idp.Page, sel *goquery.Selec
 	f.Values.Set(user.AttrOr("name", ""), name)
 	l.formExtras(sel, f)
 	l.sentUser = true
-	return l.submit(ctx, f)
+	return l.w.Submit(ctx, f)
 }
 
 // userNameValue is the profile's user name, else the one the page already
@@ -319,7 +305,7 @@ func (l *login) credentials(ctx context.Context, page *idp.Page, sel *goquery.Se
 	}
 	userField, pwField := user.AttrOr("name", ""), pw.AttrOr("name", "")
 	if userField == "" || pwField == "" {
-		return nil, l.pageError(page, "the sign-in form has no user name or password field")
+		return nil, l.w.PageError(page, "the sign-in form has no user name or password field")
 	}
 	name, err := l.userNameValue(f.Values.Get(userField))
 	if err != nil {
@@ -341,7 +327,7 @@ func (l *login) credentials(ctx context.Context, page *idp.Page, sel *goquery.Se
 		}
 	}
 	l.sentPassword = true
-	return l.submit(ctx, f)
+	return l.w.Submit(ctx, f)
 }
 
 func (l *login) notice(msg string) { l.in.Notice("%s", msg) }
@@ -377,15 +363,15 @@ func errorPage(doc *goquery.Document) string {
 // always the IdP-initiated sign-on page being disabled.
 func (l *login) errorPageError(page *idp.Page, msg string) error {
 	if !l.sentPassword && len(l.sentMFA) == 0 && !l.ntlmDone && !l.krbSent {
-		return l.pageError(page, fmt.Sprintf("AD FS says %q. AD FS 2016 and later ship with the IdP-initiated sign-on page disabled: "+
+		return l.w.PageError(page, fmt.Sprintf("AD FS says %q. AD FS 2016 and later ship with the IdP-initiated sign-on page disabled: "+
 			"an AD FS administrator enables it with Set-AdfsProperties -EnableIdpInitiatedSignonPage $true; "+
 			"also check that loginToRp=%s in the url names the AWS relying party trust", msg, l.entry.Query().Get("loginToRp")))
 	}
 	if l.sentPassword && len(l.sentMFA) == 0 {
-		return l.pageError(page, fmt.Sprintf("AD FS says %q after the sign-in form was posted; "+
+		return l.w.PageError(page, fmt.Sprintf("AD FS says %q after the sign-in form was posted; "+
 			"the AD FS event log (AD FS/Admin) has the details under the activity ID on the page", msg))
 	}
-	return l.pageError(page, fmt.Sprintf("AD FS says %q; the AD FS event log (AD FS/Admin) has the details under the activity ID on the page", msg))
+	return l.w.PageError(page, fmt.Sprintf("AD FS says %q; the AD FS event log (AD FS/Admin) has the details under the activity ID on the page", msg))
 }
 
 // hiddenForm is a page that only posts itself on: AD FS's
@@ -402,12 +388,3 @@ func hiddenForm(doc *goquery.Document) *goquery.Selection {
 func (l *login) authError(page *idp.Page, fallback string) error {
 	return l.in.AuthError(errorText(page.Doc), fallback)
 }
-
-// pageError describes a page the login cannot get past, saving a redacted
-// copy when debugging.
-func (l *login) pageError(page *idp.Page, why string) error {
-	return l.in.PageError(page, fmt.Sprintf("adfs-page%d", l.pages), why)
-}
-
-// scrub removes the password and codes from text shown to the user.
-func (l *login) scrub(s string) string { return l.in.Scrub(s) }

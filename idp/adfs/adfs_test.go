@@ -130,10 +130,10 @@ func newRun(t *testing.T, rawURL string, mods ...func(*idp.Request)) *run {
 	return r
 }
 
-// fast polls Azure MFA every millisecond.
+// fast polls Azure MFA on a fake clock: the waits take no time.
 func fast() *Provider {
 	p := New()
-	p.pollEvery = time.Millisecond
+	p.clock = &idptest.Clock{}
 	return p
 }
 
@@ -356,20 +356,38 @@ func TestMFA(t *testing.T) {
 
 func TestAzurePushTimesOut(t *testing.T) {
 	a := newADFS(t, idptest.ADFSOptions{Users: []idptest.ADFSUser{user(idptest.ADFSMFA{Adapter: idptest.ADFSAzureMFA, Polls: 1 << 30})}})
-	p := fast()
-	p.pollFor = 30 * time.Millisecond
+	clk := &idptest.Clock{}
+	p := New()
+	p.clock = clk
 	_, err := p.Login(context.Background(), newRun(t, a.URL()).req)
 	var ae *idp.AuthError
-	if !errors.As(err, &ae) || !strings.Contains(ae.Message, "not answered within") {
+	if !errors.As(err, &ae) || ae.Message != "the Azure MFA notification was not answered within 1m30s; run again and approve it" {
 		t.Fatalf("err = %v", err)
 	}
+	// Every 2s for 90s, as the browser page does: 46 waits, the last one
+	// past the deadline.
+	if w := clk.Waits(); len(w) != 46 || w[0] != pollEvery || clk.Waited() != 92*time.Second {
+		t.Errorf("waits %v (%s in all), want 46 of %s", w, clk.Waited(), pollEvery)
+	}
+	// ^C during a wait ends it: the clock never fires, the context does.
 	ctx, cancel := context.WithCancel(context.Background())
-	p.pollFor, p.pollEvery = time.Hour, time.Hour
-	time.AfterFunc(20*time.Millisecond, cancel)
-	if _, err := p.Login(ctx, newRun(t, a.URL()).req); !errors.Is(err, context.Canceled) {
+	p.clock = &stoppedClock{}
+	r := newRun(t, a.URL())
+	r.req.Notice = cancelOnWrite{cancel}
+	if _, err := p.Login(ctx, r.req); !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled wait: err = %v", err)
 	}
 }
+
+// stoppedClock is a clock whose waits never end.
+type stoppedClock struct{ idptest.Clock }
+
+func (*stoppedClock) After(time.Duration) <-chan time.Time { return nil }
+
+// cancelOnWrite cancels a login at its first notice (the push prompt).
+type cancelOnWrite struct{ cancel context.CancelFunc }
+
+func (c cancelOnWrite) Write(p []byte) (int, error) { c.cancel(); return len(p), nil }
 
 func TestSessionReuse(t *testing.T) {
 	a := newADFS(t, idptest.ADFSOptions{Users: []idptest.ADFSUser{user(idptest.ADFSMFA{Adapter: idptest.ADFSVIP, Code: code})}})

@@ -154,15 +154,15 @@ func (l *login) kerberos(ctx context.Context, page *idp.Page) (*idp.Page, error)
 	}
 	l.wiaT.setNegotiate(h)
 	l.krbSent = true
-	return l.fetch(ctx, http.MethodGet, page.URL.String(), nil)
+	return l.w.Fetch(ctx, http.MethodGet, page.URL.String(), nil)
 }
 
 // toForms gives up on Windows integrated authentication, says why, and
 // starts over at the sign-on page with a browser AD FS shows its form.
 func (l *login) toForms(ctx context.Context, why string) (*idp.Page, error) {
 	l.kerberosNotice(why)
-	l.wia, l.krb, l.client = false, nil, l.req.Client
-	return l.fetch(ctx, http.MethodGet, l.entry.String(), nil)
+	l.wia, l.krb, l.w.Client = false, nil, l.req.Client
+	return l.w.Fetch(ctx, http.MethodGet, l.entry.String(), nil)
 }
 
 func (l *login) kerberosNotice(why string) {

@@ -2,6 +2,7 @@ package adfs
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -128,12 +129,14 @@ func (l *login) mfa(ctx context.Context, page *idp.Page, sel *goquery.Selection)
 		// which may take longer than the client's per-request limit.
 		l.notice("Azure MFA Server: answer the phone call or approve the notification to continue")
 		l.sentMFA[key] = true
-		c := *l.client
+		wia := l.w.Client
+		c := *wia
 		c.Timeout = mfaServerWait
-		l.pages++
-		p, err := idp.Fetch(ctx, &c, f.Method, f.Action, f.Values)
+		l.w.Client = &c
+		p, err := l.w.Submit(ctx, f)
+		l.w.Client = wia
 		if err != nil {
-			return nil, fmt.Errorf("adfs: waiting for Azure MFA Server: %w", err)
+			return nil, fmt.Errorf("adfs: waiting for Azure MFA Server: %w", errors.Unwrap(err)) // Unwrap: the Walker's "adfs: " once
 		}
 		return p, nil
 	case in != nil:
@@ -143,7 +146,7 @@ func (l *login) mfa(ctx context.Context, page *idp.Page, sel *goquery.Selection)
 		}
 		l.in.Fill(f.Values, field, code)
 		l.sentMFA[key] = true
-		return l.submit(ctx, f)
+		return l.w.Submit(ctx, f)
 	}
 	return nil, &idp.UnsupportedError{
 		What: fmt.Sprintf("the AD FS MFA adapter %s (AuthMethod %s)", name, method),
@@ -193,29 +196,33 @@ func (l *login) azurePush(ctx context.Context, page *idp.Page, sel *goquery.Sele
 		}
 	}
 	show(page)
-	deadline := time.Now().Add(l.p.pollFor)
 	f := idp.ParseForm(page, sel)
-	for {
-		if time.Now().After(deadline) {
-			return nil, &idp.AuthError{Message: fmt.Sprintf("the Azure MFA notification was not answered within %s; run again and approve it", l.p.pollFor)}
+	var next *idp.Page
+	err := idp.Poller{Interval: l.p.pollEvery, Timeout: l.p.pollFor, Clock: l.p.clock}.Poll(ctx, func(ctx context.Context, attempt int) (bool, error) {
+		if attempt == 0 {
+			return false, nil // the page shown is the first answer
 		}
-		if err := idp.Sleep(ctx, nil, l.p.pollEvery); err != nil {
-			return nil, err
-		}
-		next, err := idp.Fetch(ctx, l.client, f.Method, f.Action, f.Values)
+		p, err := idp.Fetch(ctx, l.w.Client, f.Method, f.Action, f.Values) // polls are not pages of the budget
 		if err != nil {
-			return nil, fmt.Errorf("adfs: %w", err)
+			return false, fmt.Errorf("adfs: %w", err)
 		}
-		s := mfaForm(next.Doc)
+		s := mfaForm(p.Doc)
 		if s == nil || authMethod(s) != azureMFA || codeInput(s) != nil {
-			return next, nil
+			next = p
+			return true, nil
 		}
-		if msg := errorText(next.Doc); msg != "" {
-			return nil, &idp.AuthError{Message: l.scrub(msg)}
+		if msg := errorText(p.Doc); msg != "" {
+			return false, &idp.AuthError{Message: l.in.Scrub(msg)}
 		}
-		show(next)
-		f = idp.ParseForm(next, s)
+		show(p)
+		f = idp.ParseForm(p, s)
+		return false, nil
+	})
+	var te *idp.TimeoutError
+	if errors.As(err, &te) {
+		return nil, &idp.AuthError{Message: fmt.Sprintf("the Azure MFA notification was not answered within %s; run again and approve it", l.p.pollFor)}
 	}
+	return next, err
 }
 
 // choice is one additional authentication method offered by form#options.
@@ -253,7 +260,7 @@ var supported = map[string]bool{azureMFA: true, azureMFAServer: true, securID: t
 // first this package can drive.
 func (l *login) chooseMethod(ctx context.Context, page *idp.Page, opts []choice) (*idp.Page, error) {
 	if l.chose {
-		return nil, l.pageError(page, "AD FS showed the authentication method choice again after one was picked")
+		return nil, l.w.PageError(page, "AD FS showed the authentication method choice again after one was picked")
 	}
 	labels := make([]string, len(opts))
 	def := -1
@@ -285,12 +292,12 @@ func (l *login) chooseMethod(ctx context.Context, page *idp.Page, opts []choice)
 	}
 	f := idp.ParseForm(page, page.Doc.Find("form#options").First())
 	if f == nil {
-		return nil, l.pageError(page, "the authentication method choice has no form")
+		return nil, l.w.PageError(page, "the authentication method choice has no form")
 	}
 	f.Values.Set("AuthMethod", opts[pick].id)
 	if f.Method != http.MethodPost {
 		f.Method = http.MethodPost
 	}
 	l.chose = true
-	return l.submit(ctx, f)
+	return l.w.Submit(ctx, f)
 }

@@ -100,7 +100,7 @@ func (l *login) negotiate(ctx context.Context, page *idp.Page) (*idp.Page, error
 		}
 	}
 	if !ntlm {
-		return nil, l.pageError(page, fmt.Sprintf("HTTP 401 offering %q, not NTLM or Negotiate: set adfs_auth = forms",
+		return nil, l.w.PageError(page, fmt.Sprintf("HTTP 401 offering %q, not NTLM or Negotiate: set adfs_auth = forms",
 			strings.Join(offered, ", ")))
 	}
 	if l.ntlmDone {
@@ -118,5 +118,5 @@ func (l *login) negotiate(ctx context.Context, page *idp.Page) (*idp.Page, error
 	}
 	l.wiaT.setCredentials(user, pw)
 	l.ntlmDone = true
-	return l.fetch(ctx, http.MethodGet, page.URL.String(), nil)
+	return l.w.Fetch(ctx, http.MethodGet, page.URL.String(), nil)
 }

@@ -74,14 +74,6 @@ type emulator interface {
 	ExpireSessions()
 }
 
-type idpCase struct {
-	name string
-	otp  bool
-	// start returns an emulator with user alice (and an OTP authenticator
-	// when otp is set).
-	start func(t *testing.T, users []idptest.User) emulator
-}
-
 func keycloakIdP(theme string, kerberos, prefix bool) func(*testing.T, []idptest.User) emulator {
 	return func(t *testing.T, users []idptest.User) emulator {
 		k, err := idptest.NewKeycloak(idptest.KeycloakOptions{Theme: theme, Kerberos: kerberos, AuthPrefix: prefix, Users: users})

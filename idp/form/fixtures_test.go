@@ -203,7 +203,8 @@ func TestFixtures(t *testing.T) {
 			if tt.noUsername {
 				req.Username = ""
 			}
-			l := &login{req: req, max: maxPages, in: idp.NewInputs(req), sentPassword: tt.sentPassword, sentUser: tt.sentUser, sentOTP: tt.sentOTP}
+			l := &login{req: req, in: idp.NewInputs(req), sentPassword: tt.sentPassword, sentUser: tt.sentUser, sentOTP: tt.sentOTP}
+			l.w = idp.Walker{Name: "form", Max: maxPages, In: &l.in}
 			l.userField, l.passField, l.errSel = tt.opts[KeyUsernameField], tt.opts[KeyPasswordField], tt.opts[KeyErrorSelector]
 			f, err := l.next(context.Background(), page)
 

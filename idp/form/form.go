@@ -35,6 +35,35 @@ type Provider struct {
 // New returns a generic form provider.
 func New() *Provider { return &Provider{maxPages: maxPages} }
 
+// Registration registers the adapter as provider "form", with its
+// form_* keys.
+var Registration = idp.Registration{
+	Name: "form",
+	New:  func() idp.Provider { return New() },
+	Keys: []idp.Key{
+		{Name: KeyUsernameField, Help: "form provider: name of the username input, when the guess is wrong", Check: checkFieldName},
+		{Name: KeyPasswordField, Help: "form provider: name of the password input, when the guess is wrong", Check: checkFieldName},
+		{Name: KeyErrorSelector, Help: "form provider: CSS selector of the IdP's login error message", Check: checkSelector},
+	},
+}
+
+// checkFieldName wants an HTML input name as written in the page's source.
+func checkFieldName(v string) error {
+	if strings.ContainsAny(v, " \t\"'<>") {
+		return fmt.Errorf("%q is not an input name: give the name attribute of the input, e.g. j_username", v)
+	}
+	return nil
+}
+
+// checkSelector wants a CSS selector goquery can use; an invalid one would
+// silently match nothing.
+func checkSelector(v string) error {
+	if _, err := cascadia.ParseGroup(v); err != nil {
+		return fmt.Errorf("%q is not a CSS selector (%v): e.g. div.error or #errorText", v, err)
+	}
+	return nil
+}
+
 // Check implements [idp.Checker]: an absolute url, a valid
 // form_error_selector, and no mfa: this adapter answers whatever code form
 // the IdP shows, it has no factor to choose.
@@ -64,10 +93,12 @@ func (p *Provider) Login(ctx context.Context, req *idp.Request) (string, error) 
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return "", idp.Configf("form: url %q is not an absolute https url: set the profile's url to the IdP-initiated sign-on URL", idp.ShortURL(req.URL))
 	}
-	l := &login{req: req, max: p.maxPages, in: idp.NewInputs(req)}
-	if l.max <= 0 {
-		l.max = maxPages
+	max := p.maxPages
+	if max <= 0 {
+		max = maxPages
 	}
+	l := &login{req: req, in: idp.NewInputs(req)}
+	l.w = idp.Walker{Name: "form", Max: max, Client: req.Client, In: &l.in}
 	l.userField = strings.TrimSpace(req.Options[KeyUsernameField])
 	l.passField = strings.TrimSpace(req.Options[KeyPasswordField])
 	if s := strings.TrimSpace(req.Options[KeyErrorSelector]); s != "" {
@@ -77,33 +108,23 @@ func (p *Provider) Login(ctx context.Context, req *idp.Request) (string, error) 
 		l.errSel = s
 	}
 
-	page, err := l.fetch(ctx, http.MethodGet, u.String(), nil)
+	page, err := l.w.Fetch(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
 		return "", err
 	}
-	for {
-		if saml, ok := idp.SAMLResponse(page); ok {
-			return saml, nil
-		}
-		if l.pages >= l.max {
-			return "", l.pageError(page, fmt.Sprintf("still no SAML response after %d pages; stopped so the account is not locked", l.max))
-		}
+	return l.w.Walk(ctx, page, func(ctx context.Context, page *idp.Page) (*idp.Page, error) {
 		next, err := l.next(ctx, page)
 		if err != nil {
-			return "", err
+			return nil, err
 		}
-		page, err = l.fetch(ctx, next.Method, next.Action, next.Values)
-		if err != nil {
-			return "", err
-		}
-	}
+		return l.w.Submit(ctx, next)
+	})
 }
 
 // login is the state of one Login call.
 type login struct {
-	req   *idp.Request
-	max   int
-	pages int // fetched so far
+	req *idp.Request
+	w   idp.Walker // fetches and counts the pages
 
 	userField, passField, errSel string // profile overrides
 
@@ -111,15 +132,6 @@ type login struct {
 	sentUser     bool
 	sentPassword bool
 	sentOTP      bool
-}
-
-func (l *login) fetch(ctx context.Context, method, rawURL string, form url.Values) (*idp.Page, error) {
-	l.pages++
-	p, err := idp.Fetch(ctx, l.req.Client, method, rawURL, form)
-	if err != nil {
-		return nil, fmt.Errorf("form: %w", err)
-	}
-	return p, nil
 }
 
 // next decides what to submit on page, which holds no SAMLResponse. The
@@ -135,7 +147,7 @@ func (l *login) next(ctx context.Context, page *idp.Page) (*idp.Form, error) {
 			Hint: "ask your IdP administrator for a one-time code (OTP) second factor for command-line sign-in"}
 	}
 	if why := knownStop(doc); why != "" {
-		return nil, l.pageError(page, why)
+		return nil, l.w.PageError(page, why)
 	}
 	forms := l.classify(doc)
 	switch {
@@ -152,7 +164,7 @@ func (l *login) next(ctx context.Context, page *idp.Page) (*idp.Form, error) {
 		return values(page, f), nil // a script's submit() sends no button
 	}
 	if forms.newPassword {
-		return nil, l.pageError(page, "the IdP wants a new password (the page has a form with several password fields): change it in a browser, then run again")
+		return nil, l.w.PageError(page, "the IdP wants a new password (the page has a form with several password fields): change it in a browser, then run again")
 	}
 	// A login page (it has a password input) without the input the
 	// profile names: the profile is wrong, not the page.
@@ -163,7 +175,7 @@ func (l *login) next(ctx context.Context, page *idp.Page) (*idp.Form, error) {
 	if l.passField != "" && !l.sentPassword && doc.Find("form").Length() > 0 {
 		return nil, l.fieldError(page, loginPage, l.passField, KeyPasswordField)
 	}
-	return nil, l.pageError(page, idp.DeadEnd(page, "expected a login form, a one-time code form, a self-submitting form or a SAML POST page", l.errorText(doc)))
+	return nil, l.w.PageError(page, idp.DeadEnd(page, "expected a login form, a one-time code form, a self-submitting form or a SAML POST page", l.errorText(doc)))
 }
 
 // pageForms is what classify found on a page.
@@ -400,7 +412,7 @@ func (l *login) credentials(ctx context.Context, page *idp.Page, sel *goquery.Se
 	if f.Method != http.MethodPost {
 		// A browser would put the password in the URL, where proxies and
 		// server logs keep it.
-		return nil, l.pageError(page, "the login form sends the password with GET, in the URL; refusing to send it")
+		return nil, l.w.PageError(page, "the login form sends the password with GET, in the URL; refusing to send it")
 	}
 	secret, err := l.in.Password(ctx, "Password")
 	if err != nil {
@@ -450,7 +462,7 @@ func (l *login) otp(ctx context.Context, page *idp.Page, sel *goquery.Selection)
 	in := fillable(sel).First()
 	name := in.AttrOr("name", "")
 	if name == "" {
-		return nil, l.pageError(page, "the one-time code input has no name, so it cannot be submitted without JavaScript")
+		return nil, l.w.PageError(page, "the one-time code input has no name, so it cannot be submitted without JavaScript")
 	}
 	f := build(page, sel)
 	code, err := l.otpCode(ctx, page, in)
@@ -558,7 +570,7 @@ func (l *login) errorText(doc *goquery.Document) string {
 			return t == ""
 		})
 		if t != "" {
-			return l.scrub(t)
+			return l.in.Scrub(t)
 		}
 	}
 	var t string
@@ -582,7 +594,7 @@ func (l *login) errorText(doc *goquery.Document) string {
 		}
 		return t == ""
 	})
-	return l.scrub(t)
+	return l.in.Scrub(t)
 }
 
 // iconTags hold icons rather than text.
@@ -620,21 +632,11 @@ func (l *login) authError(page *idp.Page, fallback string) error {
 	return l.in.AuthError(l.errorText(page.Doc), fallback)
 }
 
-// pageError describes a page the login cannot get past, saving a redacted
-// copy when debugging.
-func (l *login) pageError(page *idp.Page, why string) error {
-	return l.in.PageError(page, fmt.Sprintf("form-page%d", l.pages), why)
-}
-
-// scrub removes the password and codes from text shown to the user, in
-// case a page echoes what was posted.
-func (l *login) scrub(s string) string { return l.in.Scrub(s) }
-
 // fieldError is a form_*_field naming an input the page does not have: a
 // configuration error (exit 2) on a login page, else an unexpected page.
 func (l *login) fieldError(page *idp.Page, loginPage bool, name, key string) error {
 	if !loginPage {
-		return l.pageError(page, fmt.Sprintf("no input named %q (%s) in the page's forms; inputs seen: %s",
+		return l.w.PageError(page, fmt.Sprintf("no input named %q (%s) in the page's forms; inputs seen: %s",
 			name, key, inputNames(page.Doc)))
 	}
 	return idp.Configf("form: the login form at %s has no input named %q (%s); its inputs: %s: set %s to one of them, "+

@@ -13,7 +13,8 @@ import (
 	"time"
 	"unicode/utf16"
 
-	"golang.org/x/crypto/md4" //nolint:staticcheck // NTLM is defined with MD4; compatibility is the point
+	//lint:ignore SA1019 NTLM is defined with MD4; compatibility is the point
+	"golang.org/x/crypto/md4"
 )
 
 // ntlmState is the challenge sent on one client connection. NTLM over

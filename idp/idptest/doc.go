@@ -46,4 +46,7 @@
 // session cookies that later sign-ons reuse; [ADFS.Stats],
 // [ADFS.IssuedResponses] and [ADFS.SessionCookies] serve the same kind of
 // assertions and leak checks as the Keycloak emulator's.
+//
+// [Clock] is a fake idp.Clock for adapter tests: every wait moves its time
+// at once, so push polls and rate-limit waits take no wall-clock time.
 package idptest

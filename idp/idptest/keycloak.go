@@ -80,6 +80,7 @@ type Keycloak struct {
 	clientData string           // v2 client_data parameter
 
 	record[Stats]                     // mu, counters, leak-check values
+	faults                            // SetFault: outages
 	flows         map[string]*flow    // by AUTH_SESSION_ID
 	sessions      map[string]*session // by KEYCLOAK_IDENTITY
 }
@@ -217,6 +218,16 @@ func (k *Keycloak) ExpireSessions() {
 	clear(k.sessions)
 }
 
+// SetPassword changes a user's password (as the user would in the
+// directory), so the old one is rejected from now on.
+func (k *Keycloak) SetPassword(username, password string) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if u := k.users[strings.ToLower(username)]; u != nil {
+		u.Password = password
+	}
+}
+
 // Close shuts the server down.
 func (k *Keycloak) Close() { k.srv.Close() }
 
@@ -225,6 +236,9 @@ func (k *Keycloak) realmURL() string  { return k.srv.URL + k.realmPath() }
 
 // ServeHTTP routes the few Keycloak endpoints a SAML login touches.
 func (k *Keycloak) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if k.refuse(w) {
+		return
+	}
 	rest, ok := strings.CutPrefix(r.URL.Path, k.prefix+"/realms/")
 	if !ok {
 		k.errorPage(w, http.StatusNotFound, "Page not found")

@@ -30,7 +30,9 @@ type OktaOptions struct {
 	AppID string
 	// RateLimit: after this many POSTs to /api/v1/authn (or IDX identify)
 	// within RateWindow (default 1m), answer 429 E0000047 with
-	// X-Rate-Limit-Limit/Remaining/Reset headers; 0 = off.
+	// X-Rate-Limit-Limit/Remaining/Reset headers; 0 = off. The window is
+	// measured on SAMLOptions.Now, so a client on the same fake clock
+	// waits it out without sleeping.
 	RateLimit  int
 	RateWindow time.Duration
 	// StepUp makes the app's sign-on policy ask for MFA again: the first

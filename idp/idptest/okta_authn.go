@@ -119,7 +119,7 @@ func (k *Okta) limited(w http.ResponseWriter) bool {
 		return false
 	}
 	k.mu.Lock()
-	now := time.Now()
+	now := k.o.Now() // SAMLOptions.Now: a test's fake clock moves the window
 	keep := k.rate[:0]
 	for _, t := range k.rate {
 		if now.Sub(t) < k.o.RateWindow {
@@ -145,6 +145,7 @@ func (k *Okta) limited(w http.ResponseWriter) bool {
 	// Okta's reset is a UTC epoch second; round up so a client waiting
 	// until then is never early.
 	h.Set("X-Rate-Limit-Reset", strconv.FormatInt(reset.Add(time.Second-1).Unix(), 10))
+	h.Set("Date", now.UTC().Format(http.TimeFormat)) // the same clock as the reset
 	if over {
 		k.apiError(w, http.StatusTooManyRequests, errRateLimit)
 	}

@@ -311,7 +311,7 @@ func TestOktaAppPage(t *testing.T) {
 
 	// Silent refresh: the app link with the sid goes straight to the SAML page.
 	for i := 1; i <= 2; i++ {
-		resp, body = c.get(k.URL())
+		_, body = c.get(k.URL())
 		_, again := samlPage(t, body)
 		checkAssertion(t, again, k.Certificate(), want{
 			dest: "https://signin.aws.amazon.com/saml", issuer: k.Issuer(), nameID: "dade",

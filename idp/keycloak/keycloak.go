@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/PuerkitoBio/goquery"
@@ -26,6 +27,9 @@ type Provider struct {
 // New returns a Keycloak provider.
 func New() *Provider { return &Provider{maxPages: maxPages} }
 
+// Registration registers the adapter as provider "keycloak".
+var Registration = idp.Registration{Name: "keycloak", New: func() idp.Provider { return New() }}
+
 // Login implements [idp.Provider]. req.URL is the IdP-initiated SSO URL,
 // https://<host>[/auth]/realms/<realm>/protocol/saml/clients/<url-name>.
 func (p *Provider) Login(ctx context.Context, req *idp.Request) (string, error) {
@@ -37,37 +41,29 @@ func (p *Provider) Login(ctx context.Context, req *idp.Request) (string, error) 
 		return "", idp.Configf("keycloak: url %q is not an absolute https url: set the profile's url to the IdP-initiated SSO URL "+
 			"(https://<host>/realms/<realm>/protocol/saml/clients/<url-name>)", idp.ShortURL(req.URL))
 	}
-	l := &login{req: req, max: p.maxPages, in: idp.NewInputs(req)}
-	if l.max <= 0 {
-		l.max = maxPages
+	max := p.maxPages
+	if max <= 0 {
+		max = maxPages
 	}
+	l := &login{req: req, in: idp.NewInputs(req)}
+	l.w = idp.Walker{Name: "keycloak", Max: max, Client: req.Client, In: &l.in}
 	page, err := l.start(ctx, u)
 	if err != nil {
 		return "", err
 	}
-	for {
-		if saml, ok := idp.SAMLResponse(page); ok {
-			return saml, nil
-		}
-		if l.pages >= l.max {
-			return "", l.pageError(page, fmt.Sprintf("still no SAML response after %d pages; stopped so the account is not locked", l.max))
-		}
+	return l.w.Walk(ctx, page, func(ctx context.Context, page *idp.Page) (*idp.Page, error) {
 		next, err := l.next(ctx, page)
 		if err != nil {
-			return "", err
+			return nil, err
 		}
-		page, err = l.fetch(ctx, next.Method, next.Action, next.Values)
-		if err != nil {
-			return "", err
-		}
-	}
+		return l.w.Submit(ctx, next)
+	})
 }
 
 // login is the state of one Login call.
 type login struct {
-	req   *idp.Request
-	max   int
-	pages int // fetched so far
+	req *idp.Request
+	w   idp.Walker // fetches and counts the pages
 
 	in           idp.Inputs // password, --mfa-code, secrets to scrub
 	sentUser     bool
@@ -79,20 +75,20 @@ type login struct {
 // --http-relative-path=/auth) serve under /auth, newer ones do not, and
 // users copy whichever URL they find; on a 404 the other form is tried once.
 func (l *login) start(ctx context.Context, u *url.URL) (*idp.Page, error) {
-	page, err := l.fetch(ctx, http.MethodGet, u.String(), nil)
+	page, err := l.w.Fetch(ctx, http.MethodGet, u.String(), nil)
 	if err != nil || page.Status != http.StatusNotFound {
 		return page, err
 	}
 	alt, ok := toggleAuth(u)
 	if !ok {
-		return nil, l.pageError(page, "not found (HTTP 404): check the realm and the IdP-initiated SSO URL name in the profile's url")
+		return nil, l.w.PageError(page, "not found (HTTP 404): check the realm and the IdP-initiated SSO URL name in the profile's url")
 	}
-	altPage, err := l.fetch(ctx, http.MethodGet, alt.String(), nil)
+	altPage, err := l.w.Fetch(ctx, http.MethodGet, alt.String(), nil)
 	if err != nil {
 		return nil, err
 	}
 	if altPage.Status == http.StatusNotFound {
-		return nil, l.pageError(page, fmt.Sprintf("not found (HTTP 404), nor at %s: check the realm and the IdP-initiated SSO URL name in the profile's url",
+		return nil, l.w.PageError(page, fmt.Sprintf("not found (HTTP 404), nor at %s: check the realm and the IdP-initiated SSO URL name in the profile's url",
 			idp.StripQuery(alt)))
 	}
 	l.in.Notice("%s answered 404 but %s works: update url in the profile", idp.StripQuery(u), idp.StripQuery(alt))
@@ -114,15 +110,6 @@ func toggleAuth(u *url.URL) (*url.URL, bool) {
 	return &alt, true
 }
 
-func (l *login) fetch(ctx context.Context, method, rawURL string, form url.Values) (*idp.Page, error) {
-	l.pages++
-	p, err := idp.Fetch(ctx, l.req.Client, method, rawURL, form)
-	if err != nil {
-		return nil, fmt.Errorf("keycloak: %w", err)
-	}
-	return p, nil
-}
-
 // next decides what to submit on page, which holds no SAMLResponse.
 func (l *login) next(ctx context.Context, page *idp.Page) (*idp.Form, error) {
 	doc := page.Doc
@@ -130,7 +117,7 @@ func (l *login) next(ctx context.Context, page *idp.Page) (*idp.Form, error) {
 		return nil, webAuthnError(doc)
 	}
 	if why := requiredAction(doc); why != "" {
-		return nil, l.pageError(page, why)
+		return nil, l.w.PageError(page, why)
 	}
 	if f := otpForm(doc); f != nil {
 		return l.otp(ctx, page, f)
@@ -143,7 +130,7 @@ func (l *login) next(ctx context.Context, page *idp.Page) (*idp.Form, error) {
 	if f := idp.AutoSubmitForm(page); f != nil {
 		return idp.ParseForm(page, f), nil
 	}
-	return nil, l.pageError(page, idp.DeadEnd(page, "expected a Keycloak login, one-time code or SAML post page", errorText(doc)))
+	return nil, l.w.PageError(page, idp.DeadEnd(page, "expected a Keycloak login, one-time code or SAML post page", errorText(doc)))
 }
 
 // loginForm finds the username/password form: #kc-form-login in every
@@ -300,10 +287,18 @@ func (l *login) choose(ctx context.Context, creds []credential) (int, error) {
 	}
 	mfa := strings.TrimSpace(l.req.MFA)
 	if mfa != "" && !strings.EqualFold(mfa, "auto") {
-		if i := match(labels, mfa); i >= 0 {
-			return i, nil
-		}
-		if !genericMFA[strings.ToLower(mfa)] {
+		found := match(labels, mfa)
+		switch {
+		case len(found) == 1:
+			return found[0], nil
+		case len(found) > 1 && !genericMFA[strings.ToLower(mfa)]:
+			names := make([]string, len(found))
+			for i, f := range found {
+				names[i] = strconv.Quote(labels[f])
+			}
+			return 0, idp.Configf("keycloak: mfa %q matches several one-time code authenticators (%s): set mfa to the full label of one (or rename one in the Keycloak account console)",
+				mfa, strings.Join(names, ", "))
+		case len(found) == 0 && !genericMFA[strings.ToLower(mfa)]:
 			return 0, idp.Configf("keycloak: mfa %q matches none of your one-time code authenticators (%s): set mfa to one of them or to auto",
 				mfa, strings.Join(labels, ", "))
 		}
@@ -311,20 +306,25 @@ func (l *login) choose(ctx context.Context, creds []credential) (int, error) {
 	return l.in.Choose(ctx, "Keycloak one-time code authenticator", labels, def)
 }
 
-// match finds name among labels: exactly first, then as a substring,
-// ignoring case.
-func match(labels []string, name string) int {
+// match finds name among labels as the IdP shows them (spaces included,
+// case and runs of blanks ignored): every exact match, else every label
+// containing it. More than one is ambiguous; the caller says so.
+func match(labels []string, name string) []int {
+	norm := func(s string) string { return strings.ToLower(strings.Join(strings.Fields(s), " ")) }
+	n := norm(name)
+	var exact, part []int
 	for i, lb := range labels {
-		if strings.EqualFold(lb, name) {
-			return i
+		switch l := norm(lb); {
+		case l == n:
+			exact = append(exact, i)
+		case strings.Contains(l, n):
+			part = append(part, i)
 		}
 	}
-	for i, lb := range labels {
-		if strings.Contains(strings.ToLower(lb), strings.ToLower(name)) {
-			return i
-		}
+	if len(exact) > 0 {
+		return exact
 	}
-	return -1
+	return part
 }
 
 func (l *login) otpCode(ctx context.Context, label string) (string, error) {
@@ -402,13 +402,3 @@ func webAuthnError(doc *goquery.Document) error {
 func (l *login) authError(page *idp.Page, fallback string) error {
 	return l.in.AuthError(errorText(page.Doc), fallback)
 }
-
-// pageError describes a page the login cannot get past, saving a redacted
-// copy when debugging.
-func (l *login) pageError(page *idp.Page, why string) error {
-	return l.in.PageError(page, fmt.Sprintf("keycloak-page%d", l.pages), why)
-}
-
-// scrub removes the password and the code from text shown to the user, in
-// case a theme echoes what was posted.
-func (l *login) scrub(s string) string { return l.in.Scrub(s) }

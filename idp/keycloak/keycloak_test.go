@@ -546,6 +546,34 @@ func TestLogin(t *testing.T) {
 			wantAsked: []string{"code: Keycloak one-time code (Google Authenticator)"},
 		},
 		{
+			name: "two authenticators, mfa is the label as shown, spaces included",
+			kc: &fakeKC{onLogin: okLogin(page("mfapage2authenticators.html")),
+				onOTP: okOTP("totp", "bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb", page("mfapage2authenticators.html"))},
+			mfa:       "Google Authenticator",
+			prompt:    prompter{codes: []string{goodCode}},
+			wantSAML:  saml,
+			wantAsked: []string{"code: Keycloak one-time code (Google Authenticator)"},
+		},
+		{
+			name: "two authenticators, label in other case and spacing",
+			kc: &fakeKC{onLogin: okLogin(page("mfapage2authenticators.html")),
+				onOTP: okOTP("totp", "bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb", page("mfapage2authenticators.html"))},
+			mfa:       "google   AUTHENTICATOR",
+			mfaCode:   goodCode,
+			wantSAML:  saml,
+			wantAsked: []string{},
+		},
+		{
+			name: "two authenticators, a name both labels contain",
+			kc: &fakeKC{onLogin: okLogin(answer{file: "mfapage2authenticators.html", edit: func(s string) string {
+				return strings.Replace(s, "FreeOTP", "Google Authenticator (old phone)", -1)
+			}}), onOTP: fail},
+			mfa:          "google",
+			wantErr:      `mfa "google" matches several one-time code authenticators ("Google Authenticator (old phone)", "Google Authenticator")`,
+			wantType:     new(*idp.ConfigError),
+			wantRequests: 2,
+		},
+		{
 			name: "two authenticators, user chooses",
 			kc: &fakeKC{onLogin: okLogin(page("mfapage2authenticators.html")),
 				onOTP: okOTP("totp", "bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb", page("mfapage2authenticators.html"))},

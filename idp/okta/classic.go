@@ -25,14 +25,20 @@ func (e *StatusError) Error() string { return "okta: " + e.Msg }
 // ExitCode implements the exit-status contract (internal/exitcode).
 func (e *StatusError) ExitCode() int { return exitcode.Failure }
 
-// call posts one Classic API request. A 429 (E0000047) means Okta did not
-// process the request, so it is sent again after X-Rate-Limit-Reset when
-// that is short and someone can see the wait; other errors are mapped.
+// call posts one Classic API request, counted against maxSteps. A 429
+// (E0000047) means Okta did not process the request, so it is sent again
+// after X-Rate-Limit-Reset when that is short and someone can see the
+// wait; other errors are mapped.
 func (l *login) call(ctx context.Context, href string, body map[string]any) (*txn, error) {
+	return l.send(ctx, href, body, true)
+}
+
+// send is call; counted says whether the request counts against maxSteps
+// (push polls do not: the poll deadline bounds them).
+func (l *login) send(ctx context.Context, href string, body map[string]any, counted bool) (*txn, error) {
 	for try := 0; ; try++ {
-		l.steps++
-		if l.steps > maxSteps {
-			return nil, fmt.Errorf("okta: stopped after %d Okta API calls without finishing the sign-in", maxSteps)
+		if err := l.step(counted); err != nil {
+			return nil, err
 		}
 		var t txn
 		err := postJSON(ctx, l.req.Client, href, "application/json", body, &t)
@@ -74,10 +80,20 @@ func (l *login) rateWait(ctx context.Context, ae *APIError) error {
 		return limit
 	}
 	l.in.Notice("Okta rate limit reached; waiting %s for it to reset", wait.Round(time.Second))
-	if l.p.sleep != nil {
-		return l.p.sleep(ctx, wait)
+	return idp.Sleep(ctx, l.p.clock, wait)
+}
+
+// step counts one API call against maxSteps, when counted: an unknown
+// loop ends instead of hammering Okta.
+func (l *login) step(counted bool) error {
+	if !counted {
+		return nil
 	}
-	return idp.Sleep(ctx, nil, wait)
+	l.steps++
+	if l.steps > maxSteps {
+		return fmt.Errorf("okta: stopped after %d Okta API calls without finishing the sign-in", maxSteps)
+	}
+	return nil
 }
 
 // apiErr maps Okta error codes to what the user must do.
@@ -291,20 +307,30 @@ func resendLink(t *txn) string {
 // poll waits for a push answer: SUCCESS, or REJECTED/TIMEOUT, or the
 // deadline. The number challenge is shown when Okta gives it.
 func (l *login) poll(ctx context.Context, t *txn, verify string) (*txn, error) {
-	deadline := time.Now().Add(l.p.pushWait)
 	shown := ""
-	for {
+	err := l.poller().Poll(ctx, func(ctx context.Context, attempt int) (bool, error) {
+		if attempt > 0 {
+			next := verify
+			if t.Links.Next != nil && t.Links.Next.Href != "" {
+				next = t.Links.Next.Href
+			}
+			nt, err := l.send(ctx, next, map[string]any{"stateToken": t.StateToken}, false)
+			if err != nil {
+				return false, err
+			}
+			t = nt
+		}
 		if t.Status != "MFA_CHALLENGE" {
-			return t, nil
+			return true, nil
 		}
 		switch t.FactorResult {
 		case "WAITING", "":
 		case "REJECTED":
-			return nil, &idp.AuthError{Message: "the Okta Verify push was rejected on the phone (REJECTED)"}
+			return false, &idp.AuthError{Message: "the Okta Verify push was rejected on the phone (REJECTED)"}
 		case "TIMEOUT":
-			return nil, &idp.AuthError{Message: "the Okta Verify push was not answered in time (TIMEOUT): run again and approve it"}
+			return false, &idp.AuthError{Message: "the Okta Verify push was not answered in time (TIMEOUT): run again and approve it"}
 		default:
-			return nil, &idp.AuthError{Message: fmt.Sprintf("the Okta Verify push ended with %s: run again", t.FactorResult)}
+			return false, &idp.AuthError{Message: fmt.Sprintf("the Okta Verify push ended with %s: run again", t.FactorResult)}
 		}
 		if f := t.challenged(); f != nil {
 			if a := f.Embedded.Challenge.CorrectAnswer.String(); a != "" && a != shown {
@@ -312,23 +338,27 @@ func (l *login) poll(ctx context.Context, t *txn, verify string) (*txn, error) {
 				l.in.Notice("Okta Verify number challenge: tap %s on your phone", a)
 			}
 		}
-		if time.Now().After(deadline) {
-			return nil, &idp.AuthError{Message: fmt.Sprintf("no answer to the Okta Verify push after %s: run again and approve it", l.p.pushWait)}
-		}
-		if err := idp.Sleep(ctx, nil, l.p.pollEvery); err != nil {
-			return nil, err
-		}
-		next := verify
-		if t.Links.Next != nil && t.Links.Next.Href != "" {
-			next = t.Links.Next.Href
-		}
-		l.steps-- // polls are bounded by the deadline, not the step cap
-		nt, err := l.call(ctx, next, map[string]any{"stateToken": t.StateToken})
-		if err != nil {
-			return nil, err
-		}
-		t = nt
+		return false, nil
+	})
+	if err != nil {
+		return nil, l.pushTimeout(err)
 	}
+	return t, nil
+}
+
+// poller paces push polls: every pollEvery, for at most pushWait.
+func (l *login) poller() idp.Poller {
+	return idp.Poller{Interval: l.p.pollEvery, Timeout: l.p.pushWait, Clock: l.p.clock}
+}
+
+// pushTimeout words a poll deadline as the unanswered push it is; other
+// errors pass unchanged.
+func (l *login) pushTimeout(err error) error {
+	var te *idp.TimeoutError
+	if errors.As(err, &te) {
+		return &idp.AuthError{Message: fmt.Sprintf("no answer to the Okta Verify push after %s: run again and approve it", l.p.pushWait)}
+	}
+	return err
 }
 
 // passcode sends a code, re-asking after a wrong one (E0000068) up to

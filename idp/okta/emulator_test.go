@@ -58,8 +58,8 @@ func newRun(k *idptest.Okta, jar *idp.Jar) *emuRun {
 		Client:   idp.NewClient(nil, jar),
 		Notice:   r.notice,
 	}
-	r.prov = &Provider{pollEvery: 5 * time.Millisecond, pushWait: 10 * time.Second, maxRateWait: 3 * time.Second,
-		interactive: func(idp.Prompter) bool { return !r.prompt.noTTY }}
+	r.prov = &Provider{pollEvery: pollEvery, pushWait: pushWait, maxRateWait: 3 * time.Second,
+		interactive: func(idp.Prompter) bool { return !r.prompt.noTTY }, clock: &idptest.Clock{}}
 	return r
 }
 
@@ -277,11 +277,14 @@ func TestEmulatorStepUpAndWarn(t *testing.T) {
 }
 
 func TestEmulatorSSOURLAndRateWait(t *testing.T) {
-	k := newEmu(t, idptest.OktaOptions{Users: factors(), RateLimit: 1, RateWindow: 1500 * time.Millisecond})
+	// The emulator's rate window and the adapter's wait share one fake clock.
+	clk := &idptest.Clock{}
+	k := newEmu(t, idptest.OktaOptions{Users: factors(), RateLimit: 1, RateWindow: 1500 * time.Millisecond, SAMLOptions: idptest.SAMLOptions{Now: clk.Now}})
 	if _, err := newRun(k, nil).login(t, k); err != nil {
 		t.Fatal(err)
 	}
 	r := newRun(k, nil)
+	r.prov.clock = clk
 	r.req.URL = k.SSOURL()
 	if _, err := r.login(t, k); err != nil {
 		t.Fatal(err)
@@ -289,7 +292,58 @@ func TestEmulatorSSOURLAndRateWait(t *testing.T) {
 	if s := k.Stats(); s.RateLimited != 1 || s.PasswordPosts < 2 {
 		t.Errorf("stats %+v: want one 429 then a login", s)
 	}
-	if !strings.Contains(r.notice.String(), "waiting") {
-		t.Errorf("no wait notice: %q", r.notice)
+	if !strings.Contains(r.notice.String(), "waiting") || len(clk.Waits()) != 1 {
+		t.Errorf("no wait notice (%q) or not one wait: %v", r.notice, clk.Waits())
+	}
+}
+
+// TestEmulatorPushWait: push polls run on the injected clock, every
+// pollEvery until pushWait, and do not count against maxSteps: a push
+// approved after more polls than maxSteps signs in, one never approved
+// ends with the deadline's own message after exactly pushWait.
+func TestEmulatorPushWait(t *testing.T) {
+	t.Parallel()
+	for _, pipeline := range []string{"v1", "idx"} {
+		for _, tc := range []struct {
+			name  string
+			after int
+			want  string // error; "" = signed in
+		}{
+			{name: "approved after 2*maxSteps polls", after: 2 * maxSteps},
+			{name: "never approved", after: 1 << 20, want: "identity provider rejected the login: no answer to the Okta Verify push after 3m0s: run again and approve it"},
+		} {
+			t.Run(pipeline+"/"+tc.name, func(t *testing.T) {
+				t.Parallel()
+				k := newEmu(t, idptest.OktaOptions{Pipeline: pipeline, Users: factors(idptest.OktaFactor{Type: "push", PushAfter: tc.after})})
+				r := newRun(k, nil)
+				clk := &idptest.Clock{}
+				r.prov.clock = clk
+				saml, err := r.login(t, k)
+				waits := clk.Waits()
+				for _, w := range waits {
+					if w != pollEvery {
+						t.Fatalf("waited %s, want every wait %s", w, pollEvery)
+					}
+				}
+				if tc.want == "" {
+					if err != nil || saml == "" {
+						t.Fatalf("login: %v", err)
+					}
+					if s := k.Stats(); s.Polls != tc.after+1 || len(waits) != s.Polls {
+						t.Errorf("%d polls, %d waits; want %d of each", s.Polls, len(waits), tc.after+1)
+					}
+					return
+				}
+				var ae *idp.AuthError
+				if !errors.As(err, &ae) || err.Error() != tc.want {
+					t.Fatalf("err = %v, want %q", err, tc.want)
+				}
+				// A poll after each wait; the one at 180s is still in time,
+				// the one at 181s is past the deadline.
+				if n := int(pushWait/pollEvery) + 1; len(waits) != n || k.Stats().Polls != n {
+					t.Errorf("%d waits, %d polls; want %d of each", len(waits), k.Stats().Polls, n)
+				}
+			})
+		}
 	}
 }

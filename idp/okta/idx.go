@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/saml2sts/saml2sts/idp"
 )
@@ -154,12 +153,6 @@ func (r *ionResp) i18nKeys() string {
 	return strings.Join(keys, " ")
 }
 
-// idxRemediations are the remediations saml2sts can answer.
-var idxRemediations = map[string]bool{
-	"identify": true, "challenge-authenticator": true, "challenge-poll": true,
-	"select-authenticator-authenticate": true, "authenticator-verification-data": true,
-}
-
 // idxUnsupported explains remediations that need a browser.
 var idxUnsupported = map[string]string{
 	"select-authenticator-enroll":    "Okta wants you to set up an authenticator first: do it in a browser, then run again",
@@ -186,7 +179,6 @@ func (l *login) idx(ctx context.Context, stateToken string) (*idp.Page, error) {
 	pushed, identified, lastCode := false, false, ""
 	codeTries := 0
 	var last error
-	deadline := time.Time{}
 	for {
 		if r.Success != nil && r.Success.Href != "" {
 			l.in.Secret(r.Success.Href)
@@ -207,26 +199,11 @@ func (l *login) idx(ctx context.Context, stateToken string) (*idp.Page, error) {
 			next, err = l.ion(ctx, r.find("skip").Href, sh)
 		case r.find("challenge-poll") != nil && (pushed || r.find("challenge-authenticator") == nil):
 			// Okta may push on its own (one enrolled authenticator).
-			rem := r.find("challenge-poll")
 			if !pushed {
 				pushed = true
 				l.in.Notice("Okta Verify push sent: approve it on your phone")
 			}
-			if a := r.current().ContextualData.CorrectAnswer.String(); a != "" && a != lastCode {
-				lastCode = a
-				l.in.Notice("Okta Verify number challenge: tap %s on your phone", a)
-			}
-			if deadline.IsZero() {
-				deadline = time.Now().Add(l.p.pushWait)
-			}
-			if time.Now().After(deadline) {
-				return nil, &idp.AuthError{Message: fmt.Sprintf("no answer to the Okta Verify push after %s: run again and approve it", l.p.pushWait)}
-			}
-			if err := idp.Sleep(ctx, nil, l.p.pollEvery); err != nil {
-				return nil, err
-			}
-			l.steps--
-			next, err = l.ion(ctx, rem.Href, sh)
+			next, err = l.idxPoll(ctx, r, &lastCode)
 			what = "push"
 		case r.find("challenge-authenticator") != nil:
 			rem := r.find("challenge-authenticator")
@@ -350,12 +327,51 @@ func (l *login) idx(ctx context.Context, stateToken string) (*idp.Page, error) {
 	}
 }
 
-// ion posts one IDX request, waiting out a short rate limit like call.
+// idxPoll polls the challenge-poll remediation of r until Okta answers
+// with something else (success, errors, another remediation), showing each
+// new number challenge. It returns that answer, or what a failed poll
+// returned (the caller maps it); an unanswered push is an *idp.AuthError.
+func (l *login) idxPoll(ctx context.Context, r *ionResp, lastCode *string) (*ionResp, error) {
+	var failed error
+	err := l.poller().Poll(ctx, func(ctx context.Context, attempt int) (bool, error) {
+		if attempt > 0 {
+			r, failed = l.ionPoll(ctx, r.find("challenge-poll").Href, map[string]any{"stateHandle": r.StateHandle})
+			if failed != nil {
+				return true, nil
+			}
+			l.in.Secret(r.StateHandle)
+			if r.Success != nil || len(r.errors()) > 0 || r.find("challenge-poll") == nil ||
+				(r.find("reenroll-authenticator-warning") != nil && r.find("skip") != nil) {
+				return true, nil
+			}
+		}
+		if a := r.current().ContextualData.CorrectAnswer.String(); a != "" && a != *lastCode {
+			*lastCode = a
+			l.in.Notice("Okta Verify number challenge: tap %s on your phone", a)
+		}
+		return false, nil
+	})
+	if err != nil {
+		return nil, l.pushTimeout(err)
+	}
+	return r, failed
+}
+
+// ion posts one IDX request, counted against maxSteps, waiting out a short
+// rate limit like call.
 func (l *login) ion(ctx context.Context, href string, body map[string]any) (*ionResp, error) {
+	return l.sendIon(ctx, href, body, true)
+}
+
+// ionPoll is ion for a push poll, which the poll deadline bounds.
+func (l *login) ionPoll(ctx context.Context, href string, body map[string]any) (*ionResp, error) {
+	return l.sendIon(ctx, href, body, false)
+}
+
+func (l *login) sendIon(ctx context.Context, href string, body map[string]any, counted bool) (*ionResp, error) {
 	for try := 0; ; try++ {
-		l.steps++
-		if l.steps > maxSteps {
-			return nil, fmt.Errorf("okta: stopped after %d Okta API calls without finishing the sign-in", maxSteps)
+		if err := l.step(counted); err != nil {
+			return nil, err
 		}
 		var r ionResp
 		err := postJSON(ctx, l.req.Client, href, ionType, body, &r)

@@ -41,14 +41,17 @@ type Provider struct {
 	maxRateWait time.Duration
 	// interactive reports whether a terminal is there to show a wait.
 	interactive func(idp.Prompter) bool
-	// sleep waits out a rate limit; tests record the wait instead.
-	sleep func(context.Context, time.Duration) error
+	// clock paces push polls and rate-limit waits; nil: the system clock.
+	clock idp.Clock
 }
 
 // New returns an Okta provider.
 func New() *Provider {
 	return &Provider{pollEvery: pollEvery, pushWait: pushWait, maxRateWait: maxRateWait, interactive: idp.Interactive}
 }
+
+// Registration registers the adapter as provider "okta".
+var Registration = idp.Registration{Name: "okta", New: func() idp.Provider { return New() }}
 
 // Login implements [idp.Provider]. req.URL is the AWS app's embed link,
 // https://<org>/home/amazon_aws/<appId>/<n>, or its SSO URL
@@ -62,24 +65,18 @@ func (p *Provider) Login(ctx context.Context, req *idp.Request) (string, error) 
 		return "", err
 	}
 	l := &login{p: p, req: req, app: app, base: &url.URL{Scheme: app.Scheme, Host: app.Host}, in: idp.NewInputs(req)}
+	l.w = idp.Walker{Name: "okta", Max: maxPages, Client: req.Client, In: &l.in}
 	// With a live Okta session (the sid cookie in the stored jar) the app
 	// link answers with the SAML form at once: a silent refresh.
 	page, err := l.fetch(ctx, http.MethodGet, app.String(), nil)
 	if err != nil {
 		return "", err
 	}
-	for {
-		if saml, ok := idp.SAMLResponse(page); ok {
-			return saml, nil
-		}
-		if l.pages >= maxPages {
-			return "", l.pageError(page, fmt.Sprintf("still no SAML response after %d pages; stopped so the account is not locked", maxPages))
-		}
-		page, err = l.next(ctx, page)
-		if err != nil {
-			return "", l.clean(err)
-		}
+	saml, err := l.w.Walk(ctx, page, l.next)
+	if err != nil {
+		return "", l.clean(err)
 	}
+	return saml, nil
 }
 
 // login is the state of one Login call.
@@ -89,9 +86,10 @@ type login struct {
 	app  *url.URL // the app link, redirectUrl after sign-in
 	base *url.URL // https://<org>
 
-	pipeline      string // "v1" or "idx", once detected
-	pages, steps  int
-	authenticated bool // an Okta session was made in this login
+	w             idp.Walker // fetches and counts the HTML pages
+	pipeline      string     // "v1" or "idx", once detected
+	steps         int        // API calls but push polls, bounded by maxSteps
+	authenticated bool       // an Okta session was made in this login
 	stepUps       int
 
 	in           idp.Inputs // password, --mfa-code, secrets to scrub
@@ -154,33 +152,32 @@ func appLink(raw string) (*url.URL, error) {
 	return u, nil
 }
 
+// fetch fetches one HTML page through the walker; the page's state token
+// is a secret from then on (it must not reach a PageError or a saved page).
 func (l *login) fetch(ctx context.Context, method, rawURL string, form url.Values) (*idp.Page, error) {
-	l.pages++
-	p, err := idp.Fetch(ctx, l.req.Client, method, rawURL, form)
+	p, err := l.w.Fetch(ctx, method, rawURL, form)
 	if err != nil {
-		return nil, fmt.Errorf("okta: %w", err)
+		return nil, err
 	}
+	l.in.Secret(stateToken(p.Body))
 	return p, nil
 }
 
 // next decides what to do with a page that holds no SAMLResponse.
 func (l *login) next(ctx context.Context, page *idp.Page) (*idp.Page, error) {
 	if why := errorPage(page); why != "" {
-		return nil, l.pageError(page, why)
+		return nil, l.w.PageError(page, why)
 	}
 	if l.pipeline == "" {
 		l.pipeline = l.detect(ctx)
 	}
-	tok := stateToken(page.Body)
-	if tok != "" {
-		l.in.Secret(tok)
-	}
+	tok := stateToken(page.Body) // a secret since fetch
 	if l.pipeline == "idx" {
 		if tok == "" {
 			if l.authenticated {
-				return nil, l.pageError(page, "signed in to Okta, but the app link did not answer with the SAML form")
+				return nil, l.w.PageError(page, "signed in to Okta, but the app link did not answer with the SAML form")
 			}
-			return nil, l.pageError(page, "expected the Okta sign-in page with a stateToken (Identity Engine)")
+			return nil, l.w.PageError(page, "expected the Okta sign-in page with a stateToken (Identity Engine)")
 		}
 		return l.idx(ctx, tok)
 	}
@@ -189,7 +186,7 @@ func (l *login) next(ctx context.Context, page *idp.Page) (*idp.Page, error) {
 		// the sign-in page of an unauthenticated request.
 		l.stepUps++
 		if l.stepUps > 3 {
-			return nil, l.pageError(page, "Okta asked for step-up verification again after 3 rounds")
+			return nil, l.w.PageError(page, "Okta asked for step-up verification again after 3 rounds")
 		}
 		t, err := l.call(ctx, l.api("/api/v1/authn"), map[string]any{"stateToken": tok})
 		switch {
@@ -202,7 +199,7 @@ func (l *login) next(ctx context.Context, page *idp.Page) (*idp.Page, error) {
 		// transaction, or one Okta no longer knows): sign in with primary
 		// authentication, the flow every Classic org supports.
 	} else if l.authenticated {
-		return nil, l.pageError(page, "signed in to Okta, but the app link answered with neither the SAML form nor a step-up page")
+		return nil, l.w.PageError(page, "signed in to Okta, but the app link answered with neither the SAML form nor a step-up page")
 	}
 	t, err := l.primary(ctx)
 	if err != nil {
@@ -297,9 +294,6 @@ func errorPage(page *idp.Page) string {
 	return ""
 }
 
-// scrub removes every secret of this login from s.
-func (l *login) scrub(s string) string { return l.in.Scrub(s) }
-
 // clean scrubs the messages of the errors Login returns; typed errors keep
 // their type so the CLI maps them to exit codes.
 func (l *login) clean(err error) error {
@@ -310,24 +304,17 @@ func (l *login) clean(err error) error {
 	)
 	switch {
 	case errors.As(err, &ae):
-		ae.Message = l.scrub(ae.Message)
+		ae.Message = l.in.Scrub(ae.Message)
 	case errors.As(err, &pe):
-		pe.Title, pe.Why = l.scrub(pe.Title), l.scrub(pe.Why)
+		pe.Title, pe.Why = l.in.Scrub(pe.Title), l.in.Scrub(pe.Why)
 	case errors.As(err, &ue):
-		ue.What, ue.Hint = l.scrub(ue.What), l.scrub(ue.Hint)
+		ue.What, ue.Hint = l.in.Scrub(ue.What), l.in.Scrub(ue.Hint)
 	default:
-		if s := err.Error(); l.scrub(s) != s {
-			return errors.New(l.scrub(s))
+		if s := err.Error(); l.in.Scrub(s) != s {
+			return errors.New(l.in.Scrub(s))
 		}
 	}
 	return err
-}
-
-// pageError describes a page the login cannot get past, saving a redacted
-// copy when debugging.
-func (l *login) pageError(page *idp.Page, why string) error {
-	l.in.Secret(stateToken(page.Body))
-	return l.in.PageError(page, fmt.Sprintf("okta-page%d", l.pages), why)
 }
 
 func (l *login) username(ctx context.Context) (string, error) {

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/saml2sts/saml2sts/idp"
+	"github.com/saml2sts/saml2sts/idp/idptest"
 )
 
 const (
@@ -182,7 +183,7 @@ func newEnv(t *testing.T, steps ...step) *env {
 		Notice:   e.notice,
 	}
 	e.prov = &Provider{pollEvery: time.Millisecond, pushWait: time.Minute, maxRateWait: 3 * time.Second,
-		interactive: func(p idp.Prompter) bool { return !e.prompt.noTTY }}
+		interactive: func(p idp.Prompter) bool { return !e.prompt.noTTY }, clock: &idptest.Clock{}}
 	return e
 }
 
@@ -532,27 +533,36 @@ func rateHeaders(in int) map[string]string {
 	}
 }
 
+// hookClock is a fake clock that calls onWait at each wait.
+type hookClock struct {
+	idptest.Clock
+	onWait func()
+}
+
+func (c *hookClock) After(d time.Duration) <-chan time.Time {
+	c.onWait()
+	return c.Clock.After(d)
+}
+
 func TestRateLimitShortWaitOnTerminal(t *testing.T) {
 	e := newEnv(t, appNoSession, orgV1,
 		step{method: "POST", path: "/api/v1/authn", status: 429, file: "e0000047.json", header: rateHeaders(1)},
 		authn("authn-success.json"), redirect(t))
 	// The wait is recorded, not slept: it must be the time to the reset
 	// (1s by the server's Date), taken once, before the second authn.
-	var waits []time.Duration
-	e.prov.sleep = func(_ context.Context, d time.Duration) error {
+	clk := &hookClock{onWait: func() {
 		if n := e.f.served(); n != 3 {
 			t.Errorf("waited after %d requests, want right after the 429 (the 3rd)", n)
 		}
-		waits = append(waits, d)
-		return nil
-	}
+	}}
+	e.prov.clock = clk
 	if _, err := e.login(t); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(e.notice.String(), "rate limit reached; waiting 1s") {
 		t.Errorf("no notice of the wait: %q", e.notice)
 	}
-	if len(waits) != 1 || waits[0] != time.Second {
+	if waits := clk.Waits(); len(waits) != 1 || waits[0] != time.Second {
 		t.Errorf("waits %v, want [1s] (until X-Rate-Limit-Reset)", waits)
 	}
 }

@@ -36,6 +36,9 @@ type Broker struct {
 	Debug     idp.Debugger // nil unless --debug
 	Notice    io.Writer    // one-line notices (stderr)
 	Now       func() time.Time
+	// Jitter returns a number in [0, 1) to spread backoff steps; nil is
+	// crypto/rand (tests fix it).
+	Jitter func() float64
 }
 
 // Options are per-call choices.
@@ -58,6 +61,17 @@ type Options struct {
 	// an ended session). Another key in the cache means another process
 	// renewed already, and that one is served.
 	Rejected string
+	// PasswordCommand says Password runs the profile's password_command:
+	// an output the IdP rejected is remembered and never sent again.
+	PasswordCommand bool
+	// Interactive is a person asking (saml2sts login): the renewal backoff
+	// does not apply, a login failure is reported rather than covered by
+	// still-valid credentials, and a success clears what the IdP rejected.
+	Interactive bool
+	// Ahead renews credentials that are still fresh but will enter the
+	// refresh window within this long (the credential server renews in
+	// the background before its clients need it).
+	Ahead time.Duration
 }
 
 // BusyError is a login by another process that did not finish within
@@ -93,6 +107,12 @@ type Record struct {
 type Result struct {
 	Record
 	Cached bool // served from the cache without a login
+	// Renewal is why these still-valid credentials were not renewed
+	// although they are due (a failed or paused renewal); nil otherwise.
+	Renewal error
+	// RetryAt is when an automatic renewal will be tried again (the end
+	// of the backoff step), when Renewal is set.
+	RetryAt time.Time
 }
 
 // RoleError is a role choice that cannot be met: not granted, or several
@@ -156,8 +176,8 @@ func (b *Broker) Cached(p *config.Profile) (*Record, error) {
 }
 
 // fits reports whether a cached record answers the profile as configured.
-func (b *Broker) fits(r *Record, p *config.Profile) bool {
-	return sameIdentity(r, p) && cache.Fresh(r.Credentials.Expiration, b.Now(), p.RefreshWindow)
+func (b *Broker) fits(r *Record, p *config.Profile, ahead time.Duration) bool {
+	return sameIdentity(r, p) && cache.Fresh(r.Credentials.Expiration, b.Now(), p.RefreshWindow+ahead)
 }
 
 // sameIdentity reports whether r was minted for p as configured now: the
@@ -204,6 +224,14 @@ func identity(p *config.Profile) string {
 }
 
 // Credentials returns fresh credentials for p, logging in when needed.
+//
+// A renewal that fails (IdP down or refusing, STS error, no terminal)
+// never takes away credentials that are still valid: they are served with
+// a one-line notice saying what failed and until when they last, unless
+// the caller is a person logging in (Options.Interactive), asked for a
+// new login (Force), or was told they are revoked (Options.Rejected). The
+// failure starts a backoff shared by every process of the identity, during
+// which automatic renewals do not call the IdP or STS at all.
 func (b *Broker) Credentials(ctx context.Context, p *config.Profile, o Options) (*Result, error) {
 	r, err := b.Cached(p)
 	if err != nil && !errors.Is(err, cache.ErrNotFound) {
@@ -224,24 +252,77 @@ func (b *Broker) Credentials(ctx context.Context, p *config.Profile, o Options) 
 	if !o.Force && stale != nil && b.serves(stale, p, o) {
 		return &Result{Record: *stale, Cached: true}, nil
 	}
+	if !o.Force && !o.Interactive {
+		// A pause because a person was needed does not hold back a
+		// caller that has one at its terminal.
+		if bo, ok := b.backoff(p); ok && !(bo.Code == exitcode.NoTerminal && idp.Interactive(b.Prompt)) {
+			cause := &BackoffError{Cause: bo.Cause, Code: bo.Code, Next: bo.Next, Hint: o.LoginHint}
+			if res := b.fallback(p, o, stale, cause, bo.Next); res != nil {
+				return res, nil
+			}
+			return nil, cause
+		}
+	}
 	r, err = b.login(ctx, p, o, stale)
 	if err != nil {
-		// Still-valid credentials beat a hard failure when only a terminal
-		// could refresh them: callers retry later, the user is told now.
-		if errors.Is(err, idp.ErrNoTerminal) && !o.Force && stale != nil && !o.rejects(stale) &&
-			sameIdentity(stale, p) && cache.Usable(stale.Credentials.Expiration, b.Now()) {
-			left := stale.Credentials.Expiration.Sub(b.Now()).Round(time.Minute)
-			fmt.Fprintf(b.Notice, "saml2sts: credentials for %q expire in %s and could not be renewed without you; run: %s\n", p.Name, left, o.LoginHint)
-			return &Result{Record: *stale, Cached: true}, nil
+		err = needLogin(err, o.LoginHint)
+		var next time.Time
+		if backsOff(ctx, err) {
+			next = b.failed(p, err)
 		}
-		return nil, needLogin(err, o.LoginHint)
+		if res := b.fallback(p, o, stale, err, next); res != nil {
+			return res, nil
+		}
+		return nil, err
 	}
+	b.succeeded(p)
 	return &Result{Record: *r}, nil
+}
+
+// fallback returns the stale record, with a notice, when it may stand in
+// for a renewal that failed with cause; nil when it may not.
+func (b *Broker) fallback(p *config.Profile, o Options, stale *Record, cause error, retry time.Time) *Result {
+	if stale == nil || o.Force || o.Interactive || o.rejects(stale) || revoked(cause) ||
+		!sameIdentity(stale, p) || !cache.Usable(stale.Credentials.Expiration, b.Now()) {
+		return nil
+	}
+	exp := stale.Credentials.Expiration
+	var what string
+	var be *BackoffError
+	switch {
+	case errors.As(cause, &be):
+		what = fmt.Sprintf("renewal paused after a failure (%s) until %s", be.Cause, be.Next.UTC().Format(time.RFC3339))
+	case errors.Is(cause, idp.ErrNoTerminal):
+		what = "renewing them needs you at a terminal"
+	default:
+		what = fmt.Sprintf("could not renew them (%s)", oneLine(cause))
+	}
+	fmt.Fprintf(b.Notice, "saml2sts: using the cached credentials of %q, valid until %s (expire in %s): %s; to renew now run: %s\n",
+		p.Name, exp.UTC().Format(time.RFC3339), short(exp.Sub(b.Now())), what, o.LoginHint)
+	return &Result{Record: *stale, Cached: true, Renewal: cause, RetryAt: retry}
+}
+
+// short shows a duration as people say it: 1h5m, 10m, 45s.
+func short(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return d.Round(time.Second).String()
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", d/time.Minute)
+	}
+	return fmt.Sprintf("%dh%dm", d/time.Hour, d%time.Hour/time.Minute)
+}
+
+// revoked reports a failure that says the credentials themselves are no
+// longer good: serving them again would only fail later.
+func revoked(err error) bool {
+	var r interface{ Revoked() bool }
+	return errors.As(err, &r) && r.Revoked()
 }
 
 // serves reports whether a cached record may be handed out as is.
 func (b *Broker) serves(r *Record, p *config.Profile, o Options) bool {
-	return b.fits(r, p) && !o.rejects(r)
+	return b.fits(r, p, o.Ahead) && !o.rejects(r)
 }
 
 func (o Options) rejects(r *Record) bool {
@@ -342,24 +423,44 @@ func (b *Broker) idpLogin(ctx context.Context, p *config.Profile, o Options, url
 	if !ok {
 		return "", &ProviderError{Name: p.Provider, Known: b.providerNames()}
 	}
+	rej := b.loadRejected(p)
+	if o.MFACode != "" && rej.code(o.MFACode) {
+		return "", &RejectedCodeError{}
+	}
+	a := &attempt{}
+	password := b.guardedPassword(p, o, rej, a)
+	if rej.Password != nil && !o.Interactive && o.PasswordCommand {
+		// Fail at once, before any request, when the output is still the
+		// rejected one; else the login uses the output read here.
+		pw, err := password(ctx)
+		if err != nil {
+			return "", err
+		}
+		password = func(context.Context) (string, error) { return pw, nil }
+	}
 	var saved []byte
 	if !o.Force {
 		saved = b.session(p)
 	}
 	jar, _ := idp.NewJar(saved) // a corrupt session is just no session
+	prompt := b.Prompt
+	if prompt != nil {
+		prompt = watched{prompt, a}
+	}
 	req := &idp.Request{
 		URL:      url,
 		Username: p.Username,
-		Password: b.password(p, o),
+		Password: password,
 		MFA:      p.MFA,
 		MFACode:  o.MFACode,
-		Prompt:   b.Prompt,
+		Prompt:   prompt,
 		Client:   idp.NewClient(b.Transport, jar),
 		Debug:    b.Debug,
 		Notice:   b.Notice,
 		Options:  maps.Clone(p.Options),
 	}
 	samlResp, err := prov.Login(ctx, req)
+	b.remember(rej, a, o, err)
 	if err != nil {
 		return "", err
 	}
@@ -376,13 +477,15 @@ func (b *Broker) password(p *config.Profile, o Options) func(context.Context) (s
 	if o.Password != nil {
 		return o.Password
 	}
-	return func(ctx context.Context) (string, error) {
-		label := "Password"
-		if p.Username != "" {
-			label = fmt.Sprintf("Password for %s", p.Username)
-		}
-		return b.Prompt.Secret(ctx, label)
+	return func(ctx context.Context) (string, error) { return b.promptPassword(ctx, p) }
+}
+
+func (b *Broker) promptPassword(ctx context.Context, p *config.Profile) (string, error) {
+	label := "Password"
+	if p.Username != "" {
+		label = fmt.Sprintf("Password for %s", p.Username)
 	}
+	return b.Prompt.Secret(ctx, label)
 }
 
 func (b *Broker) pickRole(ctx context.Context, a *sts.Assertion, p *config.Profile, last string) (sts.Role, error) {
@@ -444,6 +547,7 @@ func (b *Broker) save(r *Record) error {
 			Expiration: r.Credentials.Expiration,
 			Updated:    b.Now().UTC(),
 			HasSession: true,
+			Identity:   r.Identity,
 		}
 	})
 }

@@ -275,8 +275,10 @@ func TestSTS(t *testing.T) {
 		if _, err := r.store.Get(cache.SessionKey("p")); err != nil {
 			t.Fatalf("IdP session not kept: %v", err)
 		}
-		// The retry rides on the session: no password source needed.
+		// The retry, after the backoff step, rides on the session: no
+		// password source needed.
 		r.sts.err = nil
+		r.clock.Add(time.Minute)
 		if _, err := r.b.Credentials(context.Background(), profile(), Options{LoginHint: hint}); err != nil {
 			t.Fatal(err)
 		}

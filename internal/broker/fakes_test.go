@@ -111,10 +111,9 @@ type fakeSTS struct {
 	err    error
 	notice string
 
-	mu      sync.Mutex
-	calls   int
-	roles   []sts.Role
-	regions []string
+	mu    sync.Mutex
+	calls int
+	roles []sts.Role
 }
 
 func (s *fakeSTS) AssumeRoleWithSAML(_ context.Context, a *sts.Assertion, role sts.Role, d time.Duration) (*sts.Result, error) {
@@ -262,6 +261,7 @@ func newRig(t *testing.T, roles ...string) *rig {
 		Prompt: r.prompt,
 		Notice: r.notice,
 		Now:    c.Now,
+		Jitter: func() float64 { return 0 },
 	}
 	return r
 }

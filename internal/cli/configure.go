@@ -20,7 +20,7 @@ type configureOptions struct {
 	exe        string // how ~/.aws/config should call us
 }
 
-func newConfigureCmd(f *factory, runF func(*configureOptions) error) *cobra.Command {
+func newConfigureCmd(f *factory) *cobra.Command {
 	opts := &configureOptions{f: f}
 	cmd := &cobra.Command{
 		Use:   "configure [flags]",
@@ -57,9 +57,6 @@ gets credentials from saml2sts.`,
 			opts.exe = f.self
 			if opts.exe == "" {
 				opts.exe = selfCommand()
-			}
-			if runF != nil {
-				return runF(opts)
 			}
 			return configureRun(opts)
 		},

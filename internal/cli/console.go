@@ -24,7 +24,7 @@ type consoleOptions struct {
 	destination string
 }
 
-func newConsoleCmd(f *factory, runF func(context.Context, *cobra.Command, *consoleOptions) error) *cobra.Command {
+func newConsoleCmd(f *factory) *cobra.Command {
 	opts := &consoleOptions{f: f}
 	cmd := &cobra.Command{
 		Use:   "console [--print] [--destination PATH|URL]",
@@ -49,9 +49,6 @@ loopback host), for emulators and tests.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkDestination(opts.destination); err != nil {
 				return err
-			}
-			if runF != nil {
-				return runF(cmd.Context(), cmd, opts)
 			}
 			return consoleRun(cmd.Context(), cmd, opts)
 		},

@@ -12,7 +12,7 @@ import (
 
 type credentialProcessOptions struct{ f *factory }
 
-func newCredentialProcessCmd(f *factory, runF func(context.Context, *cobra.Command, *credentialProcessOptions) error) *cobra.Command {
+func newCredentialProcessCmd(f *factory) *cobra.Command {
 	opts := &credentialProcessOptions{f: f}
 	cmd := &cobra.Command{
 		Use:   "credential-process",
@@ -25,15 +25,20 @@ nothing else on stdout:
 Fresh cached credentials are printed at once. Stale ones are re-minted without
 a prompt where possible (the stored IdP session, then password_command), else
 the password is asked on the terminal; with no terminal it exits 4 at once
-and says to run saml2sts login. Concurrent calls share a single login.`,
+and says to run saml2sts login. Concurrent calls share a single login.
+
+When renewing fails (IdP unreachable, IdP error, rejected password, STS) the
+cached credentials are printed while they are valid, with one line on stderr
+saying what failed and until when they last; later calls wait for a backoff
+(30s doubling to 10m, shared by all processes) instead of trying the IdP
+each time. A password_command output the IdP rejected is never sent again:
+calls fail at once (exit 3) until it prints something else or saml2sts login
+succeeds.`,
 		Example: `  # ~/.aws/config (saml2sts configure --aws-profile writes this for you)
   [profile analytics]
   credential_process = saml2sts credential-process --profile analytics`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if runF != nil {
-				return runF(cmd.Context(), cmd, opts)
-			}
 			return credentialProcessRun(cmd.Context(), cmd, opts)
 		},
 	}

@@ -23,7 +23,7 @@ type demoOptions struct {
 	keep bool
 }
 
-func newDemoCmd(f *factory, runF func(context.Context, *demoOptions) error) *cobra.Command {
+func newDemoCmd(f *factory) *cobra.Command {
 	opts := &demoOptions{f: f}
 	cmd := &cobra.Command{
 		Use:   "demo",
@@ -39,9 +39,6 @@ not your config, not your keyring.`,
   saml2sts demo --keep     # keep the temporary directory to look around`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
 			return demoRun(cmd.Context(), opts)
 		},
 	}

@@ -18,10 +18,7 @@ import (
 
 	"github.com/saml2sts/saml2sts/cache"
 	"github.com/saml2sts/saml2sts/idp"
-	"github.com/saml2sts/saml2sts/idp/adfs"
-	"github.com/saml2sts/saml2sts/idp/form"
-	"github.com/saml2sts/saml2sts/idp/keycloak"
-	"github.com/saml2sts/saml2sts/idp/okta"
+	"github.com/saml2sts/saml2sts/idp/providers"
 	"github.com/saml2sts/saml2sts/internal/broker"
 	"github.com/saml2sts/saml2sts/internal/config"
 	"github.com/saml2sts/saml2sts/internal/httpx"
@@ -97,16 +94,6 @@ func (f *factory) prompter() idp.Prompter {
 	return prompt.Open(f.g.noInput || envTrue(f.getenv("SAML2STS_NO_INPUT")))
 }
 
-// providers is the adapter registry.
-func providers() map[string]idp.Provider {
-	return map[string]idp.Provider{
-		"adfs":     adfs.New(),
-		"keycloak": keycloak.New(),
-		"form":     form.New(),
-		"okta":     okta.New(),
-	}
-}
-
 // checkProfile has the profile's adapter check its url, mfa and options
 // without the network: a setting no login could work with is refused by
 // configure before it is written, and by login before anything is sent.
@@ -114,7 +101,11 @@ func checkProfile(p *config.Profile) error {
 	if p.Provider == "" || p.URL == "" {
 		return nil // configure in steps; login says what is missing
 	}
-	c, ok := providers()[p.Provider].(idp.Checker)
+	r, ok := providers.Lookup(p.Provider)
+	if !ok {
+		return nil
+	}
+	c, ok := r.New().(idp.Checker)
 	if !ok {
 		return nil
 	}
@@ -151,7 +142,7 @@ func (f *factory) broker(p *config.Profile) (*broker.Broker, error) {
 	b := &broker.Broker{
 		Store:     s,
 		Dir:       dir,
-		Providers: providers(),
+		Providers: providers.New(),
 		Transport: rt,
 		Prompt:    f.prompter(),
 		Notice:    f.errOut,
@@ -304,6 +295,18 @@ func (f *factory) credentials(ctx context.Context, cmd *cobra.Command, keys ...s
 	if err != nil {
 		return nil, nil, err
 	}
-	r, err := b.Credentials(ctx, p, broker.Options{Password: silentPassword(p), LoginHint: f.loginHint(p), LockWait: lockWait(b)})
+	r, err := b.Credentials(ctx, p, f.silentOptions(p, b))
 	return p, r, err
+}
+
+// silentOptions are the broker options of callers that renew without
+// asking anyone (credential-process, exec, env, os, search): password_command
+// when set, a bounded wait for another login, the renewal backoff.
+func (f *factory) silentOptions(p *config.Profile, b *broker.Broker) broker.Options {
+	return broker.Options{
+		Password:        silentPassword(p),
+		PasswordCommand: p.PasswordCommand != "",
+		LoginHint:       f.loginHint(p),
+		LockWait:        lockWait(b),
+	}
 }

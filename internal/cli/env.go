@@ -21,7 +21,7 @@ type envOptions struct {
 
 var envFormats = []string{"sh", "fish", "powershell", "dotenv", "json"}
 
-func newEnvCmd(f *factory, runF func(context.Context, *cobra.Command, *envOptions) error) *cobra.Command {
+func newEnvCmd(f *factory) *cobra.Command {
 	opts := &envOptions{f: f}
 	cmd := &cobra.Command{
 		Use:   "env [--format sh|fish|powershell|dotenv|json]",
@@ -38,9 +38,6 @@ format (and unset AWS_PROFILE, which would otherwise win over them). Prefer
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if !contains(envFormats, opts.format) {
 				return usageErrorf("--format %q: use one of %s", opts.format, strings.Join(envFormats, ", "))
-			}
-			if runF != nil {
-				return runF(cmd.Context(), cmd, opts)
 			}
 			return envRun(cmd.Context(), cmd, opts)
 		},

@@ -4,18 +4,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/saml2sts/saml2sts/internal/broker"
 	"github.com/saml2sts/saml2sts/internal/ecsserver"
 	"github.com/saml2sts/saml2sts/internal/prompt"
-	"github.com/saml2sts/saml2sts/sts"
 )
 
 type execOptions struct {
@@ -24,7 +25,7 @@ type execOptions struct {
 	ecsServer bool
 }
 
-func newExecCmd(f *factory, runF func(context.Context, *cobra.Command, *execOptions) error) *cobra.Command {
+func newExecCmd(f *factory) *cobra.Command {
 	opts := &execOptions{f: f}
 	cmd := &cobra.Command{
 		Use:   "exec [--ecs-server] [flags] -- command [args...]",
@@ -42,11 +43,13 @@ they last (duration) starts failing.
 With --ecs-server, saml2sts serves credentials on a loopback endpoint for as
 long as the command runs and sets AWS_CONTAINER_CREDENTIALS_FULL_URI and
 AWS_CONTAINER_AUTHORIZATION_TOKEN instead (the ECS container credentials
-protocol, read by both AWS CLIs and the AWS SDKs). The SDKs ask again before
-their credentials expire, and saml2sts renews them without a prompt (the
-stored IdP session, then password_command). When renewing needs you, it says
-so on stderr and serves the old credentials until they expire: run
-saml2sts login in another terminal. AWS_PROFILE and any static or container
+protocol, read by both AWS CLIs and the AWS SDKs). Every request is answered
+at once; saml2sts renews in the background, without a prompt (the stored IdP
+session, then password_command), 5 minutes before refresh_window. When
+renewing fails (IdP down, password rejected, or it needs you) it says so once
+per retry on stderr and serves the old credentials; from one minute before
+they expire requests get HTTP 500 naming the failure. Run saml2sts login in
+another terminal to fix it. AWS_PROFILE and any static or container
 credential variables are removed, as they would win over the endpoint. A
 [default] profile with credentials in ~/.aws also wins: see
 docs/credentials.md.
@@ -66,9 +69,6 @@ problem fails here, with the usual exit status.`,
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.argv = args
-			if runF != nil {
-				return runF(cmd.Context(), cmd, opts)
-			}
 			return execRun(cmd.Context(), cmd, opts)
 		},
 	}
@@ -101,7 +101,8 @@ func execECS(ctx context.Context, cmd *cobra.Command, o *execOptions) error {
 	if err != nil {
 		return err
 	}
-	bo := broker.Options{Password: silentPassword(p), LoginHint: o.f.loginHint(p)}
+	bo := o.f.silentOptions(p, b)
+	bo.LockWait = 0
 	// Up front, with the terminal if there is one: a login problem stops
 	// us here, before the command starts.
 	r, err := b.Credentials(ctx, p, bo)
@@ -112,19 +113,25 @@ func execECS(ctx context.Context, cmd *cobra.Command, o *execOptions) error {
 	// terminal; a prompt there would race it for keystrokes (a password
 	// typed into a shell or a REPL). So they are silent or they fail with
 	// a hint to run saml2sts login, and old credentials are served
-	// meanwhile.
+	// meanwhile. The server says once per backoff step what failed, so
+	// the broker's per-call notices are dropped.
 	b.Prompt = prompt.None{}
-	src := func(ctx context.Context) (sts.Credentials, string, error) {
-		r, err := b.Credentials(ctx, p, bo)
+	notice := b.Notice
+	b.Notice = io.Discard
+	bo.LockWait = lockWait(b)
+	src := func(ctx context.Context, ahead time.Duration) (ecsserver.Answer, error) {
+		o := bo
+		o.Ahead = ahead
+		r, err := b.Credentials(ctx, p, o)
 		if err != nil {
-			return sts.Credentials{}, "", err
+			return ecsserver.Answer{RetryAt: b.RetryAt(p)}, bare(err)
 		}
-		return r.Credentials, r.RoleARN, nil
+		return answer(r), nil
 	}
 	srv, err := ecsserver.New(src,
 		ecsserver.WithWindow(p.RefreshWindow),
-		ecsserver.WithCredentials(r.Credentials, r.RoleARN),
-		ecsserver.WithLog(o.f.errOut))
+		ecsserver.WithAnswer(answer(r)),
+		ecsserver.WithLog(notice))
 	if err != nil {
 		return err
 	}
@@ -132,6 +139,20 @@ func execECS(ctx context.Context, cmd *cobra.Command, o *execOptions) error {
 	env := childEnv(os.Environ(), containerEnv(p, r, srv.URL(), srv.Token()), shadowContainer...)
 	env = append(env, "SAML2STS_PROFILE_ACTIVE="+p.Name)
 	return runChild(o.argv, env)
+}
+
+func answer(r *broker.Result) ecsserver.Answer {
+	return ecsserver.Answer{Credentials: r.Credentials, RoleARN: r.RoleARN, Renewal: bare(r.Renewal), RetryAt: r.RetryAt}
+}
+
+// bare is the failure behind a paused renewal: the server says itself
+// when it tries next.
+func bare(err error) error {
+	var be *broker.BackoffError
+	if errors.As(err, &be) {
+		return errors.New(be.Cause)
+	}
+	return err
 }
 
 // runChild runs argv with env, forwarding signals; the child's exit status

@@ -20,7 +20,7 @@ type loginOptions struct {
 
 var loginKeys = []string{"role_arn", "principal_arn", "region", "duration", "mfa", "username", "cache"}
 
-func newLoginCmd(f *factory, runF func(context.Context, *loginOptions) error) *cobra.Command {
+func newLoginCmd(f *factory) *cobra.Command {
 	opts := &loginOptions{f: f}
 	cmd := &cobra.Command{
 		Use:   "login [flags]",
@@ -39,9 +39,6 @@ on the terminal, never on stdout. Without a terminal, pass the password with
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.overrides = overrides(cmd.Flags(), loginKeys...)
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
 			return loginRun(cmd.Context(), opts)
 		},
 	}
@@ -74,12 +71,14 @@ func loginRun(ctx context.Context, o *loginOptions) error {
 	}
 	// Telling login to run login would go round in circles.
 	hint := f.loginHint(p) + " in a terminal, or pass --password-stdin and --mfa-code"
-	bo := broker.Options{Force: o.force, MFACode: o.mfaCode, LoginHint: hint}
+	// A person asked: no backoff, and failures are reported, not covered
+	// by still-valid credentials.
+	bo := broker.Options{Force: o.force, MFACode: o.mfaCode, LoginHint: hint, Interactive: true}
 	switch {
 	case o.passwordStdin:
 		bo.Password = readPassword(f.in)
 	case p.PasswordCommand != "":
-		bo.Password = trustedCommand(p, passwordCommand(p.PasswordCommand))
+		bo.Password, bo.PasswordCommand = trustedCommand(p, passwordCommand(p.PasswordCommand)), true
 	}
 	r, err := b.Credentials(ctx, p, bo)
 	if err != nil {

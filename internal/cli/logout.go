@@ -18,7 +18,7 @@ type logoutOptions struct {
 	all bool
 }
 
-func newLogoutCmd(f *factory, runF func(*logoutOptions) error) *cobra.Command {
+func newLogoutCmd(f *factory) *cobra.Command {
 	opts := &logoutOptions{f: f}
 	cmd := &cobra.Command{
 		Use:   "logout [--all]",
@@ -36,9 +36,6 @@ waited for (logout says so), so it cannot write the credentials back after
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if opts.all && cmd.Flags().Changed("profile") {
 				return usageErrorf("logout: pass --profile or --all, not both")
-			}
-			if runF != nil {
-				return runF(opts)
 			}
 			return logoutRun(cmd.Context(), opts)
 		},

@@ -84,7 +84,7 @@ func (f *factory) openSearch(ctx context.Context, cmd *cobra.Command, o *osFlags
 		if err != nil {
 			return nil, err
 		}
-		bc := &brokerCreds{b: b, p: p, o: broker.Options{Password: silentPassword(p), LoginHint: f.loginHint(p), LockWait: lockWait(b)}}
+		bc := &brokerCreds{b: b, p: p, o: f.silentOptions(p, b)}
 		// Log in now: a login failure is reported before any request
 		// (and before stdin is read for a body).
 		if _, err := bc.Retrieve(ctx); err != nil {
@@ -232,7 +232,7 @@ func (f *factory) dashboards(ctx context.Context, p *config.Profile, o *osFlags,
 	if err != nil {
 		return nil, err
 	}
-	bo := broker.Options{Password: silentPassword(p), LoginHint: f.loginHint(p), LockWait: lockWait(b)}
+	bo := f.silentOptions(p, b)
 	return opensearch.NewDashboards(opensearch.DashboardsOptions{
 		URL: u,
 		Assertion: func(ctx context.Context) (string, error) {

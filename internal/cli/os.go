@@ -28,7 +28,7 @@ type osOptions struct {
 	include bool
 }
 
-func newOSCmd(f *factory, runF func(context.Context, *cobra.Command, *osOptions) error) *cobra.Command {
+func newOSCmd(f *factory) *cobra.Command {
 	opts := &osOptions{f: f}
 	cmd := &cobra.Command{
 		Use:   "os METHOD PATH",
@@ -77,9 +77,6 @@ go only to the Dashboards ACS they are addressed to).`,
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.method, opts.path = args[0], args[1]
-			if runF != nil {
-				return runF(cmd.Context(), cmd, opts)
-			}
 			return osRun(cmd.Context(), cmd, opts)
 		},
 	}

@@ -143,18 +143,18 @@ and to OpenSearch (os, search: SigV4-signed calls and full exports).
 	pf.BoolVar(&f.g.noInput, "no-input", false, "never prompt; fail instead (exit 4) when input is needed")
 	pf.StringVar(&f.g.caBundle, "ca-bundle", "", "extra trusted CA certificates, PEM `file` (default $AWS_CA_BUNDLE)")
 	root.AddCommand(
-		newConfigureCmd(f, nil),
-		newLoginCmd(f, nil),
-		newCredentialProcessCmd(f, nil),
-		newExecCmd(f, nil),
-		newEnvCmd(f, nil),
-		newStatusCmd(f, nil),
-		newWhoamiCmd(f, nil),
-		newConsoleCmd(f, nil),
-		newLogoutCmd(f, nil),
-		newSearchCmd(f, nil),
-		newDemoCmd(f, nil),
-		newOSCmd(f, nil),
+		newConfigureCmd(f),
+		newLoginCmd(f),
+		newCredentialProcessCmd(f),
+		newExecCmd(f),
+		newEnvCmd(f),
+		newStatusCmd(f),
+		newWhoamiCmd(f),
+		newConsoleCmd(f),
+		newLogoutCmd(f),
+		newSearchCmd(f),
+		newDemoCmd(f),
+		newOSCmd(f),
 	)
 	return root
 }

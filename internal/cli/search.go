@@ -38,7 +38,7 @@ type searchOptions struct {
 	keepAlive time.Duration
 }
 
-func newSearchCmd(f *factory, runF func(context.Context, *cobra.Command, *searchOptions) error) *cobra.Command {
+func newSearchCmd(f *factory) *cobra.Command {
 	opts := &searchOptions{f: f}
 	cmd := &cobra.Command{
 		Use:   "search INDEX [QUERY] [flags]",
@@ -93,9 +93,6 @@ shows a progress line.`,
 			}
 			if err := opts.check(cmd); err != nil {
 				return err
-			}
-			if runF != nil {
-				return runF(cmd.Context(), cmd, opts)
 			}
 			return searchRun(cmd.Context(), cmd, opts)
 		},

@@ -6,18 +6,27 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 
-	"github.com/spf13/cobra"
-
 	"github.com/saml2sts/saml2sts/opensearch"
+	"github.com/saml2sts/saml2sts/opensearch/opensearchtest"
 )
 
 // TestSearchFlags checks argument handling before any login.
+//
+// It runs the real command, unsigned, against a recording OpenSearch
+// emulator: usage errors must come before any request, accepted flags must
+// send the body and produce the format they ask for.
 func TestSearchFlags(t *testing.T) {
+	rec := newSearchRecorder(t)
 	dir := t.TempDir()
 	qf := filepath.Join(dir, "q.json")
 	os.WriteFile(qf, []byte(`{"match":{"level":"ERROR"}}`), 0o600)
@@ -68,43 +77,114 @@ func TestSearchFlags(t *testing.T) {
 		{args: []string{"logs", "--query-file", empty}, err: "--query-file " + empty + " is empty"},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
-			f := newFactory(strings.NewReader(tc.stdin), io.Discard, io.Discard, func(string) string { return "" })
-			var got *searchOptions
-			var body []byte
-			cmd := newSearchCmd(f, func(ctx context.Context, cmd *cobra.Command, o *searchOptions) error {
-				got = o
-				q, err := o.buildQuery()
-				if err != nil {
-					return err
-				}
-				b, _ := q.Body()
-				body = mustJSON(t, b)
-				return nil
-			})
-			cmd.SetArgs(tc.args)
-			cmd.SetOut(io.Discard)
-			cmd.SetErr(io.Discard)
-			err := cmd.Execute()
+			rec.reset()
+			var out, errOut bytes.Buffer
+			f := newFactory(strings.NewReader(tc.stdin), &out, &errOut, func(string) string { return "" })
+			args := append([]string{"search"}, tc.args...)
+			code := run(context.Background(), f, append(args, "--no-sign", "--endpoint", rec.srv.URL))
 			if tc.err != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.err) {
-					t.Fatalf("err = %v, want %q", err, tc.err)
+				if code != exitUsage || !strings.Contains(errOut.String(), tc.err) {
+					t.Fatalf("exit %d, stderr %q; want exit %d and %q", code, errOut.String(), exitUsage, tc.err)
 				}
-				if code := exitCode(err); code != exitUsage {
-					t.Errorf("exit code %d, want %d", code, exitUsage)
+				if n := len(rec.requests()); n != 0 {
+					t.Errorf("%d requests sent for a usage error", n)
 				}
 				return
 			}
-			if err != nil {
-				t.Fatal(err)
+			if code != exitOK {
+				t.Fatalf("exit %d, stderr %q", code, errOut.String())
 			}
-			if got.format != tc.format || string(body) != tc.body {
-				t.Errorf("format %s body %s, want %s %s", got.format, body, tc.format, tc.body)
+			index := tc.index
+			if index == "" {
+				index = tc.args[0]
 			}
-			if tc.index != "" && got.index != tc.index {
-				t.Errorf("index %q, want %q", got.index, tc.index)
+			reqs := rec.requests()
+			if len(reqs) == 0 {
+				t.Fatal("no request reached the server")
+			}
+			if first := reqs[0]; !strings.HasPrefix(first.path, "/"+index+"/_search") {
+				t.Errorf("first request %s, want a search of %s", first.path, index)
+			}
+			if !slices.Contains(tc.args, "--all") {
+				if got := normJSON(t, reqs[0].body); got != tc.body {
+					t.Errorf("search body %s, want %s", got, tc.body)
+				}
+			}
+			if ok := formatSeen(tc.format, slices.Contains(tc.args, "--all"), out.String()); !ok {
+				t.Errorf("output is not %s: %q", tc.format, out.String())
 			}
 		})
 	}
+}
+
+// searchRecorder is an open OpenSearch emulator behind a proxy that keeps
+// the requests it passes on.
+type searchRecorder struct {
+	srv  *httptest.Server
+	mu   sync.Mutex
+	reqs []recorded
+}
+
+type recorded struct{ path, body string }
+
+func newSearchRecorder(t *testing.T) *searchRecorder {
+	emu, err := opensearchtest.New(opensearchtest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(emu.Close)
+	for _, ix := range []string{"logs", "logs-1"} {
+		emu.AddDocs(ix, json.RawMessage(`{"level":"ERROR","msg":"a,b","id":1,"@timestamp":"2026-01-01T00:00:00Z","a":1,"b":{"c":2}}`),
+			json.RawMessage(`{"level":"INFO","msg":"c","id":2,"@timestamp":"2026-01-01T00:00:01Z","a":3,"b":{"c":4}}`))
+	}
+	target, _ := url.Parse(emu.URL())
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	r := &searchRecorder{}
+	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		b, _ := io.ReadAll(req.Body)
+		req.Body = io.NopCloser(bytes.NewReader(b))
+		r.mu.Lock()
+		r.reqs = append(r.reqs, recorded{req.URL.Path, string(b)})
+		r.mu.Unlock()
+		proxy.ServeHTTP(w, req)
+	}))
+	t.Cleanup(r.srv.Close)
+	return r
+}
+
+func (r *searchRecorder) reset() { r.mu.Lock(); r.reqs = nil; r.mu.Unlock() }
+
+func (r *searchRecorder) requests() []recorded {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.reqs)
+}
+
+// normJSON re-encodes a JSON body with sorted keys, numbers kept exact.
+func normJSON(t *testing.T, body string) string {
+	t.Helper()
+	d := json.NewDecoder(strings.NewReader(body))
+	d.UseNumber()
+	var v any
+	if err := d.Decode(&v); err != nil {
+		t.Fatalf("request body %q: %v", body, err)
+	}
+	return string(mustJSON(t, v))
+}
+
+// formatSeen reports whether out looks like format: the server's answer
+// (json), a JSON array (json with --all), JSON lines, or text rows.
+func formatSeen(format string, all bool, out string) bool {
+	first, _, _ := strings.Cut(out, "\n")
+	switch {
+	case format == "json" && all:
+		return strings.HasPrefix(out, "[")
+	case format == "json":
+		return strings.HasPrefix(out, "{") && strings.Contains(out, `"hits"`)
+	case format == "ndjson":
+		return out == "" || (strings.HasPrefix(first, "{") && json.Valid([]byte(first)))
+	}
+	return !strings.HasPrefix(first, "{") && !strings.HasPrefix(first, "[") // csv, table
 }
 
 // TestSearchOutput runs the output paths against a fake Doer.

@@ -18,23 +18,21 @@ type statusOptions struct {
 	now  func() time.Time
 }
 
-func newStatusCmd(f *factory, runF func(*statusOptions) error) *cobra.Command {
+func newStatusCmd(f *factory) *cobra.Command {
 	opts := &statusOptions{f: f, now: time.Now}
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "List cached sessions: profile, role, time left, backend",
 		Long: `List every profile with cached credentials: the role, the region, when the
 credentials expire and how long is left, and where they are kept (keyring or
-file). It reads only the non-secret index, never the secrets themselves.
+file), and, on stderr, any renewal paused after a failure (why, until when).
+It reads only the non-secret index, never the secrets themselves.
 With --profile, only that profile is shown.`,
 		Example: `  saml2sts status
   saml2sts status --profile analytics
   saml2sts status --json | jq '.[] | select(.seconds_left < 900) | .profile'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if runF != nil {
-				return runF(opts)
-			}
 			return statusRun(opts)
 		},
 	}
@@ -50,6 +48,10 @@ type statusRow struct {
 	Expiration  time.Time `json:"expiration"`
 	SecondsLeft int64     `json:"seconds_left"`
 	IdPSession  bool      `json:"idp_session"`
+	// Set while automatic renewals back off after a failure.
+	RenewalFailures    int        `json:"renewal_failures,omitempty"`
+	RenewalPausedUntil *time.Time `json:"renewal_paused_until,omitempty"`
+	RenewalError       string     `json:"renewal_error,omitempty"`
 }
 
 func statusRun(o *statusOptions) error {
@@ -72,7 +74,13 @@ func statusRun(o *statusOptions) error {
 		if left < 0 {
 			left = 0
 		}
-		rows = append(rows, statusRow{m.Profile, m.RoleARN, m.Region, m.Backend, m.Expiration.UTC(), left, m.HasSession})
+		row := statusRow{Profile: m.Profile, RoleARN: m.RoleARN, Region: m.Region, Backend: m.Backend,
+			Expiration: m.Expiration.UTC(), SecondsLeft: left, IdPSession: m.HasSession}
+		if bo, ok := cache.ReadBackoff(dir, m.Identity); ok && m.Identity != "" && now.Before(bo.Next) {
+			until := bo.Next.UTC()
+			row.RenewalFailures, row.RenewalPausedUntil, row.RenewalError = bo.Failures, &until, bo.Cause
+		}
+		rows = append(rows, row)
 	}
 	sort.Slice(rows, func(i, j int) bool { return rows[i].Profile < rows[j].Profile })
 	if o.json {
@@ -104,7 +112,16 @@ func statusRun(o *statusOptions) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Profile, r.RoleARN, dash(r.Region),
 			r.Expiration.Local().Format("2006-01-02 15:04 MST"), left, r.Backend)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, r := range rows {
+		if r.RenewalPausedUntil != nil {
+			fmt.Fprintf(o.f.errOut, "%s: renewal paused until %s after %d failed attempts: %s (saml2sts login --profile %s renews now)\n",
+				r.Profile, r.RenewalPausedUntil.Local().Format("15:04:05 MST"), r.RenewalFailures, r.RenewalError, r.Profile)
+		}
+	}
+	return nil
 }
 
 func dash(s string) string {

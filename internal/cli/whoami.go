@@ -15,7 +15,7 @@ type whoamiOptions struct {
 	json bool
 }
 
-func newWhoamiCmd(f *factory, runF func(context.Context, *cobra.Command, *whoamiOptions) error) *cobra.Command {
+func newWhoamiCmd(f *factory) *cobra.Command {
 	opts := &whoamiOptions{f: f}
 	cmd := &cobra.Command{
 		Use:   "whoami",
@@ -28,9 +28,6 @@ role mapping.`,
   saml2sts whoami --profile analytics --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if runF != nil {
-				return runF(cmd.Context(), cmd, opts)
-			}
 			return whoamiRun(cmd.Context(), cmd, opts)
 		},
 	}

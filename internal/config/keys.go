@@ -12,8 +12,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/andybalholm/cascadia"
-
+	"github.com/saml2sts/saml2sts/idp/providers"
 	"github.com/saml2sts/saml2sts/internal/httpx"
 )
 
@@ -28,9 +27,10 @@ type Key struct {
 	set   func(p *Profile, v string)
 }
 
-// keys is the one list of profile keys; a new key is one line here.
-var keys = []Key{
-	{"provider", "", "identity provider: keycloak, okta, adfs or form", oneOf("keycloak", "okta", "adfs", "form"), func(p *Profile, v string) { p.Provider = v }},
+// keys is the one list of profile keys; a new key is one line here, a new
+// provider-only key is in its adapter's idp.Registration.
+var keys = append([]Key{
+	{"provider", "", "identity provider: " + orList(providers.Names()), oneOf(providers.Names()...), func(p *Profile, v string) { p.Provider = v }},
 	{"url", "", "IdP-initiated sign-on URL (https; http only to localhost)", checkURL, func(p *Profile, v string) { p.URL = v }},
 	{"username", "", "IdP user name", nil, func(p *Profile, v string) { p.Username = v }},
 	{"role_arn", "", "IAM role to assume, arn:aws:iam::ACCOUNT:role/NAME", checkARN(roleARN, "role/NAME"), func(p *Profile, v string) { p.RoleARN = v }},
@@ -44,19 +44,42 @@ var keys = []Key{
 	{"opensearch_endpoint", "", "OpenSearch URL for the search commands (https)", checkURL, func(p *Profile, v string) { p.OpenSearchEndpoint = v }},
 	{"opensearch_service", "auto", "SigV4 service name for OpenSearch: auto, es or aoss", oneOf("auto", "es", "aoss"), func(p *Profile, v string) { p.OpenSearchService = v }},
 	{"dashboards_idp_url", "", "IdP-initiated sign-on URL of the OpenSearch Dashboards SAML app (needed by --via dashboards; no default)", checkURL, func(p *Profile, v string) { p.DashboardsIdPURL = v }},
-	{"adfs_auth", "forms", "AD FS sign-in: forms, ntlm (Windows integrated) or kerberos", oneOf("forms", "ntlm", "kerberos"), option("adfs_auth")},
-	{"form_username_field", "", "form provider: name of the username input, when the guess is wrong", checkFieldName, option("form_username_field")},
-	{"form_password_field", "", "form provider: name of the password input, when the guess is wrong", checkFieldName, option("form_password_field")},
-	{"form_error_selector", "", "form provider: CSS selector of the IdP's login error message", checkSelector, option("form_error_selector")},
-}
+}, providerKeys()...)
 
 // providerOnly are the keys only one provider reads, by key name: a profile
 // of another provider that sets one would have it ignored without a word.
-var providerOnly = map[string]string{
-	"adfs_auth":           "adfs",
-	"form_username_field": "form",
-	"form_password_field": "form",
-	"form_error_selector": "form",
+var providerOnly = func() map[string]string {
+	m := map[string]string{}
+	for _, r := range providers.All {
+		for _, k := range r.Keys {
+			m[k.Name] = r.Name
+		}
+	}
+	return m
+}()
+
+// providerKeys are the keys the adapters register, stored in
+// Profile.Options for the adapter.
+func providerKeys() []Key {
+	var ks []Key
+	for _, r := range providers.All {
+		for _, k := range r.Keys {
+			check := k.Check
+			if len(k.Values) > 0 {
+				check = oneOf(k.Values...)
+			}
+			ks = append(ks, Key{Name: k.Name, Default: k.Default, Help: k.Help, check: check, set: option(k.Name)})
+		}
+	}
+	return ks
+}
+
+// orList is "a, b or c".
+func orList(s []string) string {
+	if len(s) < 2 {
+		return strings.Join(s, "")
+	}
+	return strings.Join(s[:len(s)-1], ", ") + " or " + s[len(s)-1]
 }
 
 // option stores a provider-specific key in Profile.Options.
@@ -218,7 +241,10 @@ var (
 	principalARN = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^` + partition + `saml-provider/[\w.-]{1,128}$`) })
 	// eu-west-1, us-gov-west-1, cn-north-1, us-isob-east-1, eusc-de-east-1.
 	region = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z]{2,4}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]{1,2}$`) })
-	factor = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.:-]*$`) })
+	// A factor name, or an authenticator label as the IdP shows it
+	// ("Google Authenticator", "Ana's phone (work)"): printable, starting
+	// with a letter or digit, no ini comment or quote characters.
+	factor = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[\p{L}\p{N}](?:[^\p{C}#;"]{0,98}[^\p{C}#;"\s])?$`) })
 )
 
 func checkARN(re func() *regexp.Regexp, resource string) func(string) error {
@@ -237,28 +263,11 @@ func checkRegion(v string) error {
 	return fmt.Errorf("%q is not an AWS region like eu-west-1", v)
 }
 
-// checkFieldName wants an HTML input name as written in the page's source.
-func checkFieldName(v string) error {
-	if strings.ContainsAny(v, " \t\"'<>") {
-		return fmt.Errorf("%q is not an input name: give the name attribute of the input, e.g. j_username", v)
-	}
-	return nil
-}
-
-// checkSelector wants a CSS selector goquery can use; an invalid one would
-// silently match nothing.
-func checkSelector(v string) error {
-	if _, err := cascadia.ParseGroup(v); err != nil {
-		return fmt.Errorf("%q is not a CSS selector (%v): e.g. div.error or #errorText", v, err)
-	}
-	return nil
-}
-
 func checkFactor(v string) error {
 	if factor().MatchString(v) {
 		return nil
 	}
-	return fmt.Errorf("%q is not a factor name: use auto or a name such as totp", v)
+	return fmt.Errorf("%q is not a factor name: use auto, a name such as totp, or the authenticator's label as the IdP shows it", v)
 }
 
 // didYouMean returns ` (did you mean "x"?)` for the option closest to s by

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/saml2sts/saml2sts/idp/providers"
 )
 
 func TestParseDuration(t *testing.T) {
@@ -106,7 +108,13 @@ func TestKeyCheck(t *testing.T) {
 		{"mfa", "auto", ""},
 		{"mfa", "totp", ""},
 		{"mfa", "token:software:totp", ""},
-		{"mfa", "push me", `"push me" is not a factor name`},
+		{"mfa", "Google Authenticator", ""},
+		{"mfa", "Ana's phone (work)", ""},
+		{"mfa", "Télé 2", ""},
+		{"mfa", "-push", `"-push" is not a factor name`},
+		{"mfa", "push\tme", `is not a factor name`},
+		{"mfa", "phone ; work", `is not a factor name`},
+		{"mfa", strings.Repeat("x", 101), `is not a factor name`},
 
 		{"cache", "auto", ""},
 		{"cache", "keyring", ""},
@@ -179,14 +187,30 @@ func TestKeysTable(t *testing.T) {
 		{"opensearch_endpoint", "", "SAML2STS_OPENSEARCH_ENDPOINT", "--opensearch-endpoint"},
 		{"opensearch_service", "auto", "SAML2STS_OPENSEARCH_SERVICE", "--opensearch-service"},
 		{"dashboards_idp_url", "", "SAML2STS_DASHBOARDS_IDP_URL", "--dashboards-idp-url"},
-		{"adfs_auth", "forms", "SAML2STS_ADFS_AUTH", "--adfs-auth"},
-		{"form_username_field", "", "SAML2STS_FORM_USERNAME_FIELD", "--form-username-field"},
-		{"form_password_field", "", "SAML2STS_FORM_PASSWORD_FIELD", "--form-password-field"},
-		{"form_error_selector", "", "SAML2STS_FORM_ERROR_SELECTOR", "--form-error-selector"},
+	}
+	// Then the adapters' own keys, in the order of their registrations.
+	for _, r := range providers.All {
+		for _, k := range r.Keys {
+			want = append(want, struct{ name, def, env, flag string }{k.Name, k.Default,
+				"SAML2STS_" + strings.ToUpper(k.Name), "--" + strings.ReplaceAll(k.Name, "_", "-")})
+			if providerOnly[k.Name] != r.Name {
+				t.Errorf("%s is not provider-only to %s", k.Name, r.Name)
+			}
+		}
+	}
+	if want[len(want)-4].name != "adfs_auth" || want[len(want)-1].name != "form_error_selector" {
+		t.Errorf("adapter keys %v: want adfs_auth and the form_* keys last", want[14:])
 	}
 	got := Keys()
 	if len(got) != len(want) {
 		t.Fatalf("Keys() has %d keys, want %d", len(got), len(want))
+	}
+	seen := map[string]bool{}
+	for _, k := range got {
+		if seen[k.Name] {
+			t.Errorf("key %s is defined twice (an adapter registers a key saml2sts has?)", k.Name)
+		}
+		seen[k.Name] = true
 	}
 	for i, w := range want {
 		k := got[i]

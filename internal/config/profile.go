@@ -6,7 +6,7 @@ import "time"
 // variables, overridden by flags. Zero values have been replaced by defaults.
 type Profile struct {
 	Name               string
-	Provider           string // keycloak | okta | adfs | form
+	Provider           string // a name in idp/providers
 	URL                string // IdP-initiated sign-on URL
 	Username           string
 	RoleARN            string

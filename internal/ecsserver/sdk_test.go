@@ -8,8 +8,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/config"
-
-	"github.com/saml2sts/saml2sts/sts"
 )
 
 // TestGoSDKDefaultChain: the Go SDK v2's default chain, given only the two
@@ -18,7 +16,10 @@ import (
 func TestGoSDKDefaultChain(t *testing.T) {
 	exp := time.Now().Add(time.Hour).UTC().Truncate(time.Second)
 	want := creds(4, exp)
-	s, err := New(func(context.Context) (sts.Credentials, string, error) { return want, role, nil })
+	s, err := New(func(context.Context, time.Duration) (Answer, error) {
+		return Answer{Credentials: want, RoleARN: role}, nil
+	},
+		WithAnswer(Answer{Credentials: want, RoleARN: role}))
 	if err != nil {
 		t.Fatal(err)
 	}

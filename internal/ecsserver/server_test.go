@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -26,47 +27,91 @@ const role = "arn:aws:iam::123456789012:role/SearchReader"
 
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
-// clock is a settable time source.
+// clock is a fake Clock: time moves only when a test calls add, which
+// fires the timers it passes.
 type clock struct {
-	mu sync.Mutex
-	t  time.Time
+	mu     sync.Mutex
+	t      time.Time
+	timers []timer
 }
 
-func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+type timer struct {
+	at time.Time
+	ch chan time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+
+func (c *clock) After(d time.Duration) <-chan time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ch := make(chan time.Time, 1)
+	if d <= 0 {
+		ch <- c.t
+		return ch
+	}
+	c.timers = append(c.timers, timer{c.t.Add(d), ch})
+	return ch
+}
+
 func (c *clock) add(d time.Duration) {
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	c.t = c.t.Add(d)
-	c.mu.Unlock()
+	kept := c.timers[:0]
+	for _, tm := range c.timers {
+		if tm.at.After(c.t) {
+			kept = append(kept, tm)
+			continue
+		}
+		tm.ch <- c.t
+	}
+	c.timers = kept
 }
 
-// source hands out numbered credentials valid for an hour from the clock,
-// or the error in err.
+// source hands out numbered credentials valid for an hour from the clock
+// (call n gets ASIAKEYn), or fails with err (and retryAt), or, when stale
+// is set, answers as the broker does when a renewal failed: the old
+// credentials with the reason.
 type source struct {
 	clk   *clock
 	calls atomic.Int32
 	mu    sync.Mutex
 	err   error
+	stale *Answer
+	retry time.Time
+	ahead []time.Duration
 	gate  chan struct{} // when set, each call waits for it
 }
 
-func (s *source) get(ctx context.Context) (sts.Credentials, string, error) {
+func (s *source) get(ctx context.Context, ahead time.Duration) (Answer, error) {
 	n := s.calls.Add(1)
 	if s.gate != nil {
 		select {
 		case <-s.gate:
 		case <-ctx.Done():
-			return sts.Credentials{}, "", ctx.Err()
+			return Answer{}, ctx.Err()
 		}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.err != nil {
-		return sts.Credentials{}, "", s.err
+	s.ahead = append(s.ahead, ahead)
+	switch {
+	case s.err != nil:
+		return Answer{RetryAt: s.retry}, s.err
+	case s.stale != nil:
+		a := *s.stale
+		a.RetryAt = s.retry
+		return a, nil
 	}
-	return creds(n, s.clk.now().Add(time.Hour)), role, nil
+	return Answer{Credentials: creds(n, s.clk.Now().Add(time.Hour)), RoleARN: role}, nil
 }
 
-func (s *source) fail(err error) { s.mu.Lock(); s.err = err; s.mu.Unlock() }
+func (s *source) fail(err error, retry time.Time) {
+	s.mu.Lock()
+	s.err, s.retry = err, retry
+	s.mu.Unlock()
+}
 
 func creds(n int32, exp time.Time) sts.Credentials {
 	return sts.Credentials{
@@ -77,16 +122,80 @@ func creds(n int32, exp time.Time) sts.Credentials {
 	}
 }
 
-func newTest(t *testing.T, opts ...Option) (*Server, *source, *clock) {
+// renewals counts finished Source calls, for tests to wait on.
+type renewals struct {
+	mu sync.Mutex
+	n  int
+	ch chan struct{}
+}
+
+func (r *renewals) done() {
+	r.mu.Lock()
+	r.n++
+	close(r.ch)
+	r.ch = make(chan struct{})
+	r.mu.Unlock()
+}
+
+// wait blocks until n Source calls have finished.
+func (r *renewals) wait(t *testing.T, n int) {
 	t.Helper()
-	clk := &clock{t: t0}
-	src := &source{clk: clk}
-	s, err := New(src.get, append([]Option{WithClock(clk.now)}, opts...)...)
+	for {
+		r.mu.Lock()
+		got, ch := r.n, r.ch
+		r.mu.Unlock()
+		if got >= n {
+			return
+		}
+		select {
+		case <-ch:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%d Source calls finished, want %d", got, n)
+		}
+	}
+}
+
+type rig struct {
+	*Server
+	src     *source
+	clk     *clock
+	renewed *renewals
+	log     *syncBuffer
+}
+
+// newTest starts a server seeded, as exec does, with credentials ASIAKEY0
+// valid for an hour.
+func newTest(t *testing.T, opts ...Option) *rig {
+	t.Helper()
+	return newRig(t, nil, append([]Option{WithAnswer(Answer{Credentials: creds(0, t0.Add(time.Hour)), RoleARN: role})}, opts...)...)
+}
+
+// newRig starts a server with opts; gate, when not nil, holds every
+// Source call until it is closed.
+func newRig(t *testing.T, gate chan struct{}, opts ...Option) *rig {
+	t.Helper()
+	r := &rig{clk: &clock{t: t0}, renewed: &renewals{ch: make(chan struct{})}, log: &syncBuffer{}}
+	r.src = &source{clk: r.clk, gate: gate}
+	base := []Option{WithClock(r.clk), WithLog(r.log), func(s *Server) { s.onRenew = r.renewed.done }}
+	s, err := New(r.src.get, append(base, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
+	r.Server = s
 	t.Cleanup(func() { s.Close() })
-	return s, src, clk
+	return r
+}
+
+// key is the AccessKeyId a request gets; it fails the test on an error.
+func (r *rig) key(t *testing.T) string {
+	t.Helper()
+	rep := get(t, r.Server, "GET", "/", r.Token())
+	if rep.status != 200 {
+		t.Fatalf("status %d: %s", rep.status, rep.body)
+	}
+	var m map[string]string
+	json.Unmarshal([]byte(rep.body), &m)
+	return m["AccessKeyId"]
 }
 
 type reply struct {
@@ -120,8 +229,8 @@ func decodeError(t *testing.T, r reply) errBody {
 	var e errBody
 	dec := json.NewDecoder(strings.NewReader(r.body))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&e); err != nil || e.Code == "" || e.Message == "" {
-		t.Fatalf("error body is not {code,message}: %q (%v)", r.body, err)
+	if err := dec.Decode(&e); err != nil || e.Code == "" || e.Message == "" || !strings.Contains(r.body, `"Message":`) {
+		t.Fatalf("error body is not {Code,Message}: %q (%v)", r.body, err)
 	}
 	if ct := r.header.Get("Content-Type"); ct != "application/json" {
 		t.Errorf("Content-Type = %q", ct)
@@ -130,7 +239,8 @@ func decodeError(t *testing.T, r reply) errBody {
 }
 
 func TestAuthorization(t *testing.T) {
-	s, src, _ := newTest(t)
+	r := newTest(t)
+	s, src := r.Server, r.src
 	tests := []struct {
 		name   string
 		auth   []string
@@ -162,8 +272,8 @@ func TestAuthorization(t *testing.T) {
 			}
 		})
 	}
-	if n := src.calls.Load(); n != 1 {
-		t.Errorf("source calls = %d, want 1 (only the authorized request)", n)
+	if n := src.calls.Load(); n != 0 {
+		t.Errorf("source calls = %d, want 0 (the seeded credentials are fresh)", n)
 	}
 }
 
@@ -175,7 +285,8 @@ func flip(b byte) string {
 }
 
 func TestOnlyGETAtRoot(t *testing.T) {
-	s, src, _ := newTest(t)
+	rg := newTest(t)
+	s, src := rg.Server, rg.src
 	for _, m := range []string{"POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"} {
 		r := get(t, s, m, "/", s.Token())
 		if r.status != http.StatusMethodNotAllowed || r.header.Get("Allow") != "GET" {
@@ -197,7 +308,7 @@ func TestOnlyGETAtRoot(t *testing.T) {
 }
 
 func TestOnlyLoopback(t *testing.T) {
-	s, _, _ := newTest(t)
+	s := newTest(t).Server
 	tests := []struct {
 		remote, host string
 		status       int
@@ -241,8 +352,8 @@ func TestResponseShape(t *testing.T) {
 		{"arn:aws:iam::12345:role/Short", ""},
 	} {
 		t.Run(tt.role, func(t *testing.T) {
-			s, err := New(func(context.Context) (sts.Credentials, string, error) { return want, tt.role, nil },
-				WithClock(func() time.Time { return t0 }))
+			s, err := New(func(context.Context, time.Duration) (Answer, error) { return Answer{}, errors.New("not called") },
+				WithClock(&clock{t: t0}), WithAnswer(Answer{Credentials: want, RoleARN: tt.role}))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -286,190 +397,213 @@ func TestResponseShape(t *testing.T) {
 }
 
 func TestSourceErrorIs500WithoutSecrets(t *testing.T) {
-	var logBuf syncBuffer
-	s, src, clk := newTest(t, WithLog(&logBuf))
-	first := get(t, s, "GET", "/", s.Token())
-	if first.status != 200 {
-		t.Fatalf("first: %s", first.body)
-	}
-	old := creds(1, t0.Add(time.Hour))
+	r := newTest(t)
+	old := creds(0, t0.Add(time.Hour))
 	// Past expiry: nothing usable is left to fall back on.
-	clk.add(2 * time.Hour)
-	src.fail(errors.New("idp said no\nwhile holding " + old.SecretAccessKey + " and " + old.SessionToken + " for " + s.Token()))
-	r := get(t, s, "GET", "/", s.Token())
-	if r.status != 500 {
-		t.Fatalf("status %d, want 500: %s", r.status, r.body)
+	r.src.fail(errors.New("idp said no\nwhile holding "+old.SecretAccessKey+" and "+old.SessionToken+" for "+r.Token()), time.Time{})
+	r.clk.add(2 * time.Hour)
+	r.renewed.wait(t, 1)
+	rep := get(t, r.Server, "GET", "/", r.Token())
+	if rep.status != 500 {
+		t.Fatalf("status %d, want 500: %s", rep.status, rep.body)
 	}
-	e := decodeError(t, r)
-	if e.Code != "CredentialsUnavailable" || !strings.Contains(e.Message, "idp said no") {
+	e := decodeError(t, rep)
+	if e.Code != "CredentialsUnavailable" || !strings.Contains(e.Message, "idp said no") ||
+		!strings.Contains(e.Message, "expire at "+old.Expiration.Format(time.RFC3339)) {
 		t.Errorf("error %+v", e)
 	}
-	logged := logBuf.String()
+	logged := r.log.String()
 	for what, out := range map[string]string{"response": e.Message, "log": logged} {
 		if strings.ContainsAny(strings.TrimSuffix(out, "\n"), "\r\n") {
 			t.Errorf("%s is not one line: %q", what, out)
 		}
-		for _, secret := range []string{old.SecretAccessKey, old.SessionToken, s.Token()} {
+		for _, secret := range []string{old.SecretAccessKey, old.SessionToken, r.Token()} {
 			if strings.Contains(out, secret) {
 				t.Errorf("%s leaks a secret: %q", what, out)
 			}
 		}
 	}
-	if !strings.Contains(logged, "idp said no") {
+	if !strings.Contains(logged, "idp said no") || !strings.Contains(logged, "HTTP 500") {
 		t.Errorf("log: %q", logged)
 	}
 	// A long message is cut.
-	src.fail(errors.New(strings.Repeat("x", 5000)))
-	if r := get(t, s, "GET", "/", s.Token()); len(decodeError(t, r).Message) > maxMessage+50 {
-		t.Errorf("message of %d bytes", len(r.body))
+	r.src.fail(errors.New(strings.Repeat("x", 5000)), time.Time{})
+	r.clk.add(retryDelay)
+	r.renewed.wait(t, 2)
+	if rep := get(t, r.Server, "GET", "/", r.Token()); len(decodeError(t, rep).Message) > maxMessage+100 {
+		t.Errorf("message of %d bytes", len(rep.body))
 	}
 }
 
-func TestRefreshWhenStale(t *testing.T) {
-	s, src, clk := newTest(t, WithWindow(15*time.Minute))
-	key := func() string {
-		t.Helper()
-		r := get(t, s, "GET", "/", s.Token())
-		if r.status != 200 {
-			t.Fatalf("status %d: %s", r.status, r.body)
-		}
-		var m map[string]string
-		json.Unmarshal([]byte(r.body), &m)
-		return m["AccessKeyId"]
+// TestRenewsAheadOfWindow: the renewal runs in the background before the
+// credentials enter the refresh window, so a client asking inside the
+// window gets new credentials at once.
+func TestRenewsAheadOfWindow(t *testing.T) {
+	r := newTest(t, WithWindow(15*time.Minute))
+	if k := r.key(t); k != "ASIAKEY0" {
+		t.Fatalf("seeded key %s", k)
 	}
-	steps := []struct {
-		advance time.Duration
-		key     string
-		calls   int32
-	}{
-		{0, "ASIAKEY1", 1},
-		{10 * time.Minute, "ASIAKEY1", 1}, // 50m left: fresh, from memory
-		{34 * time.Minute, "ASIAKEY1", 1}, // 16m left: still fresh
-		{2 * time.Minute, "ASIAKEY2", 2},  // 14m left: inside the window
-		{time.Minute, "ASIAKEY2", 2},
+	r.clk.add(39 * time.Minute) // 21m left: fresh, no renewal yet
+	if k := r.key(t); k != "ASIAKEY0" || r.src.calls.Load() != 0 {
+		t.Fatalf("key %s, %d source calls; want the seed and none", k, r.src.calls.Load())
 	}
-	for i, st := range steps {
-		clk.add(st.advance)
-		if k := key(); k != st.key || src.calls.Load() != st.calls {
-			t.Errorf("step %d: key %s, calls %d; want %s, %d", i, k, src.calls.Load(), st.key, st.calls)
-		}
+	r.clk.add(time.Minute) // 20m left: window (15m) + ahead (5m)
+	r.renewed.wait(t, 1)
+	if k := r.key(t); k != "ASIAKEY1" {
+		t.Errorf("key %s after the background renewal, want ASIAKEY1", k)
+	}
+	if a := r.src.ahead; len(a) != 1 || a[0] != 5*time.Minute {
+		t.Errorf("source asked to renew %v ahead, want [5m]", a)
+	}
+	// The next renewal is due 40 minutes after this one.
+	r.clk.add(39 * time.Minute)
+	if k := r.key(t); k != "ASIAKEY1" || r.src.calls.Load() != 1 {
+		t.Errorf("key %s, %d calls; want ASIAKEY1 and still 1 call", k, r.src.calls.Load())
+	}
+	r.clk.add(time.Minute)
+	r.renewed.wait(t, 2)
+	if k := r.key(t); k != "ASIAKEY2" {
+		t.Errorf("key %s, want ASIAKEY2", k)
 	}
 }
 
 func TestSeededCredentials(t *testing.T) {
-	seed := creds(9, t0.Add(time.Hour))
-	s, src, _ := newTest(t, WithCredentials(seed, role))
-	r := get(t, s, "GET", "/", s.Token())
-	if !strings.Contains(r.body, seed.AccessKeyID) || src.calls.Load() != 0 {
-		t.Errorf("seeded credentials not served from memory: %s, %d calls", r.body, src.calls.Load())
+	r := newTest(t)
+	if k := r.key(t); k != "ASIAKEY0" || r.src.calls.Load() != 0 {
+		t.Errorf("seeded credentials not served from memory: %s, %d calls", k, r.src.calls.Load())
 	}
 }
 
-// TestStaleButUsableBackoff: when the source cannot renew, the still-valid
-// copy is served and the source is not asked again on every request.
-func TestStaleButUsableBackoff(t *testing.T) {
-	var logBuf syncBuffer
-	s, src, clk := newTest(t, WithLog(&logBuf))
-	get(t, s, "GET", "/", s.Token())
-	clk.add(50 * time.Minute) // 10m left
-	src.fail(errors.New("credentials expired and logging in needs a terminal; run: saml2sts login"))
-	for i := range 5 {
-		r := get(t, s, "GET", "/", s.Token())
-		if r.status != 200 || !strings.Contains(r.body, "ASIAKEY1") {
-			t.Fatalf("request %d: %d %s", i, r.status, r.body)
+// TestNoSeed: without credentials the server fetches at once; a request
+// before that ends gets a 500 at once, not a wait.
+func TestNoSeed(t *testing.T) {
+	r := newRig(t, make(chan struct{}))
+	rep := get(t, r.Server, "GET", "/", r.Token())
+	if rep.status != 500 || !strings.Contains(decodeError(t, rep).Message, "retry") {
+		t.Errorf("before the first fetch: %d %s", rep.status, rep.body)
+	}
+	close(r.src.gate)
+	r.renewed.wait(t, 1)
+	if k := r.key(t); k != "ASIAKEY1" {
+		t.Errorf("key %s", k)
+	}
+}
+
+// TestFailedRenewalBacksOff: while renewals fail, the still-valid copy is
+// served, the Source is called per backoff step (and, to pick up a login
+// made elsewhere, at most every recheck on requests), and each step is
+// logged once, not each request.
+func TestFailedRenewalBacksOff(t *testing.T) {
+	r := newTest(t)
+	seed := creds(0, t0.Add(time.Hour))
+	r.src.mu.Lock()
+	r.src.stale = &Answer{Credentials: seed, RoleARN: role, Renewal: errors.New("could not renew them (IdP down)")}
+	r.src.retry = t0.Add(40*time.Minute + 30*time.Second)
+	r.src.mu.Unlock()
+	r.clk.add(40 * time.Minute) // due
+	r.renewed.wait(t, 1)
+	for i := range 20 {
+		if k := r.key(t); k != "ASIAKEY0" {
+			t.Fatalf("request %d: key %s, want the still-valid seed", i, k)
 		}
 	}
-	if n := src.calls.Load(); n != 2 {
-		t.Errorf("source calls = %d, want 2 (one failed refresh, then back off)", n)
+	if n := r.src.calls.Load(); n != 1 {
+		t.Errorf("source calls = %d after 20 requests in one step, want 1", n)
 	}
-	if c := strings.Count(logBuf.String(), "\n"); c != 1 || !strings.Contains(logBuf.String(), "saml2sts login") {
-		t.Errorf("log: %q", logBuf.String())
+	// Requests after recheck: the Source is asked again (it answers from
+	// its cache), the same step is not logged again.
+	r.clk.add(recheck)
+	r.key(t)
+	r.renewed.wait(t, 2)
+	if n := r.src.calls.Load(); n != 2 {
+		t.Errorf("source calls = %d, want 2", n)
 	}
-	src.fail(nil)
-	clk.add(retryDelay + time.Second)
-	if r := get(t, s, "GET", "/", s.Token()); !strings.Contains(r.body, "ASIAKEY3") {
-		t.Errorf("after the back-off: %s", r.body)
+	if c := strings.Count(r.log.String(), "\n"); c != 1 || !strings.Contains(r.log.String(), "IdP down") ||
+		!strings.Contains(r.log.String(), "valid until "+seed.Expiration.Format(time.RFC3339)) {
+		t.Errorf("log: %q; want one line naming the cause and the expiry", r.log.String())
+	}
+	// A new step: one more line.
+	r.src.mu.Lock()
+	r.src.retry = t0.Add(42 * time.Minute)
+	r.src.mu.Unlock()
+	r.clk.add(30 * time.Second)
+	r.renewed.wait(t, 3)
+	if c := strings.Count(r.log.String(), "\n"); c != 2 {
+		t.Errorf("log after the second step: %q", r.log.String())
+	}
+	// The IdP is back: the step's end brings new credentials.
+	r.src.mu.Lock()
+	r.src.stale = nil
+	r.src.mu.Unlock()
+	r.clk.add(90 * time.Second)
+	r.renewed.wait(t, 4)
+	if k := r.key(t); k != "ASIAKEY4" {
+		t.Errorf("key %s after the IdP came back, want ASIAKEY4", k)
 	}
 }
 
-func TestConcurrentRequestsShareOneRefresh(t *testing.T) {
-	s, src, _ := newTest(t)
-	src.gate = make(chan struct{})
-	var wg sync.WaitGroup
-	bodies := make([]string, 16)
-	for i := range bodies {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			bodies[i] = get(t, s, "GET", "/", s.Token()).body
-		}()
+// TestAnswersWhileRenewing: a renewal that hangs (a loaded machine, a slow
+// IdP) delays no answer: a client that waits at most 1s (the JavaScript
+// SDK's container provider) always gets one, before and after expiry.
+func TestAnswersWhileRenewing(t *testing.T) {
+	r := newTest(t)
+	r.src.gate = make(chan struct{})
+	impatient := &http.Client{Timeout: time.Second}
+	ask := func() (int, string) {
+		t.Helper()
+		req, _ := http.NewRequest("GET", r.URL(), nil)
+		req.Header.Set("Authorization", r.Token())
+		res, err := impatient.Do(req)
+		if err != nil {
+			t.Fatalf("the client gave up: %v", err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(b)
 	}
-	time.Sleep(100 * time.Millisecond)
-	close(src.gate)
-	wg.Wait()
-	for i, b := range bodies {
-		if !strings.Contains(b, "ASIAKEY1") {
-			t.Errorf("request %d: %s", i, b)
+	r.clk.add(50 * time.Minute) // inside the window: a renewal starts and hangs
+	for r.src.calls.Load() == 0 {
+		ask() // a request kicks the loop, should the timer not have
+	}
+	for i := range 10 {
+		if code, body := ask(); code != 200 || !strings.Contains(body, "ASIAKEY0") {
+			t.Fatalf("request %d during the renewal: %d %s", i, code, body)
 		}
 	}
-	if n := src.calls.Load(); n != 1 {
-		t.Errorf("source calls = %d, want 1", n)
+	r.clk.add(10 * time.Minute) // expired, renewal still running
+	if code, body := ask(); code != 500 || !strings.Contains(body, "being renewed") {
+		t.Errorf("after expiry during the renewal: %d %s", code, body)
 	}
-}
-
-// TestRefreshOutlivesImpatientClient: SDKs time out after about 2s and
-// retry; a login that takes longer must still finish and serve the retry.
-func TestRefreshOutlivesImpatientClient(t *testing.T) {
-	s, src, _ := newTest(t)
-	src.gate = make(chan struct{})
-	impatient := &http.Client{Timeout: 100 * time.Millisecond}
-	req, _ := http.NewRequest("GET", s.URL(), nil)
-	req.Header.Set("Authorization", s.Token())
-	if res, err := impatient.Do(req); err == nil {
-		res.Body.Close()
-		t.Fatalf("want a client timeout, got %s", res.Status)
-	}
-	close(src.gate) // the login finishes after the client gave up
-	r := get(t, s, "GET", "/", s.Token())
-	if r.status != 200 || !strings.Contains(r.body, "ASIAKEY1") {
-		t.Errorf("retry: %d %s", r.status, r.body)
-	}
-	if n := src.calls.Load(); n != 1 {
-		t.Errorf("source calls = %d, want 1 (the retry joins the first refresh)", n)
+	close(r.src.gate)
+	r.renewed.wait(t, 1)
+	if code, body := ask(); code != 200 || !strings.Contains(body, "ASIAKEY1") {
+		t.Errorf("after the renewal: %d %s", code, body)
 	}
 }
 
 func TestCloseCancelsRefresh(t *testing.T) {
-	s, src, _ := newTest(t)
-	src.gate = make(chan struct{}) // never opened: only ctx ends the call
-	go func() {
-		req, _ := http.NewRequest("GET", s.URL(), nil)
-		req.Header.Set("Authorization", s.Token())
-		if res, err := http.DefaultClient.Do(req); err == nil {
-			res.Body.Close()
-		}
-	}()
-	for src.calls.Load() == 0 {
-		time.Sleep(5 * time.Millisecond)
+	r := newRig(t, make(chan struct{})) // never opened: only ctx ends the call
+	for r.src.calls.Load() == 0 {
+		runtime.Gosched()
 	}
 	done := make(chan error)
-	go func() { done <- s.Close() }()
+	go func() { done <- r.Close() }()
 	select {
 	case <-done:
 	case <-time.After(5 * time.Second):
-		t.Fatal("Close did not cancel the running refresh")
+		t.Fatal("Close did not cancel the running renewal")
 	}
-	if err := s.Close(); err != nil {
+	if err := r.Close(); err != nil {
 		t.Errorf("second Close: %v", err)
 	}
-	if _, err := http.Get(s.URL()); err == nil {
+	if _, err := http.Get(r.URL()); err == nil {
 		t.Error("server still answers after Close")
 	}
 }
 
 func TestTokenAndURL(t *testing.T) {
-	a, _, _ := newTest(t)
-	b, _, _ := newTest(t)
+	a := newTest(t)
+	b := newTest(t)
 	raw, err := base64.RawURLEncoding.DecodeString(a.Token())
 	if err != nil || len(raw) != 32 {
 		t.Errorf("token %q is not 32 bytes base64url: %v", a.Token(), err)

@@ -53,7 +53,6 @@ type searchCtx struct {
 	expires   time.Time
 	sp        *spec // scroll: the original search
 	cursor    []any // scroll: sort values of the last hit sent
-	done      bool
 	totals    map[string]total
 }
 
