@@ -2,6 +2,8 @@ package idp
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -115,4 +117,28 @@ func FuzzRedactPage(f *testing.F) {
 			t.Fatalf("redacted page does not parse: %v", err)
 		}
 	})
+}
+
+// TestRedactPageKeepsRealPages: on every captured IdP page the token pass
+// suffices (no rebuilt or withheld copy), and only what it redacts changes.
+func TestRedactPageKeepsRealPages(t *testing.T) {
+	files, _ := filepath.Glob("testdata/*/*.html")
+	more, _ := filepath.Glob("form/testdata/*.html")
+	if len(files) == 0 {
+		t.Fatal("no fixtures")
+	}
+	for _, p := range append(files, more...) {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := redactTokens(b)
+		if leaksInput(out) {
+			t.Errorf("%s: the token pass leaves a secret input", p)
+		}
+		if got := RedactPage(b); !bytes.Equal(got, out) {
+			t.Errorf("%s: RedactPage did not keep the token pass", p)
+		}
+		checkAgreement(t, b)
+	}
 }

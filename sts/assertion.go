@@ -325,10 +325,7 @@ func signinRegion(dest string) (region, partition string) {
 // sign-in endpoint: STS would refuse it, and the profile's url is then the
 // sign-on URL of another application (or of a hostile page).
 func (a *Assertion) CheckAWS() error {
-	if a.Destination == "" {
-		return nil
-	}
-	if _, partition := signinRegion(a.Destination); partition != "" {
+	if a.Destination == "" || IsSignin(a.Destination) {
 		return nil
 	}
 	dest, _, _ := strings.Cut(a.Destination, "?")

@@ -7,8 +7,9 @@ import (
 	"testing"
 )
 
-// FuzzParseResponse: any XML an IdP page carries is parsed without panic,
-// and an accepted assertion grants only well-formed role pairs.
+// FuzzParseResponse: any XML an IdP page carries is parsed without panic
+// (by ParseResponse and Addressees), and an accepted assertion grants only
+// well-formed role pairs.
 func FuzzParseResponse(f *testing.F) {
 	files, _ := filepath.Glob("testdata/*.xml")
 	for _, p := range files {
@@ -20,7 +21,13 @@ func FuzzParseResponse(f *testing.F) {
 	f.Add([]byte(doc{p: "saml2", attrs: attr("saml2", "Role", prov1+","+role1) + attr("saml2", "SessionDuration", "3600")}.String()))
 	f.Add([]byte(`<Response><Assertion/><Assertion/></Response>`))
 	f.Fuzz(func(t *testing.T, xml []byte) {
-		a, err := ParseResponse(base64.StdEncoding.EncodeToString(xml))
+		b64 := base64.StdEncoding.EncodeToString(xml)
+		if _, err := Addressees(b64); err != nil {
+			if _, ok := err.(*AssertionError); !ok {
+				t.Fatalf("Addressees: error of type %T: %v", err, err)
+			}
+		}
+		a, err := ParseResponse(b64)
 		if err != nil {
 			if _, ok := err.(*AssertionError); !ok {
 				t.Fatalf("error of type %T: %v", err, err)

@@ -253,6 +253,9 @@ func (a *ADFS) issuer() string { return a.srv.URL + "/adfs/services/trust" }
 
 // ServeHTTP routes the AD FS endpoints an IdP-initiated sign-on touches.
 func (a *ADFS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if a.refuse(w) {
+		return
+	}
 	a.mu.Lock()
 	a.userAgent = append(a.userAgent, r.UserAgent())
 	a.mu.Unlock()

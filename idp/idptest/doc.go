@@ -31,6 +31,11 @@
 // writes them. A live sid cookie skips the login (silent refresh); the
 // step-up interstitial and the IAM Identity Center app are served too.
 //
+// Every emulator can be put into an outage with SetFault (Unreachable: each
+// connection closed unanswered; Unavailable: HTTP 503), and Faulted counts
+// the requests refused; [Keycloak.SetPassword] changes a password and
+// [Keycloak.ExpireSessions] forgets SSO sessions, for renewal-failure tests.
+//
 // The emulators are safe for concurrent use; [Keycloak.Stats] counts what
 // clients did so tests can assert, for example, that a cached IdP session was
 // reused or that a client did not loop on a failing password.
@@ -49,4 +54,12 @@
 //
 // [Clock] is a fake idp.Clock for adapter tests: every wait moves its time
 // at once, so push polls and rate-limit waits take no wall-clock time.
+//
+// [NewHostile] starts the hostile-IdP kit: a form login with unusual field
+// names (login, pwd, answer) that, per [Scenario], echoes the secrets back
+// in every encoding, posts its form to another host or to plain http,
+// answers the password with a 307 elsewhere, loops redirects, serves huge,
+// deep or stalled pages, or issues a signature-wrapped or foreignly
+// addressed assertion. [NewBystander] records everything it receives, so
+// tests can prove that no secret and no assertion reached it.
 package idptest

@@ -41,3 +41,38 @@ func TestKeycloakOutageAndPasswordChange(t *testing.T) {
 		t.Errorf("password = %q", got)
 	}
 }
+
+// TestEveryEmulatorHasFaults: the other emulators take the same switch.
+func TestEveryEmulatorHasFaults(t *testing.T) {
+	type faulty interface {
+		SetFault(Fault)
+		Faulted() int
+		URL() string
+		Close()
+	}
+	a, err := NewADFS(ADFSOptions{Users: []ADFSUser{{Username: `CORP\ana`, Password: "pw"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := NewOkta(OktaOptions{Users: []OktaUser{{Username: "ana", Password: "pw"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := NewSimpleSAML(SimpleSAMLOptions{Users: []User{{Username: "ana", Password: "pw"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range []faulty{a, o, s} {
+		defer e.Close()
+		e.SetFault(Unavailable)
+		res, err := http.Get(e.URL())
+		if err != nil || res.StatusCode != http.StatusServiceUnavailable {
+			t.Errorf("%T: %v %v", e, res, err)
+		} else {
+			res.Body.Close()
+		}
+		if e.Faulted() != 1 {
+			t.Errorf("%T: Faulted = %d", e, e.Faulted())
+		}
+	}
+}

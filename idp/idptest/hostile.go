@@ -13,6 +13,8 @@ import (
 	"sync"
 
 	"github.com/beevik/etree"
+
+	"github.com/saml2sts/saml2sts/internal/httpx"
 )
 
 // Scenario is what a [Hostile] IdP does to the client.
@@ -353,14 +355,17 @@ func (b *Bystander) Received() []string {
 	return append([]string(nil), b.got...)
 }
 
-// Holds reports whether any request received held s, raw or URL-encoded.
+// Holds reports whether any request received held s, in any encoding a
+// client may send it in (raw, URL-encoded, escaped, base64).
 func (b *Bystander) Holds(s string) bool {
 	if s == "" {
 		return false
 	}
 	for _, r := range b.Received() {
-		if strings.Contains(r, s) || strings.Contains(r, url.QueryEscape(s)) || strings.Contains(r, url.PathEscape(s)) {
-			return true
+		for _, form := range httpx.Encodings(s) {
+			if strings.Contains(r, form) {
+				return true
+			}
 		}
 	}
 	return false

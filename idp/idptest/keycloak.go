@@ -80,7 +80,6 @@ type Keycloak struct {
 	clientData string           // v2 client_data parameter
 
 	record[Stats]                     // mu, counters, leak-check values
-	faults                            // SetFault: outages
 	flows         map[string]*flow    // by AUTH_SESSION_ID
 	sessions      map[string]*session // by KEYCLOAK_IDENTITY
 }

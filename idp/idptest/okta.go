@@ -365,6 +365,9 @@ func (k *Okta) secret(prefix string) string {
 
 // ServeHTTP routes the Okta endpoints a CLI login touches.
 func (k *Okta) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if k.refuse(w) {
+		return
+	}
 	p := r.URL.Path
 	switch {
 	case p == "/.well-known/okta-organization":

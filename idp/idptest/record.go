@@ -7,7 +7,8 @@ import (
 	"sync"
 )
 
-// record is what every emulator keeps under its one lock: its counters
+// record is what every emulator keeps under its one lock (and its outage
+// switch): its counters
 // (S is the emulator's Stats type) and the values tests scan output for,
 // each SAMLResponse issued and each cookie or token handed out.
 type record[S any] struct {
@@ -15,6 +16,7 @@ type record[S any] struct {
 	stats  S
 	issued []string // every SAMLResponse served
 	kept   []string // every cookie value or token handed out
+	faults          // SetFault: outages
 }
 
 // Stats returns a snapshot of the counters.

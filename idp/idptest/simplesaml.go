@@ -179,6 +179,9 @@ func (s *SimpleSAML) Close() { s.srv.Close() }
 
 // ServeHTTP routes the endpoints an IdP-initiated login touches.
 func (s *SimpleSAML) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.refuse(w) {
+		return
+	}
 	if s.shib {
 		s.serveShib(w, r)
 		return

@@ -552,15 +552,26 @@ func (b *Broker) save(r *Record) error {
 	})
 }
 
-// Forget deletes the profile's credentials and IdP session.
+// Forget deletes the profile's credentials and IdP session (logout).
+// What the IdP rejected for the profile's identity and its renewal backoff
+// go too: logging out starts afresh.
 func (b *Broker) Forget(profile string) error {
+	keys := []string{cache.CredsKey(profile), cache.SessionKey(profile), cache.DashboardsKey(profile)}
+	idx, _ := cache.ReadIndex(b.Dir)
+	id := idx[profile].Identity
+	if id != "" {
+		keys = append(keys, cache.RejectedKey(id))
+	}
 	var errs []error
-	for _, k := range []string{cache.CredsKey(profile), cache.SessionKey(profile), cache.DashboardsKey(profile)} {
+	for _, k := range keys {
 		if err := b.Store.Delete(k); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	errs = append(errs, cache.UpdateIndex(b.Dir, func(m map[string]cache.Meta) { delete(m, profile) }))
+	if _, ok := cache.ReadBackoff(b.Dir, id); ok && id != "" {
+		errs = append(errs, cache.UpdateBackoff(b.Dir, id, func(*cache.Backoff) bool { return false }))
+	}
 	return errors.Join(errs...)
 }
 

@@ -233,7 +233,7 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func newRig(t *testing.T, roles ...string) *rig {
+func newRig(t testing.TB, roles ...string) *rig {
 	t.Helper()
 	if len(roles) == 0 {
 		roles = []string{reader + "," + provCorp}
@@ -287,7 +287,7 @@ func profile(mod ...func(*config.Profile)) *config.Profile {
 // pw is an Options.Password that supplies the right password.
 func pw(context.Context) (string, error) { return password, nil }
 
-func (r *rig) mustLogin(t *testing.T, p *config.Profile) *Result {
+func (r *rig) mustLogin(t testing.TB, p *config.Profile) *Result {
 	t.Helper()
 	res, err := r.b.Credentials(context.Background(), p, Options{Password: pw, LoginHint: hint})
 	if err != nil {

@@ -188,3 +188,32 @@ func TestNeedLoginPauseSkipsTerminal(t *testing.T) {
 		t.Errorf("rejected record %q, %v: want a salted hash, no password", raw, err)
 	}
 }
+
+// TestForgetClearsRenewalState: logout drops the backoff and the rejected
+// password of the profile's identity with its credentials.
+func TestForgetClearsRenewalState(t *testing.T) {
+	r := newRig(t)
+	r.mustLogin(t, profile())
+	r.clock.Add(50 * time.Minute)
+	r.store.Delete(cache.SessionKey("p"))
+	wrong := func(context.Context) (string, error) { return "wrong", nil }
+	if res, err := r.b.Credentials(context.Background(), profile(), Options{Password: wrong, PasswordCommand: true, LoginHint: hint}); err != nil || res.Renewal == nil {
+		t.Fatalf("want the still-valid credentials and a failed renewal: %v", err)
+	}
+	id := identity(profile())
+	if _, ok := cache.ReadBackoff(r.b.Dir, id); !ok {
+		t.Fatal("no backoff")
+	}
+	if _, err := r.store.Get(cache.RejectedKey(id)); err != nil {
+		t.Fatalf("no rejected mark: %v", err)
+	}
+	if err := r.b.Forget("p"); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := cache.ReadBackoff(r.b.Dir, id); ok {
+		t.Error("backoff kept after logout")
+	}
+	if _, err := r.store.Get(cache.RejectedKey(id)); !errors.Is(err, cache.ErrNotFound) {
+		t.Errorf("rejected mark kept after logout: %v", err)
+	}
+}

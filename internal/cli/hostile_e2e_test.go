@@ -87,8 +87,8 @@ func debugFiles(t *testing.T, dir string) (text string, empty []string) {
 	return b.String(), empty
 }
 
-// noSecret fails when text holds the password or the code in any encoding.
-func noSecret(t *testing.T, where, text string, secrets ...string) {
+// noEncodedSecret fails when text holds the password or the code in any encoding.
+func noEncodedSecret(t *testing.T, where, text string, secrets ...string) {
 	t.Helper()
 	for _, s := range secrets {
 		for enc, v := range encodings(s) {
@@ -116,8 +116,8 @@ func TestDebugScrubsOddFieldNamesE2E(t *testing.T) {
 			t.Errorf("trace does not show the filled fields as REDACTED:\n%s", r.stderr)
 		}
 		files, empty := debugFiles(t, w.env["TMPDIR"])
-		noSecret(t, "output", r.stdout+r.stderr, oddPassword, oddCode)
-		noSecret(t, "temp dir", files, oddPassword, oddCode)
+		noEncodedSecret(t, "output", r.stdout+r.stderr, oddPassword, oddCode)
+		noEncodedSecret(t, "temp dir", files, oddPassword, oddCode)
 		noSecrets(t, w, h, r.stdout+r.stderr+files)
 		if len(empty) > 0 {
 			t.Errorf("--debug left empty dirs: %v", empty)
@@ -134,8 +134,8 @@ func TestDebugScrubsOddFieldNamesE2E(t *testing.T) {
 		if !strings.Contains(files, "Something went wrong") {
 			t.Fatalf("no saved page in the temp dir")
 		}
-		noSecret(t, "output", r.stdout+r.stderr, oddPassword, oddCode)
-		noSecret(t, "saved page", files, oddPassword, oddCode)
+		noEncodedSecret(t, "output", r.stdout+r.stderr, oddPassword, oddCode)
+		noEncodedSecret(t, "saved page", files, oddPassword, oddCode)
 		noSecrets(t, w, h, r.stdout+r.stderr+files)
 	})
 }
@@ -169,7 +169,7 @@ func TestHostileIdPE2E(t *testing.T) {
 				t.Errorf("STS issued %d credentials", n)
 			}
 			files, _ := debugFiles(t, w.env["TMPDIR"])
-			noSecret(t, "output", r.stdout+r.stderr+files, oddPassword, oddCode)
+			noEncodedSecret(t, "output", r.stdout+r.stderr+files, oddPassword, oddCode)
 			noSecrets(t, w, h, r.stdout+r.stderr+files)
 			for _, s := range append([]string{oddPassword, oddCode}, append(h.IssuedResponses(), h.SessionCookies()...)...) {
 				if by.Holds(s) {

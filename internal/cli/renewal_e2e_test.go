@@ -101,7 +101,7 @@ func TestCredentialProcessUnderOutage(t *testing.T) {
 			if !stillValid.MatchString(r.stderr) || !strings.Contains(r.stderr, want) {
 				t.Fatalf("call %d: notice %q, want one line naming %q", i, r.stderr, want)
 			}
-			noSecret(t, "output", r.stderr, password, "N3w-Passw0rd!")
+			noEncodedSecret(t, "output", r.stderr, password, "N3w-Passw0rd!")
 		}
 	}
 
@@ -203,7 +203,7 @@ func TestRejectedPasswordNothingValid(t *testing.T) {
 				(i%2 == 1 && !strings.Contains(r.stderr, fix)) {
 				t.Errorf("call %d: %s", i, r)
 			}
-			noSecret(t, "output", r.stderr, "wrong-password", password)
+			noEncodedSecret(t, "output", r.stderr, "wrong-password", password)
 		}); n != 0 {
 			t.Errorf("call %d posted the rejected password", i)
 		}
@@ -258,7 +258,7 @@ done`
 				t.Fatalf("request %d: %.60q...%q", i, l, l[max(0, len(l)-60):])
 			}
 		}
-		noSecret(t, "output", r.stderr, password, "N3w-Passw0rd!")
+		noEncodedSecret(t, "output", r.stderr, password, "N3w-Passw0rd!")
 		// The up-front notice; the server logs a failed step once, and
 		// none happens within these few seconds.
 		if !stillValid.MatchString(r.stderr) {
