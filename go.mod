@@ -1,6 +1,6 @@
 module github.com/saml2sts/saml2sts
 
-go 1.26.8
+go 1.26.0
 
 require (
 	github.com/Azure/go-ntlmssp v0.1.1

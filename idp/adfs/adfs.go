@@ -13,6 +13,7 @@ import (
 	"github.com/jcmturner/gokrb5/v8/client"
 
 	"github.com/saml2sts/saml2sts/idp"
+	"github.com/saml2sts/saml2sts/idp/duo"
 )
 
 const (
@@ -173,6 +174,11 @@ func (l *login) next(ctx context.Context, page *idp.Page) (*idp.Page, error) {
 	}
 	if msg := errorPage(doc); msg != "" {
 		return nil, l.errorPageError(page, msg)
+	}
+	if duo.IsHandoff(page) { // Duo's AD FS adapter (Universal Prompt)
+		r := *l.req
+		r.Client = l.w.Client
+		return (&duo.Flow{Walker: &l.w}).Login(ctx, &r, &l.in, page)
 	}
 	if f := mfaForm(doc); f != nil {
 		return l.mfa(ctx, page, f)

@@ -12,6 +12,7 @@ import (
 	"github.com/andybalholm/cascadia"
 
 	"github.com/saml2sts/saml2sts/idp"
+	"github.com/saml2sts/saml2sts/idp/duo"
 )
 
 // Profile keys this adapter reads from [idp.Request.Options].
@@ -76,9 +77,9 @@ func (p *Provider) Check(req *idp.Request) error {
 			return idp.Configf("form: %s %q is not a CSS selector: %v", KeyErrorSelector, s, err)
 		}
 	}
-	if m := strings.TrimSpace(req.MFA); m != "" && !strings.EqualFold(m, "auto") {
+	if m := strings.TrimSpace(req.MFA); m != "" && !strings.EqualFold(m, "auto") && !duo.IsMethod(m) {
 		return idp.Configf("form: mfa %q has no effect with provider form, which answers the one-time code form the IdP shows "+
-			"(pass the code with --mfa-code): set mfa to auto or remove it", req.MFA)
+			"(pass the code with --mfa-code): set mfa to auto (or, behind Duo, to push, passcode or call)", req.MFA)
 	}
 	return nil
 }
@@ -113,6 +114,9 @@ func (p *Provider) Login(ctx context.Context, req *idp.Request) (string, error) 
 		return "", err
 	}
 	return l.w.Walk(ctx, page, func(ctx context.Context, page *idp.Page) (*idp.Page, error) {
+		if duo.IsHandoff(page) { // Shibboleth's and SimpleSAMLphp's Duo modules
+			return (&duo.Flow{Walker: &l.w}).Login(ctx, req, &l.in, page)
+		}
 		next, err := l.next(ctx, page)
 		if err != nil {
 			return nil, err

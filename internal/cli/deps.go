@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -114,7 +113,7 @@ func checkProfile(p *config.Profile) error {
 
 // store opens the cache backend the profile asks for.
 func (f *factory) store(mode string) (cache.Store, string, error) {
-	dir, err := cache.DefaultDir()
+	dir, err := f.cacheDir()
 	if err != nil {
 		return nil, "", err
 	}
@@ -187,7 +186,7 @@ func passwordCommand(command string) func(context.Context) (string, error) {
 		ctx, cancel := context.WithTimeout(ctx, passwordCommandTimeout)
 		defer cancel()
 		var out, errb bytes.Buffer
-		c := exec.CommandContext(ctx, "sh", "-c", command)
+		c := shellCommand(ctx, command)
 		c.Stdout, c.Stderr = &out, &errb
 		if err := c.Run(); err != nil {
 			if ctx.Err() == context.DeadlineExceeded {
@@ -310,3 +309,6 @@ func (f *factory) silentOptions(p *config.Profile, b *broker.Broker) broker.Opti
 		LockWait:        lockWait(b),
 	}
 }
+
+// cacheDir is where the file cache, the index and IdP sessions live.
+func (f *factory) cacheDir() (string, error) { return cache.Dir(runtime.GOOS, f.getenv) }

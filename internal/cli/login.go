@@ -18,7 +18,7 @@ type loginOptions struct {
 	force         bool
 }
 
-var loginKeys = []string{"role_arn", "principal_arn", "region", "duration", "mfa", "username", "cache"}
+var loginKeys = []string{"role_arn", "principal_arn", "region", "duration", "mfa", "username", "cache", "duo_device"}
 
 func newLoginCmd(f *factory) *cobra.Command {
 	opts := &loginOptions{f: f}
@@ -35,7 +35,9 @@ on the terminal, never on stdout. Without a terminal, pass the password with
 --password-stdin or set password_command, and the code with --mfa-code.`,
 		Example: `  saml2sts login --profile analytics
   pass show corp/sso | saml2sts login --profile analytics --password-stdin --mfa-code 123456
-  saml2sts login --profile analytics --role-arn arn:aws:iam::123456789012:role/SearchAdmin --force`,
+  saml2sts login --profile analytics --role-arn arn:aws:iam::123456789012:role/SearchAdmin --force
+  saml2sts login --profile corp --mfa passcode --mfa-code 123456     # Duo passcode
+  saml2sts login --profile corp --mfa push --duo-device Pixel        # Duo Push to another phone`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.overrides = overrides(cmd.Flags(), loginKeys...)
@@ -50,9 +52,10 @@ on the terminal, never on stdout. Without a terminal, pass the password with
 	fl.String("principal-arn", "", "SAML provider ARN, when a role is granted through several")
 	fl.String("region", "", "AWS region for STS (default: the profile's region)")
 	fl.String("duration", "", "session `duration`, e.g. 1h, 90m or 3600 (default: the profile's)")
-	fl.String("mfa", "", "second factor to use: auto or an authenticator name")
+	fl.String("mfa", "", "second factor to use: auto or an authenticator name (behind Duo: push, passcode or call)")
 	fl.String("username", "", "IdP user name (default: the profile's)")
 	fl.String("cache", "", "cache backend: auto, keyring or file")
+	fl.String("duo-device", "", "Duo device to push to or call: its name or last digits (default: Duo's)")
 	return cmd
 }
 

@@ -46,7 +46,7 @@ waited for (logout says so), so it cannot write the credentials back after
 
 func logoutRun(ctx context.Context, o *logoutOptions) error {
 	f := o.f
-	dir, err := cache.DefaultDir()
+	dir, err := f.cacheDir()
 	if err != nil {
 		return err
 	}

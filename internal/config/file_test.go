@@ -191,7 +191,7 @@ func TestResolveEveryKeyFromEnv(t *testing.T) {
 		"region": "eu-west-1", "duration": "2h", "mfa": "push", "cache": "file", "password_command": "pass show okta",
 		"refresh_window": "10m", "opensearch_endpoint": "https://search.example.com", "opensearch_service": "aoss",
 		"adfs_auth": "ntlm", "form_username_field": "j_username", "form_password_field": "j_password", "form_error_selector": "p.form-error",
-		"dashboards_idp_url": "https://corp.okta.com/app/dash/sso/saml",
+		"dashboards_idp_url": "https://corp.okta.com/app/dash/sso/saml", "duo_device": "iPhone",
 	}
 	e := map[string]string{}
 	for k, v := range vals {
@@ -209,7 +209,8 @@ func TestResolveEveryKeyFromEnv(t *testing.T) {
 		PrincipalARN: vals["principal_arn"], Region: "eu-west-1", Duration: 2 * time.Hour, MFA: "push", Cache: "file",
 		PasswordCommand: "pass show okta", RefreshWindow: 10 * time.Minute, OpenSearchEndpoint: vals["opensearch_endpoint"],
 		OpenSearchService: "aoss", DashboardsIdPURL: vals["dashboards_idp_url"], Source: "environment and flags",
-		Options: map[string]string{"adfs_auth": "ntlm", "form_username_field": "j_username", "form_password_field": "j_password", "form_error_selector": "p.form-error"}}
+		Options: map[string]string{"adfs_auth": "ntlm", "form_username_field": "j_username", "form_password_field": "j_password", "form_error_selector": "p.form-error",
+			"duo_device": "iPhone"}}
 	if !reflect.DeepEqual(*p, want) {
 		t.Errorf("got  %+v\nwant %+v", *p, want)
 	}

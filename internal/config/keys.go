@@ -44,6 +44,8 @@ var keys = append([]Key{
 	{"opensearch_endpoint", "", "OpenSearch URL for the search commands (https)", checkURL, func(p *Profile, v string) { p.OpenSearchEndpoint = v }},
 	{"opensearch_service", "auto", "SigV4 service name for OpenSearch: auto, es or aoss", oneOf("auto", "es", "aoss"), func(p *Profile, v string) { p.OpenSearchService = v }},
 	{"dashboards_idp_url", "", "IdP-initiated sign-on URL of the OpenSearch Dashboards SAML app (needed by --via dashboards; no default)", checkURL, func(p *Profile, v string) { p.DashboardsIdPURL = v }},
+	// Shared by the adapters that hand off to Duo (okta, adfs, form).
+	{"duo_device", "", "Duo device to push to or call: its name, last digits or Duo key (phone2); default Duo's", nil, option("duo_device")},
 }, providerKeys()...)
 
 // providerOnly are the keys only one provider reads, by key name: a profile

@@ -187,6 +187,7 @@ func TestKeysTable(t *testing.T) {
 		{"opensearch_endpoint", "", "SAML2STS_OPENSEARCH_ENDPOINT", "--opensearch-endpoint"},
 		{"opensearch_service", "auto", "SAML2STS_OPENSEARCH_SERVICE", "--opensearch-service"},
 		{"dashboards_idp_url", "", "SAML2STS_DASHBOARDS_IDP_URL", "--dashboards-idp-url"},
+		{"duo_device", "", "SAML2STS_DUO_DEVICE", "--duo-device"},
 	}
 	// Then the adapters' own keys, in the order of their registrations.
 	for _, r := range providers.All {
