@@ -15,7 +15,7 @@
 // interval, a deadline and a [Clock] that tests replace (idptest.Clock), so
 // no test sleeps. New adapters build their loops on these two.
 //
-// Adapters live in sub-packages (keycloak, okta, adfs, form) and return
+// Adapters live in sub-packages (keycloak, okta, adfs, entra, form) and return
 // typed errors that declare their exit code with an ExitCode() int method
 // (internal/exitcode): [ConfigError] 2, [AuthError] and [TimeoutError] 3,
 // [ErrNoTerminal] 4, [PageError] and [UnsupportedError] 1.

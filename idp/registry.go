@@ -16,6 +16,11 @@ type Registration struct {
 	Name string
 	// New returns a ready adapter with production settings.
 	New func() Provider
+	// Aliases are names users know the provider by ("azuread" for entra):
+	// the provider key refuses them with "did you mean" Name, followed by
+	// AliasNote when set.
+	Aliases   []string
+	AliasNote string
 	// Keys are the profile keys only this provider reads; their values
 	// reach the adapter as Request.Options. A profile of another provider
 	// that sets one is refused, as it would be ignored.

@@ -105,6 +105,15 @@ func (p *Provider) Check(req *idp.Request) error {
 	return err
 }
 
+// StartURL implements [idp.Starter]: the sign-on page [EntryURL] makes.
+func (p *Provider) StartURL(req *idp.Request) (string, error) {
+	u, err := EntryURL(req.URL)
+	if err != nil {
+		return "", err
+	}
+	return u.String(), nil
+}
+
 // Login implements [idp.Provider].
 func (p *Provider) Login(ctx context.Context, req *idp.Request) (string, error) {
 	if req == nil || req.Client == nil {
@@ -141,6 +150,49 @@ func (p *Provider) Login(ctx context.Context, req *idp.Request) (string, error) 
 	}
 	return l.w.Walk(ctx, page, l.next)
 }
+
+// Federated signs in at AD FS for another IdP that federates to it (a
+// federated Entra ID domain): it opens start, the WS-Federation passive
+// URL that IdP handed over, runs the same forms and MFA adapters as Login
+// (forms authentication only), and returns the first page done accepts:
+// the "Working..." form that posts wa, wresult and wctx back. The caller
+// posts that form itself.
+func (p *Provider) Federated(ctx context.Context, req *idp.Request, start string, done func(*idp.Page) bool) (*idp.Page, error) {
+	if req == nil || req.Client == nil {
+		return nil, errors.New("adfs: login request has no http client")
+	}
+	u, err := url.Parse(start)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return nil, fmt.Errorf("adfs: federation url %s is not an absolute https url", idp.ShortURL(start))
+	}
+	l := &login{req: req, p: p, entry: u, in: idp.NewInputs(req)}
+	if l.p == nil || l.p.maxPages <= 0 {
+		l.p = New()
+	}
+	l.w = idp.Walker{Name: "adfs", Max: l.p.maxPages, Client: req.Client, In: &l.in}
+	page, err := l.w.Fetch(ctx, http.MethodGet, start, nil)
+	if err != nil {
+		return nil, err
+	}
+	var found *idp.Page
+	_, err = l.w.Walk(ctx, page, func(ctx context.Context, p *idp.Page) (*idp.Page, error) {
+		if done(p) {
+			found = p
+			return nil, errFederatedDone
+		}
+		return l.next(ctx, p)
+	})
+	if found != nil {
+		return found, nil
+	}
+	if err == nil {
+		err = l.w.PageError(page, "AD FS answered with a SAMLResponse instead of the WS-Federation form for the federating IdP")
+	}
+	return nil, err
+}
+
+// errFederatedDone stops the walk of Federated at the page it wants.
+var errFederatedDone = errors.New("adfs: federated sign-in done")
 
 // login is the state of one Login call.
 type login struct {
@@ -368,7 +420,7 @@ func errorPage(doc *goquery.Document) string {
 // before any credential was sent is, on AD FS 2016 and later, almost
 // always the IdP-initiated sign-on page being disabled.
 func (l *login) errorPageError(page *idp.Page, msg string) error {
-	if !l.sentPassword && len(l.sentMFA) == 0 && !l.ntlmDone && !l.krbSent {
+	if !l.sentPassword && len(l.sentMFA) == 0 && !l.ntlmDone && !l.krbSent && l.entry.Query().Get("wa") == "" {
 		return l.w.PageError(page, fmt.Sprintf("AD FS says %q. AD FS 2016 and later ship with the IdP-initiated sign-on page disabled: "+
 			"an AD FS administrator enables it with Set-AdfsProperties -EnableIdpInitiatedSignonPage $true; "+
 			"also check that loginToRp=%s in the url names the AWS relying party trust", msg, l.entry.Query().Get("loginToRp")))

@@ -179,7 +179,11 @@ func (l *login) next(ctx context.Context, page *idp.Page) (*idp.Form, error) {
 	if l.passField != "" && !l.sentPassword && doc.Find("form").Length() > 0 {
 		return nil, l.fieldError(page, loginPage, l.passField, KeyPasswordField)
 	}
-	return nil, l.w.PageError(page, idp.DeadEnd(page, "expected a login form, a one-time code form, a self-submitting form or a SAML POST page", l.errorText(doc)))
+	why := idp.DeadEnd(page, "expected a login form, a one-time code form, a self-submitting form or a SAML POST page", l.errorText(doc))
+	if doc.Find("form").Length() == 0 && doc.Find("script").Length() > 0 {
+		why += "; the page is built by JavaScript: " + idp.BrowserHint
+	}
+	return nil, l.w.PageError(page, why)
 }
 
 // pageForms is what classify found on a page.
@@ -191,8 +195,13 @@ type pageForms struct {
 
 // classify finds the forms a login can use on doc.
 func (l *login) classify(doc *goquery.Document) pageForms {
+	return l.classifyForms(doc.Find("form"))
+}
+
+// classifyForms is classify over the given forms (or form-like containers).
+func (l *login) classifyForms(forms *goquery.Selection) pageForms {
 	var pf pageForms
-	doc.Find("form").Each(func(_ int, f *goquery.Selection) {
+	forms.Each(func(_ int, f *goquery.Selection) {
 		pw := l.passwordInputs(f)
 		fill := fillable(f)
 		switch {

@@ -74,6 +74,12 @@ type ADFSOptions struct {
 	RelyingParties []string
 	// Duo is the Duo service the ADFSDuo adapter hands off to.
 	Duo *Duo
+	// WSFedRealms are the wtrealm values AD FS answers WS-Federation
+	// passive sign-ins (/adfs/ls/?wa=wsignin1.0) for, as it does for a
+	// federated Entra ID domain; default urn:federation:MicrosoftOnline.
+	// The sign-in ends with a hiddenform posting wa, wresult and wctx to
+	// wreply instead of a SAMLResponse.
+	WSFedRealms []string
 	// SAMLOptions shape and sign the assertions.
 	SAMLOptions
 }
@@ -131,6 +137,7 @@ type ADFSStats struct {
 	KerberosLogins   int // Kerberos AP-REQs verified
 	KerberosFailures int // Negotiate tokens with Kerberos refused
 	SAMLIssued       int // hiddenform pages served
+	WSFedIssued      int // WS-Federation wresult pages served
 	SessionReuses    int // sign-ons answered from an MSISAuth session
 	Errors           int // error pages served
 }
@@ -144,6 +151,7 @@ type ADFS struct {
 	record[ADFSStats]                       // mu, counters, leak-check values
 	flows             map[string]*adfsFlow  // by Context
 	sessions          map[string]*ADFSUser  // by MSISAuth
+	wsfed             map[string]*ADFSUser  // WS-Federation tokens not yet redeemed
 	ntlm              map[string]*ntlmState // by client connection
 	userAgent         []string              // User-Agent of every request
 }
@@ -186,6 +194,9 @@ func NewADFS(o ADFSOptions) (*ADFS, error) {
 	default:
 		return nil, fmt.Errorf("idptest: unknown AD FS version %q: use 2.0, 2012R2, 2016 or 2019", o.Version)
 	}
+	if len(o.WSFedRealms) == 0 {
+		o.WSFedRealms = []string{"urn:federation:MicrosoftOnline"}
+	}
 	if len(o.RelyingParties) == 0 {
 		o.RelyingParties = []string{"urn:amazon:webservices", "urn:amazon:webservices:govcloud", "urn:amazon:webservices:cn-north-1"}
 	}
@@ -195,6 +206,7 @@ func NewADFS(o ADFSOptions) (*ADFS, error) {
 	a := &ADFS{
 		flows:    make(map[string]*adfsFlow),
 		sessions: make(map[string]*ADFSUser),
+		wsfed:    make(map[string]*ADFSUser),
 		ntlm:     make(map[string]*ntlmState),
 	}
 	if err := checkUsers("AD FS user", usernames(o.Users, func(u *ADFSUser) string { return u.Username }), true); err != nil {
@@ -213,6 +225,7 @@ func NewADFS(o ADFSOptions) (*ADFS, error) {
 		a.users = append(a.users, &u)
 	}
 	o.RelyingParties = slices.Clone(o.RelyingParties)
+	o.WSFedRealms = slices.Clone(o.WSFedRealms)
 	a.o = o
 	a.srv = httptest.NewServer(a)
 	return a, nil
@@ -267,6 +280,8 @@ func (a *ADFS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case path == adfsSignOn || path == strings.TrimSuffix(adfsSignOn, ".aspx"):
 		a.signOn(w, r)
+	case (path == "/adfs/ls/" || path == "/adfs/ls") && r.URL.Query().Get("wa") == "wsignin1.0":
+		a.signOn(w, r)
 	case path == adfsWIA:
 		a.wia(w, r)
 	case path == adfsDuoCB:
@@ -291,7 +306,13 @@ func (a *ADFS) signOn(w http.ResponseWriter, r *http.Request) {
 	if rp == "" {
 		rp = r.URL.Query().Get("LoginToRp")
 	}
-	if !slices.Contains(a.o.RelyingParties, rp) {
+	if q := r.URL.Query(); q.Get("wa") == "wsignin1.0" {
+		rp = wsfedRP(q)
+		if !slices.Contains(a.o.WSFedRealms, q.Get("wtrealm")) || q.Get("wreply") == "" {
+			a.errorPage(w, q.Get("wtrealm"), ADFSMsgError)
+			return
+		}
+	} else if !slices.Contains(a.o.RelyingParties, rp) {
 		a.errorPage(w, rp, ADFSMsgError)
 		return
 	}
@@ -321,7 +342,7 @@ func (a *ADFS) signOn(w http.ResponseWriter, r *http.Request) {
 		case a.o.WIA && wiaAgent(r.UserAgent()):
 			http.Redirect(w, r, adfsWIA+"?"+r.URL.RawQuery, http.StatusFound)
 		default:
-			a.loginPage(w, rp, "", "")
+			a.loginPage(w, rp, r.URL.Query().Get("username"), "")
 		}
 	case http.MethodPost:
 		a.postForm(w, r, rp)
@@ -586,6 +607,10 @@ func (a *ADFS) session(r *http.Request) *ADFSUser {
 
 // post serves the hiddenform page that posts the assertion to AWS.
 func (a *ADFS) post(w http.ResponseWriter, u *ADFSUser, rp string) {
+	if q, ok := wsfedQuery(rp); ok {
+		a.wsfedPost(w, u, q)
+		return
+	}
 	b64, err := a.o.response(a.issuer(), u.Username, u.SessionName, "_"+newUUID(), u.Roles)
 	if err != nil {
 		a.errorPage(w, rp, ADFSMsgError)
@@ -624,8 +649,13 @@ func (a *ADFS) view(kind, rp string) adfsView {
 	v := adfsView{Version: a.o.Version, Kind: kind, Title: "Sign In", Company: "Corp",
 		HolderUser: a.o.Version == "2016" || a.o.Version == "2019"}
 	q := url.Values{"loginToRp": {rp}, "client-request-id": {newUUID()}}
-	switch a.o.Version {
-	case "2012R2":
+	wq, wsfed := wsfedQuery(rp)
+	switch {
+	case wsfed:
+		// A WS-Federation sign-in posts back to the passive endpoint
+		// with its wa/wtrealm/wctx/wreply query.
+		v.Action = "/adfs/ls/?" + wq.Encode()
+	case a.o.Version == "2012R2":
 		// 2012 R2 posts to an absolute URL without the query, and keeps
 		// the relying party in its context cookie; the emulator keeps it
 		// in the query so that it needs no cookie.
@@ -749,4 +779,68 @@ func (a *ADFS) render(w http.ResponseWriter, status int, v adfsView) {
 		return
 	}
 	writeHTML(w, status, b.Bytes())
+}
+
+// The relying party of a WS-Federation passive sign-in is kept, wherever
+// the emulator passes a loginToRp around, as "wsfed?" and its query.
+const wsfedPrefix = "wsfed?"
+
+func wsfedRP(q url.Values) string {
+	keep := url.Values{}
+	for _, k := range []string{"wa", "wtrealm", "wctx", "wreply", "username"} {
+		if v := q.Get(k); v != "" {
+			keep.Set(k, v)
+		}
+	}
+	return wsfedPrefix + keep.Encode()
+}
+
+func wsfedQuery(rp string) (url.Values, bool) {
+	raw, ok := strings.CutPrefix(rp, wsfedPrefix)
+	if !ok {
+		return nil, false
+	}
+	q, err := url.ParseQuery(raw)
+	return q, err == nil
+}
+
+// wsfedPost ends a WS-Federation sign-in: the "Working..." hiddenform that
+// posts wa, wresult (a RequestSecurityTokenResponse) and wctx to wreply.
+func (a *ADFS) wsfedPost(w http.ResponseWriter, u *ADFSUser, q url.Values) {
+	token := "_" + newToken() + newToken()
+	a.mu.Lock()
+	a.wsfed[token] = u
+	a.stats.WSFedIssued++
+	a.keep(token)
+	a.mu.Unlock()
+	wresult := `<t:RequestSecurityTokenResponse xmlns:t="http://schemas.xmlsoap.org/ws/2005/02/trust">` +
+		`<t:Lifetime><wsu:Created xmlns:wsu="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd">` +
+		time.Now().UTC().Format(time.RFC3339) + `</wsu:Created></t:Lifetime>` +
+		`<wsp:AppliesTo xmlns:wsp="http://schemas.xmlsoap.org/ws/2004/09/policy"><wsa:EndpointReference xmlns:wsa="http://www.w3.org/2005/08/addressing"><wsa:Address>` +
+		html.EscapeString(q.Get("wtrealm")) + `</wsa:Address></wsa:EndpointReference></wsp:AppliesTo>` +
+		`<t:RequestedSecurityToken><saml:Assertion xmlns:saml="urn:oasis:names:tc:SAML:1.0:assertion" AssertionID="` + token + `" Issuer="` +
+		html.EscapeString(a.issuer()) + `"><saml:AttributeStatement><saml:Subject><saml:NameIdentifier>` + html.EscapeString(u.Username) +
+		`</saml:NameIdentifier></saml:Subject></saml:AttributeStatement></saml:Assertion></t:RequestedSecurityToken></t:RequestSecurityTokenResponse>`
+	var b bytes.Buffer
+	fmt.Fprintf(&b, `<html><head><title>Working...</title></head><body><form method="POST" name="hiddenform" action="%s">`+
+		`<input type="hidden" name="wa" value="wsignin1.0" /><input type="hidden" name="wresult" value="%s" />`+
+		`<input type="hidden" name="wctx" value="%s" />`+
+		`<noscript><p>Script is disabled. Click Submit to continue.</p><input type="submit" value="Submit" /></noscript>`+
+		`</form><script language="javascript">window.setTimeout('document.forms[0].submit()', 0);</script></body></html>`,
+		html.EscapeString(q.Get("wreply")), html.EscapeString(wresult), html.EscapeString(q.Get("wctx")))
+	writeHTML(w, http.StatusOK, b.Bytes())
+}
+
+// redeemWSFed returns the user a wresult from wsfedPost names, once.
+func (a *ADFS) redeemWSFed(wresult string) *ADFSUser {
+	_, rest, ok := strings.Cut(wresult, `AssertionID="`)
+	if !ok {
+		return nil
+	}
+	token, _, _ := strings.Cut(rest, `"`)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	u := a.wsfed[token]
+	delete(a.wsfed, token)
+	return u
 }

@@ -65,6 +65,23 @@
 // [ADFS.IssuedResponses] and [ADFS.SessionCookies] serve the same kind of
 // assertions and leak checks as the Keycloak emulator's.
 //
+// [NewEntra] starts a Microsoft Entra ID look-alike: /<tenant>/saml2 takes an
+// HTTP-Redirect AuthnRequest (checking its Issuer against the app's
+// Identifier, AADSTS700016, and its ACS against the Reply URLs, AADSTS50011)
+// and the My Apps user access URL starts the same sign-in. Every page is
+// rendered from a `$Config` object with its pgid (ConvergedSignIn,
+// ConvergedTFA, KmsiInterrupt, ConvergedProofUpRedirect,
+// ConvergedChangePassword, ConvergedConditionalAccess, ConvergedError) and
+// also carries a plain HTML form, so a real browser can sign in too. The JSON
+// APIs (GetCredentialType with its canary/hpg* headers, SAS BeginAuth with
+// the number to match, EndAuth polled while Retry, ProcessAuth) rotate
+// flowToken and canaries as Entra does. Users have a password, push, OTP,
+// SMS or call methods (denial, no answer, system-preferred MFA), may be
+// locked, expired, blocked by Conditional Access, passwordless, nagged to
+// register MFA, or federated: handed to an [ADFS] emulator by WS-Federation
+// and taken back from its wresult. ESTSAUTH / ESTSAUTHPERSISTENT cookies
+// answer later requests at once.
+//
 // [Clock] is a fake idp.Clock for adapter tests: every wait moves its time
 // at once, so push polls and rate-limit waits take no wall-clock time.
 //

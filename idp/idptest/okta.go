@@ -397,6 +397,8 @@ func (k *Okta) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		k.identityCenter(w, r)
 	case p == "/login/login.htm" || p == "/":
 		k.signInPage(w, r, "")
+	case p == "/js/mvc/loginpage/initLoginPage.pack.js":
+		k.serveWidget(w, r)
 	default:
 		k.notFound(w, r)
 	}

@@ -7,6 +7,7 @@ package providers
 import (
 	"github.com/saml2sts/saml2sts/idp"
 	"github.com/saml2sts/saml2sts/idp/adfs"
+	"github.com/saml2sts/saml2sts/idp/entra"
 	"github.com/saml2sts/saml2sts/idp/form"
 	"github.com/saml2sts/saml2sts/idp/keycloak"
 	"github.com/saml2sts/saml2sts/idp/okta"
@@ -17,6 +18,7 @@ var All = []idp.Registration{
 	keycloak.Registration,
 	okta.Registration,
 	adfs.Registration,
+	entra.Registration,
 	form.Registration,
 }
 

@@ -40,7 +40,7 @@ func TestRegistrations(t *testing.T) {
 			}
 		}
 	}
-	if !slices.Equal(Names(), []string{"keycloak", "okta", "adfs", "form"}) {
+	if !slices.Equal(Names(), []string{"keycloak", "okta", "adfs", "entra", "form"}) {
 		t.Errorf("Names() = %v", Names())
 	}
 	if _, ok := Lookup("saml"); ok {
@@ -48,5 +48,21 @@ func TestRegistrations(t *testing.T) {
 	}
 	if m := New(); len(m) != len(All) {
 		t.Errorf("New() made %d adapters for %d providers", len(m), len(All))
+	}
+}
+
+// TestAliases: no alias is a provider name, and each names one provider.
+func TestAliases(t *testing.T) {
+	seen := map[string]string{}
+	for _, r := range All {
+		for _, a := range r.Aliases {
+			if _, ok := Lookup(a); ok || seen[a] != "" {
+				t.Errorf("alias %q of %s is a provider name or another provider's alias", a, r.Name)
+			}
+			seen[a] = r.Name
+		}
+	}
+	if seen["azuread"] != "entra" || seen["aad"] != "entra" || seen["azure"] != "entra" {
+		t.Errorf("aliases %v: azuread, aad and azure must name entra", seen)
 	}
 }

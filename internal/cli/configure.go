@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/saml2sts/saml2sts/idp/browser"
 	"github.com/saml2sts/saml2sts/internal/config"
 )
 
@@ -38,8 +39,14 @@ gets credentials from saml2sts.`,
       --url https://sso.example.com/realms/corp/protocol/saml/clients/aws \
       --username ana --role-arn arn:aws:iam::123456789012:role/SearchReader \
       --region eu-west-1 --aws-profile analytics
+  saml2sts configure --profile m365 --provider entra \
+      --url https://login.microsoftonline.com/<tenant-id>/saml2 \
+      --entra-entity-id https://signin.aws.amazon.com/saml#2 --username ana@corp.example \
+      --role-arn arn:aws:iam::123456789012:role/Analyst --region eu-west-1 --aws-profile m365
   saml2sts configure --profile analytics --password-command 'pass show corp/sso'
-  saml2sts configure --profile analytics --duration 8h --refresh-window 20m`,
+  saml2sts configure --profile analytics --duration 8h --refresh-window 20m
+  saml2sts configure --profile corp --provider okta --url https://corp.okta.com/home/amazon_aws/0oa1b2c3/272 \
+      --username ana --browser            # or --browser=fallback: the browser only when needed`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.values = overrides(cmd.Flags(), keyNames()...)
@@ -68,6 +75,7 @@ gets credentials from saml2sts.`,
 		}
 		cmd.Flags().String(strings.ReplaceAll(k.Name, "_", "-"), "", help)
 	}
+	cmd.Flags().Lookup("browser").NoOptDefVal = browser.Always // --browser alone
 	cmd.Flags().StringVar(&opts.awsProfile, "aws-profile", "", "also write credential_process into this ~/.aws/config `profile`")
 	return cmd
 }

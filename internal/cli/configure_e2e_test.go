@@ -49,7 +49,7 @@ func TestConfigureChecksWithTheProvider(t *testing.T) {
 		{name: "form field on keycloak", args: []string{"--provider", "keycloak", "--url", "https://sso.example.com/realms/corp/protocol/saml/clients/aws", "--form-username-field", "j_username"},
 			msg: "--form-username-field: applies only to provider form, and [profile p] uses provider keycloak"},
 		{name: "provider typo with a version", args: []string{"--provider", "adfs2019", "--url", adfs},
-			msg: `--provider: "adfs2019" is not one of keycloak, okta, adfs, form (did you mean "adfs"?)`},
+			msg: `--provider: "adfs2019" is not one of keycloak, okta, adfs, entra, form (did you mean "adfs"?)`},
 		{name: "provider in capitals", args: []string{"--provider", "Okta", "--url", okta}, msg: `(did you mean "okta"?)`},
 		{name: "adfs metadata url", args: []string{"--provider", "adfs", "--url", adfs + "/FederationMetadata/2007-06/FederationMetadata.xml"},
 			msg: "adfs: url https://adfs.corp.example/FederationMetadata/2007-06/FederationMetadata.xml is AD FS metadata or a web service, not a sign-in page: set the profile's url to https://adfs.corp.example"},

@@ -49,6 +49,13 @@ func (f *factory) profile(overrides map[string]string) (*config.Profile, error) 
 // keys with '-' for '_').
 func overrides(flags *pflag.FlagSet, keys ...string) map[string]string {
 	m := map[string]string{}
+	// Every command that can log in has --browser and --headless.
+	if fl := flags.Lookup("browser"); fl != nil && fl.Changed {
+		m["browser"] = fl.Value.String()
+	}
+	if fl := flags.Lookup("headless"); fl != nil && fl.Changed {
+		m["browser_headless"] = fl.Value.String()
+	}
 	for _, k := range keys {
 		name := strings.ReplaceAll(k, "_", "-")
 		if fl := flags.Lookup(name); fl != nil && fl.Changed {
@@ -138,10 +145,14 @@ func (f *factory) broker(p *config.Profile) (*broker.Broker, error) {
 	if err != nil {
 		return nil, err
 	}
+	provs := providers.New()
+	if err := f.withBrowser(provs, p, dir); err != nil {
+		return nil, err
+	}
 	b := &broker.Broker{
 		Store:     s,
 		Dir:       dir,
-		Providers: providers.New(),
+		Providers: provs,
 		Transport: rt,
 		Prompt:    f.prompter(),
 		Notice:    f.errOut,

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/saml2sts/saml2sts/cache"
+	"github.com/saml2sts/saml2sts/idp/browser"
 	"github.com/saml2sts/saml2sts/internal/broker"
 	"github.com/saml2sts/saml2sts/internal/config"
 )
@@ -24,8 +25,8 @@ func newLogoutCmd(f *factory) *cobra.Command {
 		Use:   "logout [--all]",
 		Short: "Forget a profile's cached credentials and IdP session",
 		Long: `Delete the profile's cached AWS credentials and its stored IdP session
-(cookies), from the keyring and from the file cache, so that the next use
-needs a full login. --all does this for every profile.
+(cookies), from the keyring and from the file cache, and the private
+browser profile of browser logins, so that the next use needs a full login. --all does this for every profile.
 
 A login or refresh of the profile running in another saml2sts process is
 waited for (logout says so), so it cannot write the credentials back after
@@ -73,6 +74,11 @@ func logoutRun(ctx context.Context, o *logoutOptions) error {
 		}
 		if err := broker.Logout(ctx, dir, stores, n, waiting); err != nil {
 			errs = append(errs, err)
+			continue
+		}
+		// The browser login's private profile (its cookies and storage).
+		if err := browser.Forget(browserDir(dir, n)); err != nil {
+			errs = append(errs, fmt.Errorf("logout %s: %w", n, err))
 			continue
 		}
 		fmt.Fprintf(f.errOut, "Logged out of %s (credentials and IdP session forgotten)\n", n)

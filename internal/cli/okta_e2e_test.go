@@ -185,30 +185,9 @@ func TestOktaFailures(t *testing.T) {
 				}
 				w.env["SAML2STS_URL"] = tc.url(w.k)
 			}
-			stdin := tc.stdin
-			if stdin == "" {
-				stdin = password
-			}
-			r := w.run(stdin, append([]string{"login", "--profile", "o", "--password-stdin"}, tc.args...)...)
-			if r.code != tc.code {
-				t.Errorf("exit %d, want %d: %s", r.code, tc.code, r)
-			}
-			for _, s := range tc.want {
-				if !strings.Contains(r.stderr, s) {
-					t.Errorf("stderr lacks %q: %s", s, r)
-				}
-			}
-			if r.stdout != "" {
-				t.Errorf("stdout not empty: %q", r.stdout)
-			}
-			if n := strings.Count(strings.TrimSpace(r.stderr), "\n"); n > 1 {
-				t.Errorf("error is %d lines, want one: %s", n+1, r)
-			}
+			r := w.failedLogin(tc.stdin, tc.args, tc.code, tc.want...)
 			if got := w.k.Stats().PasswordPosts; got != tc.pwPosts {
 				t.Errorf("password posts = %d, want %d", got, tc.pwPosts)
-			}
-			if len(w.st.Issued()) != 0 {
-				t.Errorf("a failed login minted credentials")
 			}
 			w.scan(r)
 		})
@@ -371,4 +350,33 @@ func TestOktaMFACodeWithPushOnly(t *testing.T) {
 			w.scan(r)
 		})
 	}
+}
+
+// failedLogin runs "login --profile o --password-stdin args..." with stdin
+// (default the password) and checks a failure: exit code, each want in
+// stderr, one line of error, nothing on stdout, no credentials minted.
+func (w *world) failedLogin(stdin string, args []string, code int, want ...string) result {
+	w.t.Helper()
+	if stdin == "" {
+		stdin = password
+	}
+	r := w.run(stdin, append([]string{"login", "--profile", "o", "--password-stdin"}, args...)...)
+	if r.code != code {
+		w.t.Errorf("exit %d, want %d: %s", r.code, code, r)
+	}
+	for _, s := range want {
+		if !strings.Contains(r.stderr, s) {
+			w.t.Errorf("stderr lacks %q: %s", s, r)
+		}
+	}
+	if r.stdout != "" {
+		w.t.Errorf("stdout not empty: %q", r.stdout)
+	}
+	if n := strings.Count(strings.TrimSpace(r.stderr), "\n"); n > 1 {
+		w.t.Errorf("error is %d lines, want one: %s", n+1, r)
+	}
+	if len(w.st.Issued()) != 0 {
+		w.t.Errorf("a failed login minted credentials")
+	}
+	return r
 }

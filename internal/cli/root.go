@@ -97,8 +97,8 @@ func newRootCmd(f *factory) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "saml2sts",
 		Short: "Turn a corporate SAML SSO login into short-lived AWS credentials",
-		Long: `saml2sts logs in to your company's SAML identity provider (Okta, AD FS,
-Keycloak, or any plain SAML login form) from the terminal, exchanges the SAML
+		Long: `saml2sts logs in to your company's SAML identity provider (Okta, Microsoft
+Entra ID, AD FS, Keycloak, or any plain SAML login form) from the terminal, exchanges the SAML
 assertion with STS AssumeRoleWithSAML, caches the temporary credentials in the
 OS keyring (or a private file), and serves them to the AWS CLI and SDKs
 (credential_process), to other programs (exec, env), to you (login, status)

@@ -119,7 +119,7 @@ func TestLoadErrors(t *testing.T) {
 		{"unknown key no suggestion", "[default]\nfoo = 1\n", `PATH:2: unknown key "foo"`, "foo"},
 		{"bad value", "[profile a]\nduration = 10m\n", `PATH:2: duration: 10m is below the AWS minimum of 15m`, "duration"},
 		{"bad provider", "[profile a]\nprovider = keycloack\n",
-			`PATH:2: provider: "keycloack" is not one of keycloak, okta, adfs, form (did you mean "keycloak"?)`, "provider"},
+			`PATH:2: provider: "keycloack" is not one of keycloak, okta, adfs, entra, form (did you mean "keycloak"?)`, "provider"},
 		{"empty username", "[profile a]\nusername =\n", `PATH:2: username: empty value: delete the line to unset it`, "username"},
 		{"malformed", "[default]\nprovider keycloak\n", `PATH:2: malformed line: want key = value, a [section] header or a # comment`, ""},
 		{"unclosed header", "[default\n", `PATH:1: malformed line: want key = value, a [section] header or a # comment`, ""},
@@ -192,6 +192,8 @@ func TestResolveEveryKeyFromEnv(t *testing.T) {
 		"refresh_window": "10m", "opensearch_endpoint": "https://search.example.com", "opensearch_service": "aoss",
 		"adfs_auth": "ntlm", "form_username_field": "j_username", "form_password_field": "j_password", "form_error_selector": "p.form-error",
 		"dashboards_idp_url": "https://corp.okta.com/app/dash/sso/saml", "duo_device": "iPhone",
+		"browser": "fallback", "browser_headless": "true", "browser_path": "/opt/chrome/chrome", "browser_timeout": "90s",
+		"entra_entity_id": "https://signin.aws.amazon.com/saml#2",
 	}
 	e := map[string]string{}
 	for k, v := range vals {
@@ -209,7 +211,8 @@ func TestResolveEveryKeyFromEnv(t *testing.T) {
 		PrincipalARN: vals["principal_arn"], Region: "eu-west-1", Duration: 2 * time.Hour, MFA: "push", Cache: "file",
 		PasswordCommand: "pass show okta", RefreshWindow: 10 * time.Minute, OpenSearchEndpoint: vals["opensearch_endpoint"],
 		OpenSearchService: "aoss", DashboardsIdPURL: vals["dashboards_idp_url"], Source: "environment and flags",
-		Options: map[string]string{"adfs_auth": "ntlm", "form_username_field": "j_username", "form_password_field": "j_password", "form_error_selector": "p.form-error",
+		Browser: "fallback", BrowserHeadless: true, BrowserPath: "/opt/chrome/chrome", BrowserTimeout: 90 * time.Second,
+		Options: map[string]string{"adfs_auth": "ntlm", "entra_entity_id": "https://signin.aws.amazon.com/saml#2", "form_username_field": "j_username", "form_password_field": "j_password", "form_error_selector": "p.form-error",
 			"duo_device": "iPhone"}}
 	if !reflect.DeepEqual(*p, want) {
 		t.Errorf("got  %+v\nwant %+v", *p, want)
@@ -225,6 +228,7 @@ func TestResolveDefaults(t *testing.T) {
 	}
 	want := Profile{Name: "default", Provider: "keycloak", URL: "https://sso.example.com/s", Duration: time.Hour,
 		MFA: "auto", Cache: "auto", RefreshWindow: 15 * time.Minute, OpenSearchService: "auto", Source: path, File: path,
+		Browser: "never", BrowserTimeout: 5 * time.Minute,
 		Options: map[string]string{"adfs_auth": "forms"}}
 	if !reflect.DeepEqual(*p, want) {
 		t.Errorf("got  %+v\nwant %+v", *p, want)

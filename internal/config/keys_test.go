@@ -52,9 +52,16 @@ func TestKeyCheck(t *testing.T) {
 		{"provider", "okta", ""},
 		{"provider", "adfs", ""},
 		{"provider", "form", ""},
-		{"provider", "keycloack", `"keycloack" is not one of keycloak, okta, adfs, form (did you mean "keycloak"?)`},
+		{"provider", "entra", ""},
+		{"provider", "azuread", `"azuread" is not one of keycloak, okta, adfs, entra, form (did you mean "entra"?`},
+		{"provider", "AAD", `(did you mean "entra"?`},
+		{"provider", "azure", `(did you mean "entra"?`},
+		{"entra_entity_id", "https://signin.aws.amazon.com/saml#2", ""},
+		{"entra_entity_id", "urn:amazon:webservices", ""},
+		{"entra_entity_id", "signin.aws.amazon.com", "is not an Identifier (Entity ID)"},
+		{"provider", "keycloack", `"keycloack" is not one of keycloak, okta, adfs, entra, form (did you mean "keycloak"?)`},
 		{"provider", "Okta", `(did you mean "okta"?)`},
-		{"provider", "saml", `"saml" is not one of keycloak, okta, adfs, form`},
+		{"provider", "saml", `"saml" is not one of keycloak, okta, adfs, entra, form`},
 
 		{"url", "https://sso.example.com/realms/corp/protocol/saml/clients/aws", ""},
 		{"url", "https://sso.example.com:8443/x#frag", ""},
@@ -188,6 +195,10 @@ func TestKeysTable(t *testing.T) {
 		{"opensearch_service", "auto", "SAML2STS_OPENSEARCH_SERVICE", "--opensearch-service"},
 		{"dashboards_idp_url", "", "SAML2STS_DASHBOARDS_IDP_URL", "--dashboards-idp-url"},
 		{"duo_device", "", "SAML2STS_DUO_DEVICE", "--duo-device"},
+		{"browser", "never", "SAML2STS_BROWSER_MODE", "--browser"},
+		{"browser_headless", "false", "SAML2STS_BROWSER_HEADLESS", "--browser-headless"},
+		{"browser_path", "", "SAML2STS_BROWSER", "--browser-path"},
+		{"browser_timeout", "5m", "SAML2STS_BROWSER_TIMEOUT", "--browser-timeout"},
 	}
 	// Then the adapters' own keys, in the order of their registrations.
 	for _, r := range providers.All {
@@ -199,8 +210,8 @@ func TestKeysTable(t *testing.T) {
 			}
 		}
 	}
-	if want[len(want)-4].name != "adfs_auth" || want[len(want)-1].name != "form_error_selector" {
-		t.Errorf("adapter keys %v: want adfs_auth and the form_* keys last", want[14:])
+	if want[len(want)-5].name != "adfs_auth" || want[len(want)-4].name != "entra_entity_id" || want[len(want)-1].name != "form_error_selector" {
+		t.Errorf("adapter keys %v: want adfs_auth, entra_entity_id and the form_* keys last", want[14:])
 	}
 	got := Keys()
 	if len(got) != len(want) {
@@ -253,7 +264,7 @@ func TestDidYouMean(t *testing.T) {
 // TestDidYouMeanProvider: a provider with a version or suffix glued on
 // names the provider.
 func TestDidYouMeanProvider(t *testing.T) {
-	providers := []string{"keycloak", "okta", "adfs", "form"}
+	providers := []string{"keycloak", "okta", "adfs", "entra", "form"}
 	tests := []struct{ in, want string }{
 		{"adfs2019", "adfs"},
 		{"ADFS4", "adfs"},

@@ -28,7 +28,10 @@ var secretParams = []string{"password", "passwd", "pass", "otp", "totp", "code",
 	// are scrubbed by value as well (Secrets), these also hide what a page
 	// prefilled.
 	"pwd", "pin", "answer",
-	"sid", "xsrf", "txid", "authkey"} // Duo's prompt session, its form token and transactions
+	"sid", "xsrf", "txid", "authkey", // Duo's prompt session, its form token and transactions
+	// Entra: ctx/request (the sign-in state), canary, otc (the MFA code),
+	// and WS-Federation's wresult/wctx.
+	"ctx", "request", "canary", "otc", "wresult"}
 
 // IsSecretParam reports whether a query or form field name looks secret.
 func IsSecretParam(name string) bool {
