@@ -25,7 +25,8 @@ func newLogoutCmd(f *factory) *cobra.Command {
 		Short: "Forget a profile's cached credentials and IdP session",
 		Long: `Delete the profile's cached AWS credentials and its stored IdP session
 (cookies), from the keyring and from the file cache, so that the next use
-needs a full login. --all does this for every profile.
+needs a full login. Sections "saml2sts export" wrote into the shared
+credentials file are removed too. --all does this for every profile.
 
 A login or refresh of the profile running in another saml2sts process is
 waited for (logout says so), so it cannot write the credentials back after
@@ -74,6 +75,9 @@ func logoutRun(ctx context.Context, o *logoutOptions) error {
 		if err := broker.Logout(ctx, dir, stores, n, waiting); err != nil {
 			errs = append(errs, err)
 			continue
+		}
+		if err := removeExports(f, dir, n); err != nil {
+			errs = append(errs, err)
 		}
 		fmt.Fprintf(f.errOut, "Logged out of %s (credentials and IdP session forgotten)\n", n)
 	}

@@ -148,6 +148,7 @@ and to OpenSearch (os, search: SigV4-signed calls and full exports).
 		newCredentialProcessCmd(f),
 		newExecCmd(f),
 		newEnvCmd(f),
+		newExportCmd(f),
 		newStatusCmd(f),
 		newWhoamiCmd(f),
 		newConsoleCmd(f),

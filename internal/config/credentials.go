@@ -131,3 +131,24 @@ func (d *doc) dropSection(h int) {
 	}
 	d.lines = slices.Delete(d.lines, from, to)
 }
+
+// AWSProfileHas reports whether awsProfile's section of the AWS config file
+// at path sets key (e.g. credential_process). An unreadable file has none.
+func AWSProfileHas(path, awsProfile, key string) bool {
+	data, err := readCapped(path, maxAWSFileSize)
+	if err != nil {
+		return false
+	}
+	in := false
+	for _, l := range parse(data, "=:").lines {
+		switch l.kind {
+		case header:
+			in = awsProfileOf(l.name) == awsProfile
+		case keyval:
+			if in && !l.indent && l.value != "" && strings.EqualFold(l.key, key) {
+				return true
+			}
+		}
+	}
+	return false
+}
