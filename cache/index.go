@@ -96,7 +96,9 @@ func AllExports(dir string) []Export {
 	for _, e := range f.Exports {
 		out = append(out, e)
 	}
-	slices.SortFunc(out, func(a, b Export) int { return strings.Compare(exportKey(a.Path, a.Section), exportKey(b.Path, b.Section)) })
+	slices.SortFunc(out, func(a, b Export) int {
+		return strings.Compare(exportKey(a.Path, a.Section), exportKey(b.Path, b.Section))
+	})
 	return out
 }
 

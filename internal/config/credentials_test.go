@@ -38,17 +38,17 @@ func TestSetAWSCredentials(t *testing.T) {
 			want:    "[default]\naws_access_key_id = AKIAUSER\n\n[saml]\n" + newSection,
 			created: true, back: "[default]\naws_access_key_id = AKIAUSER\n"},
 		{name: "updated in place, other keys and the next section's comment kept",
-			in:      "[saml]\nregion = eu-west-1\naws_access_key_id=ASIAOLD\naws_session_token = tokenOLD\n\n# work\n[work]\nx = 1\n",
-			want:    "[saml]\nregion = eu-west-1\naws_access_key_id=ASIANEW\naws_session_token = tokenNEW\naws_secret_access_key = secretNEW\nx_security_token_expires = 2026-12-03T18:00:00Z\n\n# work\n[work]\nx = 1\n",
-			back:    "[saml]\nregion = eu-west-1\n\n# work\n[work]\nx = 1\n"},
+			in:   "[saml]\nregion = eu-west-1\naws_access_key_id=ASIAOLD\naws_session_token = tokenOLD\n\n# work\n[work]\nx = 1\n",
+			want: "[saml]\nregion = eu-west-1\naws_access_key_id=ASIANEW\naws_session_token = tokenNEW\naws_secret_access_key = secretNEW\nx_security_token_expires = 2026-12-03T18:00:00Z\n\n# work\n[work]\nx = 1\n",
+			back: "[saml]\nregion = eu-west-1\n\n# work\n[work]\nx = 1\n"},
 		{name: "duplicate other sections kept",
 			in:      "[a]\nk = 1\n[a]\nk = 2\n",
 			want:    "[a]\nk = 1\n[a]\nk = 2\n\n[saml]\n" + newSection,
 			created: true},
 		{name: "created in the middle: removal keeps the next section's comment",
-			in:      "[saml]\naws_access_key_id = ASIAOLD\n\n# next\n[b]\n",
-			want:    "[saml]\naws_access_key_id = ASIANEW\naws_secret_access_key = secretNEW\naws_session_token = tokenNEW\nx_security_token_expires = 2026-12-03T18:00:00Z\n\n# next\n[b]\n",
-			back:    "[saml]\n\n# next\n[b]\n"},
+			in:   "[saml]\naws_access_key_id = ASIAOLD\n\n# next\n[b]\n",
+			want: "[saml]\naws_access_key_id = ASIANEW\naws_secret_access_key = secretNEW\naws_session_token = tokenNEW\nx_security_token_expires = 2026-12-03T18:00:00Z\n\n# next\n[b]\n",
+			back: "[saml]\n\n# next\n[b]\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
