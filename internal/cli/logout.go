@@ -95,6 +95,9 @@ func logoutNames(f *factory, dir string) []string {
 			set[n] = true
 		}
 	}
+	for _, e := range cache.AllExports(dir) {
+		set[e.Profile] = true
+	}
 	if file, err := config.Load(f.configPath()); err == nil {
 		for _, n := range file.Profiles() {
 			set[n] = true
