@@ -42,7 +42,13 @@ func SetAWSCredentials(path, section string, values map[string]string) (created 
 		return false, err
 	}
 	if h < 0 {
-		h, created = d.addSection(section), true
+		// Always one empty separator line (unlike addSection), so that
+		// dropSection knows what to take back.
+		if len(d.lines) > 0 {
+			d.insert(len(d.lines), "")
+		}
+		d.insert(len(d.lines), "["+section+"]")
+		h, created = len(d.lines)-1, true
 	}
 	for _, k := range CredentialKeys {
 		if v, ok := values[k]; ok {
@@ -118,15 +124,15 @@ func credentialsSection(d *doc, path, section string) (int, error) {
 	return h, nil
 }
 
-// dropSection removes the section at h and what addSection put before it:
-// the comments above the next header stay with it, and for the last
-// section one separating blank line goes too.
+// dropSection removes the section at h and what SetAWSCredentials put
+// before it: the comments above the next header stay with it, and for the
+// last section one empty separating line goes too.
 func (d *doc) dropSection(h int) {
 	from, to := h, d.end(h)
 	for to-1 > h && (d.lines[to-1].kind == comment || d.lines[to-1].kind == blank) && to < len(d.lines) {
 		to--
 	}
-	if to == len(d.lines) && from > 0 && d.lines[from-1].kind == blank {
+	if to == len(d.lines) && from > 0 && d.lines[from-1].raw == "" {
 		from--
 	}
 	d.lines = slices.Delete(d.lines, from, to)

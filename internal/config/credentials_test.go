@@ -129,3 +129,40 @@ func TestSetAWSCredentialsDuplicateSection(t *testing.T) {
 		t.Fatalf("file changed: %q", got)
 	}
 }
+
+// FuzzAWSCredentialsRoundTrip: for any credentials file without a [saml]
+// section, export then logout gives the file back (plus the line ending
+// a last line without one gained), and export never breaks other lines.
+func FuzzAWSCredentialsRoundTrip(f *testing.F) {
+	for _, s := range []string{"", "[default]\naws_access_key_id = A\n", "# c\r\n[a]\r\nk=v", "\ufeff[x]\n  sub = 1\n;c\n", "[a]\n[a]\n", "k = v\n[saml2]\n"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		if strings.Contains(in, "saml") || strings.ContainsRune(in, '\r') && !strings.Contains(in, "\r\n") {
+			t.Skip()
+		}
+		path := filepath.Join(t.TempDir(), "credentials")
+		if err := os.WriteFile(path, []byte(in), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		created, err := SetAWSCredentials(path, "saml", testCreds)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !created {
+			t.Fatal("section not created")
+		}
+		written, _ := os.ReadFile(path)
+		if !strings.HasPrefix(string(written), strings.TrimSuffix(in, "\n")) {
+			t.Fatalf("export changed existing lines:\n%q\n%q", in, written)
+		}
+		if removed, err := RemoveAWSCredentials(path, "saml", true, func(id string) bool { return id == "ASIANEW" }); err != nil || !removed {
+			t.Fatalf("remove = %v, %v", removed, err)
+		}
+		back, _ := os.ReadFile(path)
+		// A last line without a line ending gains the file's own.
+		if got := string(back); got != in && got != in+"\n" && got != in+"\r\n" {
+			t.Fatalf("round trip:\n%q\n%q", in, back)
+		}
+	})
+}
