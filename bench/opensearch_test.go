@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -64,12 +63,7 @@ func runExport(b *testing.B, bin string, env []string, args ...string) export {
 		b.Fatalf("saml2sts search: %v\n%s", err, stderr.String())
 	}
 	wall := time.Since(start)
-	ru, _ := c.ProcessState.SysUsage().(*syscall.Rusage)
-	var rss int64
-	if ru != nil {
-		rss = int64(ru.Maxrss) // KiB on Linux
-	}
-	return export{wall, c.ProcessState.UserTime() + c.ProcessState.SystemTime(), rss, lines}
+	return export{wall, c.ProcessState.UserTime() + c.ProcessState.SystemTime(), peakRSS(c.ProcessState), lines}
 }
 
 // BenchmarkExport exports 10k, 100k and 1M synthetic documents

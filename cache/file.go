@@ -116,25 +116,42 @@ func fileSum(b []byte) string {
 	return hex.EncodeToString(s[:])
 }
 
-// DefaultDir is the cache directory: $XDG_CACHE_HOME/saml2sts, else
-// ~/.cache/saml2sts; on macOS and Windows os.UserCacheDir()/saml2sts.
-func DefaultDir() (string, error) {
-	switch runtime.GOOS {
-	case "darwin", "windows", "ios", "plan9":
-		d, err := os.UserCacheDir()
-		if err != nil {
-			return "", fmt.Errorf("find cache directory: %w", err)
+// DefaultDir is the cache directory of this process's environment; see [Dir].
+func DefaultDir() (string, error) { return Dir(runtime.GOOS, os.Getenv) }
+
+// Dir is the cache directory on goos given an environment:
+// $SAML2STS_CACHE_DIR when set (the demo and tests use it); else
+// %LocalAppData%\saml2sts on Windows, ~/Library/Caches/saml2sts on macOS,
+// and $XDG_CACHE_HOME/saml2sts or ~/.cache/saml2sts elsewhere.
+func Dir(goos string, getenv func(string) string) (string, error) {
+	if d := getenv("SAML2STS_CACHE_DIR"); d != "" {
+		if !filepath.IsAbs(d) {
+			return "", fmt.Errorf("SAML2STS_CACHE_DIR=%q is not an absolute path", d)
 		}
-		return filepath.Join(d, "saml2sts"), nil
+		return d, nil
 	}
-	if x := os.Getenv("XDG_CACHE_HOME"); filepath.IsAbs(x) {
+	switch goos {
+	case "windows":
+		for _, k := range []string{"LOCALAPPDATA", "LocalAppData"} {
+			if d := getenv(k); d != "" {
+				return filepath.Join(d, "saml2sts"), nil
+			}
+		}
+		return "", errors.New("find cache directory: %LocalAppData% is not set; set SAML2STS_CACHE_DIR")
+	case "darwin", "ios":
+		if h := getenv("HOME"); h != "" {
+			return filepath.Join(h, "Library", "Caches", "saml2sts"), nil
+		}
+		return "", errors.New("find cache directory: $HOME is not set; set SAML2STS_CACHE_DIR")
+	}
+	// The XDG spec says to ignore a relative XDG_CACHE_HOME.
+	if x := getenv("XDG_CACHE_HOME"); filepath.IsAbs(x) {
 		return filepath.Join(x, "saml2sts"), nil
 	}
-	h, err := os.UserHomeDir()
-	if err != nil {
-		return "", fmt.Errorf("find cache directory: %w; set XDG_CACHE_HOME", err)
+	if h := getenv("HOME"); h != "" {
+		return filepath.Join(h, ".cache", "saml2sts"), nil
 	}
-	return filepath.Join(h, ".cache", "saml2sts"), nil
+	return "", errors.New("find cache directory: $HOME is not set; set XDG_CACHE_HOME or SAML2STS_CACHE_DIR")
 }
 
 // PrivateDir makes dir (and parents) with mode 0700, refuses one owned by
@@ -156,11 +173,18 @@ func privateDir(dir string, notice io.Writer) error {
 		return fmt.Errorf("cache directory %s is not a directory", dir)
 	}
 	if uid, ok := safefile.Owner(fi); ok && uid != safefile.UID() {
-		return fmt.Errorf("cache directory %s is owned by uid %d, not by you (uid %d): remove it, or set XDG_CACHE_HOME to a directory of your own", dir, uid, safefile.UID())
+		return fmt.Errorf("cache directory %s is owned by uid %d, not by you (uid %d): remove it, or set SAML2STS_CACHE_DIR to a directory of your own", dir, uid, safefile.UID())
 	}
-	// Windows has no group/other bits; its ACLs come from the profile dir.
+	// Windows has no group/other bits: the dir gets an owner-only ACL
+	// that the files written in it inherit.
+	if runtime.GOOS == "windows" {
+		if err := ownerOnlyACL(dir); err != nil {
+			return fmt.Errorf("cache directory %s cannot be made private: %w", dir, err)
+		}
+		return nil
+	}
 	perm := fi.Mode().Perm()
-	if runtime.GOOS == "windows" || perm&0o077 == 0 {
+	if perm&0o077 == 0 {
 		return nil
 	}
 	if err := os.Chmod(dir, 0o700); err != nil {

@@ -160,25 +160,34 @@ func TestNewFileNotDir(t *testing.T) {
 	}
 }
 
-func TestDefaultDir(t *testing.T) {
-	if runtime.GOOS == "darwin" || runtime.GOOS == "windows" {
-		d, err := DefaultDir()
-		if err != nil || filepath.Base(d) != "saml2sts" {
-			t.Fatalf("DefaultDir = %q, %v", d, err)
-		}
-		return
-	}
-	home := t.TempDir()
-	t.Setenv("HOME", home)
-	tests := []struct{ xdg, want string }{
-		{"/xdg/cache", "/xdg/cache/saml2sts"},
-		{"", filepath.Join(home, ".cache", "saml2sts")},
-		{"relative/cache", filepath.Join(home, ".cache", "saml2sts")}, // XDG says ignore relative paths
+func TestDir(t *testing.T) {
+	tests := []struct {
+		goos    string
+		env     map[string]string
+		want    string
+		wantErr string
+	}{
+		{"linux", map[string]string{"HOME": "/home/ana", "XDG_CACHE_HOME": "/xdg/cache"}, "/xdg/cache/saml2sts", ""},
+		{"linux", map[string]string{"HOME": "/home/ana"}, "/home/ana/.cache/saml2sts", ""},
+		{"linux", map[string]string{"HOME": "/home/ana", "XDG_CACHE_HOME": "relative/cache"}, "/home/ana/.cache/saml2sts", ""}, // XDG: ignore relative
+		{"linux", map[string]string{}, "", "set XDG_CACHE_HOME or SAML2STS_CACHE_DIR"},
+		{"darwin", map[string]string{"HOME": "/Users/ana", "XDG_CACHE_HOME": "/xdg"}, "/Users/ana/Library/Caches/saml2sts", ""},
+		{"windows", map[string]string{"LOCALAPPDATA": `C:\Users\ana\AppData\Local`}, filepath.Join(`C:\Users\ana\AppData\Local`, "saml2sts"), ""},
+		{"windows", map[string]string{}, "", "%LocalAppData% is not set"},
+		{"darwin", map[string]string{"HOME": "/Users/ana", "SAML2STS_CACHE_DIR": "/tmp/demo/cache"}, "/tmp/demo/cache", ""},
+		{"windows", map[string]string{"SAML2STS_CACHE_DIR": "/tmp/demo/cache"}, "/tmp/demo/cache", ""},
+		{"linux", map[string]string{"SAML2STS_CACHE_DIR": "cache"}, "", "not an absolute path"},
 	}
 	for _, tt := range tests {
-		t.Setenv("XDG_CACHE_HOME", tt.xdg)
-		if got, err := DefaultDir(); err != nil || got != tt.want {
-			t.Errorf("XDG_CACHE_HOME=%q: DefaultDir = %q, %v; want %q", tt.xdg, got, err, tt.want)
+		got, err := Dir(tt.goos, func(k string) string { return tt.env[k] })
+		if tt.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("%s %v: err = %v, want %q", tt.goos, tt.env, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil || got != tt.want {
+			t.Errorf("%s %v: Dir = %q, %v; want %q", tt.goos, tt.env, got, err, tt.want)
 		}
 	}
 }

@@ -40,6 +40,8 @@ type Request struct {
 	// Notice, when non-nil, receives one-line advice that is not an error
 	// (e.g. "your url works only with /auth: update the profile").
 	Notice io.Writer
+	// Fresh asks for a login that reuses no stored session (--force).
+	Fresh bool
 	// Options are the profile's provider-specific keys (adfs_auth,
 	// form_*), by config key name; absent keys are absent.
 	Options map[string]string
@@ -92,13 +94,17 @@ type UnsupportedError struct {
 
 func (e *UnsupportedError) Error() string {
 	if e.Hint == "" {
-		return e.What + " is not supported"
+		return e.What + " is not supported: " + BrowserHint
 	}
-	return fmt.Sprintf("%s is not supported: %s", e.What, e.Hint)
+	return fmt.Sprintf("%s is not supported: %s; or %s", e.What, e.Hint, BrowserHint)
 }
 
 // ExitCode implements the exit-status contract (internal/exitcode).
 func (e *UnsupportedError) ExitCode() int { return exitcode.Failure }
+
+// BrowserHint ends every message about a step only a person in a browser
+// can do: browser mode (idp/browser) can.
+const BrowserHint = "run again with --browser"
 
 // PageError is an unexpected page: not a step the adapter knows.
 type PageError struct {
@@ -143,4 +149,11 @@ func Configf(format string, a ...any) error { return &ConfigError{Msg: fmt.Sprin
 // sent. Check returns a [ConfigError].
 type Checker interface {
 	Check(req *Request) error
+}
+
+// Starter is an adapter whose first page is not the profile url as is
+// (AD FS adds its sign-on path and relying party): the browser login
+// opens StartURL instead.
+type Starter interface {
+	StartURL(req *Request) (string, error)
 }

@@ -221,3 +221,23 @@ func defaultPath(p string) string {
 	}
 	return p[:i]
 }
+
+// StoredCookie is one live cookie of a [Jar] and the URL it was set for,
+// so that another cookie store (a browser) can take the session over.
+type StoredCookie struct {
+	URL    *url.URL
+	Cookie *http.Cookie
+}
+
+// All returns the jar's live cookies, as [Jar.Export] would save them.
+func (j *Jar) All() []StoredCookie {
+	var out []StoredCookie
+	for _, r := range j.live() {
+		u, err := url.Parse(r.URL)
+		if err != nil {
+			continue
+		}
+		out = append(out, StoredCookie{URL: u, Cookie: r.cookie()})
+	}
+	return out
+}

@@ -114,3 +114,7 @@ func StripQuery(u *url.URL) string {
 	c := url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path, RawPath: u.RawPath}
 	return c.String()
 }
+
+// RedactURL is u with secret-looking query values hidden, as the --debug
+// HTTP trace shows it.
+func RedactURL(u *url.URL) string { return httpx.RedactURL(u) }

@@ -13,6 +13,7 @@ import (
 	"github.com/jcmturner/gokrb5/v8/client"
 
 	"github.com/saml2sts/saml2sts/idp"
+	"github.com/saml2sts/saml2sts/idp/duo"
 )
 
 const (
@@ -104,6 +105,15 @@ func (p *Provider) Check(req *idp.Request) error {
 	return err
 }
 
+// StartURL implements [idp.Starter]: the sign-on page [EntryURL] makes.
+func (p *Provider) StartURL(req *idp.Request) (string, error) {
+	u, err := EntryURL(req.URL)
+	if err != nil {
+		return "", err
+	}
+	return u.String(), nil
+}
+
 // Login implements [idp.Provider].
 func (p *Provider) Login(ctx context.Context, req *idp.Request) (string, error) {
 	if req == nil || req.Client == nil {
@@ -173,6 +183,11 @@ func (l *login) next(ctx context.Context, page *idp.Page) (*idp.Page, error) {
 	}
 	if msg := errorPage(doc); msg != "" {
 		return nil, l.errorPageError(page, msg)
+	}
+	if duo.IsHandoff(page) { // Duo's AD FS adapter (Universal Prompt)
+		r := *l.req
+		r.Client = l.w.Client
+		return (&duo.Flow{Walker: &l.w}).Login(ctx, &r, &l.in, page)
 	}
 	if f := mfaForm(doc); f != nil {
 		return l.mfa(ctx, page, f)

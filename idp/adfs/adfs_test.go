@@ -299,13 +299,13 @@ func TestMFA(t *testing.T) {
 		{name: "vip wrong", mfa: idptest.ADFSMFA{Adapter: idptest.ADFSSymantecVIP, Code: code}, mod: func(q *idp.Request) { q.MFACode = "9" },
 			err: "The security code is not valid. Enter the current security code from your VIP credential.", posts: 1},
 		{name: "no code, no terminal", mfa: idptest.ADFSMFA{Adapter: idptest.ADFSVIP, Code: code}, noTerm: true},
-		{name: "duo", mfa: idptest.ADFSMFA{Adapter: "DuoAdfsAdapter"}, unsupp: "the AD FS MFA adapter Duo (AuthMethod DuoAdfsAdapter)"},
+		{name: "safenet", mfa: idptest.ADFSMFA{Adapter: "SafeNet-MFA"}, unsupp: "the AD FS MFA adapter Thales SafeNet (AuthMethod SafeNet-MFA)"},
 		{name: "choice by mfa", mfa: idptest.ADFSMFA{Adapter: idptest.ADFSAzureMFA, Also: []string{idptest.ADFSSecurID}, Code: code},
 			mod: func(q *idp.Request) { q.MFA = "rsa"; q.MFACode = code }, posts: 2},
-		{name: "choice prompted", mfa: idptest.ADFSMFA{Adapter: "DuoAdfsAdapter", Also: []string{idptest.ADFSVIP}, Code: code},
+		{name: "choice prompted", mfa: idptest.ADFSMFA{Adapter: "SafeNet-MFA", Also: []string{idptest.ADFSVIP}, Code: code},
 			prompt: prompter{choice: 1, codes: []string{code}}, posts: 2,
-			asked: []string{"choose:AD FS additional authentication method:DuoAdfsAdapter|Symantec VIP", "code:Symantec VIP security code"}},
-		{name: "choice without terminal", mfa: idptest.ADFSMFA{Adapter: "DuoAdfsAdapter", Also: []string{idptest.ADFSAzureMFA}},
+			asked: []string{"choose:AD FS additional authentication method:SafeNet-MFA|Symantec VIP", "code:Symantec VIP security code"}},
+		{name: "choice without terminal", mfa: idptest.ADFSMFA{Adapter: "SafeNet-MFA", Also: []string{idptest.ADFSAzureMFA}},
 			prompt: prompter{choice: -1}, posts: 2},
 	}
 	for _, tt := range tests {

@@ -13,6 +13,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"github.com/saml2sts/saml2sts/idp"
+	"github.com/saml2sts/saml2sts/idp/duo"
 )
 
 // AuthMethod values of the MFA adapters this package drives.
@@ -40,7 +41,7 @@ var adapters = map[string]string{
 	vipWindows:                        "Symantec VIP",
 	vipUPN:                            "Symantec VIP",
 	symantecVIP:                       "Symantec VIP",
-	"DuoAdfsAdapter":                  "Duo",
+	duoAdapter:                        "Duo",
 	"SafeNet-MFA":                     "Thales SafeNet",
 	"SilverfortAdfs":                  "Silverfort",
 	"Defender AD FS Adapter":          "One Identity Defender",
@@ -253,7 +254,12 @@ func methodChoices(doc *goquery.Document) []choice {
 }
 
 // supported are the adapters a choice defaults to without a terminal.
-var supported = map[string]bool{azureMFA: true, azureMFAServer: true, securID: true, vipWindows: true, vipUPN: true, symantecVIP: true}
+var supported = map[string]bool{azureMFA: true, azureMFAServer: true, securID: true, vipWindows: true, vipUPN: true, symantecVIP: true,
+	duoAdapter: true}
+
+// duoAdapter is Duo's AD FS adapter; its Universal Prompt version hands off
+// to package duo, which reads mfa as push, passcode or call.
+const duoAdapter = "DuoAdfsAdapter"
 
 // chooseMethod picks one method on the selection page: the one the
 // profile's mfa names, else the user's choice, else (no terminal) the
@@ -276,6 +282,11 @@ func (l *login) chooseMethod(ctx context.Context, page *idp.Page, opts []choice)
 			if strings.EqualFold(o.id, mfa) || strings.Contains(strings.ToLower(o.label), strings.ToLower(mfa)) {
 				pick = i
 				break
+			}
+		}
+		for i, o := range opts {
+			if pick < 0 && o.id == duoAdapter && duo.IsMethod(mfa) {
+				pick = i
 			}
 		}
 		if pick < 0 {

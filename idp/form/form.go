@@ -12,6 +12,7 @@ import (
 	"github.com/andybalholm/cascadia"
 
 	"github.com/saml2sts/saml2sts/idp"
+	"github.com/saml2sts/saml2sts/idp/duo"
 )
 
 // Profile keys this adapter reads from [idp.Request.Options].
@@ -76,9 +77,9 @@ func (p *Provider) Check(req *idp.Request) error {
 			return idp.Configf("form: %s %q is not a CSS selector: %v", KeyErrorSelector, s, err)
 		}
 	}
-	if m := strings.TrimSpace(req.MFA); m != "" && !strings.EqualFold(m, "auto") {
+	if m := strings.TrimSpace(req.MFA); m != "" && !strings.EqualFold(m, "auto") && !duo.IsMethod(m) {
 		return idp.Configf("form: mfa %q has no effect with provider form, which answers the one-time code form the IdP shows "+
-			"(pass the code with --mfa-code): set mfa to auto or remove it", req.MFA)
+			"(pass the code with --mfa-code): set mfa to auto (or, behind Duo, to push, passcode or call)", req.MFA)
 	}
 	return nil
 }
@@ -113,6 +114,9 @@ func (p *Provider) Login(ctx context.Context, req *idp.Request) (string, error) 
 		return "", err
 	}
 	return l.w.Walk(ctx, page, func(ctx context.Context, page *idp.Page) (*idp.Page, error) {
+		if duo.IsHandoff(page) { // Shibboleth's and SimpleSAMLphp's Duo modules
+			return (&duo.Flow{Walker: &l.w}).Login(ctx, req, &l.in, page)
+		}
 		next, err := l.next(ctx, page)
 		if err != nil {
 			return nil, err
@@ -175,7 +179,11 @@ func (l *login) next(ctx context.Context, page *idp.Page) (*idp.Form, error) {
 	if l.passField != "" && !l.sentPassword && doc.Find("form").Length() > 0 {
 		return nil, l.fieldError(page, loginPage, l.passField, KeyPasswordField)
 	}
-	return nil, l.w.PageError(page, idp.DeadEnd(page, "expected a login form, a one-time code form, a self-submitting form or a SAML POST page", l.errorText(doc)))
+	why := idp.DeadEnd(page, "expected a login form, a one-time code form, a self-submitting form or a SAML POST page", l.errorText(doc))
+	if doc.Find("form").Length() == 0 && doc.Find("script").Length() > 0 {
+		why += "; the page is built by JavaScript: " + idp.BrowserHint
+	}
+	return nil, l.w.PageError(page, why)
 }
 
 // pageForms is what classify found on a page.
@@ -187,8 +195,13 @@ type pageForms struct {
 
 // classify finds the forms a login can use on doc.
 func (l *login) classify(doc *goquery.Document) pageForms {
+	return l.classifyForms(doc.Find("form"))
+}
+
+// classifyForms is classify over the given forms (or form-like containers).
+func (l *login) classifyForms(forms *goquery.Selection) pageForms {
 	var pf pageForms
-	doc.Find("form").Each(func(_ int, f *goquery.Selection) {
+	forms.Each(func(_ int, f *goquery.Selection) {
 		pw := l.passwordInputs(f)
 		fill := fillable(f)
 		switch {

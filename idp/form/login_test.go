@@ -159,8 +159,10 @@ func TestCheck(t *testing.T) {
 		{url: "https://idp.example.edu/sso", mfa: "auto"},
 		{url: "https://idp.example.edu/sso", mfa: ""},
 		{url: "https://idp.example.edu/sso", mfa: "AUTO", opts: map[string]string{KeyErrorSelector: "p.err"}},
-		{url: "https://idp.example.edu/sso", mfa: "push", want: `form: mfa "push" has no effect with provider form`},
-		{url: "https://idp.example.edu/sso", mfa: "yubikey", want: "set mfa to auto or remove it"},
+		{url: "https://idp.example.edu/sso", mfa: "push"}, // a Duo factor, behind Duo
+		{url: "https://idp.example.edu/sso", mfa: "totp"},
+		{url: "https://idp.example.edu/sso", mfa: "yubikey", want: `form: mfa "yubikey" has no effect with provider form`},
+		{url: "https://idp.example.edu/sso", mfa: "sms", want: "set mfa to auto (or, behind Duo, to push, passcode or call)"},
 		{url: "idp.example.edu/sso?token=secret", want: `form: url "idp.example.edu/sso" is not an absolute https url`},
 		{url: "https://idp.example.edu/sso", opts: map[string]string{KeyErrorSelector: "div["}, want: `form_error_selector "div[" is not a CSS selector`},
 	}

@@ -28,6 +28,7 @@ const (
 	ADFSVIP            = "VIPAuthenticationProviderWindowsAccountName"
 	ADFSVIPUPN         = "VIPAuthenticationProviderUPN"
 	ADFSSymantecVIP    = "SymantecVipAdapter" // newer Symantec VIP adapter, field SecurityCode
+	ADFSDuo            = "DuoAdfsAdapter"     // Duo's AD FS adapter (Universal Prompt); needs ADFSOptions.Duo
 )
 
 // ADFS page texts, as AD FS shows them (English).
@@ -71,6 +72,8 @@ type ADFSOptions struct {
 	// RelyingParties are the loginToRp values with a relying party trust;
 	// default urn:amazon:webservices, :govcloud and :cn-north-1.
 	RelyingParties []string
+	// Duo is the Duo service the ADFSDuo adapter hands off to.
+	Duo *Duo
 	// SAMLOptions shape and sign the assertions.
 	SAMLOptions
 }
@@ -153,6 +156,7 @@ type adfsFlow struct {
 	step    int    // SecurID: 1 after the passcode, waiting for the next code
 	polls   int
 	created time.Time
+	duo     string // the state sent to Duo
 }
 
 //go:embed templates/adfs/*.html
@@ -265,6 +269,8 @@ func (a *ADFS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		a.signOn(w, r)
 	case path == adfsWIA:
 		a.wia(w, r)
+	case path == adfsDuoCB:
+		a.duoCallback(w, r)
 	default:
 		http.NotFound(w, r)
 	}
@@ -370,6 +376,8 @@ func (a *ADFS) postForm(w http.ResponseWriter, r *http.Request, rp string) {
 		a.userNamePage(w, rp, strings.TrimSpace(get("UserName")))
 	case method == "FormsAuthentication":
 		a.password(w, rp, get("UserName"), get("Password"))
+	case form.Has("duo_code"):
+		a.duoReturn(w, rp, form)
 	case method != "" && form.Has("Context"):
 		a.mfa(w, r, rp, method, get("Context"))
 	default:
@@ -658,6 +666,7 @@ var adfsLabels = map[string]string{
 	ADFSVIP:            "Symantec VIP",
 	ADFSVIPUPN:         "Symantec VIP",
 	ADFSSymantecVIP:    "Symantec VIP",
+	ADFSDuo:            "Duo Security",
 }
 
 func (a *ADFS) selectPage(w http.ResponseWriter, f *adfsFlow, ctx string) {
@@ -715,6 +724,9 @@ func (a *ADFS) mfaPage(w http.ResponseWriter, f *adfsFlow, ctx, msg string) {
 	case ADFSSymantecVIP:
 		v.Instructions = "Enter the security code from your VIP credential."
 		v.Field, v.FieldID, v.FieldType, v.Placeholder = "SecurityCode", "securityCodeInput", "text", "Security code"
+	case ADFSDuo:
+		a.duoPage(w, f, ctx)
+		return
 	default:
 		v.Instructions = "Continue with " + f.adapter + "."
 	}

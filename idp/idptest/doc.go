@@ -31,6 +31,19 @@
 // writes them. A live sid cookie skips the login (silent refresh); the
 // step-up interstitial and the IAM Identity Center app are served too.
 //
+// [NewDuo] starts a Duo look-alike serving both Universal Prompt
+// generations: the frameless v4 prompt (/oauth/v1/authorize, the plugin
+// form at /frame/frameless/v4/auth, the login-form with sid and _xsrf,
+// /frame/v4/prompt, /frame/v4/status, /frame/v4/oidc/exit) and the newer
+// single-page prompt (data-authkey, /prompt/{akey}/... JSON). Users have
+// devices that approve, deny or time out pushes (Verified Push shows a
+// code first) and calls, a passcode, a preferred factor; the admin may
+// allow remembered browsers (a duo_trust cookie skips the prompt). IdP
+// emulators attach it: Okta's claims_provider factor (Classic and Identity
+// Engine), AD FS's DuoAdfsAdapter, SimpleSAMLphp's duouniversal module
+// and Shibboleth's Duo plugin send the browser to [Duo.AuthorizeURL] and
+// redeem the duo_code with [Duo.Exchange].
+//
 // Every emulator can be put into an outage with SetFault (Unreachable: each
 // connection closed unanswered; Unavailable: HTTP 503), and Faulted counts
 // the requests refused; [Keycloak.SetPassword] changes a password and

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -27,8 +28,11 @@ type User struct {
 	// your administrator.".
 	Disabled bool
 	// WebAuthnOnly serves the WebAuthn page after the password, with no OTP
-	// alternative; the emulator never accepts a WebAuthn answer.
+	// alternative. The answer is verified against WebAuthn (none
+	// registered: every answer is refused).
 	WebAuthnOnly bool
+	// WebAuthn are the user's registered security keys or passkeys.
+	WebAuthn []WebAuthnKey
 }
 
 // OTP is one OTP authenticator. Code is the only code it accepts, fixed so
@@ -54,25 +58,35 @@ type KeycloakOptions struct {
 	// this title once the user has authenticated (after the password, or
 	// after the OTP when one is configured).
 	RequiredAction string
+	// Hostname replaces 127.0.0.1 in every URL the emulator hands out
+	// ("localhost": WebAuthn needs a domain, not an IP, as relying party
+	// ID). The server still listens on 127.0.0.1 only.
+	Hostname string
+	// WebAuthnAutoStart starts navigator.credentials.get as soon as the
+	// WebAuthn page loads, as the theme of Keycloak 12-24 did; otherwise
+	// (keycloak.v2) the person clicks "Sign in with Security Key".
+	WebAuthnAutoStart bool
 	// SAMLOptions shape and sign the assertions.
 	SAMLOptions
 }
 
 // Stats counts what clients did. All counts start at zero.
 type Stats struct {
-	PasswordPosts int // POSTs of the login form, good or bad
-	Logins        int // good passwords of enabled users
-	OTPPosts      int // POSTs of the OTP form, good or bad
-	WebAuthnPosts int // POSTs of the WebAuthn form (always rejected)
-	SAMLIssued    int // SAML POST pages served
-	SessionReuses int // IdP-initiated GETs answered from an SSO session
-	Restarts      int // action URLs with a stale or unknown code
+	PasswordPosts  int // POSTs of the login form, good or bad
+	Logins         int // good passwords of enabled users
+	OTPPosts       int // POSTs of the OTP form, good or bad
+	WebAuthnPosts  int // POSTs of the WebAuthn form, good or bad
+	WebAuthnLogins int // WebAuthn assertions verified
+	SAMLIssued     int // SAML POST pages served
+	SessionReuses  int // IdP-initiated GETs answered from an SSO session
+	Restarts       int // action URLs with a stale or unknown code
 }
 
 // Keycloak is a running Keycloak emulator.
 type Keycloak struct {
 	o          KeycloakOptions
 	srv        *httptest.Server
+	base       string // http://127.0.0.1:port, or with Hostname
 	prefix     string // "" or "/auth"
 	exec       map[step]string
 	users      map[string]*User // by lower-cased username, as Keycloak matches
@@ -120,6 +134,8 @@ type flow struct {
 	otp      string // selected OTP credential id
 	username string // last username typed, echoed back on errors
 	created  time.Time
+	// challenge is the WebAuthn challenge of the page last shown.
+	challenge []byte
 }
 
 type session struct {
@@ -191,6 +207,10 @@ func NewKeycloak(o KeycloakOptions) (*Keycloak, error) {
 	k.clientData = base64.RawURLEncoding.EncodeToString(fmt.Appendf(nil,
 		`{"protocol":"saml","ru":%q,"rm":"POST"}`, o.Destination))
 	k.srv = httptest.NewServer(k)
+	k.base = k.srv.URL
+	if o.Hostname != "" {
+		k.base = strings.Replace(k.srv.URL, "127.0.0.1", o.Hostname, 1)
+	}
 	return k, nil
 }
 
@@ -199,7 +219,7 @@ func NewKeycloak(o KeycloakOptions) (*Keycloak, error) {
 func (k *Keycloak) URL() string { return k.realmURL() + "/protocol/saml/clients/" + k.o.Client }
 
 // BaseURL is the server root, e.g. http://127.0.0.1:NNN.
-func (k *Keycloak) BaseURL() string { return k.srv.URL }
+func (k *Keycloak) BaseURL() string { return k.base }
 
 // Certificate is the certificate whose key signs the assertions.
 func (k *Keycloak) Certificate() *x509.Certificate { return k.o.Cert }
@@ -231,11 +251,16 @@ func (k *Keycloak) SetPassword(username, password string) {
 func (k *Keycloak) Close() { k.srv.Close() }
 
 func (k *Keycloak) realmPath() string { return k.prefix + "/realms/" + k.o.Realm }
-func (k *Keycloak) realmURL() string  { return k.srv.URL + k.realmPath() }
+func (k *Keycloak) realmURL() string  { return k.base + k.realmPath() }
 
 // ServeHTTP routes the few Keycloak endpoints a SAML login touches.
 func (k *Keycloak) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if k.refuse(w) {
+		return
+	}
+	if strings.HasPrefix(r.URL.Path, k.prefix+"/resources/") && strings.HasSuffix(r.URL.Path, "/js/webauthnAuthenticate.js") {
+		w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+		io.WriteString(w, webAuthnJS)
 		return
 	}
 	rest, ok := strings.CutPrefix(r.URL.Path, k.prefix+"/realms/")
@@ -410,7 +435,12 @@ func (k *Keycloak) action(w http.ResponseWriter, r *http.Request, endpoint strin
 	case stepWebAuthn:
 		if post {
 			k.stats.WebAuthnPosts++
-			v = k.webAuthnView(f, msgWebAuthn)
+			if err := k.verifyWebAuthn(f, r.PostForm); err != nil {
+				v = k.webAuthnView(f, msgWebAuthn)
+				break
+			}
+			k.stats.WebAuthnLogins++
+			v = k.next(w, f)
 		} else {
 			v = k.webAuthnView(f, "")
 		}
@@ -444,10 +474,10 @@ func (k *Keycloak) action(w http.ResponseWriter, r *http.Request, endpoint strin
 func (k *Keycloak) next(w http.ResponseWriter, f *flow) view {
 	u := f.user
 	switch {
-	case f.step < stepOTP && u.WebAuthnOnly:
+	case f.step < stepWebAuthn && u.WebAuthnOnly:
 		f.step = stepWebAuthn
 		return k.webAuthnView(f, "")
-	case f.step < stepOTP && len(u.OTP) > 0:
+	case f.step < stepOTP && len(u.OTP) > 0 && !u.WebAuthnOnly:
 		f.step = stepOTP
 		return k.otpView(f, "")
 	case f.step < stepAction && k.o.RequiredAction != "":

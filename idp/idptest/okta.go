@@ -53,6 +53,8 @@ type OktaOptions struct {
 	// PushTimeout is how many polls a push with Push "timeout" answers
 	// WAITING before factorResult TIMEOUT; default 3.
 	PushTimeout int
+	// Duo is the Duo service "claims_provider" factors hand off to.
+	Duo *Duo
 	// SAMLOptions shape and sign the assertions.
 	SAMLOptions
 }
@@ -78,8 +80,12 @@ type OktaUser struct {
 type OktaFactor struct {
 	// Type is Okta's factorType: "push", "token:software:totp", "sms",
 	// "call", "email", "token:hardware" (YubiKey), "webauthn", "web"
-	// (Duo) or "question". The last three are listed and can be
-	// challenged, but never verify.
+	// (Duo's traditional iframe prompt) or "question". The last three are
+	// listed and can be challenged, but never verify. "claims_provider"
+	// is Duo's Universal Prompt as a custom IdP factor (Identity Engine:
+	// the external_idp authenticator): verify (or selecting it) gives a
+	// link that sends the browser to OktaOptions.Duo, and Duo's duo_code
+	// coming back makes the Okta session (sid) and leads to the app.
 	Type string
 	// Provider is "OKTA", "GOOGLE", "YUBICO", "DUO" or "FIDO"; default by
 	// Type.
@@ -249,6 +255,9 @@ func NewOkta(o OktaOptions) (*Okta, error) {
 			if err != nil {
 				return nil, fmt.Errorf("idptest: okta user %q: %w", u.Username, err)
 			}
+			if f.Type == "claims_provider" && o.Duo == nil {
+				return nil, fmt.Errorf("idptest: okta user %q: a claims_provider factor needs OktaOptions.Duo", u.Username)
+			}
 			u.factors = append(u.factors, of)
 		}
 		k.users[name] = u
@@ -281,6 +290,8 @@ func newOktaFactor(f OktaFactor) (*oktaFactor, error) {
 		prefix, provider = "dsf", "DUO"
 	case "question":
 		prefix, provider = "ufs", "OKTA"
+	case "claims_provider":
+		prefix, provider = "clp", "CUSTOM"
 	default:
 		return nil, fmt.Errorf("unknown factor type %q", f.Type)
 	}
@@ -355,14 +366,6 @@ func (k *Okta) ExpireTransactions() {
 // Close shuts the server down.
 func (k *Okta) Close() { k.srv.Close() }
 
-// secret makes a new random token with the given prefix and records it.
-// Called with k.mu held.
-func (k *Okta) secret(prefix string) string {
-	s := prefix + newToken()
-	k.keep(s)
-	return s
-}
-
 // ServeHTTP routes the Okta endpoints a CLI login touches.
 func (k *Okta) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if k.refuse(w) {
@@ -388,10 +391,14 @@ func (k *Okta) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		k.idx(w, r, strings.TrimPrefix(p, "/idp/idx/"))
 	case p == "/home/amazon_aws/"+k.o.AppID+"/"+oktaAppInstance || p == "/app/amazon_aws/"+k.o.AppID+"/sso/saml":
 		k.app(w, r)
+	case strings.HasPrefix(p, "/sso/idps/"):
+		k.duoHandoff(w, r, strings.TrimPrefix(p, "/sso/idps/"))
 	case strings.HasPrefix(p, "/home/amazon_aws_sso/"+k.ssoID+"/"):
 		k.identityCenter(w, r)
 	case p == "/login/login.htm" || p == "/":
 		k.signInPage(w, r, "")
+	case p == "/js/mvc/loginpage/initLoginPage.pack.js":
+		k.serveWidget(w, r)
 	default:
 		k.notFound(w, r)
 	}

@@ -25,6 +25,7 @@ type oktaTx struct {
 	shown  bool        // a WAITING poll showed the correctAnswer
 	result string      // push factorResult of the last answer
 	warn   bool        // options.warnBeforePasswordExpired
+	duo    string      // the state sent to Duo (claims_provider)
 }
 
 // authnReq is the body of every /api/v1/authn call.
@@ -368,8 +369,9 @@ func (k *Okta) verify(w http.ResponseWriter, tx *oktaTx, f *oktaFactor, b authnR
 		}
 		tx.status, tx.sent = "MFA_CHALLENGE", true
 		k.writeTx(w, tx)
-	case "web":
-		// Duo: the challenge needs Duo's iframe; polls wait forever.
+	case "web", "claims_provider":
+		// Duo: the traditional challenge needs Duo's iframe and polls
+		// wait forever; the Universal Prompt's next link leads to Duo.
 		tx.status, tx.sent = "MFA_CHALLENGE", true
 		k.writeTx(w, tx)
 	}

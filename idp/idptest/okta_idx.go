@@ -3,6 +3,7 @@ package idptest
 import (
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -31,6 +32,7 @@ type idxTx struct {
 	polls  int
 	shown  bool
 	msgs   []idxMsg // messages to show once
+	duo    string   // the state sent to Duo (claims_provider)
 }
 
 type idxMsg struct{ text, key string }
@@ -83,6 +85,8 @@ func idxAuths(u *oktaUser) []*idxAuth {
 			a, m = get("webauthn", "security_key", "Security Key or Biometric", f), idxMethod{"webauthn", "Security Key or Biometric", f}
 		case f.Type == "web":
 			a, m = get("duo", "app", "Duo Security", f), idxMethod{"duo", "Duo", f}
+		case f.Type == "claims_provider":
+			a, m = get("external_idp", "federated", "Duo Security", f), idxMethod{"idp", "IdP Authenticator", f}
 		case f.Type == "question":
 			a, m = get("security_question", "security_question", "Security Question", f), idxMethod{"security_question", "Security Question", f}
 		}
@@ -315,7 +319,7 @@ func (k *Okta) idxAnswer(t *idxTx, passcode, answer string) int {
 		got = answer
 	}
 	switch f.Type {
-	case "push", "webauthn", "web":
+	case "push", "webauthn", "web", "claims_provider":
 		t.msgs = append(t.msgs, idxMsg{"This operation is not allowed in the current authentication state.", "errors.E0000079"})
 		return http.StatusBadRequest
 	}
@@ -523,6 +527,10 @@ func (k *Okta) idxJSON(t *idxTx) map[string]any {
 				"challenge": "vygOPcUHYZvFD2-nAGzqpBYxFKWwz1ED", "userVerification": "preferred", "extensions": map[string]any{"appid": k.srv.URL}}}
 		case "web":
 			rem = append(rem, map[string]any{"name": "redirect-idp", "type": "DUO", "href": "https://api-1234abcd.duosecurity.com/oauth/v1/authorize",
+				"method": "GET", "idp": map[string]any{"id": a.id, "name": "Duo Security"}})
+		case "claims_provider":
+			rem = append(rem, map[string]any{"name": "redirect-idp", "type": "EXTERNAL_IDP",
+				"href":   k.srv.URL + "/sso/idps/" + t.factor.id + "?" + url.Values{"stateHandle": {t.handle}}.Encode(),
 				"method": "GET", "idp": map[string]any{"id": a.id, "name": "Duo Security"}})
 		case "question":
 			rem = append(rem, k.form(t, "challenge-authenticator", "/idp/idx/challenge/answer",

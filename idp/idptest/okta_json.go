@@ -2,6 +2,7 @@ package idptest
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 )
@@ -48,6 +49,9 @@ func title(s string) string {
 }
 
 func vendorName(f *oktaFactor) string {
+	if f.Type == "claims_provider" {
+		return "Duo Security"
+	}
 	if f.Provider == "GOOGLE" {
 		return "GOOGLE"
 	}
@@ -172,6 +176,10 @@ func (k *Okta) writeTx(w http.ResponseWriter, tx *oktaTx) {
 		case f.Type == "web":
 			out["factorResult"] = "WAITING"
 			links["next"] = k.link("poll", verify, "POST")
+		case f.Type == "claims_provider":
+			out["factorResult"] = "CHALLENGE"
+			links["next"] = map[string]any{"name": "redirect", "href": k.srv.URL + "/sso/idps/" + f.id + "?" + url.Values{"stateToken": {tx.token}}.Encode(),
+				"hints": map[string]any{"allow": []string{"GET"}}}
 		default:
 			links["next"] = k.link("verify", verify, "POST")
 		}

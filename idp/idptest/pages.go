@@ -2,6 +2,7 @@ package idptest
 
 import (
 	"bytes"
+	"crypto/rand"
 	"crypto/sha256"
 	"embed"
 	"encoding/base64"
@@ -54,6 +55,7 @@ type view struct {
 	Challenge  string
 	RPID       string
 	CredIDs    []string
+	AutoStart  bool   // start WebAuthn when the page loads
 	Message    string // error page text
 
 	done  *session
@@ -126,10 +128,19 @@ func (k *Keycloak) webAuthnView(f *flow, alert string) view {
 	v := k.view(f, "webauthn")
 	v.Header = "Security Key login"
 	v.Alert = alert
-	v.Challenge = newToken()[:22]
-	v.RPID = "127.0.0.1"
-	id := sha256.Sum256([]byte("webauthn:" + f.user.Username))
-	v.CredIDs = []string{base64.RawURLEncoding.EncodeToString(id[:])}
+	f.challenge = make([]byte, 32)
+	rand.Read(f.challenge)
+	v.Challenge = base64.RawURLEncoding.EncodeToString(f.challenge)
+	v.RPID = k.rpID()
+	v.AutoStart = k.o.WebAuthnAutoStart
+	for _, key := range f.user.WebAuthn {
+		v.CredIDs = append(v.CredIDs, base64.RawURLEncoding.EncodeToString(key.ID))
+	}
+	if len(v.CredIDs) == 0 {
+		// A key registered elsewhere: the page still lists one.
+		id := sha256.Sum256([]byte("webauthn:" + f.user.Username))
+		v.CredIDs = []string{base64.RawURLEncoding.EncodeToString(id[:])}
+	}
 	return v
 }
 

@@ -53,6 +53,14 @@ func (r *record[S]) keep(v string) {
 	}
 }
 
+// secret makes a new random token with the given prefix and keeps it.
+// Called with mu held.
+func (r *record[S]) secret(prefix string) string {
+	s := prefix + newToken()
+	r.keep(s)
+	return s
+}
+
 // keptValues returns every value kept so far, oldest first.
 func (r *record[S]) keptValues() []string {
 	r.mu.Lock()

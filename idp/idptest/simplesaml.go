@@ -23,6 +23,11 @@ type SimpleSAMLOptions struct {
 	// SimpleSAMLphp 2.x does, instead of a hidden input (1.x). Either way
 	// the server reads it from the query or the body. SimpleSAMLphp only.
 	AuthStateInQuery bool
+	// Duo, when set, sends every login to Duo's Universal Prompt after the
+	// password (and code), as the duouniversal module (SimpleSAMLphp) and
+	// the Duo OIDC plugin (Shibboleth) do; the login resumes when Duo
+	// comes back with a duo_code that [Duo.Exchange] accepts.
+	Duo *Duo
 	// SAMLOptions shape and sign the assertions.
 	SAMLOptions
 }
@@ -65,6 +70,10 @@ type authState struct {
 	show     string // read, login, otp, write
 	jsession string
 	msg      string
+
+	// Duo: the state sent to Duo, and whether Duo said yes.
+	duoState string
+	duoDone  bool
 }
 
 type sspSession struct {
@@ -199,6 +208,8 @@ func (s *SimpleSAML) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.sspCode(w, r)
 	case sspResume:
 		s.sspResume(w, r)
+	case sspDuoCB:
+		s.duoCallback(w, r)
 	default:
 		s.sspError(w, http.StatusNotFound, "NOTFOUND", "Page not found", "The given page was not found. The URL was: "+r.URL.Path)
 	}
@@ -322,6 +333,9 @@ func (s *SimpleSAML) sspCode(w http.ResponseWriter, r *http.Request) {
 // sspFinish ends the login: a new SSO session and a redirect to the
 // resume endpoint, which serves the POST page.
 func (s *SimpleSAML) sspFinish(w http.ResponseWriter, r *http.Request, st *authState) {
+	if s.toDuo(w, r, st, sspDuoCB) {
+		return
+	}
 	s.mu.Lock()
 	ss := s.newSession(w, r, st.user)
 	st.done = true

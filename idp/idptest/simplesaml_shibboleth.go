@@ -12,6 +12,10 @@ import (
 // pages are addressed by ?execution=eNsK. Every POST answers with a
 // redirect to the next snapshot (post-redirect-get), as Shibboleth does.
 func (s *SimpleSAML) serveShib(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == shibDuoCB {
+		s.duoCallback(w, r)
+		return
+	}
 	if r.URL.Path != shibSSO {
 		s.shibError(w, http.StatusNotFound, "Web Login Service - Not Found", "The page you requested does not exist.")
 		return
@@ -86,6 +90,9 @@ func (s *SimpleSAML) serveShib(w http.ResponseWriter, r *http.Request) {
 	st.snap++
 	next := s.execURL(st)
 	s.mu.Unlock()
+	if st.show == "write" && s.toDuo(w, r, st, shibDuoCB) {
+		return
+	}
 	http.Redirect(w, r, next, http.StatusFound)
 }
 

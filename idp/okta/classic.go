@@ -152,6 +152,11 @@ func (l *login) classic(ctx context.Context, t *txn) (*idp.Page, error) {
 		return nil, err
 	}
 	l.authenticated = true
+	if p := l.afterDuo; p != nil {
+		// Duo's way back made the Okta session and opened the app.
+		l.afterDuo = nil
+		return p, nil
+	}
 	// A step-up transaction ends with a link back to the app.
 	if t.Links.Next != nil && t.Links.Next.Href != "" && (t.Type == "SESSION_STEP_UP" || t.Links.Next.Name == "original") {
 		return l.fetch(ctx, http.MethodGet, t.Links.Next.Href, nil)
@@ -253,6 +258,18 @@ func (l *login) mfa(ctx context.Context, t *txn) (*txn, error) {
 			next = nt.Links.Next.Href
 		}
 		return l.passcode(ctx, c, next, orDefault(nt.StateToken, t.StateToken), resendLink(nt))
+	case duoPrompt:
+		nt, err := l.call(ctx, verify, st)
+		if err != nil {
+			return nil, err
+		}
+		if nt.Links.Next == nil || nt.Links.Next.Href == "" {
+			return nil, &StatusError{Status: nt.Status, Msg: "Okta started the Duo factor but gave no link to Duo"}
+		}
+		if l.afterDuo, err = l.duo(ctx, nt.Links.Next.Href); err != nil {
+			return nil, err
+		}
+		return &txn{Status: "SUCCESS"}, nil
 	case question:
 		answer, err := l.in.Prompt().Secret(ctx, "Okta security question: "+orDefault(c.f.profileString("questionText"), "answer"))
 		if err != nil {

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/saml2sts/saml2sts/idp"
+	"github.com/saml2sts/saml2sts/idp/duo"
 )
 
 // kind is how a factor is verified.
@@ -18,6 +19,7 @@ const (
 	passcode         // one POST with a code the user has (TOTP, YubiKey, RSA)
 	sendCode         // POST to send a code (SMS, call, email), then POST it back
 	question         // security question answer
+	duoPrompt        // Duo's Universal Prompt, answered by package duo
 )
 
 // choice is one factor as the user sees it.
@@ -66,11 +68,11 @@ func describe(f factor) choice {
 		if n := f.profileString("authenticatorName"); n != "" {
 			c.label += " (" + n + ")"
 		}
-	case prov == "DUO" || typ == "web" || typ == "claims_provider":
+	case typ == "claims_provider":
+		c.name, c.kind, c.label = "duo", duoPrompt, "Duo Universal Prompt ("+orDefault(f.VendorName, "custom IdP factor")+")"
+	case prov == "DUO" || typ == "web":
+		// Duo's traditional iframe prompt, which Duo ended in 2024.
 		c.name, c.label = "duo", "Duo Security"
-		if typ == "claims_provider" {
-			c.label = "Duo Universal Prompt (" + orDefault(f.VendorName, "custom IdP factor") + ")"
-		}
 	default:
 		c.name, c.label = typ, fmt.Sprintf("%s factor %q", orDefault(f.Provider, "unknown"), f.FactorType)
 	}
@@ -156,6 +158,14 @@ func (l *login) pickChoice(ctx context.Context, all []choice) (choice, error) {
 		for _, c := range all {
 			if c.matches(mfa) {
 				named = append(named, c)
+			}
+		}
+		if len(named) == 0 && duo.IsMethod(mfa) {
+			// push, passcode, call: Duo's factors, when Okta hands off to Duo.
+			for _, c := range all {
+				if c.kind == duoPrompt {
+					named = append(named, c)
+				}
 			}
 		}
 		if len(named) == 0 {

@@ -286,6 +286,10 @@ func (l *login) idx(ctx context.Context, stateToken string) (*idp.Page, error) {
 			if err == nil && c.kind == sendCode {
 				l.in.Notice("Okta sent a code: %s", c.label)
 			}
+		case l.duoSelected && r.find("redirect-idp") != nil:
+			// The Duo authenticator: its way back makes the session.
+			l.authenticated = true
+			return l.duo(ctx, r.find("redirect-idp").Href)
 		case r.find("select-authenticator-authenticate") != nil:
 			rem := r.find("select-authenticator-authenticate")
 			cs := l.idxOptions(r, rem)
@@ -294,6 +298,7 @@ func (l *login) idx(ctx context.Context, stateToken string) (*idp.Page, error) {
 				return nil, perr
 			}
 			next, err = l.ion(ctx, rem.Href, merge(sh, "authenticator", c.body))
+			l.duoSelected = c.kind == duoPrompt
 			if err == nil {
 				switch c.kind {
 				case push:
@@ -523,6 +528,11 @@ func idxChoice(a ionAuth, method string) choice {
 		c.name, c.label = "webauthn", "WebAuthn / FIDO security key or biometrics"
 	case "duo":
 		c.name, c.label = "duo", "Duo Security"
+	case "external_idp":
+		c.name, c.label = "idp", orDefault(a.DisplayName, "external identity provider")
+		if strings.Contains(strings.ToLower(a.DisplayName), "duo") {
+			c.name, c.kind, c.label = "duo", duoPrompt, "Duo Universal Prompt ("+a.DisplayName+")"
+		}
 	default:
 		c.name, c.label = orDefault(a.Key, a.Type), orDefault(a.DisplayName, a.Key)
 	}
@@ -542,6 +552,8 @@ func idxChoice(a ionAuth, method string) choice {
 		c.f = factor{FactorType: "token:hardware", Provider: "YUBICO"}
 	case c.name == "webauthn":
 		c.f = factor{FactorType: "webauthn", Provider: "FIDO"}
+	case c.kind == duoPrompt:
+		c.f = factor{FactorType: "claims_provider", Provider: "CUSTOM"}
 	case c.name == "duo":
 		c.f = factor{FactorType: "web", Provider: "DUO"}
 	}

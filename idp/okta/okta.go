@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/saml2sts/saml2sts/idp"
+	"github.com/saml2sts/saml2sts/idp/duo"
 )
 
 const (
@@ -94,6 +95,14 @@ type login struct {
 
 	in           idp.Inputs // password, --mfa-code, secrets to scrub
 	sentPassword bool
+	duoSelected  bool      // IDX: the Duo authenticator was picked
+	afterDuo     *idp.Page // Classic: the page Duo's way back led to
+}
+
+// duo answers Duo's Universal Prompt behind href (Okta's link to it) and
+// returns the page Okta's callback leads to: the app, signed in.
+func (l *login) duo(ctx context.Context, href string) (*idp.Page, error) {
+	return (&duo.Flow{Walker: &l.w}).LoginURL(ctx, l.req, &l.in, href)
 }
 
 // Check implements [idp.Checker]: the url must be an app link and mfa a
@@ -107,7 +116,7 @@ func (p *Provider) Check(req *idp.Request) error {
 	if m == "" || m == "auto" || strings.Contains(m, ":") || factorNames[m] {
 		return nil
 	}
-	return idp.Configf("okta: mfa %q is not an Okta factor name: set mfa to auto, push, totp, sms, call, email or yubikey (docs/okta.md)", req.MFA)
+	return idp.Configf("okta: mfa %q is not an Okta factor name: set mfa to auto, push, totp, sms, call, email, yubikey or duo (docs/okta.md)", req.MFA)
 }
 
 // factorNames are the mfa values [choice.matches] can match without a
@@ -116,7 +125,7 @@ var factorNames = map[string]bool{
 	"push": true, "totp": true, "hotp": true, "yubikey": true, "rsa": true, "symantec": true, "sms": true,
 	"call": true, "voice": true, "email": true, "question": true, "webauthn": true, "duo": true, "otp": true, "code": true,
 	"token": true, "u2f": true, "web": true, "claims_provider": true, "signed_nonce": true,
-	"okta": true, "google": true, "yubico": true, "fido": true, "custom": true,
+	"passcode": true, "phone": true, "external_idp": true, "okta": true, "google": true, "yubico": true, "fido": true, "custom": true,
 }
 
 // appLink checks the profile's url and returns the app link to sign in to.

@@ -998,7 +998,7 @@ func TestCheck(t *testing.T) {
 		{url: link, mfa: "token:software:totp"},
 		{url: link, mfa: "okta:token:software:totp"},
 		{url: link, mfa: "webauthn"}, // known, refused later naming the factor
-		{url: link, mfa: "puhs", want: `okta: mfa "puhs" is not an Okta factor name: set mfa to auto, push, totp, sms, call, email or yubikey`},
+		{url: link, mfa: "puhs", want: `okta: mfa "puhs" is not an Okta factor name: set mfa to auto, push, totp, sms, call, email, yubikey or duo`},
 		{url: link, mfa: "AzureMfaAuthentication", want: "is not an Okta factor name"},
 		{url: "https://corp.okta.com/", mfa: "push", want: "not an Okta app link"},
 	}

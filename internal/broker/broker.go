@@ -221,6 +221,11 @@ func (b *Broker) saveSession(p *config.Profile, jar []byte) error {
 	return b.Store.Set(cache.SessionKey(p.Name), raw)
 }
 
+// Identity is the fingerprint of the settings that decide whose
+// credentials p gets; state kept per identity (the browser profile) is
+// bound to it.
+func Identity(p *config.Profile) string { return identity(p) }
+
 // identity fingerprints the settings that decide whose credentials a
 // profile gets.
 func identity(p *config.Profile) string {
@@ -462,6 +467,7 @@ func (b *Broker) idpLogin(ctx context.Context, p *config.Profile, o Options, url
 		Debug:    b.Debug,
 		Notice:   b.Notice,
 		Options:  maps.Clone(p.Options),
+		Fresh:    o.Force,
 	}
 	samlResp, err := prov.Login(ctx, req)
 	b.remember(rej, a, o, err)

@@ -144,8 +144,8 @@ func TestADFSPaths(t *testing.T) {
 			code: 4, msg: "--mfa-code"},
 		{name: "method choice by mfa", o: adfsMFA(idptest.ADFSMFA{Adapter: idptest.ADFSAzureMFA, Also: []string{idptest.ADFSSecurID}, Code: adfsCode}),
 			stdin: password, args: []string{"--mfa", "securid", "--mfa-code", adfsCode}},
-		{name: "duo is named", o: adfsMFA(idptest.ADFSMFA{Adapter: "DuoAdfsAdapter"}), stdin: password, code: 1,
-			msg: "the AD FS MFA adapter Duo (AuthMethod DuoAdfsAdapter) is not supported"},
+		{name: "unsupported adapter is named", o: adfsMFA(idptest.ADFSMFA{Adapter: "SafeNet-MFA"}), stdin: password, code: 1,
+			msg: "the AD FS MFA adapter Thales SafeNet (AuthMethod SafeNet-MFA) is not supported"},
 		{name: "ntlm", o: idptest.ADFSOptions{WIA: true}, configure: []string{"--adfs-auth", "ntlm"}, stdin: password, debug: true,
 			check: func(t *testing.T, s idptest.ADFSStats) {
 				if s.NTLMLogins != 1 || s.PasswordPosts != 0 {

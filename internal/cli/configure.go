@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/saml2sts/saml2sts/idp/browser"
 	"github.com/saml2sts/saml2sts/internal/config"
 )
 
@@ -39,7 +40,9 @@ gets credentials from saml2sts.`,
       --username ana --role-arn arn:aws:iam::123456789012:role/SearchReader \
       --region eu-west-1 --aws-profile analytics
   saml2sts configure --profile analytics --password-command 'pass show corp/sso'
-  saml2sts configure --profile analytics --duration 8h --refresh-window 20m`,
+  saml2sts configure --profile analytics --duration 8h --refresh-window 20m
+  saml2sts configure --profile corp --provider okta --url https://corp.okta.com/home/amazon_aws/0oa1b2c3/272 \
+      --username ana --browser            # or --browser=fallback: the browser only when needed`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.values = overrides(cmd.Flags(), keyNames()...)
@@ -68,6 +71,7 @@ gets credentials from saml2sts.`,
 		}
 		cmd.Flags().String(strings.ReplaceAll(k.Name, "_", "-"), "", help)
 	}
+	cmd.Flags().Lookup("browser").NoOptDefVal = browser.Always // --browser alone
 	cmd.Flags().StringVar(&opts.awsProfile, "aws-profile", "", "also write credential_process into this ~/.aws/config `profile`")
 	return cmd
 }
@@ -137,7 +141,7 @@ func configureRun(o *configureOptions) error {
 	}
 	fmt.Fprintf(f.errOut, "Wrote credential_process to [%s] in %s\n", awsSection(o.awsProfile), awsPath)
 	if bad, credPath := config.AWSCredentialsConflict(f.getenv, o.awsProfile); bad {
-		fmt.Fprintf(f.errOut, "warning: %s has static keys for [%s]; the AWS CLI uses those instead of credential_process: %s\n", credPath, o.awsProfile, exportedHint(credPath, o.awsProfile))
+		fmt.Fprintf(f.errOut, "warning: %s has static keys for [%s]; the AWS CLI uses those instead of credential_process: %s\n", credPath, o.awsProfile, exportedHint(f, credPath, o.awsProfile))
 	}
 	if keys := config.AWSProfileShadows(awsPath, o.awsProfile); len(keys) > 0 {
 		fmt.Fprintf(f.errOut, "warning: [%s] in %s also sets %s, which the AWS CLI and SDKs use before credential_process: remove them\n",

@@ -35,7 +35,7 @@ func TestConfigureChecksWithTheProvider(t *testing.T) {
 			msg: `is the Okta "AWS IAM Identity Center" app (amazon_aws_sso)`},
 		{name: "okta url with a fragment", args: []string{"--provider", "okta", "--url", okta + "#"}},
 		{name: "okta mfa typo", args: []string{"--provider", "okta", "--url", okta, "--mfa", "puhs"},
-			msg: `okta: mfa "puhs" is not an Okta factor name: set mfa to auto, push, totp, sms, call, email or yubikey`},
+			msg: `okta: mfa "puhs" is not an Okta factor name: set mfa to auto, push, totp, sms, call, email, yubikey or duo`},
 		{name: "okta mfa on an existing profile", existing: []string{"--provider", "okta", "--url", okta}, args: []string{"--mfa", "AzureMfaAuthentication"},
 			msg: `okta: mfa "AzureMfaAuthentication" is not an Okta factor name`},
 		{name: "okta push", args: []string{"--provider", "okta", "--url", okta, "--mfa", "push"}},
@@ -57,7 +57,7 @@ func TestConfigureChecksWithTheProvider(t *testing.T) {
 			msg: "--url: http://adfs.corp.example/adfs/ls/ uses http: use https (http is allowed only for localhost)"},
 		{name: "adfs passive endpoint", args: []string{"--provider", "adfs", "--url", adfs + "/adfs/ls/", "--mfa", "push"}},
 		{name: "form mfa", args: []string{"--provider", "form", "--url", form, "--mfa", "yubikey"},
-			msg: `form: mfa "yubikey" has no effect with provider form, which answers the one-time code form the IdP shows (pass the code with --mfa-code): set mfa to auto or remove it`},
+			msg: `form: mfa "yubikey" has no effect with provider form, which answers the one-time code form the IdP shows (pass the code with --mfa-code): set mfa to auto (or, behind Duo, to push, passcode or call)`},
 		{name: "form fields", args: []string{"--provider", "form", "--url", form, "--form-username-field", "j_username", "--mfa", "auto"}},
 		// Keycloak's mfa names the user's own authenticator labels.
 		{name: "keycloak mfa label", args: []string{"--provider", "keycloak", "--url", "https://sso.example.com/realms/corp/protocol/saml/clients/aws", "--mfa", "yubikey"}},

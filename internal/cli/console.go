@@ -55,6 +55,7 @@ loopback host), for emulators and tests.`,
 	}
 	cmd.Flags().BoolVar(&opts.print, "print", false, "print the sign-in link on stdout instead of opening a browser")
 	cmd.Flags().StringVar(&opts.destination, "destination", "", "console `path` (/s3/home) or https URL to land on (default: console home)")
+	addBrowserFlags(cmd.Flags())
 	return cmd
 }
 

@@ -42,6 +42,7 @@ succeeds.`,
 			return credentialProcessRun(cmd.Context(), cmd, opts)
 		},
 	}
+	addBrowserFlags(cmd.Flags())
 	return cmd
 }
 

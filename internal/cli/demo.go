@@ -91,7 +91,7 @@ func demoRun(ctx context.Context, o *demoOptions) error {
 	// directory and the emulators.
 	env := map[string]string{
 		"SAML2STS_CONFIG":             filepath.Join(dir, "config"),
-		"XDG_CACHE_HOME":              filepath.Join(dir, "cache"),
+		"SAML2STS_CACHE_DIR":          filepath.Join(dir, "cache"),
 		"AWS_CONFIG_FILE":             filepath.Join(dir, "aws-config"),
 		"AWS_SHARED_CREDENTIALS_FILE": filepath.Join(dir, "aws-credentials"),
 		"AWS_ENDPOINT_URL_STS":        st.URL(),

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -50,6 +49,13 @@ func (f *factory) profile(overrides map[string]string) (*config.Profile, error) 
 // keys with '-' for '_').
 func overrides(flags *pflag.FlagSet, keys ...string) map[string]string {
 	m := map[string]string{}
+	// Every command that can log in has --browser and --headless.
+	if fl := flags.Lookup("browser"); fl != nil && fl.Changed {
+		m["browser"] = fl.Value.String()
+	}
+	if fl := flags.Lookup("headless"); fl != nil && fl.Changed {
+		m["browser_headless"] = fl.Value.String()
+	}
 	for _, k := range keys {
 		name := strings.ReplaceAll(k, "_", "-")
 		if fl := flags.Lookup(name); fl != nil && fl.Changed {
@@ -114,7 +120,7 @@ func checkProfile(p *config.Profile) error {
 
 // store opens the cache backend the profile asks for.
 func (f *factory) store(mode string) (cache.Store, string, error) {
-	dir, err := cache.DefaultDir()
+	dir, err := f.cacheDir()
 	if err != nil {
 		return nil, "", err
 	}
@@ -139,10 +145,14 @@ func (f *factory) broker(p *config.Profile) (*broker.Broker, error) {
 	if err != nil {
 		return nil, err
 	}
+	provs := providers.New()
+	if err := f.withBrowser(provs, p, dir); err != nil {
+		return nil, err
+	}
 	b := &broker.Broker{
 		Store:     s,
 		Dir:       dir,
-		Providers: providers.New(),
+		Providers: provs,
 		Transport: rt,
 		Prompt:    f.prompter(),
 		Notice:    f.errOut,
@@ -187,7 +197,7 @@ func passwordCommand(command string) func(context.Context) (string, error) {
 		ctx, cancel := context.WithTimeout(ctx, passwordCommandTimeout)
 		defer cancel()
 		var out, errb bytes.Buffer
-		c := exec.CommandContext(ctx, "sh", "-c", command)
+		c := shellCommand(ctx, command)
 		c.Stdout, c.Stderr = &out, &errb
 		if err := c.Run(); err != nil {
 			if ctx.Err() == context.DeadlineExceeded {
@@ -310,3 +320,6 @@ func (f *factory) silentOptions(p *config.Profile, b *broker.Broker) broker.Opti
 		LockWait:        lockWait(b),
 	}
 }
+
+// cacheDir is where the file cache, the index and IdP sessions live.
+func (f *factory) cacheDir() (string, error) { return cache.Dir(runtime.GOOS, f.getenv) }

@@ -43,6 +43,7 @@ format (and unset AWS_PROFILE, which would otherwise win over them). Prefer
 		},
 	}
 	cmd.Flags().StringVarP(&opts.format, "format", "f", "sh", "output `format`: "+strings.Join(envFormats, ", "))
+	addBrowserFlags(cmd.Flags())
 	return cmd
 }
 

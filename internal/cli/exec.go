@@ -75,6 +75,7 @@ problem fails here, with the usual exit status.`,
 	cmd.Flags().SetInterspersed(false)
 	cmd.Flags().BoolVar(&opts.ecsServer, "ecs-server", false,
 		"serve renewing credentials on a loopback container-credentials endpoint instead of fixed variables")
+	addBrowserFlags(cmd.Flags())
 	return cmd
 }
 

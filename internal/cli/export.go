@@ -81,7 +81,7 @@ func exportRun(ctx context.Context, cmd *cobra.Command, o *exportOptions) error 
 	c := r.Credentials
 	expires := c.Expiration.UTC().Truncate(time.Second).Format(time.RFC3339)
 	path := config.AWSCredentialsPath(f.getenv)
-	dir, err := cache.DefaultDir()
+	dir, err := f.cacheDir()
 	if err != nil {
 		return err
 	}
@@ -136,8 +136,8 @@ func removeExports(f *factory, dir, profile string) error {
 
 // exportedHint says how to get rid of a credentials-file section that
 // shadows credential_process: logout, when export wrote it.
-func exportedHint(path, section string) string {
-	if dir, err := cache.DefaultDir(); err == nil {
+func exportedHint(f *factory, path, section string) string {
+	if dir, err := f.cacheDir(); err == nil {
 		for _, e := range cache.AllExports(dir) {
 			if e.Path == path && e.Section == section {
 				return fmt.Sprintf("saml2sts export wrote them; remove them with saml2sts logout --profile %s", shellQuote(e.Profile))

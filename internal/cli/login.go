@@ -24,7 +24,7 @@ type loginOptions struct {
 	shared   *broker.SharedLogin
 }
 
-var loginKeys = []string{"role_arn", "principal_arn", "region", "duration", "mfa", "username", "cache"}
+var loginKeys = []string{"role_arn", "principal_arn", "region", "duration", "mfa", "username", "cache", "duo_device"}
 
 func newLoginCmd(f *factory) *cobra.Command {
 	opts := &loginOptions{f: f}
@@ -40,13 +40,24 @@ the stored IdP session. Prompts (password, one-time code, role picker) appear
 on the terminal, never on stdout. Without a terminal, pass the password with
 --password-stdin or set password_command, and the code with --mfa-code.
 
+--browser logs in through your own Chrome/Chromium/Edge/Brave instead (for
+passkeys, security keys, pushes, pages only a browser can show): a window
+opens where a display is available, headless otherwise (or with --headless);
+saml2sts types the username, password and --mfa-code it knows and takes the
+SAML assertion before it reaches AWS. --browser=fallback uses the browser
+only when the adapter meets a step it cannot do. See docs/browser.md.
+
 Several --profile flags log in each profile in turn; profiles with the same
 provider, url and username share one IdP login (one password, one second
 factor): its SAMLResponse is reused in memory only, while it is valid.`,
 		Example: `  saml2sts login --profile analytics
   pass show corp/sso | saml2sts login --profile analytics --password-stdin --mfa-code 123456
   saml2sts login --profile analytics --role-arn arn:aws:iam::123456789012:role/SearchAdmin --force
-  saml2sts login --profile prod --profile sandbox   # one password and code for both`,
+  saml2sts login --profile prod --profile sandbox   # one password and code for both
+  saml2sts login --profile corp --mfa passcode --mfa-code 123456     # Duo passcode
+  saml2sts login --profile corp --mfa push --duo-device Pixel        # Duo Push to another phone
+  saml2sts login --profile corp --browser              # finish any MFA in the browser window
+  saml2sts login --profile corp --browser --headless --password-stdin < pw.txt`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.overrides = overrides(cmd.Flags(), loginKeys...)
@@ -64,9 +75,11 @@ factor): its SAMLResponse is reused in memory only, while it is valid.`,
 	fl.String("principal-arn", "", "SAML provider ARN, when a role is granted through several")
 	fl.String("region", "", "AWS region for STS (default: the profile's region)")
 	fl.String("duration", "", "session `duration`, e.g. 1h, 90m or 3600 (default: the profile's)")
-	fl.String("mfa", "", "second factor to use: auto or an authenticator name")
+	fl.String("mfa", "", "second factor to use: auto or an authenticator name (behind Duo: push, passcode or call)")
 	fl.String("username", "", "IdP user name (default: the profile's)")
 	fl.String("cache", "", "cache backend: auto, keyring or file")
+	fl.String("duo-device", "", "Duo device to push to or call: its name or last digits (default: Duo's)")
+	addBrowserFlags(fl)
 	return cmd
 }
 

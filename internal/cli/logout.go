@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/saml2sts/saml2sts/cache"
+	"github.com/saml2sts/saml2sts/idp/browser"
 	"github.com/saml2sts/saml2sts/internal/broker"
 	"github.com/saml2sts/saml2sts/internal/config"
 )
@@ -24,9 +25,10 @@ func newLogoutCmd(f *factory) *cobra.Command {
 		Use:   "logout [--all]",
 		Short: "Forget a profile's cached credentials and IdP session",
 		Long: `Delete the profile's cached AWS credentials and its stored IdP session
-(cookies), from the keyring and from the file cache, so that the next use
-needs a full login. Sections "saml2sts export" wrote into the shared
-credentials file are removed too. --all does this for every profile.
+(cookies), from the keyring and from the file cache, and the private
+browser profile of browser logins, so that the next use needs a full login.
+Sections "saml2sts export" wrote into the shared credentials file are
+removed too. --all does this for every profile.
 
 A login or refresh of the profile running in another saml2sts process is
 waited for (logout says so), so it cannot write the credentials back after
@@ -47,7 +49,7 @@ waited for (logout says so), so it cannot write the credentials back after
 
 func logoutRun(ctx context.Context, o *logoutOptions) error {
 	f := o.f
-	dir, err := cache.DefaultDir()
+	dir, err := f.cacheDir()
 	if err != nil {
 		return err
 	}
@@ -74,6 +76,11 @@ func logoutRun(ctx context.Context, o *logoutOptions) error {
 		}
 		if err := broker.Logout(ctx, dir, stores, n, waiting); err != nil {
 			errs = append(errs, err)
+			continue
+		}
+		// The browser login's private profile (its cookies and storage).
+		if err := browser.Forget(browserDir(dir, n)); err != nil {
+			errs = append(errs, fmt.Errorf("logout %s: %w", n, err))
 			continue
 		}
 		if err := removeExports(f, dir, n); err != nil {

@@ -38,6 +38,7 @@ func addOSFlags(fl *pflag.FlagSet, o *osFlags) {
 	fl.StringVar(&o.via, "via", "iam", "`route` to OpenSearch: iam (SigV4-signed) or dashboards (Dashboards console proxy with a SAML session)")
 	fl.StringVar(&o.dashboardsURL, "dashboards-url", "", "OpenSearch Dashboards base `URL` for --via dashboards, e.g. https://HOST/_dashboards")
 	fl.BoolVar(&o.noSign, "no-sign", false, "send requests unsigned (open or loopback clusters; no profile, login, --service or --region needed)")
+	addBrowserFlags(fl)
 }
 
 // openSearch returns the Doer the flags and the profile ask for: a SigV4
@@ -46,7 +47,7 @@ func addOSFlags(fl *pflag.FlagSet, o *osFlags) {
 // STS call per request); GetCallerIdentity is called only when a 403 needs
 // the caller's ARN.
 func (f *factory) openSearch(ctx context.Context, cmd *cobra.Command, o *osFlags) (opensearch.Doer, error) {
-	p, err := f.profile(nil)
+	p, err := f.profile(overrides(cmd.Flags()))
 	var nf *config.NotFoundError
 	if err != nil && o.noSign && errors.As(err, &nf) {
 		// Unsigned calls to a local or open cluster need no profile.

@@ -14,9 +14,6 @@ import (
 	"github.com/saml2sts/saml2sts/internal/exitcode"
 )
 
-// Version is set at build time with -ldflags "-X .../internal/cli.Version=v1.2.3".
-var Version = "dev"
-
 // Exit codes, documented in the root help and docs/exit-codes.md.
 const (
 	exitOK       = exitcode.OK
@@ -119,7 +116,7 @@ and to OpenSearch (os, search: SigV4-signed calls and full exports).
   saml2sts exec --profile analytics -- python report.py
   saml2sts search 'logs-*' 'level:ERROR' --profile analytics --format table
   saml2sts demo                             # everything on loopback emulators`,
-		Version:       Version,
+		Version:       version(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
@@ -158,5 +155,6 @@ and to OpenSearch (os, search: SigV4-signed calls and full exports).
 		newDemoCmd(f),
 		newOSCmd(f),
 	)
+	addCompletions(f, root)
 	return root
 }

@@ -55,7 +55,7 @@ type statusRow struct {
 }
 
 func statusRun(o *statusOptions) error {
-	dir, err := cache.DefaultDir()
+	dir, err := o.f.cacheDir()
 	if err != nil {
 		return err
 	}

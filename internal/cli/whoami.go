@@ -32,6 +32,7 @@ role mapping.`,
 		},
 	}
 	cmd.Flags().BoolVar(&opts.json, "json", false, "print JSON")
+	addBrowserFlags(cmd.Flags())
 	return cmd
 }
 

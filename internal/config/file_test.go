@@ -191,7 +191,8 @@ func TestResolveEveryKeyFromEnv(t *testing.T) {
 		"region": "eu-west-1", "duration": "2h", "mfa": "push", "cache": "file", "password_command": "pass show okta",
 		"refresh_window": "10m", "opensearch_endpoint": "https://search.example.com", "opensearch_service": "aoss",
 		"adfs_auth": "ntlm", "form_username_field": "j_username", "form_password_field": "j_password", "form_error_selector": "p.form-error",
-		"dashboards_idp_url": "https://corp.okta.com/app/dash/sso/saml",
+		"dashboards_idp_url": "https://corp.okta.com/app/dash/sso/saml", "duo_device": "iPhone",
+		"browser": "fallback", "browser_headless": "true", "browser_path": "/opt/chrome/chrome", "browser_timeout": "90s",
 	}
 	e := map[string]string{}
 	for k, v := range vals {
@@ -209,7 +210,9 @@ func TestResolveEveryKeyFromEnv(t *testing.T) {
 		PrincipalARN: vals["principal_arn"], Region: "eu-west-1", Duration: 2 * time.Hour, MFA: "push", Cache: "file",
 		PasswordCommand: "pass show okta", RefreshWindow: 10 * time.Minute, OpenSearchEndpoint: vals["opensearch_endpoint"],
 		OpenSearchService: "aoss", DashboardsIdPURL: vals["dashboards_idp_url"], Source: "environment and flags",
-		Options: map[string]string{"adfs_auth": "ntlm", "form_username_field": "j_username", "form_password_field": "j_password", "form_error_selector": "p.form-error"}}
+		Browser: "fallback", BrowserHeadless: true, BrowserPath: "/opt/chrome/chrome", BrowserTimeout: 90 * time.Second,
+		Options: map[string]string{"adfs_auth": "ntlm", "form_username_field": "j_username", "form_password_field": "j_password", "form_error_selector": "p.form-error",
+			"duo_device": "iPhone"}}
 	if !reflect.DeepEqual(*p, want) {
 		t.Errorf("got  %+v\nwant %+v", *p, want)
 	}
@@ -224,6 +227,7 @@ func TestResolveDefaults(t *testing.T) {
 	}
 	want := Profile{Name: "default", Provider: "keycloak", URL: "https://sso.example.com/s", Duration: time.Hour,
 		MFA: "auto", Cache: "auto", RefreshWindow: 15 * time.Minute, OpenSearchService: "auto", Source: path, File: path,
+		Browser: "never", BrowserTimeout: 5 * time.Minute,
 		Options: map[string]string{"adfs_auth": "forms"}}
 	if !reflect.DeepEqual(*p, want) {
 		t.Errorf("got  %+v\nwant %+v", *p, want)

@@ -44,7 +44,36 @@ var keys = append([]Key{
 	{"opensearch_endpoint", "", "OpenSearch URL for the search commands (https)", checkURL, func(p *Profile, v string) { p.OpenSearchEndpoint = v }},
 	{"opensearch_service", "auto", "SigV4 service name for OpenSearch: auto, es or aoss", oneOf("auto", "es", "aoss"), func(p *Profile, v string) { p.OpenSearchService = v }},
 	{"dashboards_idp_url", "", "IdP-initiated sign-on URL of the OpenSearch Dashboards SAML app (needed by --via dashboards; no default)", checkURL, func(p *Profile, v string) { p.DashboardsIdPURL = v }},
+	// Shared by the adapters that hand off to Duo (okta, adfs, form).
+	{"duo_device", "", "Duo device to push to or call: its name, last digits or Duo key (phone2); default Duo's", nil, option("duo_device")},
+	{"browser", "never", "log in through a local Chrome/Chromium/Edge/Brave: never, always, or fallback (when the adapter meets a step only a person can do)", oneOf("never", "always", "fallback"), func(p *Profile, v string) { p.Browser = v }},
+	{"browser_headless", "false", "browser login without a window (true or false); default: a window when a display is available", checkBool, func(p *Profile, v string) { p.BrowserHeadless = v == "true" }},
+	{"browser_path", "", "browser executable for browser login (default: found on PATH or in the standard install places)", nil, func(p *Profile, v string) { p.BrowserPath = v }},
+	{"browser_timeout", "5m", "how long a browser login may take before it is given up", checkPositiveDuration, func(p *Profile, v string) { p.BrowserTimeout = mustDuration(v) }},
 }, providerKeys()...)
+
+// envNames are the environment variables of keys whose name does not
+// follow SAML2STS_<KEY>: SAML2STS_BROWSER names the browser executable,
+// as other tools' BROWSER variables do, so the mode gets _MODE.
+var envNames = map[string]string{
+	"browser":      "SAML2STS_BROWSER_MODE",
+	"browser_path": "SAML2STS_BROWSER",
+}
+
+func checkBool(v string) error {
+	if v == "true" || v == "false" {
+		return nil
+	}
+	return fmt.Errorf("%q is not true or false", v)
+}
+
+func checkPositiveDuration(v string) error {
+	d, err := ParseDuration(v)
+	if err == nil && d <= 0 {
+		err = fmt.Errorf("%q must be more than zero", v)
+	}
+	return err
+}
 
 // providerOnly are the keys only one provider reads, by key name: a profile
 // of another provider that sets one would have it ignored without a word.
@@ -105,7 +134,12 @@ func Lookup(name string) (Key, bool) {
 }
 
 // Env is the environment variable that overrides the key: SAML2STS_ROLE_ARN.
-func (k Key) Env() string { return "SAML2STS_" + strings.ToUpper(k.Name) }
+func (k Key) Env() string {
+	if e, ok := envNames[k.Name]; ok {
+		return e
+	}
+	return "SAML2STS_" + strings.ToUpper(k.Name)
+}
 
 // Flag is the command-line flag for the key: --role-arn.
 func (k Key) Flag() string { return "--" + strings.ReplaceAll(k.Name, "_", "-") }

@@ -187,6 +187,11 @@ func TestKeysTable(t *testing.T) {
 		{"opensearch_endpoint", "", "SAML2STS_OPENSEARCH_ENDPOINT", "--opensearch-endpoint"},
 		{"opensearch_service", "auto", "SAML2STS_OPENSEARCH_SERVICE", "--opensearch-service"},
 		{"dashboards_idp_url", "", "SAML2STS_DASHBOARDS_IDP_URL", "--dashboards-idp-url"},
+		{"duo_device", "", "SAML2STS_DUO_DEVICE", "--duo-device"},
+		{"browser", "never", "SAML2STS_BROWSER_MODE", "--browser"},
+		{"browser_headless", "false", "SAML2STS_BROWSER_HEADLESS", "--browser-headless"},
+		{"browser_path", "", "SAML2STS_BROWSER", "--browser-path"},
+		{"browser_timeout", "5m", "SAML2STS_BROWSER_TIMEOUT", "--browser-timeout"},
 	}
 	// Then the adapters' own keys, in the order of their registrations.
 	for _, r := range providers.All {

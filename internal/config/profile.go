@@ -18,8 +18,12 @@ type Profile struct {
 	PasswordCommand    string
 	RefreshWindow      time.Duration // default 15m
 	OpenSearchEndpoint string
-	OpenSearchService  string // auto | es | aoss
-	DashboardsIdPURL   string // IdP-initiated URL of the Dashboards SAML app; required by --via dashboards
+	OpenSearchService  string        // auto | es | aoss
+	DashboardsIdPURL   string        // IdP-initiated URL of the Dashboards SAML app; required by --via dashboards
+	Browser            string        // never | always | fallback
+	BrowserHeadless    bool          // browser_headless = true
+	BrowserPath        string        // browser executable; "" = discover
+	BrowserTimeout     time.Duration // default 5m
 	// Options are the provider-specific keys (adfs_auth, form_*) by key
 	// name, passed to the adapter as idp.Request.Options.
 	Options map[string]string

@@ -27,7 +27,8 @@ var secretParams = []string{"password", "passwd", "pass", "otp", "totp", "code",
 	// Short names forms use for passwords, PINs and security answers; values
 	// are scrubbed by value as well (Secrets), these also hide what a page
 	// prefilled.
-	"pwd", "pin", "answer"}
+	"pwd", "pin", "answer",
+	"sid", "xsrf", "txid", "authkey"} // Duo's prompt session, its form token and transactions
 
 // IsSecretParam reports whether a query or form field name looks secret.
 func IsSecretParam(name string) bool {

@@ -1,5 +1,5 @@
 // Package prompt asks the user things on the controlling terminal
-// (/dev/tty), never on stdout, so that prompts work even when stdout is a
+// (/dev/tty; CONIN$/CONOUT$ on Windows), never on stdout, so that prompts work even when stdout is a
 // pipe to the AWS CLI. Without a terminal every call fails at once with
 // idp.ErrNoTerminal, so nothing ever hangs waiting for input.
 package prompt
@@ -12,6 +12,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 
 	"golang.org/x/term"
 
@@ -33,21 +34,59 @@ type lineResult struct {
 	err error
 }
 
-// Open returns a prompter on /dev/tty, or a [None] when there is no
-// terminal or noInput is set.
+// Open returns a prompter on the terminal (/dev/tty; the console on
+// Windows), or a [None] when noInput is set. The terminal is opened only
+// when something is asked, so a command that asks nothing (a warm
+// credential-process) never touches it; when there is none every prompt
+// fails at once with idp.ErrNoTerminal.
 func Open(noInput bool) idp.Prompter {
 	if noInput {
 		return None{}
 	}
-	f, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
-	if err != nil || !term.IsTerminal(int(f.Fd())) {
+	return &lazy{}
+}
+
+// lazy opens the terminal on first use.
+type lazy struct {
+	once sync.Once
+	p    idp.Prompter
+}
+
+func (l *lazy) get() idp.Prompter {
+	l.once.Do(func() {
+		in, out, err := openTerminal()
+		if err != nil || !term.IsTerminal(int(in.Fd())) {
+			closeAll(in, out)
+			l.p = None{}
+			return
+		}
+		l.p = New(in, out)
+	})
+	return l.p
+}
+
+func closeAll(fs ...*os.File) {
+	for _, f := range fs {
 		if f != nil {
 			f.Close()
 		}
-		return None{}
 	}
-	return New(f, f)
 }
+
+func (l *lazy) Secret(ctx context.Context, label string) (string, error) {
+	return l.get().Secret(ctx, label)
+}
+
+func (l *lazy) Code(ctx context.Context, label string) (string, error) {
+	return l.get().Code(ctx, label)
+}
+
+func (l *lazy) Choose(ctx context.Context, label string, options []string) (int, error) {
+	return l.get().Choose(ctx, label, options)
+}
+
+// Interactive reports whether a terminal is there to ask on.
+func (l *lazy) Interactive() bool { return idp.Interactive(l.get()) }
 
 // New builds a prompter on the given terminal streams (tests pass a pty).
 func New(in *os.File, out io.Writer) *TTY {

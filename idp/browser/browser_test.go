@@ -1,0 +1,300 @@
+package browser
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/base64"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+
+	"github.com/saml2sts/saml2sts/idp"
+	"github.com/saml2sts/saml2sts/idp/form"
+	"github.com/saml2sts/saml2sts/idp/idptest"
+	"github.com/saml2sts/saml2sts/idp/keycloak"
+)
+
+const password = "s3cret-Pa55word!"
+
+// needBrowser skips when no browser is installed, except in CI, where the
+// browser tests must run (.ci/run installs Debian's chromium).
+func needBrowser(t *testing.T) {
+	t.Helper()
+	if _, err := hostSystem(runtime.GOOS, os.Getenv).find(os.Getenv("SAML2STS_BROWSER")); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("CI is set and no browser was found: %v", err)
+		}
+		t.Skipf("no Chrome/Chromium on this machine (install chromium to run the browser tests): %v", err)
+	}
+}
+
+// noTTY is a prompter with nobody behind it.
+type noTTY struct{}
+
+func (noTTY) Secret(context.Context, string) (string, error)        { return "", idp.ErrNoTerminal }
+func (noTTY) Code(context.Context, string) (string, error)          { return "", idp.ErrNoTerminal }
+func (noTTY) Choose(context.Context, string, []string) (int, error) { return 0, idp.ErrNoTerminal }
+func (noTTY) Interactive() bool                                     { return false }
+
+// tty is a prompter with someone at the terminal who answers codes.
+type tty struct{ code string }
+
+func (t tty) Secret(context.Context, string) (string, error)        { return password, nil }
+func (t tty) Code(context.Context, string) (string, error)          { return t.code, nil }
+func (t tty) Choose(context.Context, string, []string) (int, error) { return 0, nil }
+
+type fixture struct {
+	t     *testing.T
+	p     *Provider
+	jar   *idp.Jar
+	dir   string
+	trace bytes.Buffer
+}
+
+func newFixture(t *testing.T, next idp.Provider, cfg Config) *fixture {
+	t.Helper()
+	needBrowser(t)
+	f := &fixture{t: t, dir: filepath.Join(t.TempDir(), "browser", "p")}
+	f.jar, _ = idp.NewJar(nil)
+	if cfg.Mode == "" {
+		cfg.Mode = Always
+	}
+	cfg.Headless = true
+	cfg.Dir, cfg.Identity = f.dir, "id-1"
+	cfg.Trace = io.MultiWriter(&f.trace, tsWriter{t})
+	cfg.Getenv = func(k string) string {
+		if k == "DISPLAY" || k == "WAYLAND_DISPLAY" {
+			return ""
+		}
+		return os.Getenv(k)
+	}
+	f.p = New(next, cfg)
+	t.Cleanup(func() {
+		if left := Leftovers(DataDir(f.dir)); len(left) > 0 {
+			t.Errorf("browser processes left behind: %v", left)
+		}
+	})
+	return f
+}
+
+func (f *fixture) req(url string, pr idp.Prompter) *idp.Request {
+	return &idp.Request{URL: url, Username: "ana", Prompt: pr, Client: idp.NewClient(nil, f.jar),
+		Password: func(context.Context) (string, error) { return password, nil }}
+}
+
+func (f *fixture) login(req *idp.Request) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	return f.p.Login(ctx, req)
+}
+
+func keycloakUser(o ...func(*idptest.User)) idptest.KeycloakOptions {
+	u := idptest.User{Username: "ana", Password: password,
+		Roles: []string{"arn:aws:iam::123456789012:role/R,arn:aws:iam::123456789012:saml-provider/corp"}}
+	for _, fn := range o {
+		fn(&u)
+	}
+	return idptest.KeycloakOptions{Users: []idptest.User{u}}
+}
+
+func TestKeycloakPasswordAndOTP(t *testing.T) {
+	t.Parallel()
+	kc, err := idptest.NewKeycloak(keycloakUser(func(u *idptest.User) { u.OTP = []idptest.OTP{{Code: "314159"}} }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kc.Close()
+	f := newFixture(t, keycloak.New(), Config{})
+	req := f.req(kc.URL(), tty{})
+	req.MFACode = "314159"
+	got, err := f.login(req)
+	if err != nil {
+		t.Fatalf("login: %v\ntrace:\n%s", err, f.trace.String())
+	}
+	if iss := kc.IssuedResponses(); len(iss) != 1 || iss[0] != got {
+		t.Fatalf("got a SAMLResponse the IdP did not issue")
+	}
+	if st := kc.Stats(); st.PasswordPosts != 1 || st.OTPPosts != 1 {
+		t.Errorf("stats %+v: want one password and one OTP post", st)
+	}
+	if !strings.Contains(string(f.jar.Export()), "KEYCLOAK_IDENTITY") {
+		t.Errorf("the browser's session cookies did not reach the jar: %s", f.jar.Export())
+	}
+	for _, secret := range []string{password, "314159", got} {
+		if strings.Contains(f.trace.String(), secret) {
+			t.Errorf("trace leaks a secret:\n%s", f.trace.String())
+		}
+	}
+	if fi, err := os.Stat(f.dir); err != nil || fi.Mode().Perm() != 0o700 {
+		t.Errorf("state dir %v %v: want 0700", fi.Mode(), err)
+	}
+}
+
+// tsWriter logs trace lines with the time since the test started.
+type tsWriter struct{ t *testing.T }
+
+func (w tsWriter) Write(p []byte) (int, error) {
+	if testing.Verbose() {
+		w.t.Logf("%s %s", time.Now().Format("15:04:05.000"), strings.TrimSpace(string(p)))
+	}
+	return len(p), nil
+}
+
+func TestJavaScriptOnlyPage(t *testing.T) {
+	t.Parallel()
+	js, err := idptest.NewJSOnly(idptest.JSOnlyOptions{Users: []idptest.User{{Username: "ana@example.com", Password: password,
+		Roles: []string{"arn:aws:iam::123456789012:role/R,arn:aws:iam::123456789012:saml-provider/corp"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer js.Close()
+
+	// The form adapter sees no form and says what to do.
+	req0 := &idp.Request{URL: js.URL(), Username: "ana@example.com", Client: idp.NewClient(nil, nil)}
+	if _, err := form.New().Login(context.Background(), req0); err == nil || !HandOff(err) {
+		t.Fatalf("form adapter on a JavaScript-only page: %v, want an unexpected-page error", err)
+	}
+
+	f := newFixture(t, form.New(), Config{})
+	req := f.req(js.URL(), noTTY{})
+	req.Username = "ana@example.com"
+	req.Password = func(context.Context) (string, error) { return "wrong-one", nil }
+	_, err = f.login(req)
+	var ae *idp.AuthError
+	if !errors.As(err, &ae) || !strings.Contains(ae.Message, "wrong username or password") {
+		t.Fatalf("wrong password: %v, want the page's error text", err)
+	}
+}
+
+// newPasskey makes a P-256 credential: the emulator's registered key and
+// the virtual authenticator's copy of it.
+func newPasskey(t *testing.T, rpID string) (idptest.WebAuthnKey, *Passkey) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := make([]byte, 16)
+	rand.Read(id)
+	return idptest.WebAuthnKey{ID: id, PublicKey: &key.PublicKey},
+		&Passkey{RPID: rpID, CredentialID: base64.RawURLEncoding.EncodeToString(id), PrivateKey: base64.StdEncoding.EncodeToString(der)}
+}
+
+// passkeyKeycloak is a Keycloak on localhost whose user signs in with a
+// registered passkey only, and the virtual authenticator's copy of it.
+func passkeyKeycloak(t *testing.T) (*idptest.Keycloak, *Passkey) {
+	t.Helper()
+	reg, pk := newPasskey(t, "localhost")
+	o := keycloakUser(func(u *idptest.User) { u.WebAuthnOnly, u.WebAuthn = true, []idptest.WebAuthnKey{reg} })
+	o.Hostname, o.WebAuthnAutoStart = "localhost", true
+	kc, err := idptest.NewKeycloak(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(kc.Close)
+	return kc, pk
+}
+
+// TestPasskeyWrongKey: a virtual authenticator whose key is not the
+// registered one gets its assertion refused by the emulator's WebAuthn
+// check, and with nobody there the login stops (the right key signs in:
+// TestBrowserPasskeyE2E in internal/cli).
+func TestPasskeyWrongKey(t *testing.T) {
+	t.Parallel()
+	kc, pk := passkeyKeycloak(t)
+	// Another key: the emulator refuses the assertion, the page comes back
+	// with its error, and nobody is there to try again.
+	_, other := newPasskey(t, "localhost")
+	other.CredentialID = pk.CredentialID // same id, wrong private key
+	f2 := newFixture(t, keycloak.New(), Config{Passkey: other})
+	f2.p.idle = 3 * time.Second
+	_, err := f2.login(f2.req(kc.URL(), noTTY{}))
+	var he *HumanError
+	if !errors.As(err, &he) || !errors.Is(err, idp.ErrNoTerminal) {
+		t.Fatalf("wrong key: %v, want a HumanError", err)
+	}
+	if st := kc.Stats(); st.WebAuthnLogins != 0 || st.WebAuthnPosts < 1 {
+		t.Errorf("stats %+v: the wrong key's assertion should be posted and refused", st)
+	}
+}
+
+// TestFallback: the adapter stops at a WebAuthn page; with someone at the
+// terminal the login goes on in the browser, without one the adapter's
+// error (with its --browser hint) stands.
+func TestFallback(t *testing.T) {
+	t.Parallel()
+	kc, pk := passkeyKeycloak(t)
+	f := newFixture(t, keycloak.New(), Config{Mode: Fallback, Passkey: pk})
+	var notice bytes.Buffer
+	req := f.req(kc.URL(), noTTY{})
+	req.Notice = &notice
+	_, err := f.login(req)
+	var ue *idp.UnsupportedError
+	if !errors.As(err, &ue) || !strings.HasSuffix(err.Error(), "run again with --browser") || strings.Contains(f.trace.String(), "starting") {
+		t.Fatalf("no terminal: %v (trace %q), want the adapter's error and no browser", err, f.trace.String())
+	}
+	req = f.req(kc.URL(), tty{})
+	req.Notice = &notice
+	got, err := f.login(req)
+	if err != nil {
+		t.Fatalf("fallback: %v\n%s", err, f.trace.String())
+	}
+	if !strings.Contains(notice.String(), "continuing in the browser") || kc.Stats().WebAuthnLogins != 1 || kc.IssuedResponses()[0] != got {
+		t.Errorf("notice %q, stats %+v", notice.String(), kc.Stats())
+	}
+	// The adapter posted the password once, the browser once more.
+	if st := kc.Stats(); st.PasswordPosts != 3 {
+		t.Errorf("password posts = %d, want 3 (adapter twice, browser once)", st.PasswordPosts)
+	}
+}
+
+// TestClosedAndTimeout: the window closed mid-login is exit-1 material
+// saying so; a page nobody finishes ends at browser_timeout.
+func TestClosedAndTimeout(t *testing.T) {
+	t.Parallel()
+	kc, err := idptest.NewKeycloak(keycloakUser(func(u *idptest.User) { u.WebAuthnOnly = true }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kc.Close()
+
+	f := newFixture(t, keycloak.New(), Config{})
+	f.p.hook = func(ctx context.Context) {
+		if title, _ := chromedp.Run(ctx, chromedp.Title()); title != "" {
+			chromedp.Call(ctx, page.Close, cdp.Empty{})
+		}
+	}
+	_, err = f.login(f.req(kc.URL(), tty{}))
+	var ce *ClosedError
+	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "window was closed") {
+		t.Fatalf("closed window: %v", err)
+	}
+
+	f = newFixture(t, keycloak.New(), Config{Timeout: 3 * time.Second})
+	start := time.Now()
+	_, err = f.login(f.req(kc.URL(), tty{}))
+	var te *TimeoutError
+	if !errors.As(err, &te) || te.After != 3*time.Second || !strings.Contains(err.Error(), "browser_timeout") {
+		t.Fatalf("timeout: %v", err)
+	}
+	if d := time.Since(start); d > 40*time.Second {
+		t.Errorf("took %s with a 3s timeout", d)
+	}
+}
