@@ -141,20 +141,5 @@ func (d *doc) dropSection(h int) {
 // AWSProfileHas reports whether awsProfile's section of the AWS config file
 // at path sets key (e.g. credential_process). An unreadable file has none.
 func AWSProfileHas(path, awsProfile, key string) bool {
-	data, err := readCapped(path, maxAWSFileSize)
-	if err != nil {
-		return false
-	}
-	in := false
-	for _, l := range parse(data, "=:").lines {
-		switch l.kind {
-		case header:
-			in = awsProfileOf(l.name) == awsProfile
-		case keyval:
-			if in && !l.indent && l.value != "" && strings.EqualFold(l.key, key) {
-				return true
-			}
-		}
-	}
-	return false
+	return len(awsProfileKeys(path, awsProfile, func(k string) bool { return strings.EqualFold(k, key) })) > 0
 }
