@@ -2,11 +2,15 @@ package cache
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/saml2sts/saml2sts/internal/atomicfile"
@@ -65,6 +69,57 @@ type indexFile struct {
 	Backoff map[string]Backoff `json:"backoff,omitempty"`
 	// Accounts are account aliases by account ID.
 	Accounts map[string]AccountName `json:"accounts,omitempty"`
+	// Exports are the credentials-file sections export wrote, keyed by
+	// path and section, for logout to remove exactly those.
+	Exports map[string]Export `json:"exports,omitempty"`
+}
+
+// Export records a section `saml2sts export --to-credentials-file` wrote.
+// KeyHash identifies the access key written, so that logout leaves a
+// section the user has since filled with their own keys; no secret.
+type Export struct {
+	Profile string    `json:"profile"`
+	Path    string    `json:"path"`
+	Section string    `json:"section"`
+	Created bool      `json:"created"` // the section did not exist before
+	KeyHash string    `json:"key_hash"`
+	Written time.Time `json:"written"`
+}
+
+// KeyHash is Export.KeyHash for an access key ID.
+func KeyHash(keyID string) string {
+	s := sha256.Sum256([]byte("saml2sts export\x00" + keyID))
+	return hex.EncodeToString(s[:16])
+}
+
+func exportKey(path, section string) string { return path + "\x00" + section }
+
+// RecordExport adds or replaces e in the index in dir.
+func RecordExport(dir string, e Export) error {
+	return updateIndex(dir, func(f *indexFile) { f.Exports[exportKey(e.Path, e.Section)] = e })
+}
+
+// Exports lists what export wrote for profile.
+func Exports(dir, profile string) []Export {
+	return slices.DeleteFunc(AllExports(dir), func(e Export) bool { return e.Profile != profile })
+}
+
+// AllExports lists what export wrote, for every profile.
+func AllExports(dir string) []Export {
+	f, _ := readIndex(dir)
+	out := make([]Export, 0, len(f.Exports))
+	for _, e := range f.Exports {
+		out = append(out, e)
+	}
+	slices.SortFunc(out, func(a, b Export) int {
+		return strings.Compare(exportKey(a.Path, a.Section), exportKey(b.Path, b.Section))
+	})
+	return out
+}
+
+// DropExport removes e's record from the index in dir.
+func DropExport(dir string, e Export) error {
+	return updateIndex(dir, func(f *indexFile) { delete(f.Exports, exportKey(e.Path, e.Section)) })
 }
 
 func indexPath(dir string) string { return filepath.Join(dir, "index.json") }
@@ -77,7 +132,7 @@ func ReadIndex(dir string) (map[string]Meta, error) {
 }
 
 func readIndex(dir string) (indexFile, error) {
-	empty := indexFile{Version: 1, Profiles: map[string]Meta{}, Backoff: map[string]Backoff{}}
+	empty := indexFile{Version: 1, Profiles: map[string]Meta{}, Backoff: map[string]Backoff{}, Exports: map[string]Export{}}
 	b, err := safefile.ReadPrivate(indexPath(dir), maxFile)
 	if errors.Is(err, fs.ErrNotExist) || safefile.Untrusted(err) {
 		return empty, nil // planted: rebuilt by the next update
@@ -91,6 +146,9 @@ func readIndex(dir string) (indexFile, error) {
 	}
 	if f.Backoff == nil {
 		f.Backoff = map[string]Backoff{}
+	}
+	if f.Exports == nil {
+		f.Exports = map[string]Export{}
 	}
 	return f, nil
 }

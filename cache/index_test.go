@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -186,5 +187,35 @@ func TestAccountNamesTTL(t *testing.T) {
 	}
 	if AccountNames(dir, t0)["111122223333"] != "prod" {
 		t.Error("a profile update dropped the names")
+	}
+}
+
+// TestExportRecords: export records survive profile index updates, are
+// listed per profile, dropped one by one, and hold no access key ID.
+func TestExportRecords(t *testing.T) {
+	dir := t.TempDir()
+	a := Export{Profile: "p", Path: "/h/.aws/credentials", Section: "p", Created: true, KeyHash: KeyHash("ASIAKEY1")}
+	b := Export{Profile: "p", Path: "/h/.aws/credentials", Section: "p-static", KeyHash: KeyHash("ASIAKEY1")}
+	c := Export{Profile: "q", Path: "/h/.aws/credentials", Section: "q", KeyHash: KeyHash("ASIAKEY2")}
+	for _, e := range []Export{a, b, c} {
+		if err := RecordExport(dir, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := UpdateIndex(dir, func(m map[string]Meta) { m["p"] = Meta{Profile: "p"} }); err != nil {
+		t.Fatal(err)
+	}
+	if got := Exports(dir, "p"); len(got) != 2 || got[0].Section != "p" || got[1].Section != "p-static" || !got[0].Created {
+		t.Fatalf("Exports(p) = %+v", got)
+	}
+	if err := DropExport(dir, a); err != nil {
+		t.Fatal(err)
+	}
+	if got := AllExports(dir); len(got) != 2 {
+		t.Fatalf("after drop: %+v", got)
+	}
+	raw, _ := os.ReadFile(filepath.Join(dir, "index.json"))
+	if strings.Contains(string(raw), "ASIAKEY") || KeyHash("ASIAKEY1") == KeyHash("ASIAKEY2") {
+		t.Errorf("index holds an access key ID, or hashes collide:\n%s", raw)
 	}
 }

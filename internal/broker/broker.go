@@ -81,6 +81,9 @@ type Options struct {
 	// does not apply, a login failure is reported rather than covered by
 	// still-valid credentials, and a success clears what the IdP rejected.
 	Interactive bool
+	// Shared, when set, lets the profiles of one command that share an IdP
+	// identity use one IdP login (login --profile a --profile b).
+	Shared *SharedLogin
 	// Ahead renews credentials that are still fresh but will enter the
 	// refresh window within this long (the credential server renews in
 	// the background before its clients need it).
@@ -207,15 +210,16 @@ type storedSession struct {
 // session returns the saved cookie jar for p, or nil when there is none or
 // it was saved for another identity.
 func (b *Broker) session(p *config.Profile) []byte {
-	raw, err := b.Store.Get(cache.SessionKey(p.Name))
-	if err != nil {
-		return nil
+	if s, ok := b.storedSession(p.Name); ok && s.Identity == identity(p) {
+		return s.Jar
 	}
+	return nil
+}
+
+func (b *Broker) storedSession(profile string) (storedSession, bool) {
 	var s storedSession
-	if json.Unmarshal(raw, &s) != nil || s.Identity != identity(p) {
-		return nil
-	}
-	return s.Jar
+	raw, err := b.Store.Get(cache.SessionKey(profile))
+	return s, err == nil && json.Unmarshal(raw, &s) == nil
 }
 
 func (b *Broker) saveSession(p *config.Profile, jar []byte) error {
@@ -381,7 +385,7 @@ func (b *Broker) login(ctx context.Context, p *config.Profile, o Options, prev *
 	if err := p.CheckLogin(); err != nil {
 		return nil, err
 	}
-	samlResp, err := b.idpLogin(ctx, p, o, p.URL)
+	samlResp, err := b.idpResponse(ctx, p, o)
 	if err != nil {
 		return nil, err
 	}

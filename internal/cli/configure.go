@@ -156,7 +156,7 @@ func configureRun(o *configureOptions) error {
 	}
 	fmt.Fprintf(f.errOut, "Wrote credential_process to [%s] in %s\n", awsSection(o.awsProfile), awsPath)
 	if bad, credPath := config.AWSCredentialsConflict(f.getenv, o.awsProfile); bad {
-		fmt.Fprintf(f.errOut, "warning: %s has static keys for [%s]; the AWS CLI uses those instead of credential_process: remove them\n", credPath, o.awsProfile)
+		fmt.Fprintf(f.errOut, "warning: %s has static keys for [%s]; the AWS CLI uses those instead of credential_process: %s\n", credPath, o.awsProfile, exportedHint(f, credPath, o.awsProfile))
 	}
 	if keys := config.AWSProfileShadows(awsPath, o.awsProfile); len(keys) > 0 {
 		fmt.Fprintf(f.errOut, "warning: [%s] in %s also sets %s, which the AWS CLI and SDKs use before credential_process: remove them\n",

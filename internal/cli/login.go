@@ -3,12 +3,15 @@ package cli
 import (
 	"context"
 	"fmt"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/saml2sts/saml2sts/cache"
 	"github.com/saml2sts/saml2sts/internal/broker"
+	"github.com/saml2sts/saml2sts/internal/exitcode"
 	"github.com/saml2sts/saml2sts/sts"
 )
 
@@ -18,6 +21,9 @@ type loginOptions struct {
 	passwordStdin bool
 	mfaCode       string
 	force         bool
+	// Set by loginMany: one password read and one IdP login for all.
+	password func(context.Context) (string, error)
+	shared   *broker.SharedLogin
 }
 
 var loginKeys = []string{"role_arn", "principal_arn", "region", "duration", "mfa", "username", "cache", "duo_device",
@@ -42,12 +48,17 @@ passkeys, security keys, pushes, pages only a browser can show): a window
 opens where a display is available, headless otherwise (or with --headless);
 saml2sts types the username, password and --mfa-code it knows and takes the
 SAML assertion before it reaches AWS. --browser=fallback uses the browser
-only when the adapter meets a step it cannot do. See docs/browser.md.`,
+only when the adapter meets a step it cannot do. See docs/browser.md.
+
+Several --profile flags log in each profile in turn; profiles with the same
+provider, url and username share one IdP login (one password, one second
+factor): its SAMLResponse is reused in memory only, while it is valid.`,
 		Example: `  saml2sts login --profile analytics
   pass show corp/sso | saml2sts login --profile analytics --password-stdin --mfa-code 123456
   saml2sts login --profile analytics --role-arn arn:aws:iam::123456789012:role/SearchAdmin --force
   # role chaining: SAML role first, then sts:AssumeRole into another (1h at most)
   saml2sts login --profile analytics --chain-role-arn arn:aws:iam::999988887777:role/Analyst --chain-external-id corp-42
+  saml2sts login --profile prod --profile sandbox   # one password and code for both
   saml2sts login --profile corp --mfa passcode --mfa-code 123456     # Duo passcode
   saml2sts login --profile corp --mfa push --duo-device Pixel        # Duo Push to another phone
   saml2sts login --profile m365 --mfa totp --mfa-code 123456         # Entra: push, totp, sms or call
@@ -56,6 +67,9 @@ only when the adapter meets a step it cannot do. See docs/browser.md.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.overrides = overrides(cmd.Flags(), loginKeys...)
+			if len(f.g.profiles) > 1 {
+				return loginMany(cmd.Context(), opts)
+			}
 			return loginRun(cmd.Context(), opts)
 		},
 	}
@@ -104,6 +118,10 @@ func loginRun(ctx context.Context, o *loginOptions) error {
 	case p.PasswordCommand != "":
 		bo.Password, bo.PasswordCommand = trustedCommand(p, f.passwordCommand(p.PasswordCommand)), true
 	}
+	if o.password != nil {
+		bo.Password = o.password
+	}
+	bo.Shared = o.shared
 	r, err := b.Credentials(ctx, p, bo)
 	if err != nil {
 		return err
@@ -144,4 +162,66 @@ func human(d time.Duration) string {
 		return fmt.Sprintf("%dm", d/time.Minute)
 	}
 	return fmt.Sprintf("%dh%dm", d/time.Hour, (d%time.Hour)/time.Minute)
+}
+
+// loginMany logs in each --profile in turn, sharing one IdP login between
+// profiles of one identity, and reports every failure.
+func loginMany(ctx context.Context, o *loginOptions) error {
+	f := o.f
+	for _, k := range []string{"role_arn", "principal_arn", "username"} {
+		if _, ok := o.overrides[k]; ok {
+			return usageErrorf("--%s applies to one profile: log in with one --profile, or set %s in each profile", strings.ReplaceAll(k, "_", "-"), k)
+		}
+	}
+	o.shared = &broker.SharedLogin{}
+	if o.passwordStdin {
+		o.password = onceValue(readPassword(f.in))
+	}
+	var errs []error
+	seen := map[string]bool{}
+	for _, name := range f.g.profiles {
+		if seen[name] {
+			continue
+		}
+		seen[name] = true
+		f.g.profile = name
+		if err := loginRun(ctx, o); err != nil {
+			fmt.Fprintf(f.errOut, "saml2sts: login %s: %s\n", name, message(err, f.idpHost))
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) > 0 {
+		return &exitError{code: exitcode.Of(errs[0]), silent: true}
+	}
+	return nil
+}
+
+// onceValue reads a password once, for every profile of the command.
+func onceValue(read func(context.Context) (string, error)) func(context.Context) (string, error) {
+	var (
+		mu  sync.Mutex
+		pw  string
+		err error
+		ok  bool
+	)
+	return func(ctx context.Context) (string, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if !ok {
+			pw, err = read(ctx)
+			ok = true
+		}
+		return pw, err
+	}
+}
+
+// profilesFlag is the global --profile: the last one given is the profile,
+// and login takes them all.
+type profilesFlag struct{ g *globalFlags }
+
+func (p *profilesFlag) String() string { return p.g.profile }
+func (p *profilesFlag) Type() string   { return "string" }
+func (p *profilesFlag) Set(v string) error {
+	p.g.profile, p.g.profiles = v, append(p.g.profiles, v)
+	return nil
 }

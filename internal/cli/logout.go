@@ -26,7 +26,9 @@ func newLogoutCmd(f *factory) *cobra.Command {
 		Short: "Forget a profile's cached credentials and IdP session",
 		Long: `Delete the profile's cached AWS credentials and its stored IdP session
 (cookies), from the keyring and from the file cache, and the private
-browser profile of browser logins, so that the next use needs a full login. --all does this for every profile.
+browser profile of browser logins, so that the next use needs a full login.
+Sections "saml2sts export" wrote into the shared credentials file are
+removed too. --all does this for every profile.
 
 A login or refresh of the profile running in another saml2sts process is
 waited for (logout says so), so it cannot write the credentials back after
@@ -81,6 +83,9 @@ func logoutRun(ctx context.Context, o *logoutOptions) error {
 			errs = append(errs, fmt.Errorf("logout %s: %w", n, err))
 			continue
 		}
+		if err := removeExports(f, dir, n); err != nil {
+			errs = append(errs, err)
+		}
 		fmt.Fprintf(f.errOut, "Logged out of %s (credentials and IdP session forgotten)\n", n)
 	}
 	if len(names) == 0 {
@@ -96,6 +101,9 @@ func logoutNames(f *factory, dir string) []string {
 		for n := range idx {
 			set[n] = true
 		}
+	}
+	for _, e := range cache.AllExports(dir) {
+		set[e.Profile] = true
 	}
 	if file, err := config.Load(f.configPath()); err == nil {
 		for _, n := range file.Profiles() {

@@ -78,6 +78,7 @@ type factory struct {
 
 type globalFlags struct {
 	profile  string
+	profiles []string // every --profile given, for login
 	config   string
 	debug    bool
 	noInput  bool
@@ -147,7 +148,7 @@ and to OpenSearch (os, search: SigV4-signed calls and full exports).
 	root.RunE = func(cmd *cobra.Command, args []string) error { return cmd.Help() }
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
 	pf := root.PersistentFlags()
-	pf.StringVarP(&f.g.profile, "profile", "p", "", "profile `name` (default $SAML2STS_PROFILE, else \"default\")")
+	pf.VarP(&profilesFlag{g: &f.g}, "profile", "p", "profile `name` (default $SAML2STS_PROFILE, else \"default\")")
 	pf.StringVar(&f.g.config, "config", "", "config `file` (default $SAML2STS_CONFIG, else ~/.config/saml2sts/config)")
 	pf.BoolVar(&f.g.debug, "debug", false, "print a redacted HTTP trace on stderr")
 	pf.BoolVar(&f.g.noInput, "no-input", false, "never prompt; fail instead (exit 4) when input is needed")
@@ -158,6 +159,7 @@ and to OpenSearch (os, search: SigV4-signed calls and full exports).
 		newCredentialProcessCmd(f),
 		newExecCmd(f),
 		newEnvCmd(f),
+		newExportCmd(f),
 		newStatusCmd(f),
 		newWhoamiCmd(f),
 		newConsoleCmd(f),

@@ -127,6 +127,14 @@ var shadowKeys = []string{"aws_access_key_id", "role_arn", "source_profile", "cr
 // file at path that would win over its credential_process. An unreadable
 // file shadows nothing.
 func AWSProfileShadows(path, awsProfile string) []string {
+	return awsProfileKeys(path, awsProfile, func(k string) bool {
+		return slices.ContainsFunc(shadowKeys, func(s string) bool { return strings.EqualFold(s, k) })
+	})
+}
+
+// awsProfileKeys lists, lower-cased, the keys with a value in awsProfile's
+// section of the AWS config file at path that match want.
+func awsProfileKeys(path, awsProfile string, want func(key string) bool) []string {
 	data, err := readCapped(path, maxAWSFileSize)
 	if err != nil {
 		return nil
@@ -138,7 +146,7 @@ func AWSProfileShadows(path, awsProfile string) []string {
 		case header:
 			in = awsProfileOf(l.name) == awsProfile
 		case keyval:
-			if in && !l.indent && l.value != "" && slices.ContainsFunc(shadowKeys, func(k string) bool { return strings.EqualFold(k, l.key) }) {
+			if in && !l.indent && l.value != "" && want(l.key) {
 				found = append(found, strings.ToLower(l.key))
 			}
 		}
