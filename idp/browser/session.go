@@ -274,7 +274,7 @@ const snapshotJS = `(() => {
   let n = 0;
   for (const el of live) { if (/^(INPUT|TEXTAREA|BUTTON|FORM|SELECT)$/.test(el.tagName)) el.setAttribute('data-s2s', String(n++)); }
   const clone = document.documentElement.cloneNode(true);
-  const copy = clone.querySelectorAll('*');
+  const copy = [clone, ...clone.querySelectorAll('*')]; // live[0] is <html> too
   const shown = el => !!(el.offsetWidth || el.offsetHeight || el.getClientRects().length) && getComputedStyle(el).visibility !== 'hidden';
   for (let i = 0; i < live.length && i < copy.length; i++) {
     const el = live[i], c = copy[i];
