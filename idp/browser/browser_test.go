@@ -10,6 +10,8 @@ import (
 	"encoding/base64"
 	"errors"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -17,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/PuerkitoBio/goquery"
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
@@ -296,5 +299,62 @@ func TestClosedAndTimeout(t *testing.T) {
 	}
 	if d := time.Since(start); d > 40*time.Second {
 		t.Errorf("took %s with a 3s timeout", d)
+	}
+}
+
+// TestSnapshotHidden: the page copy form.Find reads marks exactly the
+// inputs and error texts the person cannot see (Entra's two-step page:
+// the password input waits under display:none).
+func TestSnapshotHidden(t *testing.T) {
+	needBrowser(t)
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		io.WriteString(w, `<html><head><title>t</title></head><body><form id="f">
+<input type="email" name="loginfmt" id="user" value="">
+<input type="password" name="passwd" id="pw" style="display:none">
+<div id="err1" role="alert" style="display:none">hidden error</div><div id="err2" role="alert">shown error</div>
+<input type="submit" id="go" value="Next"></form></body></html>`)
+	}))
+	defer srv.Close()
+	exe, err := hostSystem(runtime.GOOS, os.Getenv).find(os.Getenv("SAML2STS_BROWSER"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := t.TempDir()
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), chromedp.ExecPath(exe), chromedp.UserDataDir(data),
+		chromedp.Headless, chromedp.Flag("no-first-run", true), chromedp.ModifyCmdFunc(prepareCmd))
+	bctx, cancelTab := chromedp.NewContext(actx)
+	ctx, cancel := context.WithTimeout(bctx, 30*time.Second)
+	_, err = chromedp.Run(ctx, chromedp.Navigate(srv.URL))
+	var snap snapshot
+	if err == nil {
+		snap, err = chromedp.Run(ctx, chromedp.Evaluate[snapshot](snapshotJS))
+	}
+	cancel()
+	cancelTab()
+	cancelAlloc()
+	if left := Leftovers(data); len(left) > 0 {
+		t.Errorf("browser processes left behind: %v", left)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := goquery.NewDocumentFromReader(strings.NewReader(snap.HTML))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for sel, want := range map[string]string{"#user": "email", "#pw": "hidden", "#go": "submit"} {
+		if got := doc.Find(sel).AttrOr("type", ""); got != want {
+			t.Errorf("%s type %q, want %q", sel, got, want)
+		}
+	}
+	if _, hidden := doc.Find("#err1").Attr("hidden"); !hidden {
+		t.Errorf("#err1 is not marked hidden")
+	}
+	if _, hidden := doc.Find("#err2").Attr("hidden"); hidden {
+		t.Errorf("#err2 is marked hidden")
+	}
+	if f := form.Find(doc, nil, false); f.Kind != "username" {
+		t.Errorf("form.Find on the two-step page: kind %q, want username", f.Kind)
 	}
 }

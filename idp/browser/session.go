@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -260,6 +261,7 @@ type snapshot struct {
 	URL   string `json:"url"`
 	Title string `json:"title"`
 	HTML  string `json:"html"`
+	PgID  string `json:"pgid"` // Entra's $Config.pgid, else ""
 }
 
 // snapshotJS tags the inputs of the live page (data-s2s) and returns a
@@ -272,7 +274,7 @@ const snapshotJS = `(() => {
   let n = 0;
   for (const el of live) { if (/^(INPUT|TEXTAREA|BUTTON|FORM|SELECT)$/.test(el.tagName)) el.setAttribute('data-s2s', String(n++)); }
   const clone = document.documentElement.cloneNode(true);
-  const copy = clone.querySelectorAll('*');
+  const copy = [clone, ...clone.querySelectorAll('*')]; // live[0] is <html> too
   const shown = el => !!(el.offsetWidth || el.offsetHeight || el.getClientRects().length) && getComputedStyle(el).visibility !== 'hidden';
   for (let i = 0; i < live.length && i < copy.length; i++) {
     const el = live[i], c = copy[i];
@@ -287,7 +289,8 @@ const snapshotJS = `(() => {
     }
   }
   for (const x of clone.querySelectorAll('script,style,template,noscript')) x.remove();
-  return {doc, url: location.href, title: document.title, html: clone.outerHTML};
+  const pgid = String((window.$Config && window.$Config.pgid) || '');
+  return {doc, url: location.href, title: document.title, html: clone.outerHTML, pgid};
 })()`
 
 // step looks at the page once and fills what it recognises.
@@ -311,6 +314,14 @@ func (s *session) step() error {
 	}
 	doc, err := goquery.NewDocumentFromReader(strings.NewReader(snap.HTML))
 	if err != nil {
+		return nil
+	}
+	if sel := s.click(snap.PgID); sel != "" {
+		if s.sent[snap.PgID] == "" && s.clicked(sel) {
+			s.sent[snap.PgID] = snap.Doc
+			s.progress = time.Now()
+			s.trace("answered %s", snap.PgID)
+		}
 		return nil
 	}
 	f := form.Find(doc, s.req.Options, s.sent["login"] != "")
@@ -342,6 +353,29 @@ func (s *session) step() error {
 		return s.submit("username", snap.Doc, f, f.Username)
 	}
 	return nil
+}
+
+// click is the button that answers a page of Entra's by its pgid, "" for
+// a page left to the form heuristics: "Stay signed in?" yes (so the
+// session outlives the browser, as the headless adapter answers), and,
+// with no --mfa-code, the MFA page's verify button, which starts the
+// default method (a push the person approves on the phone).
+func (s *session) click(pgid string) string {
+	switch {
+	case pgid == "KmsiInterrupt":
+		return "#idSIButton9"
+	case pgid == "ConvergedTFA" && !s.in.CodeGiven():
+		return "#idSubmit_SAOTCC_Continue"
+	}
+	return ""
+}
+
+// clicked clicks the shown, enabled element sel, if the page has it.
+func (s *session) clicked(sel string) bool {
+	ok, err := chromedp.Run(s.tab, chromedp.Evaluate[bool](`(() => { const b = document.querySelector(`+strconv.Quote(sel)+`);
+  if (!b || b.disabled || !(b.offsetWidth || b.offsetHeight || b.getClientRects().length)) return false;
+  b.click(); return true; })()`))
+	return err == nil && ok
 }
 
 // refusals say what a form shown again means when the page says nothing.

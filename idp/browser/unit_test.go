@@ -188,3 +188,25 @@ func TestErrorsAndCodes(t *testing.T) {
 		t.Error("a refusal or a missing terminal is no reason to open a browser")
 	}
 }
+
+// TestClick: the Entra pages answered by a button, by $Config.pgid.
+func TestClick(t *testing.T) {
+	tests := []struct {
+		pgid, code, want string
+	}{
+		{"KmsiInterrupt", "", "#idSIButton9"},
+		{"KmsiInterrupt", "123456", "#idSIButton9"},
+		{"ConvergedTFA", "", "#idSubmit_SAOTCC_Continue"},
+		{"ConvergedTFA", "123456", ""}, // the code is typed by the form heuristics
+		{"ConvergedSignIn", "", ""},
+		{"ConvergedError", "", ""},
+		{"", "", ""},
+	}
+	for _, tt := range tests {
+		req := &idp.Request{MFACode: tt.code}
+		s := &session{req: req, in: idp.NewInputs(req)}
+		if got := s.click(tt.pgid); got != tt.want {
+			t.Errorf("click(%q) with code %q = %q, want %q", tt.pgid, tt.code, got, tt.want)
+		}
+	}
+}

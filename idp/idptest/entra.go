@@ -13,6 +13,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -60,6 +61,10 @@ type EntraOptions struct {
 	// SkipKMSI skips the "Stay signed in?" page, as Entra does for risky
 	// sign-ins: only the session cookie ESTSAUTH is set.
 	SkipKMSI bool
+	// TwoStep renders ConvergedSignIn as Entra's script does: the
+	// username first, and the password input shown only after
+	// GetCredentialType answered (a plain HTML client still sees both).
+	TwoStep bool
 	// DeviceAuthTls serves the DeviceAuthTls hidden form after the
 	// password (certificate-based device check), which must be re-posted.
 	DeviceAuthTls bool
@@ -551,22 +556,30 @@ func (e *Entra) signInPage(w http.ResponseWriter, f *entraFlow, code, text strin
 	if f.user != nil {
 		user = f.user.Username
 	}
+	// Two steps: the password page after a refusal, else the username.
+	userStyle, pwStyle, step := "", "", "false"
+	if e.o.TwoStep && user != "" {
+		userStyle, step = ` style="display:none"`, "true"
+	} else if e.o.TwoStep {
+		pwStyle = ` style="display:none"`
+	}
 	body := `<form name="f1" id="i0281" method="post" action="` + t + `/login" autocomplete="off">
 <div role="heading">Sign in</div>` + errorDiv(code, text) + `
-<input type="email" name="loginfmt" id="i0116" placeholder="Email, phone, or Skype" value="` + htmlEscape(user) + `">
-<input type="password" name="passwd" id="i0118" placeholder="Password">
+<input type="email" name="loginfmt" id="i0116" placeholder="Email, phone, or Skype" value="` + htmlEscape(user) + `"` + userStyle + `>
+<input type="password" name="passwd" id="i0118" placeholder="Password"` + pwStyle + `>
 ` + hidden("login", user) + hidden("ctx", f.ctx) + hidden("flowToken", c["sFT"].(string)) + hidden("canary", c["canary"].(string)) +
 		hidden("hpgrequestid", f.session) + hidden("type", "11") + hidden("LoginOptions", "3") + `
 <input type="submit" id="idSIButton9" value="Sign in">
 </form>
 <script type="text/javascript">
-(function(){var c=window.$Config,f=document.forms[0],asked=false;
-f.addEventListener('submit',function(ev){if(asked||!window.fetch){return;}ev.preventDefault();asked=true;
+(function(){var c=window.$Config,f=document.forms[0],asked=false,pw=` + step + `,two=` + strconv.FormatBool(e.o.TwoStep) + `;
+f.addEventListener('submit',function(ev){if(pw||asked||!window.fetch){return;}ev.preventDefault();asked=true;
  fetch(c.urlGetCredentialType,{method:'POST',headers:{'Content-Type':'application/json','canary':c.apiCanary,'client-request-id':c.correlationId,'hpgact':String(c.hpgact),'hpgid':String(c.hpgid),'hpgrequestid':c.sessionId},
   body:JSON.stringify({username:f.loginfmt.value,isOtherIdpSupported:true,originalRequest:c.sCtx,flowToken:f.flowToken.value})}).then(function(r){return r.json();}).then(function(b){
   var cr=b.Credentials||{};if(cr.FederationRedirectUrl){window.location=cr.FederationRedirectUrl;return;}
   if(b.IfExistsResult===1){document.getElementById('i0281').insertAdjacentText('afterbegin',"This username may be incorrect.");asked=false;return;}
-  if(b.FlowToken){f.flowToken.value=b.FlowToken;}f.login.value=f.loginfmt.value;f.submit();});});})();
+  if(b.FlowToken){f.flowToken.value=b.FlowToken;}f.login.value=f.loginfmt.value;
+  if(two){f.loginfmt.style.display='none';f.passwd.style.display='';f.passwd.focus();pw=true;return;}f.submit();});});})();
 </script>`
 	e.page(w, "Sign in to your account", c, body)
 }
