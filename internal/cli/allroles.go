@@ -82,14 +82,7 @@ func loginAllRoles(ctx context.Context, o *loginOptions) error {
 	if baseVals == nil {
 		return usageErrorf("--all-roles: profile %q is not in %s: write it first with: saml2sts configure --profile %s --provider ... --url ... --username ...", base, path, base)
 	}
-	p, err := f.profile(o.overrides)
-	if err != nil {
-		return err
-	}
-	if err := checkProfile(p); err != nil {
-		return err
-	}
-	b, err := f.broker(p)
+	p, b, err := o.selected()
 	if err != nil {
 		return err
 	}

@@ -117,14 +117,7 @@ refused. --aws-profiles also wires each into ~/.aws/config. See docs/roles.md.`,
 
 func loginRun(ctx context.Context, o *loginOptions) error {
 	f := o.f
-	p, err := f.profile(o.overrides)
-	if err != nil {
-		return err
-	}
-	if err := checkProfile(p); err != nil {
-		return err
-	}
-	b, err := f.broker(p)
+	p, b, err := o.selected()
 	if err != nil {
 		return err
 	}
@@ -140,6 +133,19 @@ func loginRun(ctx context.Context, o *loginOptions) error {
 	fmt.Fprintf(f.errOut, "%s: profile %s, role %s, expires %s (in %s), cached in %s\n",
 		verb, p.Name, roleSummary(b.Dir, p.AccountNames, r.RoleARN, r.ChainRoleARN), r.Credentials.Expiration.Local().Format("15:04 MST"), left, b.Store.Name())
 	return nil
+}
+
+// selected resolves and checks the selected profile, with its broker.
+func (o *loginOptions) selected() (*config.Profile, *broker.Broker, error) {
+	p, err := o.f.profile(o.overrides)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := checkProfile(p); err != nil {
+		return nil, nil, err
+	}
+	b, err := o.f.broker(p)
+	return p, b, err
 }
 
 // brokerOptions are the options of a login of p that a person asked for.
