@@ -131,6 +131,9 @@ func TestLoginAllRolesErrors(t *testing.T) {
 			t.Errorf("%s: config changed:\n%s", tc.name, after)
 		}
 	}
+	if r := w.run(password, "login", "--profile", "corp", "--aws-profiles"); r.code != 2 || !strings.Contains(r.stderr, "go with --all-roles") {
+		t.Errorf("--aws-profiles alone: %s", r)
+	}
 	if n := len(w.st.Issued()); n != 0 {
 		t.Errorf("STS issued %d credentials, want 0", n)
 	}

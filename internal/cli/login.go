@@ -85,6 +85,9 @@ refused. --aws-profiles also wires each into ~/.aws/config. See docs/roles.md.`,
 			if opts.allRoles {
 				return loginAllRoles(cmd.Context(), opts)
 			}
+			if cmd.Flags().Changed("name-template") || opts.awsProfiles {
+				return usageErrorf("--name-template and --aws-profiles go with --all-roles (one profile per role); for one profile use configure --aws-profile")
+			}
 			if len(f.g.profiles) > 1 {
 				return loginMany(cmd.Context(), opts)
 			}
