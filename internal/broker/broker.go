@@ -192,6 +192,17 @@ func want(p *config.Profile, ahead time.Duration) credrec.Want {
 	return credrec.Want{Identity: identity(p), RoleARN: p.RoleARN, Window: p.RefreshWindow + ahead, Chain: p.ChainRoleARN}
 }
 
+// Fresh returns the profile's cached record when it may be served as is
+// (the profile's identity, outside the refresh window): no lock, no login,
+// no network. Shell completion uses it.
+func (b *Broker) Fresh(p *config.Profile) (*Record, bool) {
+	r, err := b.Cached(p)
+	if err != nil || !b.fits(r, p, 0) {
+		return nil, false
+	}
+	return r, true
+}
+
 // fits reports whether a cached record answers the profile as configured.
 func (b *Broker) fits(r *Record, p *config.Profile, ahead time.Duration) bool {
 	return credrec.Serves(r, want(p, ahead), b.Now())

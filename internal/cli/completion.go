@@ -1,24 +1,34 @@
 package cli
 
 import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/url"
 	"strings"
+	"time"
 
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/spf13/cobra"
 
+	"github.com/saml2sts/saml2sts/idp/providers"
 	"github.com/saml2sts/saml2sts/internal/config"
+	"github.com/saml2sts/saml2sts/opensearch"
 )
 
 // flagValues are the fixed answers for flags whose values are a closed set
 // (or, for --mfa, the common factor names), by flag name; --format is per
 // command.
 var flagValues = map[string][]string{
-	"provider":           {"keycloak", "okta", "adfs", "form"},
+	"provider":           providers.Names(),
 	"mfa":                {"auto", "push", "totp", "sms", "call", "passcode", "email"},
 	"cache":              {"auto", "keyring", "file"},
 	"service":            {"auto", "es", "aoss"},
 	"opensearch-service": {"auto", "es", "aoss"},
 	"via":                {"iam", "dashboards"},
 	"adfs-auth":          {"forms", "ntlm", "kerberos"},
+	"browser":            {"never", "always", "fallback"},
+	"account-names":      {"auto", "off"},
 }
 
 // addCompletions wires value completion into every command of the tree:
@@ -80,4 +90,58 @@ func formatValues(usage string) []string {
 		}
 	}
 	return vals
+}
+
+// indexNames completes search's INDEX with the domain's index names, read
+// with _cat/indices and signed with the profile's cached credentials only:
+// no login, no prompt, nothing printed, 3 s at most. Anything missing
+// (profile, endpoint, fresh credentials) completes nothing.
+func indexNames(ctx context.Context, f *factory, cmd *cobra.Command, o *osFlags) []string {
+	p, err := f.profile(overrides(cmd.Flags()))
+	if err != nil {
+		return nil
+	}
+	ep, err := f.osEndpoint(p, o)
+	if err != nil {
+		return nil
+	}
+	rt, err := f.transport()
+	if err != nil {
+		return nil
+	}
+	opts := opensearch.Options{Endpoint: ep, Transport: rt}
+	if !o.noSign {
+		b, err := f.broker(p)
+		if err != nil {
+			return nil
+		}
+		r, ok := b.Fresh(p)
+		if !ok {
+			return nil
+		}
+		c := r.Credentials
+		opts.Credentials = credentials.NewStaticCredentialsProvider(c.AccessKeyID, c.SecretAccessKey, c.SessionToken)
+	}
+	c, err := opensearch.New(opts)
+	if err != nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	resp, err := c.Do(ctx, &opensearch.Request{Method: "GET", Path: "/_cat/indices", Query: url.Values{"h": {"index"}, "format": {"json"}}})
+	if err != nil {
+		return nil
+	}
+	defer resp.Body.Close()
+	var rows []struct{ Index string }
+	if resp.Status != 200 || json.NewDecoder(io.LimitReader(resp.Body, 4<<20)).Decode(&rows) != nil {
+		return nil
+	}
+	names := make([]string, 0, len(rows))
+	for _, r := range rows {
+		if !strings.HasPrefix(r.Index, ".") { // system indexes
+			names = append(names, r.Index)
+		}
+	}
+	return names
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"os/exec"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -435,5 +436,36 @@ func TestDemoSearchE2E(t *testing.T) {
 	}
 	if !strings.Contains(errb.String(), "$ saml2sts search cats_and_dogs --all") {
 		t.Errorf("demo stderr:\n%s", errb.String())
+	}
+}
+
+// TestSearchIndexCompletionE2E: search's INDEX completes from _cat/indices,
+// signed with cached credentials only; with none cached it completes
+// nothing and logs in to nobody.
+func TestSearchIndexCompletionE2E(t *testing.T) {
+	t.Parallel()
+	w := newOSCmdWorld(t, opensearchtest.Options{})
+	w.os.AddDocs("cats_and_dogs", json.RawMessage(pets[0]))
+	w.os.AddDocs("logs-2026.12.03", json.RawMessage(`{"level":"ERROR"}`))
+	complete := func() []string {
+		t.Helper()
+		r := w.mustRun("", "__complete", "search", "--profile", "os", "")
+		lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+		return lines[:len(lines)-1] // the directive
+	}
+	if got := complete(); len(got) != 0 {
+		t.Errorf("with nothing cached, completions = %q; want none", got)
+	}
+	if n := w.kc.Stats().Logins; n != 0 {
+		t.Fatalf("completion logged in %d times", n)
+	}
+	w.mustRun(password, "login", "--profile", "os", "--password-stdin")
+	got := complete()
+	slices.Sort(got)
+	if want := []string{"cats_and_dogs", "logs-2026.12.03"}; !slices.Equal(got, want) {
+		t.Errorf("completions = %q, want %q", got, want)
+	}
+	if n := w.kc.Stats().Logins; n != 1 {
+		t.Errorf("%d IdP logins; completion must add none", n)
 	}
 }
