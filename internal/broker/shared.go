@@ -66,3 +66,30 @@ func (b *Broker) idpResponse(ctx context.Context, p *config.Profile, o Options) 
 	}
 	return resp, nil
 }
+
+// Roles logs p in, or reuses the SAMLResponse shared through o.Shared, and
+// returns the roles its assertion grants with the account names known for
+// them (by account id). With o.Shared set, the logins of profiles of the
+// same identity that follow reuse that response: login --all-roles.
+func (b *Broker) Roles(ctx context.Context, p *config.Profile, o Options) ([]sts.Role, map[string]string, error) {
+	if err := p.CheckLogin(); err != nil {
+		return nil, nil, err
+	}
+	unlock, err := b.lock(ctx, p, o)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer unlock()
+	resp, err := b.idpResponse(ctx, p, o)
+	if err != nil {
+		return nil, nil, needLogin(err, o.LoginHint)
+	}
+	a, err := sts.ParseResponse(resp)
+	if err == nil {
+		err = a.CheckAWS()
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return a.Roles, b.accountNames(ctx, p, a), nil
+}

@@ -69,10 +69,7 @@ saml2sts credential-process for everything else.`,
 			if err := config.CheckProfileName(opts.awsProfile); opts.awsProfile != "" && err != nil {
 				return usageErrorf("--aws-profile: %v", err)
 			}
-			opts.exe = f.self
-			if opts.exe == "" {
-				opts.exe = selfCommand()
-			}
+			opts.exe = f.selfCommand()
 			return configureRun(opts)
 		},
 	}
@@ -131,6 +128,12 @@ func configureRun(o *configureOptions) error {
 	if o.awsProfile == "" {
 		return nil
 	}
+	return wireAWSProfile(f, o.exe, name, o.awsProfile)
+}
+
+// wireAWSProfile writes credential_process for saml2sts profile name into
+// the ~/.aws/config profile awsName, warning of what would shadow it.
+func wireAWSProfile(f *factory, exe, name, awsName string) error {
 	// Check the profile resolves before pointing the AWS CLI at it.
 	p, err := f.profile(nil)
 	if err != nil {
@@ -139,8 +142,8 @@ func configureRun(o *configureOptions) error {
 	// The AWS CLI runs this from any directory and environment: name the
 	// profile even when it is default (SAML2STS_PROFILE may be set there)
 	// and the file by absolute path when it is not the default one.
-	cp := o.exe + " credential-process --profile " + shellQuote(name)
-	if h := helperBeside(o.exe); h != "" {
+	cp := exe + " credential-process --profile " + shellQuote(name)
+	if h := helperBeside(exe); h != "" {
 		cp = h + " --profile " + shellQuote(name)
 	}
 	if cfg := f.explicitConfig(); cfg != "" {
@@ -151,18 +154,26 @@ func configureRun(o *configureOptions) error {
 		vals["region"] = p.Region
 	}
 	awsPath := config.AWSConfigPath(f.getenv)
-	if err := config.SetAWSProfile(awsPath, o.awsProfile, vals); err != nil {
+	if err := config.SetAWSProfile(awsPath, awsName, vals); err != nil {
 		return err
 	}
-	fmt.Fprintf(f.errOut, "Wrote credential_process to [%s] in %s\n", awsSection(o.awsProfile), awsPath)
-	if bad, credPath := config.AWSCredentialsConflict(f.getenv, o.awsProfile); bad {
-		fmt.Fprintf(f.errOut, "warning: %s has static keys for [%s]; the AWS CLI uses those instead of credential_process: %s\n", credPath, o.awsProfile, exportedHint(f, credPath, o.awsProfile))
+	fmt.Fprintf(f.errOut, "Wrote credential_process to [%s] in %s\n", awsSection(awsName), awsPath)
+	if bad, credPath := config.AWSCredentialsConflict(f.getenv, awsName); bad {
+		fmt.Fprintf(f.errOut, "warning: %s has static keys for [%s]; the AWS CLI uses those instead of credential_process: %s\n", credPath, awsName, exportedHint(f, credPath, awsName))
 	}
-	if keys := config.AWSProfileShadows(awsPath, o.awsProfile); len(keys) > 0 {
+	if keys := config.AWSProfileShadows(awsPath, awsName); len(keys) > 0 {
 		fmt.Fprintf(f.errOut, "warning: [%s] in %s also sets %s, which the AWS CLI and SDKs use before credential_process: remove them\n",
-			awsSection(o.awsProfile), awsPath, strings.Join(keys, ", "))
+			awsSection(awsName), awsPath, strings.Join(keys, ", "))
 	}
 	return nil
+}
+
+// selfCommand is how ~/.aws/config should call us.
+func (f *factory) selfCommand() string {
+	if f.self != "" {
+		return f.self
+	}
+	return selfCommand()
 }
 
 func sectionName(profile string) string {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/saml2sts/saml2sts/cache"
 	"github.com/saml2sts/saml2sts/internal/broker"
+	"github.com/saml2sts/saml2sts/internal/config"
 	"github.com/saml2sts/saml2sts/internal/exitcode"
 	"github.com/saml2sts/saml2sts/sts"
 )
@@ -24,6 +25,10 @@ type loginOptions struct {
 	// Set by loginMany: one password read and one IdP login for all.
 	password func(context.Context) (string, error)
 	shared   *broker.SharedLogin
+	// login --all-roles
+	allRoles    bool
+	template    string
+	awsProfiles bool
 }
 
 var loginKeys = []string{"role_arn", "principal_arn", "region", "duration", "mfa", "username", "cache", "duo_device",
@@ -52,13 +57,23 @@ only when the adapter meets a step it cannot do. See docs/browser.md.
 
 Several --profile flags log in each profile in turn; profiles with the same
 provider, url and username share one IdP login (one password, one second
-factor): its SAMLResponse is reused in memory only, while it is valid.`,
+factor): its SAMLResponse is reused in memory only, while it is valid.
+
+--all-roles logs in once with the profile's IdP settings and writes one
+profile per role the assertion grants into the profiles file (the base
+profile's keys, with that role_arn and principal_arn), named by
+--name-template, then caches credentials for each from that one login.
+Re-running it is safe; a name taken by a profile with other settings is
+refused. --aws-profiles also wires each into ~/.aws/config. See docs/roles.md.`,
 		Example: `  saml2sts login --profile analytics
   pass show corp/sso | saml2sts login --profile analytics --password-stdin --mfa-code 123456
   saml2sts login --profile analytics --role-arn arn:aws:iam::123456789012:role/SearchAdmin --force
   # role chaining: SAML role first, then sts:AssumeRole into another (1h at most)
   saml2sts login --profile analytics --chain-role-arn arn:aws:iam::999988887777:role/Analyst --chain-external-id corp-42
   saml2sts login --profile prod --profile sandbox   # one password and code for both
+  # one profile per granted role, e.g. [profile prod-Admin], one password and code
+  saml2sts login --profile corp --all-roles
+  saml2sts login --profile corp --all-roles --name-template 'corp-{account_id}-{role_name}' --aws-profiles
   saml2sts login --profile corp --mfa passcode --mfa-code 123456     # Duo passcode
   saml2sts login --profile corp --mfa push --duo-device Pixel        # Duo Push to another phone
   saml2sts login --profile m365 --mfa totp --mfa-code 123456         # Entra: push, totp, sms or call
@@ -67,6 +82,12 @@ factor): its SAMLResponse is reused in memory only, while it is valid.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.overrides = overrides(cmd.Flags(), loginKeys...)
+			if opts.allRoles {
+				return loginAllRoles(cmd.Context(), opts)
+			}
+			if cmd.Flags().Changed("name-template") || opts.awsProfiles {
+				return usageErrorf("--name-template and --aws-profiles go with --all-roles (one profile per role); for one profile use configure --aws-profile")
+			}
 			if len(f.g.profiles) > 1 {
 				return loginMany(cmd.Context(), opts)
 			}
@@ -90,23 +111,49 @@ factor): its SAMLResponse is reused in memory only, while it is valid.`,
 	fl.String("chain-source-identity", "", "sts:SourceIdentity for the chained session")
 	fl.String("chain-session-name", "", "session name of the chained role (default: the SAML session's)")
 	fl.String("duo-device", "", "Duo device to push to or call: its name or last digits (default: Duo's)")
+	fl.BoolVar(&opts.allRoles, "all-roles", false, "write and log in one profile per role the login grants (see --name-template)")
+	fl.StringVar(&opts.template, "name-template", defaultNameTemplate, "names of the --all-roles profiles: {account_name}, {account_id}, {role_name}, {profile}")
+	fl.BoolVar(&opts.awsProfiles, "aws-profiles", false, "with --all-roles, also write credential_process for each profile into ~/.aws/config")
 	addBrowserFlags(fl)
 	return cmd
 }
 
 func loginRun(ctx context.Context, o *loginOptions) error {
 	f := o.f
-	p, err := f.profile(o.overrides)
+	p, b, err := o.selected()
 	if err != nil {
 		return err
+	}
+	r, err := b.Credentials(ctx, p, o.brokerOptions(p))
+	if err != nil {
+		return err
+	}
+	left := human(r.Credentials.Expiration.Sub(f.now()))
+	verb := "Logged in"
+	if r.Cached {
+		verb = "Already logged in (cached; --force to log in again)"
+	}
+	fmt.Fprintf(f.errOut, "%s: profile %s, role %s, expires %s (in %s), cached in %s\n",
+		verb, p.Name, roleSummary(b.Dir, p.AccountNames, r.RoleARN, r.ChainRoleARN), r.Credentials.Expiration.Local().Format("15:04 MST"), left, b.Store.Name())
+	return nil
+}
+
+// selected resolves and checks the selected profile, with its broker.
+func (o *loginOptions) selected() (*config.Profile, *broker.Broker, error) {
+	p, err := o.f.profile(o.overrides)
+	if err != nil {
+		return nil, nil, err
 	}
 	if err := checkProfile(p); err != nil {
-		return err
+		return nil, nil, err
 	}
-	b, err := f.broker(p)
-	if err != nil {
-		return err
-	}
+	b, err := o.f.broker(p)
+	return p, b, err
+}
+
+// brokerOptions are the options of a login of p that a person asked for.
+func (o *loginOptions) brokerOptions(p *config.Profile) broker.Options {
+	f := o.f
 	// Telling login to run login would go round in circles.
 	hint := f.loginHint(p) + " in a terminal, or pass --password-stdin and --mfa-code"
 	// A person asked: no backoff, and failures are reported, not covered
@@ -122,18 +169,7 @@ func loginRun(ctx context.Context, o *loginOptions) error {
 		bo.Password = o.password
 	}
 	bo.Shared = o.shared
-	r, err := b.Credentials(ctx, p, bo)
-	if err != nil {
-		return err
-	}
-	left := human(r.Credentials.Expiration.Sub(f.now()))
-	verb := "Logged in"
-	if r.Cached {
-		verb = "Already logged in (cached; --force to log in again)"
-	}
-	fmt.Fprintf(f.errOut, "%s: profile %s, role %s, expires %s (in %s), cached in %s\n",
-		verb, p.Name, roleSummary(b.Dir, p.AccountNames, r.RoleARN, r.ChainRoleARN), r.Credentials.Expiration.Local().Format("15:04 MST"), left, b.Store.Name())
-	return nil
+	return bo
 }
 
 // roleSummary names the role (and the chained role, whose credentials
@@ -190,6 +226,11 @@ func loginMany(ctx context.Context, o *loginOptions) error {
 			errs = append(errs, err)
 		}
 	}
+	return manyError(errs)
+}
+
+// manyError is the exit of a command that reported each of errs already.
+func manyError(errs []error) error {
 	if len(errs) > 0 {
 		return &exitError{code: exitcode.Of(errs[0]), silent: true}
 	}

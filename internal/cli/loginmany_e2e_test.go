@@ -1,9 +1,6 @@
 package cli_test
 
 import (
-	"io/fs"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -35,19 +32,7 @@ func TestLoginSeveralProfilesOneLogin(t *testing.T) {
 	if len(resp) != 1 {
 		t.Fatalf("issued responses: %d", len(resp))
 	}
-	var files strings.Builder
-	err := filepath.WalkDir(w.dir, func(path string, d fs.DirEntry, err error) error {
-		if err == nil && d.Type().IsRegular() {
-			b, rerr := os.ReadFile(path)
-			files.Write(b)
-			return rerr
-		}
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	noEncodedSecret(t, "files and output", files.String()+r.stdout+r.stderr, resp[0], password, otpCode)
+	noEncodedSecret(t, "files and output", worldFiles(t, w)+r.stdout+r.stderr, resp[0], password, otpCode)
 
 	// sandbox renews silently through the IdP session it was given: no
 	// password_command, no terminal, yet no new password post.

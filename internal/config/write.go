@@ -42,33 +42,54 @@ func Preview(path, profile string, values map[string]string) (*Profile, error) {
 // apply checks values and applies them to the file in memory; a nil file
 // means there is nothing to write.
 func apply(path, profile string, values map[string]string) (*File, []byte, *Profile, error) {
-	if err := checkName(profile); err != nil {
+	if err := checkValues(profile, values); err != nil {
 		return nil, nil, nil, err
-	}
-	for _, name := range slices.Sorted(maps.Keys(values)) { // sorted: the same error every run
-		v := values[name]
-		k, ok := Lookup(name)
-		if !ok {
-			return nil, nil, nil, fmt.Errorf("set profile %s: unknown key %q%s", profile, name, didYouMean(name, keyNames()))
-		}
-		if v == "" {
-			continue
-		}
-		if err := k.Check(v); err != nil {
-			return nil, nil, nil, &Error{Path: k.Flag(), Key: name, Msg: err.Error()}
-		}
 	}
 	f, err := Load(path)
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	old := f.doc.bytes()
+	p, err := f.apply(profile, values)
+	if err != nil || p == nil {
+		return nil, nil, nil, err
+	}
+	return f, old, p, nil
+}
+
+// checkValues checks profile's name and values before anything is loaded.
+func checkValues(profile string, values map[string]string) error {
+	if err := checkName(profile); err != nil {
+		return err
+	}
+	for _, name := range slices.Sorted(maps.Keys(values)) { // sorted: the same error every run
+		v := values[name]
+		k, ok := Lookup(name)
+		if !ok {
+			return fmt.Errorf("set profile %s: unknown key %q%s", profile, name, didYouMean(name, keyNames()))
+		}
+		if v == "" {
+			continue
+		}
+		if err := k.Check(v); err != nil {
+			return &Error{Path: k.Flag(), Key: name, Msg: err.Error()}
+		}
+	}
+	return nil
+}
+
+// apply sets values in profile's section of f, in memory, and returns the
+// profile as it will be; nil when there is nothing to write.
+func (f *File) apply(profile string, values map[string]string) (*Profile, error) {
+	path := f.path
 	h, ok := f.heads[profile]
 	if !ok {
 		if !anyValue(values) {
-			return nil, nil, nil, nil // nothing to delete, and no reason to create an empty section
+			return nil, nil // nothing to delete, and no reason to create an empty section
 		}
 		h = f.doc.addSection(headerName(profile))
+		f.heads[profile] = h
+		f.names = append(f.names, profile)
 	}
 	for _, k := range keys { // table order, so new keys land in a stable order
 		if v, ok := values[k.Name]; ok {
@@ -87,11 +108,50 @@ func apply(path, profile string, values map[string]string) (*File, []byte, *Prof
 			vals[l.key] = setting{l.value, from}
 		}
 	}
-	p, err := build(profile, vals)
-	if err != nil {
-		return nil, nil, nil, err
+	return build(profile, vals)
+}
+
+// SetMany writes several profiles into the profiles file at path in one
+// atomic write, as [Set] writes one: each values map is checked first, and
+// everything else in the file stays byte for byte. An error writes nothing.
+func SetMany(path string, profiles []string, values []map[string]string) error {
+	for i, name := range profiles {
+		if err := checkValues(name, values[i]); err != nil {
+			return err
+		}
 	}
-	return f, old, p, nil
+	f, err := Load(path)
+	if err != nil {
+		return err
+	}
+	old := f.doc.bytes()
+	for i, name := range profiles {
+		if _, err := f.apply(name, values[i]); err != nil {
+			return err
+		}
+		// An insert moves the lines of later sections: index them anew.
+		f = &File{path: path, doc: parse(f.doc.bytes(), "="), heads: map[string]int{}}
+		if err := f.check(); err != nil {
+			return err
+		}
+	}
+	return write(path, old, f.doc.bytes())
+}
+
+// Values returns the keys set in profile's section of the file, as written
+// (no environment, no defaults); nil when there is no such section.
+func (f *File) Values(profile string) map[string]string {
+	h, ok := f.heads[profile]
+	if !ok {
+		return nil
+	}
+	m := map[string]string{}
+	for i, end := h+1, f.doc.end(h); i < end; i++ {
+		if l := f.doc.lines[i]; l.kind == keyval {
+			m[l.key] = l.value
+		}
+	}
+	return m
 }
 
 func anyValue(values map[string]string) bool {

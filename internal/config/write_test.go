@@ -260,3 +260,40 @@ func TestPreview(t *testing.T) {
 		t.Errorf("want Set's error, got %v", err)
 	}
 }
+
+// TestSetMany: several sections in one write, the edits of an earlier
+// section moving later ones; values read back; a bad value writes nothing.
+func TestSetMany(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config")
+	in := "# keep me\n[profile a]\nregion = eu-west-1\n\n[profile b]\nregion = us-east-1\r\n"
+	if err := os.WriteFile(path, []byte(in), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	err := SetMany(path, []string{"a", "b", "c"}, []map[string]string{
+		{"duration": "2h"}, {"region": "eu-central-1"}, {"region": "eu-west-2", "role_arn": "arn:aws:iam::123456789012:role/R"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := os.ReadFile(path)
+	want := "# keep me\n[profile a]\nregion = eu-west-1\nduration = 2h\n\n[profile b]\nregion = eu-central-1\r\n\n[profile c]\nrole_arn = arn:aws:iam::123456789012:role/R\nregion = eu-west-2\n"
+	if string(got) != want {
+		t.Errorf("got:\n%q\nwant:\n%q", got, want)
+	}
+	f, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := f.Values("c"); v["region"] != "eu-west-2" || len(v) != 2 {
+		t.Errorf("Values(c) = %v", v)
+	}
+	if f.Values("zz") != nil {
+		t.Error("Values of a missing profile is not nil")
+	}
+	if err := SetMany(path, []string{"d", "e"}, []map[string]string{{"region": "eu-west-1"}, {"duration": "forever"}}); err == nil {
+		t.Error("bad duration accepted")
+	}
+	if again, _ := os.ReadFile(path); string(again) != string(got) {
+		t.Errorf("a refused SetMany wrote:\n%s", again)
+	}
+}
