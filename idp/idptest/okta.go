@@ -48,7 +48,8 @@ type OktaOptions struct {
 	// select-authenticator-authenticate) and sessions made by the IDX flow
 	// have passed the app's policy already.
 	StepUp bool
-	// SessionTTL is the Okta session (sid) lifetime; default 2h.
+	// SessionTTL is the Okta session (sid) lifetime; default 2h, measured
+	// on SAMLOptions.Now.
 	SessionTTL time.Duration
 	// PushTimeout is how many polls a push with Push "timeout" answers
 	// WAITING before factorResult TIMEOUT; default 3.
@@ -505,7 +506,7 @@ func (k *Okta) session(r *http.Request) *oktaSession {
 	if s == nil {
 		return nil
 	}
-	if time.Now().After(s.expires) {
+	if k.o.Now().After(s.expires) {
 		delete(k.sessions, c.Value)
 		return nil
 	}
@@ -515,7 +516,7 @@ func (k *Okta) session(r *http.Request) *oktaSession {
 // newSession starts an Okta session for u and sets its cookies. Called with
 // k.mu held.
 func (k *Okta) newSession(w http.ResponseWriter, u *oktaUser) *oktaSession {
-	now := time.Now()
+	now := k.o.Now()
 	for id, s := range k.sessions {
 		if now.After(s.expires) {
 			delete(k.sessions, id)

@@ -349,12 +349,19 @@ func (c *oktaClient) getJSON(path string) reply {
 }
 
 func TestOktaSessionTTL(t *testing.T) {
-	k := newOkta(t, idptest.OktaOptions{SessionTTL: 50 * time.Millisecond,
+	// The session lifetime runs on a fake clock: the result cannot depend
+	// on how long the requests took.
+	clk := idptest.NewClock(time.Now())
+	k := newOkta(t, idptest.OktaOptions{SessionTTL: time.Hour, SAMLOptions: idptest.SAMLOptions{Now: clk.Now},
 		Users: []idptest.OktaUser{{Username: "dade", Password: "pw", Roles: []string{oktaRole}}}})
 	c := newOktaClient(t, k)
 	r := c.post("/api/v1/authn", map[string]any{"username": "dade", "password": "pw"})
 	c.toSAML(str(r.body, "sessionToken"))
-	time.Sleep(100 * time.Millisecond)
+	clk.Advance(time.Hour - time.Second)
+	if resp, _ := c.get(k.URL()); strings.HasPrefix(resp.Request.URL.Path, "/login/login.htm") {
+		t.Errorf("app link within the session lifetime landed on %s", resp.Request.URL)
+	}
+	clk.Advance(2 * time.Second)
 	resp, _ := c.get(k.URL())
 	if !strings.HasPrefix(resp.Request.URL.Path, "/login/login.htm") {
 		t.Errorf("app link after the session lifetime landed on %s", resp.Request.URL)
