@@ -99,7 +99,6 @@ type duoSess struct {
 	user                      *DuoUser
 	plugin, init, ok          bool
 	txs                       map[string]*duoTx
-	trustOK                   bool
 }
 
 type duoTx struct {
