@@ -44,6 +44,7 @@ func TestJavaScriptConsumers(t *testing.T) {
 	script := jsConsumer(t)
 	t.Parallel()
 	w := newWorld(t)
+	w.useBinary() // node runs credential_process: the real binary, not the in-process one
 	srv, err := opensearchtest.New(opensearchtest.Options{Region: "eu-west-1",
 		Verify: func(r *http.Request, body []byte, service string) (string, error) {
 			c, err := w.st.Verify(r, body, service)
