@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/saml2sts/saml2sts/internal/httpx"
 )
@@ -52,8 +53,9 @@ func FuzzParseEndpoint(f *testing.F) {
 }
 
 // FuzzDecodePage: the hit scanner never panics, and where encoding/json
-// reads a page unambiguously (no repeated or case-folded keys) the scanner
-// reads the same page.
+// reads a page unambiguously (no repeated or case-folded keys, valid UTF-8:
+// encoding/json turns invalid bytes into U+FFFD where the scanner passes
+// them on as the server sent them) the scanner reads the same page.
 func FuzzDecodePage(f *testing.F) {
 	for _, c := range pageCorpus {
 		f.Add([]byte(c))
@@ -63,6 +65,9 @@ func FuzzDecodePage(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var got page
 		err := decodePage(data, &got)
+		if !utf8.Valid(data) {
+			return // no panic is all that is asked; the two readers differ by design
+		}
 		want, werr := refDecode(data)
 		if werr != nil || !plainKeys(data) {
 			return
