@@ -13,7 +13,8 @@
 // pages" error, and builds [PageError]s that save a redacted copy of the
 // page with --debug. [Poller] is the wait for a push or number match: an
 // interval, a deadline and a [Clock] that tests replace (idptest.Clock), so
-// no test sleeps. New adapters build their loops on these two.
+// no test sleeps. Adapters take that clock from [Request.Clock], which the
+// CLI sets to its run's clock. New adapters build their loops on these two.
 //
 // Adapters live in sub-packages (keycloak, okta, adfs, entra, form) and return
 // typed errors that declare their exit code with an ExitCode() int method

@@ -53,6 +53,19 @@ type Request struct {
 	// Getenv reads the environment (KRB5CCNAME, KRB5_CONFIG); nil is
 	// os.Getenv. Read it through [Request.Env].
 	Getenv func(string) string
+	// Clock paces the login's waits (push polls, number matches, rate
+	// limits) and dates what the adapter builds (Kerberos tickets,
+	// AuthnRequests); nil is [SystemClock]. The CLI passes its run's clock,
+	// so end-to-end tests move fake time instead of waiting.
+	Clock Clock
+}
+
+// Time is the login's clock: Clock, else [SystemClock].
+func (r *Request) Time() Clock {
+	if r.Clock == nil {
+		return SystemClock
+	}
+	return r.Clock
 }
 
 // Env is the environment variable k, through Getenv.

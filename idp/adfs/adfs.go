@@ -47,7 +47,6 @@ type Provider struct {
 	maxPages  int
 	pollEvery time.Duration
 	pollFor   time.Duration
-	clock     idp.Clock // paces the Azure MFA polls; nil: the system clock
 }
 
 // New returns an AD FS provider.
@@ -135,7 +134,7 @@ func (p *Provider) Login(ctx context.Context, req *idp.Request) (string, error) 
 		l.wia = true
 		l.w.Client = l.probeClient()
 	case AuthKerberos:
-		if cl, err := kerberosClient(req.Env, time.Now()); err != nil {
+		if cl, err := kerberosClient(req.Env, req.Time().Now()); err != nil {
 			l.kerberosNotice(err.Error())
 		} else {
 			l.krb, l.wia = cl, true

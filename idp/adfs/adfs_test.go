@@ -123,18 +123,12 @@ func newRun(t *testing.T, rawURL string, mods ...func(*idp.Request)) *run {
 		Client:   idp.NewClient(nil, jar),
 		Notice:   r.notice,
 		Options:  map[string]string{OptionAuth: AuthForms},
+		Clock:    &idptest.Clock{}, // Azure MFA polls take no time
 	}
 	for _, m := range mods {
 		m(r.req)
 	}
 	return r
-}
-
-// fast polls Azure MFA on a fake clock: the waits take no time.
-func fast() *Provider {
-	p := New()
-	p.clock = &idptest.Clock{}
-	return p
 }
 
 func newADFS(t *testing.T, o idptest.ADFSOptions) *idptest.ADFS {
@@ -167,7 +161,7 @@ func TestFormsLogin(t *testing.T) {
 			a := newADFS(t, idptest.ADFSOptions{Version: v, Users: []idptest.ADFSUser{user(idptest.ADFSMFA{})}})
 			for _, u := range []string{a.URL(), a.BaseURL()} {
 				r := newRun(t, u)
-				saml, err := fast().Login(context.Background(), r.req)
+				saml, err := New().Login(context.Background(), r.req)
 				if err != nil {
 					t.Fatalf("login at %s: %v", u, err)
 				}
@@ -186,7 +180,7 @@ func TestFormsLogin(t *testing.T) {
 func TestDomainUserName(t *testing.T) {
 	a := newADFS(t, idptest.ADFSOptions{Version: "2019", Users: []idptest.ADFSUser{user(idptest.ADFSMFA{})}})
 	r := newRun(t, a.URL(), func(q *idp.Request) { q.Username = `CORP\ana` })
-	saml, err := fast().Login(context.Background(), r.req)
+	saml, err := New().Login(context.Background(), r.req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,7 +192,7 @@ func TestWrongPassword(t *testing.T) {
 		t.Run(v, func(t *testing.T) {
 			a := newADFS(t, idptest.ADFSOptions{Version: v, Users: []idptest.ADFSUser{{Username: upn, Password: "other"}}})
 			r := newRun(t, a.URL())
-			_, err := fast().Login(context.Background(), r.req)
+			_, err := New().Login(context.Background(), r.req)
 			want := idptest.ADFSMsgBadPassword
 			if v == "2.0" {
 				want = idptest.ADFSMsg20Bad
@@ -217,7 +211,7 @@ func TestWrongPassword(t *testing.T) {
 func TestNoUserName(t *testing.T) {
 	a := newADFS(t, idptest.ADFSOptions{Users: []idptest.ADFSUser{user(idptest.ADFSMFA{})}})
 	r := newRun(t, a.URL(), func(q *idp.Request) { q.Username = "" })
-	_, err := fast().Login(context.Background(), r.req)
+	_, err := New().Login(context.Background(), r.req)
 	if err == nil || !strings.Contains(err.Error(), "set username in the profile") || r.pwCalls != 0 {
 		t.Fatalf("err = %v (password asked %d times)", err, r.pwCalls)
 	}
@@ -226,7 +220,7 @@ func TestNoUserName(t *testing.T) {
 func TestIdPInitiatedDisabled(t *testing.T) {
 	a := newADFS(t, idptest.ADFSOptions{IdPInitiatedDisabled: true, Users: []idptest.ADFSUser{user(idptest.ADFSMFA{})}})
 	r := newRun(t, a.BaseURL())
-	_, err := fast().Login(context.Background(), r.req)
+	_, err := New().Login(context.Background(), r.req)
 	var pe *idp.PageError
 	if !errors.As(err, &pe) || !strings.Contains(pe.Why, "Set-AdfsProperties -EnableIdpInitiatedSignonPage $true") ||
 		!strings.Contains(pe.Why, idptest.ADFSMsgNotAvail) {
@@ -240,7 +234,7 @@ func TestIdPInitiatedDisabled(t *testing.T) {
 func TestUnknownRelyingParty(t *testing.T) {
 	a := newADFS(t, idptest.ADFSOptions{Users: []idptest.ADFSUser{user(idptest.ADFSMFA{})}})
 	r := newRun(t, a.BaseURL()+"/?loginToRp=urn:nope")
-	_, err := fast().Login(context.Background(), r.req)
+	_, err := New().Login(context.Background(), r.req)
 	if err == nil || !strings.Contains(err.Error(), "loginToRp=urn:nope") {
 		t.Fatalf("err = %v; want a hint naming loginToRp", err)
 	}
@@ -250,7 +244,7 @@ func TestRelyingParties(t *testing.T) {
 	a := newADFS(t, idptest.ADFSOptions{Users: []idptest.ADFSUser{user(idptest.ADFSMFA{})}})
 	for _, rp := range []string{"urn:amazon:webservices:govcloud", "urn:amazon:webservices:cn-north-1"} {
 		r := newRun(t, a.BaseURL()+"?loginToRp="+url.QueryEscape(rp))
-		if _, err := fast().Login(context.Background(), r.req); err != nil {
+		if _, err := New().Login(context.Background(), r.req); err != nil {
 			t.Errorf("%s: %v", rp, err)
 		}
 	}
@@ -317,7 +311,7 @@ func TestMFA(t *testing.T) {
 			}
 			p := tt.prompt
 			r.req.Prompt = &p
-			saml, err := fast().Login(context.Background(), r.req)
+			saml, err := New().Login(context.Background(), r.req)
 			var ae *idp.AuthError
 			var ue *idp.UnsupportedError
 			switch {
@@ -358,8 +352,9 @@ func TestAzurePushTimesOut(t *testing.T) {
 	a := newADFS(t, idptest.ADFSOptions{Users: []idptest.ADFSUser{user(idptest.ADFSMFA{Adapter: idptest.ADFSAzureMFA, Polls: 1 << 30})}})
 	clk := &idptest.Clock{}
 	p := New()
-	p.clock = clk
-	_, err := p.Login(context.Background(), newRun(t, a.URL()).req)
+	r := newRun(t, a.URL())
+	r.req.Clock = clk
+	_, err := p.Login(context.Background(), r.req)
 	var ae *idp.AuthError
 	if !errors.As(err, &ae) || ae.Message != "the Azure MFA notification was not answered within 1m30s; run again and approve it" {
 		t.Fatalf("err = %v", err)
@@ -371,8 +366,8 @@ func TestAzurePushTimesOut(t *testing.T) {
 	}
 	// ^C during a wait ends it: the clock never fires, the context does.
 	ctx, cancel := context.WithCancel(context.Background())
-	p.clock = &stoppedClock{}
-	r := newRun(t, a.URL())
+	r = newRun(t, a.URL())
+	r.req.Clock = &stoppedClock{}
 	r.req.Notice = cancelOnWrite{cancel}
 	if _, err := p.Login(ctx, r.req); !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled wait: err = %v", err)
@@ -392,7 +387,7 @@ func (c cancelOnWrite) Write(p []byte) (int, error) { c.cancel(); return len(p),
 func TestSessionReuse(t *testing.T) {
 	a := newADFS(t, idptest.ADFSOptions{Users: []idptest.ADFSUser{user(idptest.ADFSMFA{Adapter: idptest.ADFSVIP, Code: code})}})
 	r := newRun(t, a.URL(), func(q *idp.Request) { q.MFACode = code })
-	if _, err := fast().Login(context.Background(), r.req); err != nil {
+	if _, err := New().Login(context.Background(), r.req); err != nil {
 		t.Fatal(err)
 	}
 	// A later run restores the cookies, as the broker does.
@@ -402,7 +397,7 @@ func TestSessionReuse(t *testing.T) {
 	}
 	r2 := newRun(t, a.URL(), func(q *idp.Request) { q.Client = idp.NewClient(nil, jar) })
 	r2.req.Prompt = &prompter{choice: -1}
-	saml, err := fast().Login(context.Background(), r2.req)
+	saml, err := New().Login(context.Background(), r2.req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -438,7 +433,7 @@ func TestNTLM(t *testing.T) {
 				q.Password = func(context.Context) (string, error) { return tt.pass, nil }
 				q.MFACode = code
 			})
-			saml, err := fast().Login(context.Background(), r.req)
+			saml, err := New().Login(context.Background(), r.req)
 			if tt.err != "" {
 				var ae *idp.AuthError
 				if !errors.As(err, &ae) || !strings.Contains(ae.Message, tt.err) {
@@ -470,7 +465,7 @@ func TestNTLM(t *testing.T) {
 
 func TestBadAuthOption(t *testing.T) {
 	r := newRun(t, "https://adfs.corp.example", func(q *idp.Request) { q.Options = map[string]string{OptionAuth: "basic"} })
-	if _, err := fast().Login(context.Background(), r.req); err == nil || !strings.Contains(err.Error(), "forms, ntlm, kerberos") {
+	if _, err := New().Login(context.Background(), r.req); err == nil || !strings.Contains(err.Error(), "forms, ntlm, kerberos") {
 		t.Fatalf("err = %v", err)
 	}
 }
@@ -546,7 +541,7 @@ func TestCapturedPages(t *testing.T) {
 			srv := httptest.NewServer(f)
 			defer srv.Close()
 			r := newRun(t, srv.URL, func(q *idp.Request) { q.MFACode = code })
-			saml, err := fast().Login(context.Background(), r.req)
+			saml, err := New().Login(context.Background(), r.req)
 			if err != nil || saml != "UE9TVEVE" {
 				t.Fatalf("login = %q, %v", saml, err)
 			}
@@ -564,7 +559,7 @@ func TestLoginFormShownAgain(t *testing.T) {
 	f := &fakeADFS{pages: []string{"adfs2-loginpage.html", "adfs2-loginpage.html", hiddenform}}
 	srv := httptest.NewServer(f)
 	defer srv.Close()
-	_, err := fast().Login(context.Background(), newRun(t, srv.URL).req)
+	_, err := New().Login(context.Background(), newRun(t, srv.URL).req)
 	var ae *idp.AuthError
 	if !errors.As(err, &ae) || !strings.Contains(ae.Message, "shown again") || len(f.posts) != 1 {
 		t.Fatalf("err = %v after %d posts", err, len(f.posts))
@@ -581,7 +576,7 @@ func TestUnknownPageSaved(t *testing.T) {
 	r := newRun(t, srv.URL)
 	d := &debugger{}
 	r.req.Debug = d
-	_, err := fast().Login(context.Background(), r.req)
+	_, err := New().Login(context.Background(), r.req)
 	var pe *idp.PageError
 	if !errors.As(err, &pe) || pe.Title != "Odd" || pe.Saved == "" {
 		t.Fatalf("err = %v", err)
@@ -607,7 +602,7 @@ func TestMaxPages(t *testing.T) {
 	f := &fakeADFS{pages: pages}
 	srv := httptest.NewServer(f)
 	defer srv.Close()
-	_, err := fast().Login(context.Background(), newRun(t, srv.URL).req)
+	_, err := New().Login(context.Background(), newRun(t, srv.URL).req)
 	if err == nil || !strings.Contains(err.Error(), "after 10 pages") || f.n != 10 {
 		t.Fatalf("err = %v after %d pages", err, f.n)
 	}
@@ -621,7 +616,7 @@ func TestPaginated(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			a := newADFS(t, idptest.ADFSOptions{Paginated: true, Users: []idptest.ADFSUser{user(idptest.ADFSMFA{})}})
 			r := newRun(t, a.BaseURL(), func(q *idp.Request) { q.Username = name })
-			saml, err := fast().Login(context.Background(), r.req)
+			saml, err := New().Login(context.Background(), r.req)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -634,7 +629,7 @@ func TestPaginated(t *testing.T) {
 				t.Fatal(err)
 			}
 			r2 := newRun(t, a.BaseURL(), func(q *idp.Request) { q.Client = idp.NewClient(nil, jar) })
-			if _, err := fast().Login(context.Background(), r2.req); err != nil {
+			if _, err := New().Login(context.Background(), r2.req); err != nil {
 				t.Fatal(err)
 			}
 			if s := a.Stats(); s.SessionReuses != 1 || s.UsernamePosts != 1 || r2.pwCalls != 0 {
@@ -659,7 +654,7 @@ func TestPaginatedRefusals(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			a := newADFS(t, idptest.ADFSOptions{Paginated: true, Users: tt.users})
 			r := newRun(t, a.URL())
-			_, err := fast().Login(context.Background(), r.req)
+			_, err := New().Login(context.Background(), r.req)
 			var ae *idp.AuthError
 			if !errors.As(err, &ae) || ae.Message != tt.want {
 				t.Fatalf("err = %v; want AuthError %q", err, tt.want)
@@ -682,7 +677,7 @@ func TestPaginatedUserNamePageAgain(t *testing.T) {
 	srv := httptest.NewServer(f)
 	defer srv.Close()
 	r := newRun(t, srv.URL)
-	_, err := fast().Login(context.Background(), r.req)
+	_, err := New().Login(context.Background(), r.req)
 	var ae *idp.AuthError
 	if !errors.As(err, &ae) || ae.Message != idptest.ADFSMsgUserFormat || len(f.posts) != 1 || r.pwCalls != 0 {
 		t.Fatalf("err = %v after %d posts, password asked %d times", err, len(f.posts), r.pwCalls)

@@ -35,6 +35,7 @@ func kerberosRun(t *testing.T, rawURL string) *run {
 	return newRun(t, rawURL, func(q *idp.Request) {
 		q.Options = map[string]string{OptionAuth: AuthKerberos}
 		q.MFACode = code
+		q.Clock = idptest.NewClock(time.Now()) // tickets are judged by it
 	})
 }
 
@@ -53,7 +54,7 @@ func TestKerberos(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			a := newADFS(t, idptest.ADFSOptions{WIA: true, KerberosKeytab: k.Keytab, Users: []idptest.ADFSUser{user(tt.mfa)}})
 			r := kerberosRun(t, a.BaseURL())
-			saml, err := fast().Login(context.Background(), r.req)
+			saml, err := New().Login(context.Background(), r.req)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -84,18 +85,20 @@ func TestKerberosFallback(t *testing.T) {
 	bare := idptest.StartKDC(t, idptest.KDCOptions{Users: map[string]string{"ana": password}})
 	bareCC := filepath.Join(dir, "bare")
 	bare.Kinit(t, "ana", password, bareCC, "")
-	// A TGT that lives one second.
+	// A TGT that lives one second, judged an hour later (the login's
+	// clock).
 	expired := filepath.Join(dir, "expired")
 	k.Kinit(t, "ana", password, expired, "1s")
+	later := idptest.NewClock(time.Now().Add(time.Hour))
 	// krb5.conf that knows no KDC for CORP.EXAMPLE.
 	unknown := filepath.Join(dir, "unknown.conf")
 	os.WriteFile(unknown, []byte("[libdefaults]\n default_realm = OTHER.EXAMPLE\n dns_lookup_kdc = false\n dns_lookup_realm = false\n"+
 		"[realms]\n OTHER.EXAMPLE = {\n  kdc = 127.0.0.1:1\n }\n"), 0o600)
-	time.Sleep(1100 * time.Millisecond)
 
 	tests := []struct {
 		name     string
 		env      map[string]string
+		clock    idp.Clock // nil: the run's (now)
 		noWIA    bool
 		keytab   bool // the emulator has a keytab, but another realm's
 		notice   string
@@ -104,7 +107,7 @@ func TestKerberosFallback(t *testing.T) {
 		{name: "no ticket cache", env: map[string]string{"KRB5CCNAME": "FILE:" + filepath.Join(dir, "missing")}, notice: "no Kerberos ticket cache at " + filepath.Join(dir, "missing")},
 		{name: "plain path cache missing", env: map[string]string{"KRB5CCNAME": filepath.Join(dir, "missing")}, notice: "(run kinit, or set KRB5CCNAME)"},
 		{name: "kcm cache", env: map[string]string{"KRB5CCNAME": "KCM:"}, notice: "is a KCM cache; saml2sts reads only FILE: caches"},
-		{name: "expired", env: map[string]string{"KRB5CCNAME": "FILE:" + expired}, notice: "the Kerberos ticket of ana@CORP.EXAMPLE in " + expired + " expired at"},
+		{name: "expired", env: map[string]string{"KRB5CCNAME": "FILE:" + expired}, clock: later, notice: "the Kerberos ticket of ana@CORP.EXAMPLE in " + expired + " expired at"},
 		{name: "no config", env: map[string]string{"KRB5_CONFIG": filepath.Join(dir, "none.conf")}, notice: "no Kerberos configuration: KRB5_CONFIG="},
 		{name: "unknown realm", env: map[string]string{"KRB5_CONFIG": unknown}, notice: "no Kerberos service ticket for HTTP/127.0.0.1"},
 		{name: "service unknown to the KDC", env: map[string]string{"KRB5CCNAME": "FILE:" + bareCC, "KRB5_CONFIG": bare.Config},
@@ -125,7 +128,10 @@ func TestKerberosFallback(t *testing.T) {
 			}
 			a := newADFS(t, o)
 			r := kerberosRun(t, a.URL())
-			saml, err := fast().Login(context.Background(), r.req)
+			if tt.clock != nil {
+				r.req.Clock = tt.clock
+			}
+			saml, err := New().Login(context.Background(), r.req)
 			if err != nil {
 				t.Fatalf("login failed instead of falling back to the form: %v", err)
 			}

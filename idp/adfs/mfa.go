@@ -199,7 +199,7 @@ func (l *login) azurePush(ctx context.Context, page *idp.Page, sel *goquery.Sele
 	show(page)
 	f := idp.ParseForm(page, sel)
 	var next *idp.Page
-	err := idp.Poller{Interval: l.p.pollEvery, Timeout: l.p.pollFor, Clock: l.p.clock}.Poll(ctx, func(ctx context.Context, attempt int) (bool, error) {
+	err := idp.Poller{Interval: l.p.pollEvery, Timeout: l.p.pollFor, Clock: l.req.Clock}.Poll(ctx, func(ctx context.Context, attempt int) (bool, error) {
 		if attempt == 0 {
 			return false, nil // the page shown is the first answer
 		}

@@ -39,11 +39,11 @@ const (
 )
 
 // Flow runs Duo prompts. The zero Flow polls every second for up to three
-// minutes on the real clock; tests set Clock (and may shorten the waits).
+// minutes on the request's clock (idp.Request.Clock); tests may shorten
+// the waits.
 type Flow struct {
 	Interval time.Duration
 	Timeout  time.Duration
-	Clock    idp.Clock
 	// Walker, when set, is the adapter's: Duo's pages are fetched through
 	// it and count toward its page budget, so that an IdP that keeps
 	// handing off to Duo ends like any other page loop.
@@ -386,7 +386,7 @@ func (r *run) wait(ctx context.Context, p prompt, m method, tx, verify string) (
 }
 
 func (r *run) poller() idp.Poller {
-	p := idp.Poller{Interval: r.f.Interval, Timeout: r.f.Timeout, Clock: r.f.Clock}
+	p := idp.Poller{Interval: r.f.Interval, Timeout: r.f.Timeout, Clock: r.req.Clock}
 	if p.Interval <= 0 {
 		p.Interval = pollEvery
 	}

@@ -145,7 +145,7 @@ func newTry(t testing.TB, r *rp, mfa, code string, p idp.Prompter, opts map[stri
 		p = &noTTY{}
 	}
 	tr.req = &idp.Request{MFA: mfa, MFACode: code, Prompt: p, Client: idp.NewClient(nil, jar), Notice: &tr.notice,
-		Debug: tr.debug, Options: opts}
+		Debug: tr.debug, Options: opts, Clock: tr.clk}
 	return tr
 }
 
@@ -153,7 +153,7 @@ func newTry(t testing.TB, r *rp, mfa, code string, p idp.Prompter, opts map[stri
 func (tr *try) login(way string, post bool) (*idp.Page, error) {
 	tr.t.Helper()
 	in := idp.NewInputs(tr.req)
-	f := &duo.Flow{Clock: tr.clk}
+	f := &duo.Flow{}
 	q := ""
 	if post {
 		q = "?post=1"
@@ -611,7 +611,7 @@ func TestFlowCountsOnAdapterWalker(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := w.Pages()
-	page, err = (&duo.Flow{Walker: w, Clock: tr.clk}).Login(context.Background(), tr.req, &in, page)
+	page, err = (&duo.Flow{Walker: w}).Login(context.Background(), tr.req, &in, page)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/saml2sts/saml2sts/idp"
 	"github.com/saml2sts/saml2sts/idp/idptest"
@@ -86,8 +85,9 @@ func newRun(url string, jar *idp.Jar) *emuRun {
 		Prompt:   r.prompt,
 		Client:   idp.NewClient(nil, jar),
 		Notice:   r.notice,
+		Clock:    r.clock,
 	}
-	r.prov = &Provider{clock: r.clock, now: time.Now}
+	r.prov = New()
 	return r
 }
 

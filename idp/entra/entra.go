@@ -56,14 +56,13 @@ func checkEntityID(v string) error {
 	return nil
 }
 
-// Provider is the Microsoft Entra ID [idp.Provider].
-type Provider struct {
-	clock idp.Clock // paces the MFA polls; tests inject idptest.Clock
-	now   func() time.Time
-}
+// Provider is the Microsoft Entra ID [idp.Provider]. Its MFA polls and
+// the AuthnRequest's IssueInstant run on the request's clock
+// (idp.Request.Clock).
+type Provider struct{}
 
 // New returns an Entra provider.
-func New() *Provider { return &Provider{clock: idp.SystemClock, now: time.Now} }
+func New() *Provider { return &Provider{} }
 
 // acs is the AWS sign-in SAML endpoint of each partition.
 var acs = map[string]string{
@@ -176,7 +175,7 @@ func (p *Provider) StartURL(req *idp.Request) (string, error) {
 	if issuer == "" {
 		issuer = DefaultEntityID
 	}
-	r, err := AuthnRequest(issuer, req.Partition, p.now())
+	r, err := AuthnRequest(issuer, req.Partition, req.Time().Now())
 	if err != nil {
 		return "", err
 	}

@@ -66,7 +66,7 @@ func inflate(t *testing.T, q string) string {
 
 func TestStartURL(t *testing.T) {
 	now := time.Date(2026, 12, 3, 15, 4, 5, 0, time.UTC)
-	p := &Provider{clock: idp.SystemClock, now: func() time.Time { return now }}
+	p := New()
 	tests := []struct {
 		partition, issuer, acs string
 	}{
@@ -77,7 +77,7 @@ func TestStartURL(t *testing.T) {
 	}
 	for _, tc := range tests {
 		req := &idp.Request{URL: "https://login.microsoftonline.com/" + tenant + "/saml2?x=1#frag", Partition: tc.partition,
-			Options: map[string]string{}}
+			Options: map[string]string{}, Clock: idptest.NewClock(now)}
 		if tc.issuer != "" {
 			req.Options[OptionEntityID] = tc.issuer
 		}

@@ -108,8 +108,9 @@ func TestCapturedPages(t *testing.T) {
 	jar, _ := idp.NewJar(nil)
 	notice := &bytes.Buffer{}
 	req := &idp.Request{URL: srv.URL + "/" + tenant + "/saml2", Username: emuUser, MFA: "call", Client: idp.NewClient(nil, jar),
-		Password: func(context.Context) (string, error) { return emuPass, nil }, Prompt: &prompter{noTTY: true}, Notice: notice}
-	p := &Provider{clock: &idptest.Clock{}, now: New().now}
+		Password: func(context.Context) (string, error) { return emuPass, nil }, Prompt: &prompter{noTTY: true}, Notice: notice,
+		Clock: &idptest.Clock{}}
+	p := New()
 	saml, err := p.Login(context.Background(), req)
 	if err != nil || saml != "PHNhbWxwOlJlc3BvbnNlLz4=" {
 		t.Fatalf("login: %q, %v\nrequests: %v", saml, err, seen)

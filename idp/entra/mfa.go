@@ -271,7 +271,7 @@ func (l *login) wait(ctx context.Context, page *idp.Page, cfg *Config, id string
 		timeout = time.Duration(attempts) * max(every, time.Second)
 	}
 	limit := false
-	err := idp.Poller{Interval: every, Timeout: timeout, Clock: l.p.clock}.Poll(ctx, func(ctx context.Context, n int) (bool, error) {
+	err := idp.Poller{Interval: every, Timeout: timeout, Clock: l.req.Clock}.Poll(ctx, func(ctx context.Context, n int) (bool, error) {
 		body["PollCount"] = n + 1
 		done, err := l.endOnce(ctx, page, cfg, body)
 		if err == nil && !done && n+1 >= attempts {

@@ -80,7 +80,7 @@ func (l *login) rateWait(ctx context.Context, ae *APIError) error {
 		return limit
 	}
 	l.in.Notice("Okta rate limit reached; waiting %s for it to reset", wait.Round(time.Second))
-	return idp.Sleep(ctx, l.p.clock, wait)
+	return idp.Sleep(ctx, l.req.Clock, wait)
 }
 
 // step counts one API call against maxSteps, when counted: an unknown
@@ -365,7 +365,7 @@ func (l *login) poll(ctx context.Context, t *txn, verify string) (*txn, error) {
 
 // poller paces push polls: every pollEvery, for at most pushWait.
 func (l *login) poller() idp.Poller {
-	return idp.Poller{Interval: l.p.pollEvery, Timeout: l.p.pushWait, Clock: l.p.clock}
+	return idp.Poller{Interval: l.p.pollEvery, Timeout: l.p.pushWait, Clock: l.req.Clock}
 }
 
 // pushTimeout words a poll deadline as the unanswered push it is; other

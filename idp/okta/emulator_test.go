@@ -57,9 +57,10 @@ func newRun(k *idptest.Okta, jar *idp.Jar) *emuRun {
 		Prompt:   r.prompt,
 		Client:   idp.NewClient(nil, jar),
 		Notice:   r.notice,
+		Clock:    &idptest.Clock{},
 	}
 	r.prov = &Provider{pollEvery: pollEvery, pushWait: pushWait, maxRateWait: 3 * time.Second,
-		interactive: func(idp.Prompter) bool { return !r.prompt.noTTY }, clock: &idptest.Clock{}}
+		interactive: func(idp.Prompter) bool { return !r.prompt.noTTY }}
 	return r
 }
 
@@ -284,7 +285,7 @@ func TestEmulatorSSOURLAndRateWait(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := newRun(k, nil)
-	r.prov.clock = clk
+	r.req.Clock = clk
 	r.req.URL = k.SSOURL()
 	if _, err := r.login(t, k); err != nil {
 		t.Fatal(err)
@@ -317,7 +318,7 @@ func TestEmulatorPushWait(t *testing.T) {
 				k := newEmu(t, idptest.OktaOptions{Pipeline: pipeline, Users: factors(idptest.OktaFactor{Type: "push", PushAfter: tc.after})})
 				r := newRun(k, nil)
 				clk := &idptest.Clock{}
-				r.prov.clock = clk
+				r.req.Clock = clk
 				saml, err := r.login(t, k)
 				waits := clk.Waits()
 				for _, w := range waits {

@@ -42,8 +42,6 @@ type Provider struct {
 	maxRateWait time.Duration
 	// interactive reports whether a terminal is there to show a wait.
 	interactive func(idp.Prompter) bool
-	// clock paces push polls and rate-limit waits; nil: the system clock.
-	clock idp.Clock
 }
 
 // New returns an Okta provider.

@@ -181,9 +181,10 @@ func newEnv(t *testing.T, steps ...step) *env {
 		Prompt:   e.prompt,
 		Client:   idp.NewClient(nil, jar),
 		Notice:   e.notice,
+		Clock:    &idptest.Clock{},
 	}
 	e.prov = &Provider{pollEvery: time.Millisecond, pushWait: time.Minute, maxRateWait: 3 * time.Second,
-		interactive: func(p idp.Prompter) bool { return !e.prompt.noTTY }, clock: &idptest.Clock{}}
+		interactive: func(p idp.Prompter) bool { return !e.prompt.noTTY }}
 	return e
 }
 
@@ -555,7 +556,7 @@ func TestRateLimitShortWaitOnTerminal(t *testing.T) {
 			t.Errorf("waited after %d requests, want right after the 429 (the 3rd)", n)
 		}
 	}}
-	e.prov.clock = clk
+	e.req.Clock = clk
 	if _, err := e.login(t); err != nil {
 		t.Fatal(err)
 	}

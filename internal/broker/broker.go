@@ -37,6 +37,10 @@ type Broker struct {
 	Debug     idp.Debugger // nil unless --debug
 	Notice    io.Writer    // one-line notices (stderr)
 	Now       func() time.Time
+	// Clock is the IdP login's (idp.Request.Clock): its waits for push
+	// answers and rate limits; nil is the system clock. Give it the time
+	// of Now.
+	Clock idp.Clock
 	// Getenv is the environment adapters read (KRB5CCNAME, ...); nil is
 	// os.Getenv.
 	Getenv func(string) string
@@ -504,6 +508,7 @@ func (b *Broker) idpLogin(ctx context.Context, p *config.Profile, o Options, url
 		// The partition of the role, else of the region.
 		Partition: Partition(p.RoleARN, p.Region),
 		Getenv:    b.Getenv,
+		Clock:     b.Clock,
 	}
 	samlResp, err := prov.Login(ctx, req)
 	b.remember(rej, a, o, err)

@@ -104,7 +104,7 @@ func demoRun(ctx context.Context, o *demoOptions) error {
 	environ := overlay(f.env.environ(), env)
 	sub := func(stdin string) *factory {
 		return newFactory(Process{Env: environ, Stdin: strings.NewReader(stdin), Stdout: f.out, Stderr: f.errOut,
-			Now: f.now, NoTerminal: f.noTTY})
+			Now: f.now, After: f.after, NoTerminal: f.noTTY})
 	}
 	fmt.Fprintf(f.errOut, "# Keycloak emulator: %s\n# STS emulator:      %s\n# OpenSearch emulator: %s\n# user %q, password %q, one-time code %s\n\n",
 		kc.URL(), st.URL(), osrv.URL(), demoUser, demoPassword, demoOTP)

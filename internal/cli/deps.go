@@ -164,6 +164,7 @@ func (f *factory) broker(p *config.Profile) (*broker.Broker, error) {
 		Prompt:    f.prompter(),
 		Notice:    f.errOut,
 		Now:       f.now,
+		Clock:     runClock{f.now, f.after},
 		Getenv:    f.getenv,
 		SigninURL: f.getenv(signinURLEnv),
 		NewSTS: func(ctx context.Context, region string) (broker.STS, error) {

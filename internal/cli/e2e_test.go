@@ -101,7 +101,8 @@ const (
 
 // world is one isolated machine: emulators, a home directory, env vars and
 // a clock shared by the CLI and the emulators (w.advance moves it instead
-// of sleeping).
+// of sleeping; an IdP adapter's waits in an in-process run move it too,
+// and take no real time).
 type world struct {
 	t     *testing.T
 	dir   string
@@ -207,6 +208,7 @@ func (w *world) run(stdin string, args ...string) result {
 		Stdout:     &out,
 		Stderr:     &errb,
 		Now:        w.clock.Now,
+		After:      w.clock.After, // an IdP's push polls and rate limits move the clock
 		Executable: w.exe,
 		NoTerminal: w.tty == nil,
 		TTY:        w.tty,

@@ -133,7 +133,7 @@ func execECS(ctx context.Context, cmd *cobra.Command, o *execOptions) error {
 		ecsserver.WithWindow(p.RefreshWindow),
 		ecsserver.WithAnswer(answer(r)),
 		ecsserver.WithLog(notice),
-		ecsserver.WithClock(runClock(o.f.now)))
+		ecsserver.WithClock(runClock{o.f.now, time.After}))
 	if err != nil {
 		return err
 	}
@@ -157,12 +157,16 @@ func bare(err error) error {
 	return err
 }
 
-// runClock is the run's clock (Process.Now) as the credential server's:
-// its time, real waits.
-type runClock func() time.Time
+// runClock is a clock made of the run's functions: Process.Now and
+// After. The credential server takes real waits (time.After) on the run's
+// time: its renewal timer must not race through a test's fake time.
+type runClock struct {
+	now   func() time.Time
+	after func(time.Duration) <-chan time.Time
+}
 
-func (c runClock) Now() time.Time                       { return c() }
-func (runClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
+func (c runClock) Now() time.Time                         { return c.now() }
+func (c runClock) After(d time.Duration) <-chan time.Time { return c.after(d) }
 
 // runChild runs argv with env, forwarding signals; the child's exit status
 // becomes ours.

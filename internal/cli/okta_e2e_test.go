@@ -44,12 +44,19 @@ func newOktaWorld(t *testing.T, o idptest.OktaOptions, status string, fs ...idpt
 		o.Users = []idptest.OktaUser{{Username: oktaUser, Password: password, Status: status, Factors: fs,
 			Roles: []string{reader + "," + provider, provider + "," + admin}}}
 	}
+	// The org's sessions and rate window run on the world's clock, which
+	// the CLI's waits move.
+	clock := &ststest.Clock{}
+	if o.Now == nil {
+		o.Now = clock.Now
+	}
 	k, err := idptest.NewOkta(o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(k.Close)
-	w := &oktaWorld{world: newBareWorld(t, k.Certificate(), ststest.Options{}), k: k}
+	w := &oktaWorld{world: newBareWorld(t, k.Certificate(), ststest.Options{Now: clock.Now}), k: k}
+	w.clock = clock
 	w.mustRun("", "configure", "--profile", "o", "--provider", "okta", "--url", k.URL(), "--username", oktaUser,
 		"--region", "eu-west-1", "--role-arn", reader)
 	return w
@@ -245,7 +252,7 @@ func (w *oktaWorld) expireIn(d time.Duration) {
 	if err := json.Unmarshal(raw, &rec); err != nil {
 		w.t.Fatal(err)
 	}
-	rec["credentials"].(map[string]any)["Expiration"] = time.Now().Add(d).UTC().Format(time.RFC3339)
+	rec["credentials"].(map[string]any)["Expiration"] = w.clock.Now().Add(d).UTC().Format(time.RFC3339)
 	raw, _ = json.Marshal(rec)
 	if err := store.Set(cache.CredsKey("o"), raw); err != nil {
 		w.t.Fatal(err)

@@ -103,17 +103,16 @@ func TestOktaTTYThreeWrongCodes(t *testing.T) {
 
 // TestOktaTTYRateLimitWait: on a terminal a short rate limit (E0000047)
 // is waited out as X-Rate-Limit-Reset says, then the sign-in goes on.
+// The run is in-process on the world's frozen clock, which the emulator's
+// window shares: the wait moves the clock, not real time.
 func TestOktaTTYRateLimitWait(t *testing.T) {
 	t.Parallel()
-	// The emulator's window and the adapter's wait are real time (neither
-	// takes a clock yet): the second login must reach Okta within the
-	// window of the first, so the binary is built before, and the window
-	// leaves a loaded machine seconds to spare. The wait is what is left
-	// of it.
-	binary(t)
-	w := newOktaWorld(t, idptest.OktaOptions{RateLimit: 1, RateWindow: 6 * time.Second}, "")
+	const window = 20 * time.Second // under the adapter's 30s limit
+	w := newOktaWorld(t, idptest.OktaOptions{RateLimit: 1, RateWindow: window}, "")
+	w.clock.Freeze()
 	w.mustRun(password, "login", "--profile", "o", "--password-stdin")
-	s := w.startTTY("login", "--profile", "o", "--force")
+	t0 := w.clock.Now()
+	s := w.startTTYHere("login", "--profile", "o", "--force")
 	s.waitFor("Password for " + oktaUser + ": ")
 	s.waitNoEcho()
 	s.typeLine(password)
@@ -123,6 +122,10 @@ func TestOktaTTYRateLimitWait(t *testing.T) {
 	_, stderr := s.out()
 	if !strings.Contains(stderr, "Okta rate limit reached; waiting") {
 		t.Errorf("no notice of the wait: %q", stderr)
+	}
+	// The reset is a whole second: the wait is the window, rounded up.
+	if waited := w.clock.Now().Sub(t0); waited < window || waited > window+time.Second {
+		t.Errorf("the clock moved %s during the login, want the rate window's %s", waited, window)
 	}
 	if st := w.k.Stats(); st.RateLimited != 1 || st.SAMLIssued != 2 {
 		t.Errorf("okta stats %+v: want one 429 and two logins", st)

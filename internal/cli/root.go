@@ -64,6 +64,7 @@ type factory struct {
 	getenv func(string) string
 	env    *env
 	now    func() time.Time
+	after  func(time.Duration) <-chan time.Time // Process.After
 	noTTY  bool
 	tty    *os.File // Process.TTY
 	g      globalFlags
@@ -88,7 +89,7 @@ type globalFlags struct {
 func newFactory(p Process) *factory {
 	e := newEnv(p.Env)
 	f := &factory{in: p.Stdin, out: p.Stdout, errOut: p.Stderr, getenv: e.getenv, env: e,
-		now: p.Now, noTTY: p.NoTerminal, tty: p.TTY}
+		now: p.Now, after: p.After, noTTY: p.NoTerminal, tty: p.TTY}
 	if p.Executable != "" {
 		f.self = shellQuote(p.Executable)
 	}
@@ -103,6 +104,9 @@ func newFactory(p Process) *factory {
 	}
 	if f.now == nil {
 		f.now = time.Now
+	}
+	if f.after == nil {
+		f.after = time.After
 	}
 	return f
 }

@@ -3,6 +3,7 @@
 package cli_test
 
 import (
+	"context"
 	"io"
 	"os"
 	"os/exec"
@@ -14,6 +15,8 @@ import (
 
 	"github.com/creack/pty"
 	"golang.org/x/sys/unix"
+
+	"github.com/saml2sts/saml2sts/internal/cli"
 )
 
 // ttyWait bounds every wait on the terminal or the process: a prompt that
@@ -22,20 +25,68 @@ const ttyWait = 2 * time.Minute // only a failing test waits this long
 
 // ttySession is the binary running with a pseudo-terminal as its
 // controlling terminal (what /dev/tty opens) and stdin, while stdout and
-// stderr are separate pipes, as under the AWS CLI or `$(...)`.
+// stderr are separate pipes, as under the AWS CLI or `$(...)`; or an
+// in-process run with the pty as its terminal (startTTYHere).
 type ttySession struct {
 	t    *testing.T
-	cmd  *exec.Cmd
 	ptmx *os.File // the user's side
 	tty  *os.File // kept open to read the terminal modes
 	done chan struct{}
 	code int
+	stop func() // ends the run early (cleanup of a failed test)
 
 	screen         syncBuffer // everything the terminal showed
 	stdout, stderr syncBuffer
 }
 
 func (w *world) startTTY(args ...string) *ttySession {
+	w.t.Helper()
+	s := w.openTTY()
+	cmd := exec.Command(binary(w.t), args...)
+	for k, v := range w.env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	cmd.Stdin = s.tty
+	cmd.Stdout = &s.stdout
+	cmd.Stderr = &s.stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
+	if err := cmd.Start(); err != nil {
+		close(s.done)
+		w.t.Fatal(err)
+	}
+	s.stop = func() { cmd.Process.Kill() }
+	go func() {
+		err := cmd.Wait()
+		if ee, ok := err.(*exec.ExitError); ok {
+			s.code = ee.ExitCode()
+		} else if err != nil {
+			s.code = -1
+		}
+		close(s.done)
+	}()
+	return s
+}
+
+// startTTYHere runs saml2sts in-process (as w.run does, on the world's
+// clock) with the pty as its terminal: prompts, echo and typing as with
+// the binary, for tests that need the clock rather than a process.
+func (w *world) startTTYHere(args ...string) *ttySession {
+	w.t.Helper()
+	s := w.openTTY()
+	ctx, cancel := context.WithCancel(w.t.Context())
+	s.stop = cancel
+	p := cli.Process{Args: args, Env: w.environ(), Stdin: s.tty, Stdout: &s.stdout, Stderr: &s.stderr,
+		Now: w.clock.Now, After: w.clock.After, Executable: w.exe, TTY: s.tty}
+	go func() {
+		s.code = cli.Run(ctx, p)
+		close(s.done)
+	}()
+	return s
+}
+
+// openTTY opens the pty of a session, and closes it when the test ends,
+// after the run.
+func (w *world) openTTY() *ttySession {
 	w.t.Helper()
 	t := w.t
 	m, tty, err := pty.Open()
@@ -53,20 +104,7 @@ func (w *world) startTTY(args ...string) *ttySession {
 		tty.Close()
 		t.Fatal(err)
 	}
-	s := &ttySession{t: t, ptmx: os.NewFile(uintptr(fd), "ptmx"), tty: tty, done: make(chan struct{})}
-	s.cmd = exec.Command(binary(t), args...)
-	for k, v := range w.env {
-		s.cmd.Env = append(s.cmd.Env, k+"="+v)
-	}
-	s.cmd.Stdin = tty
-	s.cmd.Stdout = &s.stdout
-	s.cmd.Stderr = &s.stderr
-	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
-	if err := s.cmd.Start(); err != nil {
-		s.ptmx.Close()
-		tty.Close()
-		t.Fatal(err)
-	}
+	s := &ttySession{t: t, ptmx: os.NewFile(uintptr(fd), "ptmx"), tty: tty, done: make(chan struct{}), stop: func() {}}
 	reader := make(chan struct{})
 	go func() {
 		defer close(reader)
@@ -79,23 +117,20 @@ func (w *world) startTTY(args ...string) *ttySession {
 			}
 		}
 	}()
-	go func() {
-		err := s.cmd.Wait()
-		if ee, ok := err.(*exec.ExitError); ok {
-			s.code = ee.ExitCode()
-		} else if err != nil {
-			s.code = -1
-		}
-		close(s.done)
-	}()
 	t.Cleanup(func() {
 		select {
 		case <-s.done:
 		default:
-			s.cmd.Process.Kill()
-			<-s.done
+			s.stop()
 		}
+		// Hanging up ends a read of the terminal still under way (an
+		// in-process prompt the context does not reach).
 		s.ptmx.Close()
+		select {
+		case <-s.done:
+		case <-time.After(ttyWait):
+			t.Errorf("the run did not end after its terminal hung up\n%s", s)
+		}
 		s.tty.Close()
 		<-reader
 	})

@@ -39,3 +39,15 @@ func (c *Clock) Advance(d time.Duration) {
 	c.off += d
 	c.mu.Unlock()
 }
+
+// After moves the clock by d and returns a channel that has already fired:
+// a wait on it (an IdP adapter's push poll, a rate-limit wait) takes no
+// real time, yet its deadline comes after as many waits as in real time.
+// With After the Clock is an idp.Clock; give it to the code under test,
+// and to the emulators it talks to as their Now.
+func (c *Clock) After(d time.Duration) <-chan time.Time {
+	c.Advance(d)
+	ch := make(chan time.Time, 1)
+	ch <- c.Now()
+	return ch
+}

@@ -30,3 +30,20 @@ func TestClockFreeze(t *testing.T) {
 		t.Errorf("second Freeze moved the clock by %v", got)
 	}
 }
+
+// TestClockAfter: a wait fires at once and moves the clock by its length,
+// so an adapter's poll deadline comes after the same number of waits as
+// in real time.
+func TestClockAfter(t *testing.T) {
+	c := &Clock{}
+	c.Freeze()
+	t0 := c.Now()
+	select {
+	case got := <-c.After(90 * time.Second):
+		if want := t0.Add(90 * time.Second); !got.Equal(want) || !c.Now().Equal(want) {
+			t.Errorf("fired at %v, clock at %v; want both %v", got, c.Now(), want)
+		}
+	default:
+		t.Fatal("After(90s) has not fired at once")
+	}
+}
