@@ -34,6 +34,7 @@ type ttySession struct {
 	done chan struct{}
 	code int
 	stop func() // ends the run early (cleanup of a failed test)
+	pid  int    // the binary's process (0: in-process)
 
 	screen         syncBuffer // everything the terminal showed
 	stdout, stderr syncBuffer
@@ -55,6 +56,7 @@ func (w *world) startTTY(args ...string) *ttySession {
 		w.t.Fatal(err)
 	}
 	s.stop = func() { cmd.Process.Kill() }
+	s.pid = cmd.Process.Pid
 	go func() {
 		err := cmd.Wait()
 		if ee, ok := err.(*exec.ExitError); ok {
@@ -160,6 +162,19 @@ func (s *ttySession) waitFor(want string) {
 			default:
 			}
 			s.t.Fatalf("terminal never showed %q\n%s", want, s)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// waitStdout waits until stdout holds want, failing if the wait is too
+// long.
+func (s *ttySession) waitStdout(want string) {
+	s.t.Helper()
+	deadline := time.Now().Add(ttyWait)
+	for !strings.Contains(s.stdout.String(), want) {
+		if time.Now().After(deadline) {
+			s.t.Fatalf("stdout never showed %q\n%s", want, s)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
