@@ -40,12 +40,13 @@ func addCompletions(f *factory, root *cobra.Command) {
 	})
 	var walk func(c *cobra.Command)
 	walk = func(c *cobra.Command) {
+		local := c.LocalFlags() // built anew at each call: every run pays it
 		for name, vals := range flagValues {
-			if c.LocalFlags().Lookup(name) != nil {
+			if local.Lookup(name) != nil {
 				_ = c.RegisterFlagCompletionFunc(name, fixed(vals))
 			}
 		}
-		if fl := c.LocalFlags().Lookup("format"); fl != nil {
+		if fl := local.Lookup("format"); fl != nil {
 			if vals := formatValues(fl.Usage); len(vals) > 0 {
 				_ = c.RegisterFlagCompletionFunc("format", fixed(vals))
 			}

@@ -36,6 +36,11 @@ const exitHelp = `Exit status:
 
 func run(ctx context.Context, f *factory, args []string) int {
 	root := newRootCmd(f)
+	if len(args) > 0 && (args[0] == cobra.ShellCompRequestCmd || args[0] == cobra.ShellCompNoDescRequestCmd) {
+		// Only the shell's completion request needs them, and wiring them
+		// walks every flag of every command: most of a run's start-up.
+		addCompletions(f, root)
+	}
 	root.SetArgs(args)
 	root.SetOut(f.out)
 	root.SetErr(f.errOut)
@@ -172,6 +177,5 @@ and to OpenSearch (os, search: SigV4-signed calls and full exports).
 		newDemoCmd(f),
 		newOSCmd(f),
 	)
-	addCompletions(f, root)
 	return root
 }
