@@ -19,9 +19,11 @@ import (
 	"github.com/saml2sts/saml2sts/idp"
 	"github.com/saml2sts/saml2sts/idp/providers"
 	"github.com/saml2sts/saml2sts/internal/broker"
+	"github.com/saml2sts/saml2sts/internal/clock"
 	"github.com/saml2sts/saml2sts/internal/config"
 	"github.com/saml2sts/saml2sts/internal/httpx"
 	"github.com/saml2sts/saml2sts/internal/prompt"
+	"github.com/saml2sts/saml2sts/opensearch"
 	"github.com/saml2sts/saml2sts/sts"
 )
 
@@ -164,7 +166,7 @@ func (f *factory) broker(p *config.Profile) (*broker.Broker, error) {
 		Prompt:    f.prompter(),
 		Notice:    f.errOut,
 		Now:       f.now,
-		Clock:     runClock{f.now, f.after},
+		Clock:     f.clock(),
 		Getenv:    f.getenv,
 		SigninURL: f.getenv(signinURLEnv),
 		NewSTS: func(ctx context.Context, region string) (broker.STS, error) {
@@ -182,6 +184,18 @@ func (f *factory) broker(p *config.Profile) (*broker.Broker, error) {
 	}
 	return b, nil
 }
+
+// clock is the run's clock (Process.Now and After): IdP logins and
+// OpenSearch retries wait on it.
+func (f *factory) clock() runClock { return runClock{f.now, f.after} }
+
+// sleep waits d on the run's clock, or until ctx ends.
+func (f *factory) sleep(ctx context.Context, d time.Duration) error {
+	return clock.Sleep(ctx, f.clock(), d)
+}
+
+// retry is the OpenSearch retry policy's defaults, on the run's clock.
+func (f *factory) retry() opensearch.Retry { return opensearch.Retry{Sleep: f.sleep, Now: f.now} }
 
 // stsClient is an STS client configured from this run's environment.
 func (f *factory) stsClient(ctx context.Context, region string, hc *http.Client) (*sts.Client, error) {

@@ -78,7 +78,7 @@ func (f *factory) openSearch(ctx context.Context, cmd *cobra.Command, o *osFlags
 		return nil, err
 	}
 	o.host = ep.URL.Host
-	opts := opensearch.Options{Endpoint: ep, Transport: rt, Debug: debug}
+	opts := opensearch.Options{Endpoint: ep, Transport: rt, Debug: debug, Retry: f.retry()}
 	if !o.noSign {
 		b, err := f.broker(p)
 		if err != nil {
@@ -241,6 +241,7 @@ func (f *factory) dashboards(ctx context.Context, p *config.Profile, o *osFlags,
 		Cookies:   b.DashboardsCookies(p, u.String()),
 		Transport: rt,
 		Debug:     debug,
+		Retry:     f.retry(),
 	})
 }
 

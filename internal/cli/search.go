@@ -275,7 +275,7 @@ func (o *searchOptions) search(ctx context.Context, d opensearch.Doer, q *opense
 		prog.Start(250 * time.Millisecond)
 	}
 	e := &opensearch.Export{Query: q, PageSize: o.size, Slices: o.slices, KeepAlive: o.keepAlive,
-		Out: w, Progress: prog, Notice: o.f.errOut}
+		Out: w, Progress: prog, Notice: o.f.errOut, Sleep: o.f.sleep}
 	st, err := e.Run(ctx, d)
 	prog.Stop()
 	if cerr := w.Close(); err == nil {
