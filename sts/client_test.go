@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -46,10 +47,14 @@ type env struct {
 	c   *sts.Client
 }
 
+// testIdP is one IdP key for the package's tests: RSA key generation
+// costs more than most tests, and none depends on a fresh key.
+var testIdP = sync.OnceValues(func() (*ststest.IdP, error) { return ststest.NewIdP("https://idp.example.com/realms/corp") })
+
 func newEnv(t *testing.T, o ststest.Options) *env {
 	t.Helper()
 	isolate(t)
-	idp, err := ststest.NewIdP("https://idp.example.com/realms/corp")
+	idp, err := testIdP()
 	if err != nil {
 		t.Fatal(err)
 	}

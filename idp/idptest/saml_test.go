@@ -1,6 +1,7 @@
 package idptest_test
 
 import (
+	"crypto/rsa"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/xml"
@@ -8,6 +9,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -180,11 +182,11 @@ func TestSignatureRejectsTamperingAndOtherKeys(t *testing.T) {
 		t.Errorf("assertion signature: %v", err)
 	}
 
-	_, other, err := idptest.NewKeyPair("other")
+	other, err := otherPair()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := verify(a, other); err == nil {
+	if err := verify(a, other.cert); err == nil {
 		t.Error("assertion verified against a certificate that did not sign it")
 	}
 
@@ -270,15 +272,26 @@ func TestMetadata(t *testing.T) {
 	}
 }
 
+// otherPair is a realm key that is not the emulators' default one, made
+// once: RSA key generation costs more than the tests using it.
+var otherPair = sync.OnceValues(func() (keyPair, error) {
+	key, cert, err := idptest.NewKeyPair("other")
+	return keyPair{key, cert}, err
+})
+
+type keyPair struct {
+	key  *rsa.PrivateKey
+	cert *x509.Certificate
+}
+
 func TestOptionsErrors(t *testing.T) {
-	key, cert, err := idptest.NewKeyPair("x")
+	pair, err := otherPair()
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, otherCert, err := idptest.NewKeyPair("y")
-	if err != nil {
-		t.Fatal(err)
-	}
+	key, cert := pair.key, pair.cert
+	// The default realm key's certificate, which does not hold key.
+	otherCert := newKeycloak(t, idptest.KeycloakOptions{}).Certificate()
 	tests := []struct {
 		name string
 		o    idptest.KeycloakOptions

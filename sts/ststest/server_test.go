@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -34,9 +35,13 @@ const (
 
 // clock is the emulator's clock: real time plus an offset tests move.
 
+// testIdP is one IdP key for the package's tests: RSA key generation
+// costs more than most tests, and none depends on a fresh key.
+var testIdP = sync.OnceValues(func() (*IdP, error) { return NewIdP(issuer) })
+
 func setup(t *testing.T, o Options) (*IdP, *Server, *Clock) {
 	t.Helper()
-	idp, err := NewIdP(issuer)
+	idp, err := testIdP()
 	if err != nil {
 		t.Fatal(err)
 	}
