@@ -16,6 +16,17 @@ import (
 	"github.com/saml2sts/saml2sts/internal/credrec"
 )
 
+// runMainEnv makes this test binary run main() instead of the tests: a
+// copy of it is the helper in TestFallback, without a go build.
+const runMainEnv = "CREDPROC_TEST_RUN_MAIN"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(runMainEnv) != "" {
+		main()
+	}
+	os.Exit(m.Run())
+}
+
 // TestDeps: the helper links none of the heavy packages whose init made
 // the warm call slow.
 func TestDeps(t *testing.T) {
@@ -160,17 +171,25 @@ func TestFallback(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	helper := filepath.Join(dir, "saml2sts-credential-process")
-	if out, err := exec.Command("go", "build", "-o", helper, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(self)
+	if err == nil {
+		err = os.WriteFile(helper, b, 0o755)
+	}
+	if err != nil {
+		t.Fatalf("copy the test binary as the helper: %v", err)
 	}
 	os.WriteFile(filepath.Join(dir, "saml2sts"), []byte("#!/bin/sh\necho \"full $$ $*\"; pwd; echo oops >&2; exit 4\n"), 0o755)
 	work := t.TempDir()
 	c := exec.Command(helper, "--profile", "p", "--debug")
 	c.Dir = work
-	c.Env = []string{"HOME=" + t.TempDir(), "PATH=/usr/bin:/bin"}
+	c.Env = []string{"HOME=" + t.TempDir(), "PATH=/usr/bin:/bin", runMainEnv + "=1"}
 	var out, errb bytes.Buffer
 	c.Stdout, c.Stderr = &out, &errb
-	err := c.Run()
+	err = c.Run()
 	ee, _ := err.(*exec.ExitError)
 	if ee == nil || ee.ExitCode() != 4 {
 		t.Fatalf("exit: %v", err)
