@@ -163,6 +163,7 @@ func runDuoCases(t *testing.T, cases []duoCase, run func(t *testing.T, c duoCase
 
 // TestDuoFactorsE2E: every IdP x every factor logs in and gets credentials.
 func TestDuoFactorsE2E(t *testing.T) {
+	t.Parallel()
 	verified := phone("approve", "")
 	verified.Verified = true
 	factors := []duoCase{
@@ -210,6 +211,7 @@ func TestDuoFactorsE2E(t *testing.T) {
 // TestDuoFailuresE2E: Duo's refusals exit 3 with Duo's own words, a
 // security key needs --browser, a passcode without a terminal exits 4.
 func TestDuoFailuresE2E(t *testing.T) {
+	t.Parallel()
 	failures := []duoCase{
 		{name: "denied push", user: idptest.DuoUser{Devices: []idptest.DuoDevice{phone("deny", "")}}, code: 3, msg: `Duo says "Login request denied."`},
 		{name: "push timeout", user: idptest.DuoUser{Devices: []idptest.DuoDevice{phone("timeout", "")}}, o: idptest.DuoOptions{PushTimeout: -1},

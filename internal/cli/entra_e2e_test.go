@@ -90,6 +90,7 @@ func (w *entraWorld) scan(rs ...result) {
 }
 
 func TestEntraLogin(t *testing.T) {
+	t.Parallel()
 	push := idptest.EntraMethod{ID: idptest.EntraPush, Default: true, Number: 42, After: 2}
 	otp := idptest.EntraMethod{ID: idptest.EntraOTP, Code: entraOTP}
 	tests := []struct {
@@ -176,6 +177,7 @@ func TestEntraLogin(t *testing.T) {
 }
 
 func TestEntraFailures(t *testing.T) {
+	t.Parallel()
 	push := idptest.EntraMethod{ID: idptest.EntraPush, Default: true}
 	otp := idptest.EntraMethod{ID: idptest.EntraOTP, Code: entraOTP}
 	tests := []struct {

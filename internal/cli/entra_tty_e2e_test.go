@@ -14,6 +14,7 @@ import (
 // brings up a picker of the methods they have; the code is asked on the
 // terminal, never on stdout.
 func TestEntraTTYPickerAndCode(t *testing.T) {
+	t.Parallel()
 	w := newEntraWorld(t, idptest.EntraOptions{}, idptest.EntraUser{Methods: []idptest.EntraMethod{
 		{ID: idptest.EntraPush, Default: true}, {ID: idptest.EntraOTP, Code: entraOTP}}}, "--mfa", "sms")
 	s := w.startTTY("login", "--profile", "o")

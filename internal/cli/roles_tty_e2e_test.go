@@ -11,6 +11,7 @@ import (
 
 // TestRolePickerAccountNames: the picker on the terminal names the account.
 func TestRolePickerAccountNames(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, withNames(ststest.ChooserNextJS))
 	w.env["SAML2STS_SIGNIN_URL"] = w.st.SigninURL()
 	w.configure("p")
