@@ -529,8 +529,8 @@ func (a *ADFS) mfa(w http.ResponseWriter, r *http.Request, rp, method, ctx strin
 			return
 		}
 	case ADFSAzureMFAServer:
-		// The post blocks while MFA Server calls the phone.
-		time.Sleep(50 * time.Millisecond)
+		// The post blocks while MFA Server calls the phone; here the
+		// phone answers at once (the adapter has nothing to wait for).
 		if u.MFA.Deny {
 			a.mfaPage(w, f, ctx, "Authentication failed. The phone call was not answered or the sign-in was denied.")
 			return

@@ -120,6 +120,19 @@ func (tm *term) waitEcho(on bool) {
 	}
 }
 
+// drain waits until everything the terminal had to show has been shown:
+// a marker written on the tty side comes out after any echo of input
+// already read (the line discipline echoes a line before it can be read).
+func (tm *term) drain() {
+	tm.t.Helper()
+	const mark = "<drained>"
+	n := strings.Count(tm.shown(), mark) + 1
+	if _, err := io.WriteString(tm.tty, mark); err != nil {
+		tm.t.Fatal(err)
+	}
+	tm.waitFor(mark, n)
+}
+
 // typeLine types s and Enter (a terminal sends CR).
 func (tm *term) typeLine(s string) {
 	tm.t.Helper()
@@ -189,7 +202,7 @@ func TestSecretNoEcho(t *testing.T) {
 	if !tm.echo() {
 		t.Error("echo not restored")
 	}
-	time.Sleep(50 * time.Millisecond) // let any echo arrive
+	tm.drain() // any echo of the line is on the screen now
 	if strings.Contains(tm.shown(), secret) {
 		t.Errorf("the secret was echoed: %q", tm.shown())
 	}
