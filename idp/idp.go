@@ -53,10 +53,12 @@ type Request struct {
 	// Getenv reads the environment (KRB5CCNAME, KRB5_CONFIG); nil is
 	// os.Getenv. Read it through [Request.Env].
 	Getenv func(string) string
-	// Clock paces the login's waits (push polls, number matches, rate
-	// limits) and dates what the adapter builds (Kerberos tickets,
-	// AuthnRequests); nil is [SystemClock]. The CLI passes its run's clock,
-	// so end-to-end tests move fake time instead of waiting.
+	// Clock paces the login's waits for the IdP (push polls, number
+	// matches, rate limits) and dates what the adapter judges or builds
+	// (Kerberos ticket expiry, AuthnRequests); nil is [SystemClock]. The
+	// CLI passes its run's clock, whose waits end at once in end-to-end
+	// tests (the fake time moves instead), so a wait for something that
+	// runs in real time on this machine (a real browser) must not use it.
 	Clock Clock
 }
 
