@@ -16,7 +16,7 @@ func TestDuoTTYWrongPasscode(t *testing.T) {
 	t.Parallel()
 	d := newDuo(t, idptest.DuoOptions{}, idptest.DuoUser{Devices: []idptest.DuoDevice{phone("approve", "")}, Passcode: duoPIN})
 	w := duoADFS(t, d)
-	s := w.startTTY("login", "--profile", "d", "--mfa", "passcode")
+	s := w.startTTYHere("login", "--profile", "d", "--mfa", "passcode")
 	s.waitFor("Password for " + adfsUPN + ": ")
 	s.waitNoEcho()
 	s.typeLine(password)

@@ -17,7 +17,7 @@ func TestEntraTTYPickerAndCode(t *testing.T) {
 	t.Parallel()
 	w := newEntraWorld(t, idptest.EntraOptions{}, idptest.EntraUser{Methods: []idptest.EntraMethod{
 		{ID: idptest.EntraPush, Default: true}, {ID: idptest.EntraOTP, Code: entraOTP}}}, "--mfa", "sms")
-	s := w.startTTY("login", "--profile", "o")
+	s := w.startTTYHere("login", "--profile", "o")
 	s.waitFor("Password for " + entraUser + ": ")
 	s.waitNoEcho()
 	s.typeLine(password)

@@ -27,7 +27,7 @@ func oktaPickFactor(t *testing.T, s *ttySession, label string) {
 func TestOktaTTYPickerAndWrongCode(t *testing.T) {
 	t.Parallel()
 	w := newOktaWorld(t, idptest.OktaOptions{}, "", oktaAllFactors()...)
-	s := w.startTTY("login", "--profile", "o")
+	s := w.startTTYHere("login", "--profile", "o")
 	s.waitFor("Password for " + oktaUser + ": ")
 	s.waitNoEcho()
 	s.typeLine(password)
@@ -56,7 +56,7 @@ func TestOktaTTYSMSResend(t *testing.T) {
 	t.Parallel()
 	w := newOktaWorld(t, idptest.OktaOptions{}, "", oktaAllFactors()...)
 	w.mustRun("", "configure", "--profile", "o", "--mfa", "sms")
-	s := w.startTTY("login", "--profile", "o")
+	s := w.startTTYHere("login", "--profile", "o")
 	s.waitFor("Password for " + oktaUser + ": ")
 	s.waitNoEcho()
 	s.typeLine(password)
@@ -79,7 +79,7 @@ func TestOktaTTYSMSResend(t *testing.T) {
 func TestOktaTTYThreeWrongCodes(t *testing.T) {
 	t.Parallel()
 	w := newOktaWorld(t, idptest.OktaOptions{}, "", idptest.OktaFactor{Type: "token:software:totp", Code: oktaTOTP})
-	s := w.startTTY("login", "--profile", "o")
+	s := w.startTTYHere("login", "--profile", "o")
 	s.waitFor("Password for " + oktaUser + ": ")
 	s.waitNoEcho()
 	s.typeLine(password)

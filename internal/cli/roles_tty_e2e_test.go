@@ -15,7 +15,7 @@ func TestRolePickerAccountNames(t *testing.T) {
 	w := newWorld(t, withNames(ststest.ChooserNextJS))
 	w.env["SAML2STS_SIGNIN_URL"] = w.st.SigninURL()
 	w.configure("p")
-	s := w.startTTY("login", "--profile", "p")
+	s := w.startTTYHere("login", "--profile", "p")
 	s.waitFor("Password for ana: ")
 	s.typeLine(password)
 	s.waitFor("Choose 1-2: ")
