@@ -701,6 +701,7 @@ func TestCorruptCacheFileIsAMiss(t *testing.T) {
 var (
 	awsOnce  sync.Once
 	awsFound map[string]string
+	awsPath  string // the aws on PATH, resolved
 )
 
 // awsCLIs lists the distinct AWS CLIs on this machine by name: the one on
@@ -711,6 +712,17 @@ var (
 // shell and pyenv's own start-up on every call.
 func awsCLIs(t *testing.T) map[string]string {
 	t.Helper()
+	findAWSCLIs()
+	if len(awsFound) == 0 {
+		if os.Getenv("CI") != "" {
+			t.Fatal("the AWS CLI tests must run in CI, but there is no aws on PATH nor /usr/bin/aws (apt-get install awscli)")
+		}
+		t.Skip("no AWS CLI on this machine")
+	}
+	return awsFound
+}
+
+func findAWSCLIs() {
 	awsOnce.Do(func() {
 		awsFound = map[string]string{}
 		var cands []string
@@ -720,6 +732,7 @@ func awsCLIs(t *testing.T) map[string]string {
 					p = strings.TrimSpace(string(out))
 				}
 			}
+			awsPath = p
 			cands = append(cands, p)
 		}
 		cands = append(cands, "/usr/bin/aws")
@@ -736,13 +749,6 @@ func awsCLIs(t *testing.T) map[string]string {
 			awsFound[strings.ReplaceAll(strings.TrimPrefix(p, "/"), "/", "_")] = p
 		}
 	})
-	if len(awsFound) == 0 {
-		if os.Getenv("CI") != "" {
-			t.Fatal("the AWS CLI tests must run in CI, but there is no aws on PATH nor /usr/bin/aws (apt-get install awscli)")
-		}
-		t.Skip("no AWS CLI on this machine")
-	}
-	return awsFound
 }
 
 // awsVersion is what `aws --version` says, for failure messages.
