@@ -50,9 +50,11 @@ func binary(t testing.TB) string {
 }
 
 // helperBinary returns the warm-path credential_process helper, built
-// with saml2sts.
+// with saml2sts. It is not beside saml2sts (configure would write it into
+// credential_process instead): installPair puts the two together.
 func helperBinary(t testing.TB) string {
-	return filepath.Join(filepath.Dir(binary(t)), "saml2sts-credential-process")
+	binary(t)
+	return filepath.Join(binDir, "helper", "saml2sts-credential-process")
 }
 
 // buildBinaries builds saml2sts and the helper with one go build (one
@@ -104,6 +106,13 @@ func buildBinaries() (string, error) {
 				os.Remove(tmp)
 			}
 		}
+	}
+	helper := filepath.Join(binDir, "helper")
+	if err := os.Mkdir(helper, 0o700); err != nil {
+		return "", err
+	}
+	if err := os.Rename(filepath.Join(binDir, names[1]), filepath.Join(helper, names[1])); err != nil {
+		return "", err
 	}
 	return filepath.Join(binDir, names[0]), nil
 }
