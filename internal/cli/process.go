@@ -26,9 +26,10 @@ type Process struct {
 	Stdout, Stderr io.Writer
 	// Now is the clock credentials are judged fresh by; nil is time.Now.
 	Now func() time.Time
-	// After, with Now, is the clock of IdP logins: their waits (push
-	// polls, rate limits) end when its channel fires; nil is time.After.
-	// Tests pass a fake that moves Now by d and fires at once.
+	// After, with Now, is the clock of IdP logins and OpenSearch calls:
+	// their waits (push polls, rate limits, retry backoff) end when its
+	// channel fires; nil is time.After. Tests pass a fake that moves Now
+	// by d and fires at once. exec's credential server keeps real waits.
 	After func(d time.Duration) <-chan time.Time
 	// Executable is how other programs (the AWS CLI) should run us, as
 	// written into credential_process; "" works it out from os.Executable.
