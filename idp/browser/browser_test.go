@@ -66,9 +66,10 @@ func (t tty) Choose(context.Context, string, []string) (int, error) { return 0, 
 // shared is one browser for the tests of this package that are not about
 // starting one: each login opens its tab in a browser context of its own
 // (cookies apart, like an incognito window), so a test costs a tab, not a
-// Chrome start (about a CPU-second on the 2-core machine). It is started
-// by the product's own start; TestKeycloakPasswordAndOTP and the
-// end-to-end tests in internal/cli start a browser per login, as users do.
+// Chrome start (1-2 CPU-seconds on the 2-core machine). The product's own
+// start launches it, and TestMain checks that its stop leaves no process;
+// the end-to-end tests in internal/cli start a browser per login, as
+// users do.
 var shared struct {
 	once sync.Once
 	tab  context.Context
@@ -187,7 +188,6 @@ func TestKeycloakPasswordAndOTP(t *testing.T) {
 	}
 	defer kc.Close()
 	f := newFixture(t, keycloak.New(), Config{})
-	f.p.open = nil // the product's start: a browser of its own, gone afterwards
 	req := f.req(kc.URL(), tty{})
 	req.MFACode = "314159"
 	got, err := f.login(req)

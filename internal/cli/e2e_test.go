@@ -2,6 +2,7 @@ package cli_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/x509"
 	"encoding/json"
 	"flag"
@@ -196,11 +197,18 @@ func (r result) String() string {
 // environment and no terminal.
 func (w *world) run(stdin string, args ...string) result {
 	w.t.Helper()
+	return w.runCtx(w.t.Context(), stdin, args...)
+}
+
+// runCtx is run with ctx: cancelling it interrupts the command, as the
+// binary's signal handler does (exit 130).
+func (w *world) runCtx(ctx context.Context, stdin string, args ...string) result {
+	w.t.Helper()
 	if w.viaBinary {
 		return w.runBinary(stdin, args...)
 	}
 	var out, errb syncBuffer
-	code := cli.Run(w.t.Context(), cli.Process{
+	code := cli.Run(ctx, cli.Process{
 		Args:       args,
 		Env:        w.environ(),
 		Stdin:      strings.NewReader(stdin),
