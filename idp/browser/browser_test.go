@@ -9,7 +9,6 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -17,7 +16,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -32,6 +30,7 @@ import (
 	"github.com/saml2sts/saml2sts/idp/form"
 	"github.com/saml2sts/saml2sts/idp/idptest"
 	"github.com/saml2sts/saml2sts/idp/keycloak"
+	"github.com/saml2sts/saml2sts/internal/testflag"
 )
 
 const password = "s3cret-Pa55word!"
@@ -102,12 +101,7 @@ func sharedTab(t *testing.T) (context.Context, context.CancelFunc) {
 func TestMain(m *testing.M) {
 	// The browser tests mostly wait on the browser and the emulators: more
 	// run at once than -parallel's default of one per CPU, unless given.
-	flag.Parse()
-	given := false
-	flag.Visit(func(f *flag.Flag) { given = given || f.Name == "test.parallel" })
-	if !given {
-		flag.Set("test.parallel", strconv.Itoa(max(8, 4*runtime.GOMAXPROCS(0))))
-	}
+	testflag.Parallel(max(8, 4*runtime.GOMAXPROCS(0)))
 	code := m.Run()
 	if shared.stop != nil {
 		shared.stop()

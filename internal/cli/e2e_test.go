@@ -5,14 +5,12 @@ import (
 	"context"
 	"crypto/x509"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"runtime"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -21,6 +19,7 @@ import (
 
 	"github.com/saml2sts/saml2sts/idp/idptest"
 	"github.com/saml2sts/saml2sts/internal/cli"
+	"github.com/saml2sts/saml2sts/internal/testflag"
 	"github.com/saml2sts/saml2sts/sts/ststest"
 )
 
@@ -78,12 +77,7 @@ func TestMain(m *testing.M) {
 	// (sh, curl, the AWS CLI) and the binary's build; the CPU work of all
 	// of them together is a few seconds. So more run at once than
 	// -parallel's default of one per CPU, unless -parallel is given.
-	flag.Parse()
-	given := false
-	flag.Visit(func(f *flag.Flag) { given = given || f.Name == "test.parallel" })
-	if !given {
-		flag.Set("test.parallel", strconv.Itoa(max(8, 4*runtime.GOMAXPROCS(0))))
-	}
+	testflag.Parallel(max(8, 4*runtime.GOMAXPROCS(0)))
 	code := m.Run()
 	if binDir != "" {
 		os.RemoveAll(binDir)
