@@ -80,7 +80,7 @@ func (p *Provider) browse(ctx context.Context, req *idp.Request) (string, error)
 	if p.idle > 0 {
 		s.idle = min(timeout, p.idle)
 	}
-	s.trace("starting %s (%s) for %s", exe, map[bool]string{true: "headless", false: "window"}[s.headless], redact(start))
+	s.trace("starting %s (%s) for %s, timeout %s", exe, map[bool]string{true: "headless", false: "window"}[s.headless], redact(start), timeout)
 
 	tab, stop, err := p.start(ctx, exe, data, s.headless)
 	if err != nil {

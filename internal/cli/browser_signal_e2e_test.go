@@ -39,7 +39,7 @@ func startStuckLogin(t *testing.T) *stuckLogin {
 	s := &stuckLogin{cancel: cancel, done: make(chan result, 1), dir: browser.DataDir(w.browserState("c"))}
 	t.Cleanup(cancel)
 	go func() { s.done <- w.runCtx(ctx, password+"\n", "login", "--profile", "c", "--password-stdin") }()
-	deadline := time.Now().Add(60 * time.Second)
+	deadline := time.Now().Add(3 * time.Minute) // a hang guard
 	for w.kc.Stats().PasswordPosts == 0 {
 		select {
 		case r := <-s.done:
