@@ -221,6 +221,10 @@ func (s *session) run(ctx context.Context, timeout time.Duration) (string, error
 	})
 	var te *idp.TimeoutError
 	switch {
+	case err != nil && ctx.Err() != nil:
+		// Interrupted: the tab ends with ctx, so a look at it just after
+		// the interrupt sees a closed window; the interrupt is the cause.
+		return "", ctx.Err()
 	case errors.As(err, &te) && !s.interactive:
 		return "", &HumanError{Title: s.title, URL: s.url}
 	case errors.As(err, &te):
