@@ -308,6 +308,7 @@ type snapshot struct {
 	Title string `json:"title"`
 	HTML  string `json:"html"`
 	PgID  string `json:"pgid"` // Entra's $Config.pgid, else ""
+	Ready string `json:"ready"`
 }
 
 // snapshotJS tags the inputs of the live page (data-s2s) and returns a
@@ -336,7 +337,7 @@ const snapshotJS = `(() => {
   }
   for (const x of clone.querySelectorAll('script,style,template,noscript')) x.remove();
   const pgid = String((window.$Config && window.$Config.pgid) || '');
-  return {doc, url: location.href, title: document.title, html: clone.outerHTML, pgid};
+  return {doc, url: location.href, title: document.title, html: clone.outerHTML, pgid, ready: document.readyState};
 })()`
 
 // step looks at the page once and fills what it recognises.
@@ -357,6 +358,11 @@ func (s *session) step() error {
 	s.doc, s.url, s.title = snap.Doc, snap.URL, snap.Title
 	if u, err := url.Parse(snap.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") {
 		return nil // about:blank, chrome-error://: nothing to fill
+	}
+	if snap.Ready == "loading" {
+		// Still parsing: a login form may show only its first inputs yet
+		// (a loaded machine once got the username posted on its own).
+		return nil
 	}
 	doc, err := goquery.NewDocumentFromReader(strings.NewReader(snap.HTML))
 	if err != nil {

@@ -93,7 +93,7 @@ func TestBrowserKeycloakE2E(t *testing.T) {
 		t.Errorf("login: %s", login)
 	}
 	if st := w.kc.Stats(); st.PasswordPosts != 1 || st.OTPPosts != 1 || st.SAMLIssued != 1 {
-		t.Errorf("IdP stats %+v: want one password, one code, one assertion", st)
+		t.Errorf("IdP stats %+v: want one password, one code, one assertion; login:\n%s", st, login)
 	}
 	if fi, err := os.Stat(w.browserState("b")); err != nil || fi.Mode().Perm() != 0o700 {
 		t.Errorf("browser state dir: %v %v, want 0700", fi, err)
