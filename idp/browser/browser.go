@@ -60,6 +60,10 @@ type Provider struct {
 	idle time.Duration
 	// hook, when set, runs on every look at the page (tests).
 	hook func(ctx context.Context)
+	// open, when set, opens the login's tab in a browser the tests share
+	// (one launch per test binary instead of one per login); stop closes
+	// it. The product always starts its own browser.
+	open func(ctx context.Context) (tab context.Context, stop func())
 }
 
 // New wraps next (the profile's adapter; may be nil with mode always).

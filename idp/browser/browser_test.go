@@ -9,6 +9,7 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -16,6 +17,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -28,6 +30,7 @@ import (
 	"github.com/saml2sts/saml2sts/idp/form"
 	"github.com/saml2sts/saml2sts/idp/idptest"
 	"github.com/saml2sts/saml2sts/idp/keycloak"
+	"github.com/saml2sts/saml2sts/internal/testflag"
 )
 
 const password = "s3cret-Pa55word!"
@@ -59,6 +62,60 @@ func (t tty) Secret(context.Context, string) (string, error)        { return pas
 func (t tty) Code(context.Context, string) (string, error)          { return t.code, nil }
 func (t tty) Choose(context.Context, string, []string) (int, error) { return 0, nil }
 
+// shared is one browser for the tests of this package that are not about
+// starting one: each login opens its tab in a browser context of its own
+// (cookies apart, like an incognito window), so a test costs a tab, not a
+// Chrome start (1-2 CPU-seconds on the 2-core machine). The product's own
+// start launches it, and TestMain checks that its stop leaves no process;
+// the end-to-end tests in internal/cli start a browser per login, as
+// users do.
+var shared struct {
+	once sync.Once
+	tab  context.Context
+	stop func()
+	dir  string
+	err  error
+}
+
+// sharedTab opens a tab in a new browser context of the shared browser.
+func sharedTab(t *testing.T) (context.Context, context.CancelFunc) {
+	t.Helper()
+	needBrowser(t)
+	shared.once.Do(func() {
+		exe, err := hostSystem(runtime.GOOS, os.Getenv).find(os.Getenv("SAML2STS_BROWSER"))
+		if err != nil {
+			shared.err = err
+			return
+		}
+		if shared.dir, shared.err = os.MkdirTemp("", "saml2sts-browser-"); shared.err != nil {
+			return
+		}
+		shared.tab, shared.stop, shared.err = (&Provider{}).start(context.Background(), exe, shared.dir, true)
+	})
+	if shared.err != nil {
+		t.Fatalf("shared browser: %v", shared.err)
+	}
+	return chromedp.NewContext(shared.tab, chromedp.WithNewBrowserContext())
+}
+
+func TestMain(m *testing.M) {
+	// The browser tests mostly wait on the browser and the emulators: more
+	// run at once than -parallel's default of one per CPU, unless given.
+	testflag.Parallel(max(8, 4*runtime.GOMAXPROCS(0)))
+	code := m.Run()
+	if shared.stop != nil {
+		shared.stop()
+		if left := Leftovers(shared.dir); len(left) > 0 {
+			fmt.Fprintf(os.Stderr, "shared browser processes left behind: %v\n", left)
+			code = 1
+		}
+	}
+	if shared.dir != "" {
+		os.RemoveAll(shared.dir)
+	}
+	os.Exit(code)
+}
+
 type fixture struct {
 	t     *testing.T
 	p     *Provider
@@ -85,6 +142,10 @@ func newFixture(t *testing.T, next idp.Provider, cfg Config) *fixture {
 		return os.Getenv(k)
 	}
 	f.p = New(next, cfg)
+	f.p.open = func(context.Context) (context.Context, func()) {
+		tab, stop := sharedTab(t)
+		return tab, stop
+	}
 	t.Cleanup(func() {
 		if left := Leftovers(DataDir(f.dir)); len(left) > 0 {
 			t.Errorf("browser processes left behind: %v", left)
@@ -99,7 +160,7 @@ func (f *fixture) req(url string, pr idp.Prompter) *idp.Request {
 }
 
 func (f *fixture) login(req *idp.Request) (string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute) // a hang guard
 	defer cancel()
 	return f.p.Login(ctx, req)
 }
@@ -228,6 +289,15 @@ func TestPasskeyWrongKey(t *testing.T) {
 	other.CredentialID = pk.CredentialID // same id, wrong private key
 	f2 := newFixture(t, keycloak.New(), Config{Passkey: other})
 	f2.p.idle = 3 * time.Second
+	// Once the password is in, look again only after the browser has
+	// posted the assertion: however slow the machine, the page that stays
+	// put is the refused one (the wait counts as idle time).
+	f2.p.hook = func(context.Context) {
+		guard := time.Now().Add(2 * time.Minute) // a hang guard
+		for st := kc.Stats(); st.PasswordPosts > 0 && st.WebAuthnPosts == 0 && time.Now().Before(guard); st = kc.Stats() {
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
 	_, err := f2.login(f2.req(kc.URL(), noTTY{}))
 	var he *HumanError
 	if !errors.As(err, &he) || !errors.Is(err, idp.ErrNoTerminal) {
@@ -276,30 +346,33 @@ func TestClosedAndTimeout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer kc.Close()
+	t.Cleanup(kc.Close) // after the parallel subtests
 
-	f := newFixture(t, keycloak.New(), Config{})
-	f.p.hook = func(ctx context.Context) {
-		if title, _ := chromedp.Run(ctx, chromedp.Title()); title != "" {
-			chromedp.Call(ctx, page.Close, cdp.Empty{})
+	t.Run("closed", func(t *testing.T) {
+		t.Parallel()
+		f := newFixture(t, keycloak.New(), Config{})
+		f.p.hook = func(ctx context.Context) {
+			if title, _ := chromedp.Run(ctx, chromedp.Title()); title != "" {
+				chromedp.Call(ctx, page.Close, cdp.Empty{})
+			}
 		}
-	}
-	_, err = f.login(f.req(kc.URL(), tty{}))
-	var ce *ClosedError
-	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "window was closed") {
-		t.Fatalf("closed window: %v", err)
-	}
-
-	f = newFixture(t, keycloak.New(), Config{Timeout: 3 * time.Second})
-	start := time.Now()
-	_, err = f.login(f.req(kc.URL(), tty{}))
-	var te *TimeoutError
-	if !errors.As(err, &te) || te.After != 3*time.Second || !strings.Contains(err.Error(), "browser_timeout") {
-		t.Fatalf("timeout: %v", err)
-	}
-	if d := time.Since(start); d > 40*time.Second {
-		t.Errorf("took %s with a 3s timeout", d)
-	}
+		_, err := f.login(f.req(kc.URL(), tty{}))
+		var ce *ClosedError
+		if !errors.As(err, &ce) || !strings.Contains(err.Error(), "window was closed") {
+			t.Fatalf("closed window: %v", err)
+		}
+	})
+	t.Run("timeout", func(t *testing.T) {
+		t.Parallel()
+		// The poll's own deadline ends it (TimeoutError carries the
+		// timeout applied); a bound on the wall time would depend on load.
+		f := newFixture(t, keycloak.New(), Config{Timeout: 3 * time.Second})
+		_, err := f.login(f.req(kc.URL(), tty{}))
+		var te *TimeoutError
+		if !errors.As(err, &te) || te.After != 3*time.Second || !strings.Contains(err.Error(), "browser_timeout") {
+			t.Fatalf("timeout: %v", err)
+		}
+	})
 }
 
 // TestSnapshotHidden: the page copy form.Find reads marks exactly the
@@ -316,25 +389,14 @@ func TestSnapshotHidden(t *testing.T) {
 <input type="submit" id="go" value="Next"></form></body></html>`)
 	}))
 	defer srv.Close()
-	exe, err := hostSystem(runtime.GOOS, os.Getenv).find(os.Getenv("SAML2STS_BROWSER"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	data := t.TempDir()
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), chromedp.ExecPath(exe), chromedp.UserDataDir(data),
-		chromedp.Headless, chromedp.Flag("no-first-run", true), chromedp.ModifyCmdFunc(prepareCmd))
-	bctx, cancelTab := chromedp.NewContext(actx)
-	ctx, cancel := context.WithTimeout(bctx, 30*time.Second)
-	_, err = chromedp.Run(ctx, chromedp.Navigate(srv.URL))
+	tab, stop := sharedTab(t)
+	defer stop()
+	ctx, cancel := context.WithTimeout(tab, 30*time.Second)
+	defer cancel()
+	_, err := chromedp.Run(ctx, chromedp.Navigate(srv.URL))
 	var snap snapshot
 	if err == nil {
 		snap, err = chromedp.Run(ctx, chromedp.Evaluate[snapshot](snapshotJS))
-	}
-	cancel()
-	cancelTab()
-	cancelAlloc()
-	if left := Leftovers(data); len(left) > 0 {
-		t.Errorf("browser processes left behind: %v", left)
 	}
 	if err != nil {
 		t.Fatal(err)

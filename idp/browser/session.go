@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
+	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/fetch"
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/cdproto/network"
@@ -45,6 +46,12 @@ var flags = map[string]any{
 	"disable-features":                       "Translate,OptimizationHints,MediaRouter,AutofillServerCommunication,InterestFeedContentSuggestions",
 }
 
+// headlessOff are features a headless browser would start for nobody:
+// Chrome preloads its omnibox popup, a WebUI page in a renderer of its
+// own, at every start. Without it a headless login uses about a quarter
+// less CPU and starts faster (docs/performance.md, "Test suite").
+const headlessOff = ",WebUIOmniboxPopup,WebUIOmniboxFullPopup,WebUIOmniboxAimPopup"
+
 // browse runs one login in the browser and returns the SAMLResponse.
 func (p *Provider) browse(ctx context.Context, req *idp.Request) (string, error) {
 	start, err := p.startURL(req)
@@ -73,40 +80,64 @@ func (p *Provider) browse(ctx context.Context, req *idp.Request) (string, error)
 	if p.idle > 0 {
 		s.idle = min(timeout, p.idle)
 	}
-	s.trace("starting %s (%s) for %s", exe, map[bool]string{true: "headless", false: "window"}[s.headless], redact(start))
+	s.trace("starting %s (%s) for %s, timeout %s", exe, map[bool]string{true: "headless", false: "window"}[s.headless], redact(start), timeout)
 
-	opts := []chromedp.ExecAllocatorOption{chromedp.ExecPath(exe), chromedp.UserDataDir(data), chromedp.ModifyCmdFunc(prepareCmd)}
-	for k, v := range flags {
-		opts = append(opts, chromedp.Flag(k, v))
+	tab, stop, err := p.start(ctx, exe, data, s.headless)
+	if err != nil {
+		return "", err
 	}
-	if s.headless {
-		opts = append(opts, chromedp.Headless)
-	} else {
-		opts = append(opts, chromedp.WindowSize(1000, 800))
-	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
-	bctx, cancelTab := chromedp.NewContext(actx)
-	var pid int
-	defer func() {
-		cancelTab()
-		cancelAlloc()
-		killAll(pid, data)
-	}()
-	if err := chromedp.Do(bctx); err != nil {
-		if ctx.Err() != nil {
-			return "", ctx.Err() // interrupted while the browser started
-		}
-		return "", fmt.Errorf("browser: could not start %s: %v (set browser_path to a working Chrome or Chromium)", exe, err)
-	}
-	if c := chromedp.FromContext(bctx); c != nil && c.Browser != nil && c.Browser.Process() != nil {
-		pid = c.Browser.Process().Pid
-	}
-	s.tab, s.ctx = bctx, ctx
+	defer stop()
+	s.tab, s.ctx = tab, ctx
 	samlResp, err := s.run(ctx, timeout)
 	if err != nil {
 		return "", err
 	}
 	return samlResp, nil
+}
+
+// start launches the browser on the user-data directory data and returns
+// its tab, and stop, which ends the browser and every process it left.
+// With p.open set (tests) the tab opens in a browser shared by the tests.
+func (p *Provider) start(ctx context.Context, exe, data string, headless bool) (context.Context, func(), error) {
+	if p.open != nil {
+		tab, stop := p.open(ctx)
+		if err := chromedp.Do(tab); err != nil {
+			stop()
+			return nil, nil, fmt.Errorf("browser: open a tab: %v", err)
+		}
+		return tab, stop, nil
+	}
+	opts := []chromedp.ExecAllocatorOption{chromedp.ExecPath(exe), chromedp.UserDataDir(data), chromedp.ModifyCmdFunc(prepareCmd)}
+	for k, v := range flags {
+		if k == "disable-features" && headless {
+			v = v.(string) + headlessOff
+		}
+		opts = append(opts, chromedp.Flag(k, v))
+	}
+	if headless {
+		opts = append(opts, chromedp.Headless)
+	} else {
+		opts = append(opts, chromedp.WindowSize(1000, 800))
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
+	tab, cancelTab := chromedp.NewContext(actx)
+	var pid int
+	stop := func() {
+		cancelTab()
+		cancelAlloc()
+		killAll(pid, data)
+	}
+	if err := chromedp.Do(tab); err != nil {
+		stop()
+		if ctx.Err() != nil {
+			return nil, nil, ctx.Err() // interrupted while the browser started
+		}
+		return nil, nil, fmt.Errorf("browser: could not start %s: %v (set browser_path to a working Chrome or Chromium)", exe, err)
+	}
+	if c := chromedp.FromContext(tab); c != nil && c.Browser != nil && c.Browser.Process() != nil {
+		pid = c.Browser.Process().Pid
+	}
+	return tab, stop, nil
 }
 
 // session is the state of one browser login.
@@ -147,7 +178,7 @@ func (s *session) run(ctx context.Context, timeout time.Duration) (string, error
 	if s.req.Client != nil {
 		if jar, ok := s.req.Client.Jar.(*idp.Jar); ok {
 			if cs := toBrowser(jar.All()); len(cs) > 0 {
-				if _, err := chromedp.Call(tab, storage.SetCookies, storage.SetCookiesParams{Cookies: cs}); err != nil {
+				if _, err := chromedp.CallBrowser(tab, storage.SetCookies, storage.SetCookiesParams{Cookies: cs, BrowserContextID: browserContext(tab)}); err != nil {
 					s.trace("restoring %d cookies failed: %v", len(cs), err)
 				}
 			}
@@ -190,6 +221,10 @@ func (s *session) run(ctx context.Context, timeout time.Duration) (string, error
 	})
 	var te *idp.TimeoutError
 	switch {
+	case err != nil && ctx.Err() != nil:
+		// Interrupted: the tab ends with ctx, so a look at it just after
+		// the interrupt sees a closed window; the interrupt is the cause.
+		return "", ctx.Err()
 	case errors.As(err, &te) && !s.interactive:
 		return "", &HumanError{Title: s.title, URL: s.url}
 	case errors.As(err, &te):
@@ -247,12 +282,23 @@ func (s *session) saveCookies() {
 	if s.req.Client == nil || s.req.Client.Jar == nil {
 		return
 	}
-	res, err := chromedp.Call(s.tab, storage.GetCookies, storage.GetCookiesParams{})
+	res, err := chromedp.CallBrowser(s.tab, storage.GetCookies, storage.GetCookiesParams{BrowserContextID: browserContext(s.tab)})
 	if err != nil {
 		s.trace("reading cookies failed: %v", err)
 		return
 	}
 	fromBrowser(s.req.Client.Jar, res.Cookies, time.Now())
+}
+
+// browserContext is the tab's browser context: "" (the default one) in a
+// browser of its own. The cookie calls go to the browser naming it (a tab
+// may not name one), so a tab in a shared browser (tests) gets its own
+// context's cookies, not the default one's.
+func browserContext(tab context.Context) cdp.BrowserContextID {
+	if c := chromedp.FromContext(tab); c != nil {
+		return c.BrowserContextID
+	}
+	return ""
 }
 
 // snapshot is one look at the live page.
@@ -262,6 +308,7 @@ type snapshot struct {
 	Title string `json:"title"`
 	HTML  string `json:"html"`
 	PgID  string `json:"pgid"` // Entra's $Config.pgid, else ""
+	Ready string `json:"ready"`
 }
 
 // snapshotJS tags the inputs of the live page (data-s2s) and returns a
@@ -290,7 +337,7 @@ const snapshotJS = `(() => {
   }
   for (const x of clone.querySelectorAll('script,style,template,noscript')) x.remove();
   const pgid = String((window.$Config && window.$Config.pgid) || '');
-  return {doc, url: location.href, title: document.title, html: clone.outerHTML, pgid};
+  return {doc, url: location.href, title: document.title, html: clone.outerHTML, pgid, ready: document.readyState};
 })()`
 
 // step looks at the page once and fills what it recognises.
@@ -311,6 +358,11 @@ func (s *session) step() error {
 	s.doc, s.url, s.title = snap.Doc, snap.URL, snap.Title
 	if u, err := url.Parse(snap.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") {
 		return nil // about:blank, chrome-error://: nothing to fill
+	}
+	if snap.Ready == "loading" {
+		// Still parsing: a login form may show only its first inputs yet
+		// (a loaded machine once got the username posted on its own).
+		return nil
 	}
 	doc, err := goquery.NewDocumentFromReader(strings.NewReader(snap.HTML))
 	if err != nil {

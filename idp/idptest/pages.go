@@ -132,7 +132,9 @@ func (k *Keycloak) webAuthnView(f *flow, alert string) view {
 	rand.Read(f.challenge)
 	v.Challenge = base64.RawURLEncoding.EncodeToString(f.challenge)
 	v.RPID = k.rpID()
-	v.AutoStart = k.o.WebAuthnAutoStart
+	// After a refused assertion the page shows why and waits for the
+	// person to try again, as Keycloak's does (no endless retry loop).
+	v.AutoStart = k.o.WebAuthnAutoStart && alert == ""
 	for _, key := range f.user.WebAuthn {
 		v.CredIDs = append(v.CredIDs, base64.RawURLEncoding.EncodeToString(key.ID))
 	}

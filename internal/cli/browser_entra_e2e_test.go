@@ -16,6 +16,7 @@ import (
 // in?" answered yes, and the "Working..." form's POST to AWS intercepted.
 func TestBrowserEntraE2E(t *testing.T) {
 	needChromium(t)
+	t.Parallel()
 	login := func(w *entraWorld, pw string) result {
 		w.mustRun("", "configure", "--profile", "m365", "--provider", "entra", "--url", w.e.URL(), "--username", entraUser,
 			"--region", "eu-west-1", "--role-arn", reader)

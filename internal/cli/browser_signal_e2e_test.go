@@ -4,8 +4,8 @@ package cli_test
 
 import (
 	"bytes"
+	"context"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"syscall"
@@ -17,47 +17,44 @@ import (
 	"github.com/saml2sts/saml2sts/sts/ststest"
 )
 
-// These tests need a real separate process to signal, and a browser
-// sitting on a page that waits for a security key.
+// These tests need a browser sitting on a page that waits for a security
+// key. They run in-process: what the binary adds, a signal cancelling the
+// command's context (exit 130), TestSearchExportInterruptE2E and
+// TestInterruptAtPasswordPrompt check on the built binary.
 
-// startStuckLogin starts `login --browser` for a WebAuthn-only account and
-// returns once the browser has posted the password (it then waits on the
-// security-key page), with the browser's user-data dir.
-func startStuckLogin(t *testing.T) (*exec.Cmd, *bytes.Buffer, string) {
+// stuckLogin is `login --browser` for a WebAuthn-only account, running.
+type stuckLogin struct {
+	cancel context.CancelFunc
+	done   chan result
+	dir    string // the browser's user-data dir
+}
+
+// startStuckLogin starts the login and returns once the browser has posted
+// the password (it then waits on the security-key page).
+func startStuckLogin(t *testing.T) *stuckLogin {
 	t.Helper()
 	w := newWorld(t, func(ko *idptest.KeycloakOptions, _ *ststest.Options) { ko.Users[0].WebAuthnOnly = true })
 	w.configure("c", "--role-arn", reader, "--browser", "--browser-timeout", "2m")
-	cmd := exec.Command(binary(t), "login", "--profile", "c", "--password-stdin")
-	for k, v := range w.env {
-		cmd.Env = append(cmd.Env, k+"="+v)
-	}
-	cmd.Stdin = strings.NewReader(password + "\n")
-	var errb bytes.Buffer
-	cmd.Stderr = &errb
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill() })
-	dir := browser.DataDir(w.browserState("c"))
-	deadline := time.Now().Add(60 * time.Second)
+	ctx, cancel := context.WithCancel(t.Context())
+	s := &stuckLogin{cancel: cancel, done: make(chan result, 1), dir: browser.DataDir(w.browserState("c"))}
+	t.Cleanup(cancel)
+	go func() { s.done <- w.runCtx(ctx, password+"\n", "login", "--profile", "c", "--password-stdin") }()
+	deadline := time.Now().Add(3 * time.Minute) // a hang guard
 	for w.kc.Stats().PasswordPosts == 0 {
+		select {
+		case r := <-s.done:
+			t.Fatalf("the login ended before the browser posted the password: %s", r)
+		default:
+		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the browser never posted the password: %s", errb.String())
+			t.Fatal("the browser never posted the password")
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	if len(browser.Leftovers(dir)) == 0 {
-		t.Fatalf("no browser process found for %s", dir)
+	if len(browser.Leftovers(s.dir)) == 0 {
+		t.Fatalf("no browser process found for %s", s.dir)
 	}
-	return cmd, &errb, dir
-}
-
-func exitOf(err error) int {
-	if ee, ok := err.(*exec.ExitError); ok {
-		return ee.ExitCode()
-	}
-	return -1
+	return s
 }
 
 // TestBrowserCtrlCKillsBrowser: a browser login interrupted while the page
@@ -65,12 +62,12 @@ func exitOf(err error) int {
 func TestBrowserCtrlCKillsBrowser(t *testing.T) {
 	needChromium(t)
 	t.Parallel()
-	cmd, errb, dir := startStuckLogin(t)
-	cmd.Process.Signal(syscall.SIGINT)
-	if err := cmd.Wait(); exitOf(err) != 130 || !strings.Contains(errb.String(), "interrupted") {
-		t.Errorf("after Ctrl-C: %v, stderr %q; want exit 130", err, errb.String())
+	s := startStuckLogin(t)
+	s.cancel() // what the binary's SIGINT handler does
+	if r := <-s.done; r.code != 130 || !strings.Contains(r.stderr, "interrupted") {
+		t.Errorf("after Ctrl-C: %s; want exit 130", r)
 	}
-	if left := browser.Leftovers(dir); len(left) > 0 {
+	if left := browser.Leftovers(s.dir); len(left) > 0 {
 		t.Errorf("browser processes outlived the interrupted login: %v", left)
 	}
 }
@@ -80,16 +77,16 @@ func TestBrowserCtrlCKillsBrowser(t *testing.T) {
 func TestBrowserClosedE2E(t *testing.T) {
 	needChromium(t)
 	t.Parallel()
-	cmd, errb, dir := startStuckLogin(t)
-	for _, pid := range browser.Leftovers(dir) {
+	s := startStuckLogin(t)
+	for _, pid := range browser.Leftovers(s.dir) {
 		if cl, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline"); !bytes.Contains(cl, []byte("--type=")) {
 			syscall.Kill(pid, syscall.SIGTERM) // the main browser process
 		}
 	}
-	if err := cmd.Wait(); exitOf(err) != 1 || !strings.Contains(errb.String(), "the browser window was closed before the sign-in finished") {
-		t.Errorf("browser closed: %v, stderr %q; want exit 1 and the reason", err, errb.String())
+	if r := <-s.done; r.code != 1 || !strings.Contains(r.stderr, "the browser window was closed before the sign-in finished") {
+		t.Errorf("browser closed: %s; want exit 1 and the reason", r)
 	}
-	if left := browser.Leftovers(dir); len(left) > 0 {
+	if left := browser.Leftovers(s.dir); len(left) > 0 {
 		t.Errorf("browser processes left: %v", left)
 	}
 }

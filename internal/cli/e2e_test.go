@@ -2,18 +2,17 @@ package cli_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"runtime"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -22,6 +21,7 @@ import (
 
 	"github.com/saml2sts/saml2sts/idp/idptest"
 	"github.com/saml2sts/saml2sts/internal/cli"
+	"github.com/saml2sts/saml2sts/internal/testflag"
 	"github.com/saml2sts/saml2sts/sts/ststest"
 )
 
@@ -137,12 +137,7 @@ func TestMain(m *testing.M) {
 	// (sh, curl, the AWS CLI) and the binary's build; the CPU work of all
 	// of them together is a few seconds. So more run at once than
 	// -parallel's default of one per CPU, unless -parallel is given.
-	flag.Parse()
-	given := false
-	flag.Visit(func(f *flag.Flag) { given = given || f.Name == "test.parallel" })
-	if !given {
-		flag.Set("test.parallel", strconv.Itoa(max(8, 4*runtime.GOMAXPROCS(0))))
-	}
+	testflag.Parallel(max(8, 4*runtime.GOMAXPROCS(0)))
 	code := m.Run()
 	if binDir != "" {
 		os.RemoveAll(binDir)
@@ -257,11 +252,18 @@ func (r result) String() string {
 // environment and no terminal.
 func (w *world) run(stdin string, args ...string) result {
 	w.t.Helper()
+	return w.runCtx(w.t.Context(), stdin, args...)
+}
+
+// runCtx is run with ctx: cancelling it interrupts the command, as the
+// binary's signal handler does (exit 130).
+func (w *world) runCtx(ctx context.Context, stdin string, args ...string) result {
+	w.t.Helper()
 	if w.viaBinary {
 		return w.runBinary(stdin, args...)
 	}
 	var out, errb syncBuffer
-	code := cli.Run(w.t.Context(), cli.Process{
+	code := cli.Run(ctx, cli.Process{
 		Args:       args,
 		Env:        w.environ(),
 		Stdin:      strings.NewReader(stdin),
