@@ -364,12 +364,18 @@ func call[T any](k *Keyring, op, user string, fn func() (T, error)) (T, error) {
 // would otherwise run dbus-launch and leave orphan daemons behind.
 // "autolaunch:" asks for exactly that, so it counts as no bus too.
 func busCheck() error {
+	_, err := busAddress()
+	return err
+}
+
+// busAddress is the session bus address ("" on macOS and Windows).
+func busAddress() (string, error) {
 	switch runtime.GOOS {
 	case "darwin", "windows":
-		return nil
+		return "", nil
 	}
-	if a := os.Getenv("DBUS_SESSION_BUS_ADDRESS"); a == "" || a == "autolaunch:" {
-		return &UnavailableError{Reason: "no D-Bus session bus"}
+	if a := os.Getenv("DBUS_SESSION_BUS_ADDRESS"); a != "" && a != "autolaunch:" {
+		return a, nil
 	}
-	return nil
+	return "", &UnavailableError{Reason: "no D-Bus session bus"}
 }
