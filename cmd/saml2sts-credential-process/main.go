@@ -27,7 +27,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/saml2sts/saml2sts/cache"
+	"github.com/saml2sts/saml2sts/cache/warm"
 	"github.com/saml2sts/saml2sts/internal/credrec"
 	"github.com/saml2sts/saml2sts/internal/exitcode"
 	"github.com/saml2sts/saml2sts/internal/safefile"
@@ -56,24 +56,20 @@ func serve(args, environ []string, getenv func(string) string, out, errOut io.Wr
 	if err != nil {
 		return 0, false
 	}
-	dir, err := cache.Dir(runtime.GOOS, getenv)
+	dir, err := warm.Dir(runtime.GOOS, getenv)
 	if err != nil || !private(dir) {
 		return 0, false // the full binary makes it private, or says why not
 	}
-	store, err := cache.Open(s.Cache, dir, errOut)
+	raw, err := warm.Get(s.Cache, dir, warm.CredsKey(s.Name), errOut)
 	if err != nil {
-		return 0, false
-	}
-	raw, err := store.Get(cache.CredsKey(s.Name))
-	if err != nil {
-		if u, isU := errors.AsType[*cache.UnavailableError](err); isU && u.Err == nil && s.Cache == "keyring" {
+		if u, isU := errors.AsType[*warm.UnavailableError](err); isU && u.Err == nil && s.Cache == "keyring" {
 			// No bus, or no answer in time: the full binary would wait
 			// as long again to say the same.
-			err = credrec.ReadError(store.Name(), err)
+			err = credrec.ReadError("keyring", err)
 			fmt.Fprintf(errOut, "saml2sts: %s\n", strings.ReplaceAll(err.Error(), "\n", " "))
 			return exitcode.Of(err), true
 		}
-		return 0, false
+		return 0, false // a miss, a locked item, ...: the full binary's
 	}
 	line, ok := credrec.Serve(raw, s.Want(), now)
 	if !ok {

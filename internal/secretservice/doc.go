@@ -3,14 +3,16 @@
 // the one warm read `credential_process` makes on every call.
 //
 // It exists because a general client cannot pipeline: godbus negotiates
-// SASL in five round trips, then waits for Hello, and its package init and
+// SASL in four round trips before BEGIN, and its package init and
 // the `net` package it links cost about a millisecond of process start.
-// Here the whole exchange is two round trips on one blocking Unix socket:
+// Here the whole exchange is three round trips on one blocking Unix socket:
 //
-//  1. one write of the SASL EXTERNAL handshake (with BEGIN), Hello,
-//     GetNameOwner, OpenSession("plain") and a SearchItems per query, as
-//     the spec allows (the bus reads them in order);
-//  2. one GetSecrets for every item found.
+//  1. one write of the SASL EXTERNAL handshake (with BEGIN) and Hello,
+//     which the bus answers itself (see exchange for why Hello is not
+//     pipelined with the rest);
+//  2. one write of GetNameOwner, OpenSession("plain") and a SearchItems
+//     per query;
+//  3. one GetSecrets for every item found.
 //
 // Only the signatures those calls use are marshalled and parsed, and every
 // byte read is checked (bounded lengths, alignment, zero padding, the
