@@ -5,7 +5,6 @@ package secretservice
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -54,14 +53,13 @@ func record(t *testing.T, queries []map[string]string) (*script, error) {
 	if err != nil {
 		s.Err = err.Error()
 	}
-	// The server's last read may hold nothing for a write never answered.
 	return s, err
 }
 
 // TestRealCapture records the replay fixtures (testdata/*.json) from the
-// real gnome-keyring when SECRETSERVICE_CAPTURE=1, after storing test
-// items with secret-tool semantics through the cache package's tests
-// (see cache TestRealKeyringWarmRead). Values are test values.
+// real gnome-keyring when SECRETSERVICE_CAPTURE=1. Store the test item
+// first, with go-keyring's attributes: keyring.Set("saml2sts-capture",
+// "capture-hit", "test-secret: ünïcødé value"); delete it afterwards.
 func TestRealCapture(t *testing.T) {
 	if os.Getenv("SECRETSERVICE_CAPTURE") == "" {
 		t.Skip("set SECRETSERVICE_CAPTURE=1 to record testdata/*.json")
@@ -78,5 +76,3 @@ func TestRealCapture(t *testing.T) {
 		}
 	}
 }
-
-var _ = io.EOF
