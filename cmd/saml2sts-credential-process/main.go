@@ -1,12 +1,13 @@
 // Command saml2sts-credential-process is the warm path of
 // `saml2sts credential-process`: the AWS CLI and SDKs start it on every
 // credential resolution, so it links only what a cache hit needs (no AWS
-// SDK, no cobra, no net/http, no IdP adapter) and starts in about the time
-// of a hello-world.
+// SDK, no cobra, no net/http, no IdP adapter, no go-keyring or godbus: it
+// reads through cache/warm, whose keyring read is a three-round-trip D-Bus
+// client of its own) and starts in about the time of a hello-world.
 //
 // On a fresh cache hit it prints the credential_process JSON and exits 0.
 // On anything else (a miss, stale credentials, another identity's record,
-// another flag, SAML2STS_DEBUG or a SAML2STS_<KEY> override, any error) it
+// a locked keyring item or one go-keyring must read, another flag, SAML2STS_DEBUG or a SAML2STS_<KEY> override, any error) it
 // replaces itself with `saml2sts credential-process` and the same
 // arguments (the saml2sts beside it, else on PATH), so that errors, exit
 // codes and logins are exactly the full binary's. With cache = keyring and
