@@ -35,24 +35,24 @@ func exchange(rw io.ReadWriter, uid int, guid, collection string, queries []map[
 	if !validPath(collection) || len(queries) == 0 {
 		return nil, unsupported("bad request")
 	}
-	// Round trip 1: the handshake and Hello in one write (the bus
-	// handles them in order and answers Hello itself). Hello goes alone:
-	// gnome-keyring (42.1 here) aborts now and then (SIGTRAP after
-	// "gkd_secret_service_get_pkcs11_session: assertion 'client' failed"
-	// in OpenSession) when a new client's calls reach it in the same burst
-	// as the bus's NameOwnerChanged for that client. Four loops of this
-	// reader crashed it within ~150 calls each with everything in one
-	// write, never in 1600 with Hello first, as every other client does.
+	// The order is a general client's (godbus, GDBus): SASL answered
+	// before BEGIN, Hello answered before any call. gnome-keyring 42.1
+	// aborts now and then (SIGTRAP after "gkd_secret_service_get_pkcs11_
+	// session: assertion 'client' failed" in OpenSession) under clients
+	// that pipeline more: with the handshake, Hello and the calls in one
+	// write, four loops of this reader crashed it within ~150 calls each;
+	// with only the calls after Hello's answer (and GetNameOwner among
+	// them) it crashed in the warm-call benchmark. In this order it never
+	// did (docs/performance.md).
 	calls := []call{
 		{dest: busName, path: busPath, iface: busName, member: "Hello"},
-		{dest: busName, path: busPath, iface: busName, member: "GetNameOwner", sig: "s", body: strBody(secretsName)},
 		{dest: secretsName, path: secretsPath, iface: ifService, member: "OpenSession", sig: "sv", body: openBody()},
 	}
 	for _, q := range queries {
 		calls = append(calls, call{dest: secretsName, path: collection, iface: ifCollection, member: "SearchItems", sig: "a{ss}", body: attrsBody(q)})
 	}
-	out := []byte("\x00AUTH EXTERNAL " + hex.EncodeToString([]byte(strconv.Itoa(uid))) + "\r\nBEGIN\r\n")
-	out = append(out, calls[0].marshal(1)...)
+	// Round trip 1: SASL EXTERNAL with the uid as initial response.
+	out := []byte("\x00AUTH EXTERNAL " + hex.EncodeToString([]byte(strconv.Itoa(uid))) + "\r\n")
 	if _, err := rw.Write(out); err != nil {
 		return nil, writeErr(err)
 	}
@@ -60,11 +60,19 @@ func exchange(rw io.ReadWriter, uid int, guid, collection string, queries []map[
 	if err := r.auth(guid); err != nil {
 		return nil, err
 	}
+	// Round trip 2: BEGIN and Hello, which the bus answers itself.
+	out = append([]byte("BEGIN\r\n"), calls[0].marshal(1)...)
+	if _, err := rw.Write(out); err != nil {
+		return nil, writeErr(err)
+	}
 	replies, err := r.replies(1)
 	if err != nil {
 		return nil, err
 	}
-	// Round trip 2: every call that needs no answer first.
+	if err := expect(replies[0], busName, "s"); err != nil {
+		return nil, err
+	}
+	// Round trip 3: OpenSession and the searches at once.
 	out = out[:0]
 	for i, c := range calls[1:] {
 		out = append(out, c.marshal(uint32(i+2))...)
@@ -72,30 +80,23 @@ func exchange(rw io.ReadWriter, uid int, guid, collection string, queries []map[
 	if _, err := rw.Write(out); err != nil {
 		return nil, writeErr(err)
 	}
-	more, err := r.replies(len(calls) - 1)
-	if err != nil {
+	if replies, err = r.replies(len(calls) - 1); err != nil {
 		return nil, err
 	}
-	replies = append(replies, more...)
-	if err := expect(replies[0], busName, "s"); err != nil {
-		return nil, err
-	}
-	owner, err := str(replies[1], busName)
+	// The daemon that answered OpenSession must answer the rest.
+	owner := replies[0].sender
+	session, err := openReply(replies[0], owner)
 	if err != nil {
 		return nil, err
 	}
 	if len(owner) < 2 || owner[0] != ':' {
-		return nil, unsupported("%s has no unique owner", secretsName)
-	}
-	session, err := openReply(replies[2], owner)
-	if err != nil {
-		return nil, err
+		return nil, unsupported("%s answered from no unique name", secretsName)
 	}
 	results := make([]Result, len(queries))
 	paths := make([]string, len(queries))
 	var want []string
 	for i := range queries {
-		items, err := pathsReply(replies[3+i], owner)
+		items, err := pathsReply(replies[1+i], owner)
 		if err != nil {
 			return nil, err
 		}
@@ -109,7 +110,7 @@ func exchange(rw io.ReadWriter, uid int, guid, collection string, queries []map[
 	if len(want) == 0 {
 		return results, nil
 	}
-	// Round trip 3: every secret at once.
+	// Round trip 4: every secret at once.
 	get := call{dest: secretsName, path: secretsPath, iface: ifService, member: "GetSecrets", sig: "aoo", body: getBody(want, session)}
 	if _, err := rw.Write(get.marshal(uint32(len(calls) + 1))); err != nil {
 		return nil, writeErr(err)
@@ -134,8 +135,6 @@ func exchange(rw io.ReadWriter, uid int, guid, collection string, queries []map[
 	}
 	return results, nil
 }
-
-func strBody(s string) []byte { var e enc; e.str(s); return e.b }
 
 // openBody is OpenSession's ("plain", <"">): no transport encryption,
 // which the socket to a same-user daemon does not need.

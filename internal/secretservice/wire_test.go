@@ -57,6 +57,8 @@ const (
 	secret  = "sk-TEST-SECRET-VALUE"
 )
 
+func strBody(s string) []byte { var e enc; e.str(s); return e.b }
+
 func ret(replySerial uint32, sender, sig string, body []byte) msg {
 	return msg{typ: typeReturn, serial: 10 + replySerial, replySerial: replySerial, sender: sender, sig: sig, body: body}
 }
@@ -102,9 +104,10 @@ const okLine = "OK 0123456789abcdef0123456789abcdef\r\n"
 // happy is a server's side of a one-query hit, per round trip.
 func happy() [][]msg {
 	return [][]msg{
+		nil, // the SASL answer
 		{{typ: typeSignal, serial: 2, sender: busName, sig: "s", body: strBody(":1.9")}, ret(1, busName, "s", strBody(":1.9"))},
-		{ret(2, busName, "s", strBody(owner)), ret(3, owner, "vo", openRet(session)), ret(4, owner, "ao", pathsRet(item))},
-		{ret(5, owner, "a{o(oayays)}", secretsRet(session, "", map[string]string{item: secret}))},
+		{ret(2, owner, "vo", openRet(session)), ret(3, owner, "ao", pathsRet(item))},
+		{ret(4, owner, "a{o(oayays)}", secretsRet(session, "", map[string]string{item: secret}))},
 	}
 }
 
@@ -130,7 +133,7 @@ func TestExchange(t *testing.T) {
 	if err != nil || len(got) != 1 || !got[0].Found || string(got[0].Secret) != secret {
 		t.Fatalf("exchange = %+v, %v", got, err)
 	}
-	if !bytes.HasPrefix(p.writes[0], []byte("\x00AUTH EXTERNAL 31303030\r\nBEGIN\r\nl")) {
+	if string(p.writes[0]) != "\x00AUTH EXTERNAL 31303030\r\n" || !bytes.HasPrefix(p.writes[1], []byte("BEGIN\r\nl")) {
 		t.Errorf("handshake %q", p.writes[0])
 	}
 }
@@ -150,32 +153,33 @@ func TestExchangeRefuses(t *testing.T) {
 		{"auth rejected", "REJECTED EXTERNAL\r\n", "", happy(), "authentication refused"},
 		{"other server", okLine, "ffffffffffffffffffffffffffffffff", happy(), "GUID"},
 		{"long auth line", strings.Repeat("x", 400), "", happy(), "too long"},
-		{"no owner", okLine, "", mod(func(r [][]msg) {
-			r[1][0] = msg{typ: typeError, serial: 9, replySerial: 2, sender: busName, errName: "org.freedesktop.DBus.Error.NameHasNoOwner"}
-		}), "NameHasNoOwner"},
+		{"no daemon", okLine, "", mod(func(r [][]msg) {
+			r[2][0] = msg{typ: typeError, serial: 9, replySerial: 2, sender: busName, errName: "org.freedesktop.DBus.Error.ServiceUnknown"}
+		}), "ServiceUnknown"},
+		{"no unique owner", okLine, "", mod(func(r [][]msg) { r[2][0].sender = busName; r[2][1].sender = busName }), "no unique name"},
 		{"no such collection", okLine, "", mod(func(r [][]msg) {
-			r[1][2] = msg{typ: typeError, serial: 9, replySerial: 4, sender: owner, errName: "org.freedesktop.Secret.Error.NoSuchObject", sig: "s", body: strBody(secret)}
+			r[2][1] = msg{typ: typeError, serial: 9, replySerial: 3, sender: owner, errName: "org.freedesktop.Secret.Error.NoSuchObject", sig: "s", body: strBody(secret)}
 		}), "NoSuchObject"},
-		{"reply from another peer", okLine, "", mod(func(r [][]msg) { r[1][1].sender = ":1.8" }), "unexpected sender"},
-		{"unknown serial", okLine, "", mod(func(r [][]msg) { r[1][1].replySerial = 42 }), "unknown serial"},
-		{"duplicate reply", okLine, "", mod(func(r [][]msg) { r[1][2].replySerial = 3 }), "unknown serial"},
-		{"wrong signature", okLine, "", mod(func(r [][]msg) { r[1][2].sig = "as" }), "signature"},
+		{"reply from another peer", okLine, "", mod(func(r [][]msg) { r[2][1].sender = ":1.8" }), "unexpected sender"},
+		{"unknown serial", okLine, "", mod(func(r [][]msg) { r[2][0].replySerial = 42 }), "unknown serial"},
+		{"duplicate reply", okLine, "", mod(func(r [][]msg) { r[2][1].replySerial = 2 }), "unknown serial"},
+		{"wrong signature", okLine, "", mod(func(r [][]msg) { r[2][1].sig = "as" }), "signature"},
 		{"locked: no secret returned", okLine, "", mod(func(r [][]msg) {
-			r[2][0] = ret(5, owner, "a{o(oayays)}", secretsRet(session, "", nil))
+			r[3][0] = ret(4, owner, "a{o(oayays)}", secretsRet(session, "", nil))
 		}), "locked"},
 		{"GetSecrets refused", okLine, "", mod(func(r [][]msg) {
-			r[2][0] = msg{typ: typeError, serial: 9, replySerial: 5, sender: owner, errName: "org.freedesktop.Secret.Error.IsLocked"}
+			r[3][0] = msg{typ: typeError, serial: 9, replySerial: 4, sender: owner, errName: "org.freedesktop.Secret.Error.IsLocked"}
 		}), "IsLocked"},
 		{"secret of another session", okLine, "", mod(func(r [][]msg) {
-			r[2][0] = ret(5, owner, "a{o(oayays)}", secretsRet("/org/freedesktop/secrets/session/s9", "", map[string]string{item: secret}))
+			r[3][0] = ret(4, owner, "a{o(oayays)}", secretsRet("/org/freedesktop/secrets/session/s9", "", map[string]string{item: secret}))
 		}), "another session"},
 		{"encrypted secret", okLine, "", mod(func(r [][]msg) {
-			r[2][0] = ret(5, owner, "a{o(oayays)}", secretsRet(session, "iv0123456789abcd", map[string]string{item: secret}))
+			r[3][0] = ret(4, owner, "a{o(oayays)}", secretsRet(session, "iv0123456789abcd", map[string]string{item: secret}))
 		}), "another session"},
-		{"trailing bytes", okLine, "", mod(func(r [][]msg) { r[1][0].body = append(strBody(owner), 0, 0) }), "trailing"},
-		{"file descriptors", okLine, "", mod(func(r [][]msg) { r[1][1].fds = 1 }), "file descriptors"},
+		{"trailing bytes", okLine, "", mod(func(r [][]msg) { r[2][0].body = append(openRet(session), 0, 0, 0, 0) }), "trailing"},
+		{"file descriptors", okLine, "", mod(func(r [][]msg) { r[2][0].fds = 1 }), "file descriptors"},
 		{"method call to us", okLine, "", mod(func(r [][]msg) { r[1][0].typ = typeCall; r[1][0].replySerial = 0 }), "method call"},
-		{"connection closed", okLine, "", happy()[:2], "closed"},
+		{"connection closed", okLine, "", happy()[:3], "closed"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			p := &player{server: stream(c.auth, c.rounds)}
