@@ -5,7 +5,7 @@
 // format and the keyring's errors and messages cannot drift between the
 // saml2sts binary and the saml2sts-credential-process helper.
 //
-// Writes, deletes, locked keyring items and anything the one-socket
+// Writes, deletes, locked keyring items and anything the one-connection
 // Secret Service reader does not handle are the cache package's: Get
 // answers ErrSlow for them.
 package warm
