@@ -35,7 +35,12 @@ func TestDemoTouchesNothingOutsideItsTempDir(t *testing.T) {
 	}
 	before := homeFiles(t, home)
 	cmd := exec.Command(binary(t), "demo")
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + home, "LOCALAPPDATA=" + filepath.Join(home, "AppData", "Local")}
+	// The demo runs the aws on PATH: the program itself, not a pyenv shim.
+	path := os.Getenv("PATH")
+	if findAWSCLIs(); awsPath != "" {
+		path = filepath.Dir(awsPath) + string(filepath.ListSeparator) + path
+	}
+	cmd.Env = []string{"PATH=" + path, "HOME=" + home, "LOCALAPPDATA=" + filepath.Join(home, "AppData", "Local")}
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("demo: %v\n%s", err, out)
 	}

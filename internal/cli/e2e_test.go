@@ -2,7 +2,9 @@ package cli_test
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"crypto/x509"
+	"encoding/hex"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -40,21 +42,79 @@ var (
 // binary returns the saml2sts binary, building it on first use.
 func binary(t testing.TB) string {
 	t.Helper()
-	binOnce.Do(func() {
-		binDir, binErr = os.MkdirTemp("", "saml2sts-e2e-")
-		if binErr != nil {
-			return
-		}
-		binPath = filepath.Join(binDir, "saml2sts")
-		out, err := exec.Command("go", "build", "-o", binPath, "../../cmd/saml2sts").CombinedOutput()
-		if err != nil {
-			binErr = fmt.Errorf("build saml2sts: %v\n%s", err, out)
-		}
-	})
+	binOnce.Do(func() { binPath, binErr = buildBinaries() })
 	if binErr != nil {
 		t.Fatal(binErr)
 	}
 	return binPath
+}
+
+// helperBinary returns the warm-path credential_process helper, built
+// with saml2sts. It is not beside saml2sts (configure would write it into
+// credential_process instead): installPair puts the two together.
+func helperBinary(t testing.TB) string {
+	binary(t)
+	return filepath.Join(binDir, "helper", "saml2sts-credential-process")
+}
+
+// buildBinaries builds saml2sts and the helper with one go build (one
+// package load, links in parallel) into a fresh directory binDir. Linking
+// costs CPU-seconds, so the output is kept between runs in a private
+// directory under the user's cache, and go build relinks only what is
+// stale. Each run works on hard links in a directory of its own: go build
+// replaces a stale file rather than writing into it, so a concurrent run
+// never sees a binary change under it.
+func buildBinaries() (string, error) {
+	names := []string{"saml2sts", "saml2sts-credential-process"}
+	keep := ""
+	if wd, err := os.Getwd(); err == nil {
+		if cache, err := os.UserCacheDir(); err == nil {
+			sum := sha256.Sum256([]byte(wd))
+			keep = filepath.Join(cache, "saml2sts-tests", hex.EncodeToString(sum[:8]))
+			if os.MkdirAll(keep, 0o700) != nil {
+				keep = ""
+			}
+		}
+	}
+	if keep != "" {
+		// Left by runs that were killed.
+		old, _ := filepath.Glob(filepath.Join(keep, "run-*"))
+		for _, d := range old {
+			if st, err := os.Stat(d); err == nil && time.Since(st.ModTime()) > 24*time.Hour {
+				os.RemoveAll(d)
+			}
+		}
+	}
+	var err error
+	if binDir, err = os.MkdirTemp(keep, "run-"); err != nil {
+		return "", err
+	}
+	for _, n := range names {
+		if keep != "" {
+			os.Link(filepath.Join(keep, n), filepath.Join(binDir, n)) // none yet: go build makes it
+		}
+	}
+	out, err := exec.Command("go", "build", "-o", binDir+string(filepath.Separator), "../../cmd/saml2sts", "../../cmd/saml2sts-credential-process").CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("build saml2sts: %v\n%s", err, out)
+	}
+	for _, n := range names {
+		if keep != "" {
+			// Published by rename: a run linking it gets a whole file.
+			tmp := filepath.Join(binDir, n+".keep")
+			if os.Link(filepath.Join(binDir, n), tmp) == nil && os.Rename(tmp, filepath.Join(keep, n)) != nil {
+				os.Remove(tmp)
+			}
+		}
+	}
+	helper := filepath.Join(binDir, "helper")
+	if err := os.Mkdir(helper, 0o700); err != nil {
+		return "", err
+	}
+	if err := os.Rename(filepath.Join(binDir, names[1]), filepath.Join(helper, names[1])); err != nil {
+		return "", err
+	}
+	return filepath.Join(binDir, names[0]), nil
 }
 
 // sessionBus is the test process's D-Bus address, kept for the keyring
@@ -647,63 +707,83 @@ func TestCorruptCacheFileIsAMiss(t *testing.T) {
 	}
 }
 
-// awsCLIs lists the distinct AWS CLIs on this machine: the one on PATH (v1
-// on the image) and Debian's /usr/bin/aws (v2), by version.
+var (
+	awsOnce  sync.Once
+	awsFound map[string]string
+	awsPath  string // the aws on PATH, resolved
+)
+
+// awsCLIs lists the distinct AWS CLIs on this machine by name: the one on
+// PATH (v1 on the image) and Debian's /usr/bin/aws (v2). It looks once per
+// test process and runs neither: `aws --version` costs a Python start-up
+// (about a CPU-second), so awsVersion runs it only for a failure message.
+// A pyenv shim on PATH is resolved to the program it would run, saving a
+// shell and pyenv's own start-up on every call.
 func awsCLIs(t *testing.T) map[string]string {
 	t.Helper()
-	found := map[string]string{}
-	var cands []string
-	if p, err := exec.LookPath("aws"); err == nil {
-		cands = append(cands, p)
-	}
-	cands = append(cands, "/usr/bin/aws")
-	for _, p := range cands {
-		out, err := exec.Command(p, "--version").CombinedOutput()
-		if err != nil {
-			continue
+	findAWSCLIs()
+	if len(awsFound) == 0 {
+		if os.Getenv("CI") != "" {
+			t.Fatal("the AWS CLI tests must run in CI, but there is no aws on PATH nor /usr/bin/aws (apt-get install awscli)")
 		}
-		v := strings.Fields(string(out))[0] // aws-cli/2.9.19
-		if _, dup := found[v]; !dup {
-			found[v] = p
-		}
-	}
-	if len(found) == 0 {
 		t.Skip("no AWS CLI on this machine")
 	}
-	return found
+	return awsFound
 }
 
-func TestAWSCLIAcceptsCredentialProcess(t *testing.T) {
-	t.Parallel()
-	for version, aws := range awsCLIs(t) {
-		t.Run(version, func(t *testing.T) {
-			t.Parallel()
-			w := newWorld(t)
-			w.useBinary() // the AWS CLI runs our credential_process
-			script, _ := w.passwordScript()
-			w.configure("cli", "--role-arn", reader, "--password-command", script, "--aws-profile", "cli")
-			// --endpoint-url, not only AWS_ENDPOINT_URL_STS: Debian's v2.9
-			// predates service-specific endpoint variables (2.13).
-			cmd := exec.Command(aws, "sts", "get-caller-identity", "--profile", "cli", "--output", "json",
-				"--endpoint-url", w.st.URL())
-			for k, v := range w.env {
-				cmd.Env = append(cmd.Env, k+"="+v)
+func findAWSCLIs() {
+	awsOnce.Do(func() {
+		awsFound = map[string]string{}
+		var cands []string
+		if p, err := exec.LookPath("aws"); err == nil {
+			if filepath.Base(filepath.Dir(p)) == "shims" {
+				if out, err := exec.Command("pyenv", "which", "aws").Output(); err == nil {
+					p = strings.TrimSpace(string(out))
+				}
 			}
-			out, err := cmd.CombinedOutput()
-			if err != nil {
-				t.Fatalf("%s sts get-caller-identity: %v\n%s", version, err, out)
+			awsPath = p
+			cands = append(cands, p)
+		}
+		cands = append(cands, "/usr/bin/aws")
+		seen := map[string]bool{}
+		for _, p := range cands {
+			real, err := filepath.EvalSymlinks(p)
+			if err != nil || seen[real] {
+				continue
 			}
-			var id struct{ Account, Arn string }
-			if err := json.Unmarshal(out, &id); err != nil {
-				t.Fatalf("aws output: %v\n%s", err, out)
+			if st, err := os.Stat(real); err != nil || st.Mode()&0o111 == 0 {
+				continue
 			}
-			if id.Account != account || !strings.Contains(id.Arn, "assumed-role/SearchReader/") {
-				t.Errorf("aws says %+v", id)
-			}
-			if got := w.st.Calls("GetCallerIdentity"); got != 1 {
-				t.Errorf("GetCallerIdentity calls = %d (the AWS CLI must have signed with our credentials)", got)
-			}
-		})
+			seen[real] = true
+			awsFound[strings.ReplaceAll(strings.TrimPrefix(p, "/"), "/", "_")] = p
+		}
+	})
+}
+
+// awsVersion is what `aws --version` says, for failure messages.
+func awsVersion(aws string) string {
+	out, err := exec.Command(aws, "--version").CombinedOutput()
+	if f := strings.Fields(string(out)); err == nil && len(f) > 0 {
+		return f[0] // aws-cli/2.9.19
+	}
+	return aws + " (version unknown)"
+}
+
+// awsCallerID runs `aws sts get-caller-identity` with the world's
+// environment and extra args, and checks that the AWS CLI signed as the
+// SearchReader role. --endpoint-url, not only AWS_ENDPOINT_URL_STS:
+// Debian's v2.9 predates service-specific endpoint variables (2.13).
+func (w *world) awsCallerID(aws string, args ...string) {
+	w.t.Helper()
+	cmd := exec.Command(aws, append([]string{"sts", "get-caller-identity", "--output", "json", "--endpoint-url", w.st.URL()}, args...)...)
+	cmd.Env = w.environ()
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		w.t.Fatalf("%s sts get-caller-identity %v: %v\n%s", awsVersion(aws), args, err, out)
+	}
+	var id struct{ Account, Arn string }
+	if err := json.Unmarshal(out, &id); err != nil || id.Account != account || !strings.Contains(id.Arn, "assumed-role/SearchReader/") {
+		w.t.Fatalf("%s says %s (%v)", awsVersion(aws), out, err)
 	}
 }
 

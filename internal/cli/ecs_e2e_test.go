@@ -84,45 +84,17 @@ func callerIdentities(t *testing.T, out string) []struct{ Account, Arn string } 
 	return ids
 }
 
+// TestExecECSServerAWSCLI: each AWS CLI, run by exec --ecs-server with a
+// parent shell's credentials in the way, takes its credentials from our
+// endpoint, and credentials that go stale while the child runs are renewed
+// silently: the endpoint serves the still-usable ones at once and renews
+// in the background, and the AWS CLI then signs with the renewed ones.
+// One AWS CLI run per version; the test itself reads the endpoint in
+// between.
 func TestExecECSServerAWSCLI(t *testing.T) {
 	t.Parallel()
-	for version, aws := range awsCLIs(t) {
-		t.Run(version, func(t *testing.T) {
-			t.Parallel()
-			w := newWorld(t)
-			script, _ := w.passwordScript()
-			w.configure("ecs", "--role-arn", reader, "--password-command", script)
-			w.shadow()
-			// --endpoint-url: Debian's v2.9 predates AWS_ENDPOINT_URL_STS.
-			r := w.run("", "exec", "--ecs-server", "--profile", "ecs", "--", "sh", "-c",
-				envProbe+`"$1" sts get-caller-identity --output json --endpoint-url "$2"`, "sh", aws, w.st.URL())
-			if r.code != 0 {
-				t.Fatalf("%s via exec --ecs-server: %s", version, r)
-			}
-			checkProbe(t, r.stdout)
-			ids := callerIdentities(t, r.stdout)
-			if len(ids) != 1 || ids[0].Account != account || !strings.Contains(ids[0].Arn, "assumed-role/SearchReader/") {
-				t.Errorf("aws says %+v", ids)
-			}
-			if got := w.st.Calls("GetCallerIdentity"); got != 1 {
-				t.Errorf("GetCallerIdentity calls = %d", got)
-			}
-			if n := len(w.st.Issued()); n != 1 {
-				t.Errorf("issued %d credentials, want 1 (the up-front login, served from memory)", n)
-			}
-			if iss := w.st.Issued()[0]; strings.Contains(r.stdout+r.stderr, iss.SecretAccessKey) {
-				t.Error("the secret key reached the child's output")
-			}
-		})
-	}
-}
-
-// TestExecECSServerRefresh: credentials that go stale while the child runs
-// are renewed silently for the child's next AWS call.
-func TestExecECSServerRefresh(t *testing.T) {
-	t.Parallel()
-	for version, aws := range awsCLIs(t) {
-		t.Run(version, func(t *testing.T) {
+	for name, aws := range awsCLIs(t) {
+		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			// 1h credentials renewed in their last 50 minutes: due 12
 			// minutes on, on the clock the CLI and the emulators share, and
@@ -131,35 +103,38 @@ func TestExecECSServerRefresh(t *testing.T) {
 			w := newWorld(t)
 			script, counter := w.passwordScript()
 			w.configure("r", "--role-arn", reader, "--password-command", script, "--duration", "1h", "--refresh-window", "50m")
-			call := `"$1" sts get-caller-identity --output json --endpoint-url "$2" || exit 9` + "\n"
-			// The second call gets the still-usable credentials at once and
-			// has the server renew them in the background; the third gets
-			// the renewed ones.
-			renewed := func(func() string) {
-				w.waitUntil(func() bool { return len(w.st.Issued()) == 2 }, nil, "the renewal")
+			w.shadow()
+			renewed := func(stdout, _ func() string) {
+				// The child wrote its probe before pausing; its copy to
+				// stdout may lag.
+				w.waitUntil(func() bool { return tokenLine.MatchString(stdout()) }, nil, "the child's environment")
+				uri, token := checkProbe(t, stdout())
+				w.advance(12 * time.Minute)
+				if key := ecsKey(t, uri, token); key != w.st.Issued()[0].AccessKeyID {
+					t.Errorf("due credentials: served %s, want the still-usable %s at once", key, w.st.Issued()[0].AccessKeyID)
+				}
+				w.waitUntil(func() bool {
+					iss := w.st.Issued()
+					return len(iss) == 2 && ecsKey(t, uri, token) == iss[1].AccessKeyID
+				}, nil, "the renewal")
 			}
-			r := w.runPaused([]func(func() string){func(func() string) { w.advance(12 * time.Minute) }, renewed},
+			r := w.runPaused([]func(stdout, stderr func() string){renewed},
 				"exec", "--ecs-server", "--profile", "r", "--", "sh", "-c",
-				pauseChild+call+"pause 1\n"+call+"pause 2\n"+call, "sh", aws, w.st.URL())
+				envProbe+pauseChild+"pause 1\n"+`"$1" sts get-caller-identity --output json --endpoint-url "$2"`, "sh", aws, w.st.URL())
 			if r.code != 0 {
-				t.Fatalf("%s: %s", version, r)
+				t.Fatalf("%s via exec --ecs-server: %s", awsVersion(aws), r)
 			}
 			ids := callerIdentities(t, r.stdout)
-			if len(ids) != 3 {
-				t.Fatalf("want 3 caller identities, got %+v\n%s", ids, r)
+			if len(ids) != 1 || ids[0].Account != account || !strings.Contains(ids[0].Arn, "assumed-role/SearchReader/") {
+				t.Errorf("aws says %+v", ids)
 			}
-			for _, id := range ids {
-				if !strings.Contains(id.Arn, "assumed-role/SearchReader/") {
-					t.Errorf("aws says %+v", id)
-				}
+			if got := w.st.Calls("GetCallerIdentity"); got != 1 {
+				t.Errorf("GetCallerIdentity calls = %d", got)
 			}
-			// The up-front login, served from memory to the first calls,
-			// then one silent renewal.
+			// The up-front login, served from memory, then one silent
+			// renewal.
 			if n := len(w.st.Issued()); n != 2 {
 				t.Errorf("issued %d credentials, want the up-front login and a silent renewal", n)
-			}
-			if got := w.st.Calls("GetCallerIdentity"); got != 3 {
-				t.Errorf("GetCallerIdentity calls = %d, want 3", got)
 			}
 			// The renewal used the stored IdP session; password_command
 			// ran only for the first login.
@@ -169,8 +144,34 @@ func TestExecECSServerRefresh(t *testing.T) {
 			if s := w.kc.Stats(); s.SessionReuses != 1 {
 				t.Errorf("IdP stats %+v: want 1 session reuse", s)
 			}
+			for _, iss := range w.st.Issued() {
+				if strings.Contains(r.stdout+r.stderr, iss.SecretAccessKey) {
+					t.Error("a secret key reached the child's output")
+				}
+			}
 		})
 	}
+}
+
+// ecsKey asks the container endpoint for credentials, as an SDK does, and
+// returns the access key it served.
+func ecsKey(t *testing.T, uri, token string) string {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, uri, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var c struct{ AccessKeyId string }
+	if err := json.NewDecoder(res.Body).Decode(&c); err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("endpoint: %s %v", res.Status, err)
+	}
+	return c.AccessKeyId
 }
 
 // pauseChild defines "pause N" for a child's sh -c script: it stops there
@@ -180,8 +181,8 @@ const pauseChild = `pause() { : > "$PAUSE.$1.wait"; while [ ! -e "$PAUSE.$1.go" 
 
 // runPaused runs args in-process; when the child script reaches "pause N"
 // it waits there while steps[N-1] runs (moves the clock, waits for a
-// condition), then goes on. A step gets the run's stderr so far.
-func (w *world) runPaused(steps []func(stderr func() string), args ...string) result {
+// condition), then goes on. A step gets the run's stdout and stderr so far.
+func (w *world) runPaused(steps []func(stdout, stderr func() string), args ...string) result {
 	w.t.Helper()
 	pause := filepath.Join(w.dir, "pause")
 	w.env["PAUSE"] = pause
@@ -196,7 +197,7 @@ func (w *world) runPaused(steps []func(stderr func() string), args ...string) re
 	for i, step := range steps {
 		mark := fmt.Sprintf("%s.%d", pause, i+1)
 		w.waitUntil(func() bool { _, err := os.Stat(mark + ".wait"); return err == nil }, done, "pause "+strconv.Itoa(i+1))
-		step(errb.String)
+		step(out.String, errb.String)
 		if err := os.WriteFile(mark+".go", nil, 0o600); err != nil {
 			w.t.Fatal(err)
 		}
@@ -306,10 +307,10 @@ func TestExecECSServerNeverPromptsInBackground(t *testing.T) {
 	// The second request finds the credentials due and has the server try
 	// to renew them in the background, which needs the password: it says
 	// so on stderr (the child waits for that) and serves the old ones.
-	failed := func(stderr func() string) {
+	failed := func(_, stderr func() string) {
 		w.waitUntil(func() bool { return strings.Contains(stderr(), "renewal failed") }, nil, "the renewal's notice")
 	}
-	r := w.runPaused([]func(func() string){func(func() string) { w.advance(50 * time.Minute) }, failed},
+	r := w.runPaused([]func(stdout, stderr func() string){func(_, _ func() string) { w.advance(50 * time.Minute) }, failed},
 		"exec", "--ecs-server", "--profile", "tty", "--", "sh", "-c", pauseChild+get+"pause 1\n"+get+"pause 2\n", "sh", curl)
 	if r.code != 0 {
 		t.Fatalf("exit: %s", r)

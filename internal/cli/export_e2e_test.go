@@ -3,7 +3,6 @@ package cli_test
 import (
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -141,30 +140,20 @@ func TestExportUsage(t *testing.T) {
 	}
 }
 
-// TestAWSCLIUsesExportedCredentials: the real AWS CLI signs with the keys
+// TestAWSCLIUsesExportedCredentials: each AWS CLI signs with the keys
 // export wrote, without any credential_process.
 func TestAWSCLIUsesExportedCredentials(t *testing.T) {
-	for version, aws := range awsCLIs(t) {
-		t.Run(version, func(t *testing.T) {
+	t.Parallel()
+	for name, aws := range awsCLIs(t) {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			w := newWorld(t)
 			w.configure("an", "--role-arn", reader)
 			w.mustRun(password, "login", "--profile", "an", "--password-stdin")
 			w.mustRun("", "export", "--profile", "an", "--to-credentials-file", "--as", "static")
 			os.Remove(w.env["AWS_CONFIG_FILE"]) // nothing but the credentials file
 			w.env["AWS_CONFIG_FILE"] = filepath.Join(w.dir, "aws", "none")
-			cmd := exec.Command(aws, "sts", "get-caller-identity", "--profile", "static", "--region", "eu-west-1",
-				"--output", "json", "--endpoint-url", w.st.URL())
-			for k, v := range w.env {
-				cmd.Env = append(cmd.Env, k+"="+v)
-			}
-			out, err := cmd.CombinedOutput()
-			if err != nil {
-				t.Fatalf("%s: %v\n%s", version, err, out)
-			}
-			var id struct{ Account, Arn string }
-			if err := json.Unmarshal(out, &id); err != nil || id.Account != account || !strings.Contains(id.Arn, "assumed-role/SearchReader/") {
-				t.Errorf("aws says %s (%v)", out, err)
-			}
+			w.awsCallerID(aws, "--profile", "static", "--region", "eu-west-1")
 			if got := w.st.Calls("GetCallerIdentity"); got != 1 {
 				t.Errorf("GetCallerIdentity calls = %d", got)
 			}

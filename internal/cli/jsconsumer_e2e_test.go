@@ -37,9 +37,11 @@ func jsConsumer(t *testing.T) string {
 }
 
 // TestJavaScriptConsumers: the AWS SDK for JavaScript v3 and the OpenSearch
-// JavaScript client take our credentials, one node process each: fromIni
-// with credential_process, fromContainerMetadata under exec --ecs-server,
-// and AwsSigv4Signer signing a search the emulator verifies.
+// JavaScript client take our credentials, in one node process (started by
+// exec --ecs-server): fromIni with credential_process (a miss: saml2sts
+// logs in for the SDK), fromContainerMetadata from exec's endpoint (its
+// own profile, logged in up front), and AwsSigv4Signer signing a search
+// the emulator verifies.
 func TestJavaScriptConsumers(t *testing.T) {
 	script := jsConsumer(t)
 	t.Parallel()
@@ -58,54 +60,49 @@ func TestJavaScriptConsumers(t *testing.T) {
 		json.RawMessage(`{"name":"Felix","kind":"cat"}`))
 	pw, runs := w.passwordScript()
 	w.configure("js", "--role-arn", reader, "--password-command", pw, "--aws-profile", "js")
+	w.configure("ecs", "--role-arn", reader, "--password-command", pw)
 
-	node := func(args ...string) string {
-		t.Helper()
-		cmd := exec.Command("node", append([]string{script}, args...)...)
-		for k, v := range w.env {
-			cmd.Env = append(cmd.Env, k+"="+v)
-		}
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("node %v: %v\n%s", args, err, out)
-		}
-		return string(out)
-	}
-	checkID := func(how, out string) {
-		t.Helper()
-		var id struct{ Account, Arn string }
-		if err := json.Unmarshal([]byte(out[strings.LastIndex(out, "{"):]), &id); err != nil || id.Account != account ||
-			!strings.Contains(id.Arn, "assumed-role/SearchReader/") {
-			t.Errorf("%s: %v\n%s", how, err, out)
-		}
-	}
-
-	out := node("ini", "js")
-	checkID("fromIni with credential_process", out)
-
-	r := w.run("", "exec", "--ecs-server", "--profile", "js", "--", "node", script, "container")
+	r := w.run("", "exec", "--ecs-server", "--profile", "ecs", "--", "node", script, "ini:js", "container", "search:js:"+srv.URL())
 	if r.code != 0 {
-		t.Fatalf("exec --ecs-server: %s", r)
+		t.Fatalf("node under exec --ecs-server: %s", r)
 	}
-	checkID("fromContainerMetadata through exec --ecs-server", r.stdout)
-
-	sout := node("search", "js", srv.URL())
-	var res struct {
-		Status int
-		Hits   []string
+	type step struct {
+		Step, Account, Arn string
+		Status             int
+		Hits               []string
 	}
-	if err := json.Unmarshal([]byte(sout[strings.LastIndex(sout, "{"):]), &res); err != nil || res.Status != 200 ||
-		strings.Join(res.Hits, ",") != "Felix,Tom" {
-		t.Errorf("signed search: %v\n%s", err, sout)
+	var steps []step
+	for _, l := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
+		var s step
+		if err := json.Unmarshal([]byte(l), &s); err != nil {
+			t.Fatalf("node output %q: %v\n%s", l, err, r)
+		}
+		steps = append(steps, s)
+	}
+	if len(steps) != 3 {
+		t.Fatalf("want 3 steps, got %+v\n%s", steps, r)
+	}
+	for i, how := range []string{"ini", "container"} {
+		if s := steps[i]; s.Step != how || s.Account != account || !strings.Contains(s.Arn, "assumed-role/SearchReader/") {
+			t.Errorf("step %d, want %s: %+v", i, how, s)
+		}
+	}
+	if s := steps[2]; s.Step != "search" || s.Status != 200 || strings.Join(s.Hits, ",") != "Felix,Tom" {
+		t.Errorf("signed search: %+v", s)
 	}
 
 	if got := w.st.Calls("GetCallerIdentity"); got != 2 {
 		t.Errorf("GetCallerIdentity calls = %d, want 2 (the SDK must have signed with our credentials)", got)
 	}
-	if b, _ := os.ReadFile(runs); strings.Count(string(b), "\n") != 1 {
-		t.Errorf("password_command ran %d times, want 1 (one login, then the cache)", strings.Count(string(b), "\n"))
+	// One login per profile: exec's before node started, then the SDK's
+	// credential_process; the search used the cache.
+	if got := w.st.Calls("AssumeRoleWithSAML"); got != 2 {
+		t.Errorf("AssumeRoleWithSAML calls = %d, want 2", got)
+	}
+	if b, _ := os.ReadFile(runs); strings.Count(string(b), "\n") != 2 {
+		t.Errorf("password_command ran %d times, want 2 (one login per profile, then the cache)", strings.Count(string(b), "\n"))
 	}
 	for _, iss := range w.st.Issued() {
-		noEncodedSecret(t, "consumer output", out+r.stdout+r.stderr+sout, iss.SecretAccessKey, iss.SessionToken, password)
+		noEncodedSecret(t, "consumer output", r.stdout+r.stderr, iss.SecretAccessKey, iss.SessionToken, password)
 	}
 }

@@ -1,15 +1,16 @@
 // Real JavaScript consumers of saml2sts (AWS SDK for JavaScript v3 and the
-// OpenSearch client's SigV4 signer), run by jsconsumer_e2e_test.go:
-//   node consumer.mjs ini PROFILE         fromIni (credential_process) -> sts:GetCallerIdentity
-//   node consumer.mjs container           fromContainerMetadata (exec --ecs-server) -> sts:GetCallerIdentity
-//   node consumer.mjs search PROFILE URL  fromIni -> AwsSigv4Signer -> POST /INDEX/_search
-// Prints one JSON line; the STS endpoint comes from AWS_ENDPOINT_URL_STS.
+// OpenSearch client's SigV4 signer), run by jsconsumer_e2e_test.go. Each
+// argument is one step, run in order in this one process (node and the
+// SDKs take about half a CPU-second to start):
+//   ini:PROFILE          fromIni (credential_process) -> sts:GetCallerIdentity
+//   container            fromContainerMetadata (exec --ecs-server) -> sts:GetCallerIdentity
+//   search:PROFILE:URL   fromIni -> AwsSigv4Signer -> POST /INDEX/_search
+// Prints one JSON line per step; the STS endpoint comes from AWS_ENDPOINT_URL_STS.
 import { STSClient, GetCallerIdentityCommand } from "@aws-sdk/client-sts";
 import { fromIni, fromContainerMetadata } from "@aws-sdk/credential-providers";
 import { Client } from "@opensearch-project/opensearch";
 import { AwsSigv4Signer } from "@opensearch-project/opensearch/aws-v3";
 
-const [mode, profile, url] = process.argv.slice(2);
 const region = "eu-west-1";
 
 async function whoami(credentials) {
@@ -18,7 +19,8 @@ async function whoami(credentials) {
   return { account: id.Account, arn: id.Arn };
 }
 
-async function main() {
+async function step(arg) {
+  const [mode, profile, ...rest] = arg.split(":");
   switch (mode) {
     case "ini":
       return whoami(fromIni({ profile }));
@@ -27,20 +29,23 @@ async function main() {
     case "search": {
       const client = new Client({
         ...AwsSigv4Signer({ region, service: "es", getCredentials: fromIni({ profile }) }),
-        node: url,
+        node: rest.join(":"),
       });
       const r = await client.search({ index: "pets", body: { query: { match: { kind: "cat" } } } });
       return { status: r.statusCode, hits: r.body.hits.hits.map((h) => h._source.name).sort() };
     }
     default:
-      throw new Error(`unknown mode ${mode}`);
+      throw new Error(`unknown step ${arg}`);
   }
 }
 
-main().then(
-  (r) => console.log(JSON.stringify(r)),
-  (e) => {
-    console.error(`${e.name}: ${e.message}`);
-    process.exit(1);
-  },
-);
+async function main() {
+  for (const arg of process.argv.slice(2)) {
+    console.log(JSON.stringify({ step: arg.split(":")[0], ...(await step(arg)) }));
+  }
+}
+
+main().catch((e) => {
+  console.error(`${e.name}: ${e.message}`);
+  process.exit(1);
+});
