@@ -1,6 +1,6 @@
 package cache
 
-import "errors"
+import "github.com/saml2sts/saml2sts/cache/warm"
 
 // Store keeps small secrets under string keys. Implementations: the OS
 // keyring and a private file directory.
@@ -15,8 +15,8 @@ type Store interface {
 }
 
 // ErrNotFound is a cache miss.
-var ErrNotFound = errors.New("not found in cache")
+var ErrNotFound = warm.ErrNotFound
 
 // ErrUnavailable means the backend cannot be used here (no session bus,
 // locked or missing keyring, timeout).
-var ErrUnavailable = errors.New("keyring unavailable")
+var ErrUnavailable = warm.ErrUnavailable

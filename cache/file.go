@@ -2,9 +2,6 @@ package cache
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/base32"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -12,19 +9,11 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"strings"
 
+	"github.com/saml2sts/saml2sts/cache/warm"
 	"github.com/saml2sts/saml2sts/internal/atomicfile"
 	"github.com/saml2sts/saml2sts/internal/safefile"
 )
-
-// fileMagic starts every cache file; the checksum of the payload follows on
-// the same line, so a truncated or edited file reads as a miss.
-const fileMagic = "saml2sts-cache-v1"
-
-// names are lower-case base32hex: safe for '/' in keys and for
-// case-insensitive file systems.
-var names = base32.HexEncoding.WithPadding(base32.NoPadding)
 
 // File is a Store in a private directory, one 0600 file per key. The
 // values are not encrypted: the protection is the file mode.
@@ -48,38 +37,16 @@ func (f *File) Dir() string { return f.dir }
 // Name implements Store.
 func (f *File) Name() string { return "file" }
 
-// maxFile bounds a cache file: the largest value is an IdP cookie jar.
-const maxFile = 4 << 20
-
-// Get implements Store. A corrupt or unreadable file is a miss, and so is
-// one another user could have planted or changed (a symbolic link, not a
-// regular file, owned by someone else, group/other permission bits): it is
-// removed, never served.
-func (f *File) Get(key string) ([]byte, error) {
-	path := f.path(key)
-	b, err := safefile.ReadPrivate(path, maxFile)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, ErrNotFound
-	}
-	if safefile.Untrusted(err) {
-		os.Remove(path) // in our private dir: the link or file itself
-		return nil, fmt.Errorf("%w: cache file for %s not trusted: %v", ErrNotFound, key, err)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("%w: cache file for %s is unreadable: %v", ErrNotFound, key, err)
-	}
-	line, val, ok := bytes.Cut(b, []byte("\n"))
-	if !ok || string(line) != fileMagic+" "+fileSum(val) {
-		return nil, fmt.Errorf("%w: cache file for %s is corrupt", ErrNotFound, key)
-	}
-	return val, nil
-}
+// Get implements Store (warm.ReadFile): a corrupt or unreadable file is
+// a miss, and so is one another user could have planted or changed; it
+// is removed, never served.
+func (f *File) Get(key string) ([]byte, error) { return warm.ReadFile(f.dir, key) }
 
 // Set implements Store.
 func (f *File) Set(key string, value []byte) error {
 	var b bytes.Buffer
-	b.Grow(len(fileMagic) + 66 + len(value))
-	fmt.Fprintf(&b, "%s %s\n", fileMagic, fileSum(value))
+	b.Grow(len(warm.FileMagic) + 66 + len(value))
+	fmt.Fprintf(&b, "%s %s\n", warm.FileMagic, warm.FileSum(value))
 	b.Write(value)
 	if err := atomicfile.Write(f.path(key), b.Bytes(), 0o600); err != nil {
 		return fmt.Errorf("cache %s: %w", key, err)
@@ -102,57 +69,13 @@ func (f *File) Delete(key string) error {
 // Path is the file holding key.
 func (f *File) Path(key string) string { return f.path(key) }
 
-func (f *File) path(key string) string {
-	n := strings.ToLower(names.EncodeToString([]byte(key)))
-	if len(n) > 200 { // stay under the usual 255-byte name limit
-		s := sha256.Sum256([]byte(key))
-		n = "h" + hex.EncodeToString(s[:])
-	}
-	return filepath.Join(f.dir, n+".cache")
-}
-
-func fileSum(b []byte) string {
-	s := sha256.Sum256(b)
-	return hex.EncodeToString(s[:])
-}
+func (f *File) path(key string) string { return warm.FilePath(f.dir, key) }
 
 // DefaultDir is the cache directory of this process's environment; see [Dir].
 func DefaultDir() (string, error) { return Dir(runtime.GOOS, os.Getenv) }
 
-// Dir is the cache directory on goos given an environment:
-// $SAML2STS_CACHE_DIR when set (the demo and tests use it); else
-// %LocalAppData%\saml2sts on Windows, ~/Library/Caches/saml2sts on macOS,
-// and $XDG_CACHE_HOME/saml2sts or ~/.cache/saml2sts elsewhere.
-func Dir(goos string, getenv func(string) string) (string, error) {
-	if d := getenv("SAML2STS_CACHE_DIR"); d != "" {
-		if !filepath.IsAbs(d) {
-			return "", fmt.Errorf("SAML2STS_CACHE_DIR=%q is not an absolute path", d)
-		}
-		return d, nil
-	}
-	switch goos {
-	case "windows":
-		for _, k := range []string{"LOCALAPPDATA", "LocalAppData"} {
-			if d := getenv(k); d != "" {
-				return filepath.Join(d, "saml2sts"), nil
-			}
-		}
-		return "", errors.New("find cache directory: %LocalAppData% is not set; set SAML2STS_CACHE_DIR")
-	case "darwin", "ios":
-		if h := getenv("HOME"); h != "" {
-			return filepath.Join(h, "Library", "Caches", "saml2sts"), nil
-		}
-		return "", errors.New("find cache directory: $HOME is not set; set SAML2STS_CACHE_DIR")
-	}
-	// The XDG spec says to ignore a relative XDG_CACHE_HOME.
-	if x := getenv("XDG_CACHE_HOME"); filepath.IsAbs(x) {
-		return filepath.Join(x, "saml2sts"), nil
-	}
-	if h := getenv("HOME"); h != "" {
-		return filepath.Join(h, ".cache", "saml2sts"), nil
-	}
-	return "", errors.New("find cache directory: $HOME is not set; set XDG_CACHE_HOME or SAML2STS_CACHE_DIR")
-}
+// Dir is the cache directory on goos given an environment (warm.Dir).
+func Dir(goos string, getenv func(string) string) (string, error) { return warm.Dir(goos, getenv) }
 
 // PrivateDir makes dir (and parents) with mode 0700, refuses one owned by
 // another user, and removes group and other access from an existing one.

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/saml2sts/saml2sts/cache/warm"
 	"github.com/saml2sts/saml2sts/internal/atomicfile"
 	"github.com/saml2sts/saml2sts/internal/safefile"
 )
@@ -133,7 +134,7 @@ func ReadIndex(dir string) (map[string]Meta, error) {
 
 func readIndex(dir string) (indexFile, error) {
 	empty := indexFile{Version: 1, Profiles: map[string]Meta{}, Backoff: map[string]Backoff{}, Exports: map[string]Export{}}
-	b, err := safefile.ReadPrivate(indexPath(dir), maxFile)
+	b, err := safefile.ReadPrivate(indexPath(dir), warm.MaxFile)
 	if errors.Is(err, fs.ErrNotExist) || safefile.Untrusted(err) {
 		return empty, nil // planted: rebuilt by the next update
 	}

@@ -1,64 +1,33 @@
 package cache
 
 import (
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"os"
-	"runtime"
 	"strconv"
-	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/zalando/go-keyring"
 
-	"github.com/saml2sts/saml2sts/internal/exitcode"
+	"github.com/saml2sts/saml2sts/cache/warm"
 )
 
-// Chunking keeps every stored item under the smallest platform limit:
-// Windows Credential Manager takes 2560 bytes, macOS `security -i` about
-// 3 KB. 1800 payload bytes are 2400 base64 characters, plus a short header.
+// The item format is warm's (ItemName, Assemble, ...): the helper reads
+// it without go-keyring.
 const (
-	chunkSize = 1800
-	maxChunks = 64 // 115 KB; Secret Service slows down well before that
-	headMagic = "s2s1"
+	chunkSize = warm.ChunkSize
+	maxChunks = warm.MaxChunks
 	probeUser = ".probe"
 )
 
 // DefaultTimeout bounds each keyring call when NewKeyring gets 0. A locked
 // KeePassXC collection can otherwise block a Secret Service call forever.
-const DefaultTimeout = 3 * time.Second
+const DefaultTimeout = warm.DefaultTimeout
 
 // UnavailableError says why the keyring cannot be used. It matches
 // ErrUnavailable with errors.Is.
-type UnavailableError struct {
-	Reason string // e.g. "no D-Bus session bus" or "get creds/dev"
-	Err    error  // underlying error, if any
-}
-
-func (e *UnavailableError) Error() string {
-	return fmt.Sprintf("%v: %s", ErrUnavailable, e.detail())
-}
-
-// ExitCode implements the exit-status contract (internal/exitcode).
-func (e *UnavailableError) ExitCode() int { return exitcode.Failure }
-
-func (e *UnavailableError) detail() string {
-	if e.Err != nil {
-		return e.Reason + ": " + e.Err.Error()
-	}
-	return e.Reason
-}
-
-func (e *UnavailableError) Unwrap() []error {
-	if e.Err != nil {
-		return []error{ErrUnavailable, e.Err}
-	}
-	return []error{ErrUnavailable}
-}
+type UnavailableError = warm.UnavailableError
 
 // backend is the go-keyring surface; tests replace it to simulate hangs.
 type backend interface {
@@ -126,37 +95,12 @@ func (k *Keyring) read(name string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return assemble(name, head, func(i int) (string, error) { return k.get(name + "#" + strconv.Itoa(i)) })
+	return warm.Assemble(name, head, func(i int) (string, error) { return k.get(name + "#" + strconv.Itoa(i)) })
 }
 
 // errSlow sends a read down go-keyring's path (locked items, prompts,
-// anything the one-connection reader does not handle).
-var errSlow = errors.New("keyring: use the go-keyring path")
-
-// assemble decodes the value whose head item (named name) holds head,
-// getting chunk i >= 1 from chunk.
-func assemble(name, head string, chunk func(i int) (string, error)) ([]byte, error) {
-	n, sum, first, ok := parseHead(head)
-	if !ok {
-		return nil, fmt.Errorf("%w: keyring item %s has a bad header", ErrNotFound, name)
-	}
-	var b strings.Builder
-	b.WriteString(first)
-	for i := 1; i < n; i++ {
-		c, err := chunk(i)
-		if err != nil {
-			return nil, err
-		}
-		b.WriteString(c)
-	}
-	// Chunks are decoded as one string: each is a whole base64 quantum
-	// (1800 is a multiple of 3), so only the last may carry padding.
-	val, err := base64.StdEncoding.DecodeString(b.String())
-	if err != nil || checksum(val) != sum {
-		return nil, fmt.Errorf("%w: keyring item %s is incomplete or corrupt", ErrNotFound, name)
-	}
-	return val, nil
-}
+// anything the one-socket reader does not handle).
+var errSlow = warm.ErrSlow
 
 // migrate moves a value stored under the old, unescaped names (before
 // itemName; only keys with '%' or '#' differ) to the new ones. Under the
@@ -226,7 +170,7 @@ func (k *Keyring) Set(key string, value []byte) error {
 			return err
 		}
 	}
-	head := fmt.Sprintf("%s:%d:%s:%s", headMagic, n, checksum(value), part(0))
+	head := warm.Head(n, value, part(0))
 	if err := k.set(name, head); err != nil {
 		return err
 	}
@@ -275,37 +219,14 @@ func (k *Keyring) deleteChunks(key string, from, old int) error {
 	return nil
 }
 
-// itemName is the keyring item name of key's head: '%' and '#' escaped,
-// so a '#' in an item name only ever starts a chunk number and profile
-// "p#1" cannot meet chunk 1 of profile "p". Keys with neither keep the
-// name they always had.
-func itemName(key string) string {
-	if !strings.ContainsAny(key, "%#") {
-		return key
-	}
-	return strings.NewReplacer("%", "%25", "#", "%23").Replace(key)
-}
+func itemName(key string) string { return warm.ItemName(key) }
 
 // chunkKey is the item name of key's chunk i (i >= 1).
-func chunkKey(key string, i int) string { return itemName(key) + "#" + strconv.Itoa(i) }
+func chunkKey(key string, i int) string { return warm.ChunkName(itemName(key), i) }
 
-func checksum(b []byte) string {
-	s := sha256.Sum256(b)
-	return hex.EncodeToString(s[:16])
-}
+func checksum(b []byte) string { return warm.Checksum(b) }
 
-// parseHead splits "s2s1:<n>:<sum>:<base64>".
-func parseHead(s string) (n int, sum, first string, ok bool) {
-	f := strings.SplitN(s, ":", 4)
-	if len(f) != 4 || f[0] != headMagic {
-		return 0, "", "", false
-	}
-	n, err := strconv.Atoi(f[1])
-	if err != nil || n < 1 || n > maxChunks {
-		return 0, "", "", false
-	}
-	return n, f[2], f[3], true
-}
+func parseHead(s string) (n int, sum, first string, ok bool) { return warm.ParseHead(s) }
 
 func (k *Keyring) get(user string) (string, error) {
 	return call(k, "get", user, func() (string, error) { return k.be.Get(k.service, user) })
@@ -360,16 +281,26 @@ func call[T any](k *Keyring, op, user string, fn func() (T, error)) (T, error) {
 	}
 }
 
-// busCheck refuses to touch D-Bus without a session bus address: godbus
-// would otherwise run dbus-launch and leave orphan daemons behind.
-// "autolaunch:" asks for exactly that, so it counts as no bus too.
+// busCheck refuses to touch D-Bus without a session bus address (see
+// warm.BusAddress).
 func busCheck() error {
-	switch runtime.GOOS {
-	case "darwin", "windows":
-		return nil
+	_, err := warm.BusAddress()
+	return err
+}
+
+// readFast reads the value whose head item is name through warm's
+// one-socket Secret Service reader (Linux); errSlow sends it down
+// go-keyring's path.
+func (k *Keyring) readFast(name string) ([]byte, error) {
+	if _, real := k.be.(zalando); !real {
+		return nil, errSlow // tests' fake backends
 	}
-	if a := os.Getenv("DBUS_SESSION_BUS_ADDRESS"); a == "" || a == "autolaunch:" {
-		return &UnavailableError{Reason: "no D-Bus session bus"}
+	if k.hung.Load() {
+		return nil, &UnavailableError{Reason: fmt.Sprintf("an earlier call did not answer within %s", k.timeout)}
 	}
-	return nil
+	v, err := warm.ReadKeyring(k.service, name, k.timeout)
+	if u, ok := errors.AsType[*UnavailableError](err); ok && u.TimedOut() {
+		k.hung.Store(true)
+	}
+	return v, err
 }

@@ -1,7 +1,9 @@
 package cache
 
+import "github.com/saml2sts/saml2sts/cache/warm"
+
 // CredsKey is the Store key of a profile's STS credentials.
-func CredsKey(profile string) string { return "creds/" + profile }
+func CredsKey(profile string) string { return warm.CredsKey(profile) }
 
 // SessionKey is the Store key of a profile's IdP session (cookies).
 func SessionKey(profile string) string { return "session/" + profile }

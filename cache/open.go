@@ -4,18 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"sync"
 
-	"github.com/saml2sts/saml2sts/internal/atomicfile"
+	"github.com/saml2sts/saml2sts/cache/warm"
 )
 
 // Service is the keyring service name all saml2sts items are stored under.
-const Service = "saml2sts"
-
-// fileHint tells the user how to avoid the keyring.
-const fileHint = "set cache = file (or SAML2STS_CACHE=file)"
+const Service = warm.Service
 
 // Open returns the Store for mode: "keyring", "file", or "auto" (also "").
 // Neither keyring mode probes up front, which would cost a D-Bus round trip
@@ -43,12 +38,7 @@ func (h hinted) Get(key string) ([]byte, error) { v, err := h.Keyring.Get(key); 
 func (h hinted) Set(key string, v []byte) error { return h.hint(h.Keyring.Set(key, v)) }
 func (h hinted) Delete(key string) error        { return h.hint(h.Keyring.Delete(key)) }
 
-func (h hinted) hint(err error) error {
-	if err != nil && errors.Is(err, ErrUnavailable) {
-		return fmt.Errorf("%w; %s", err, fileHint)
-	}
-	return err
-}
+func (h hinted) hint(err error) error { return warm.Hint(err) }
 
 // auto uses the keyring until it fails as unavailable, then the file
 // backend for the rest of the process. A miss (ErrNotFound) means the
@@ -70,7 +60,7 @@ func (a *auto) forgetNotice() {
 		dir, _ = DefaultDir()
 	}
 	if dir != "" {
-		os.Remove(filepath.Join(dir, noticeFile))
+		warm.ForgetNotice(dir)
 	}
 }
 
@@ -109,22 +99,12 @@ func (a *auto) do(op func(Store) error) error {
 			return fmt.Errorf("%w (and %w)", err, kerr)
 		}
 		a.file = f
-		// Say it once per cache directory and reason, not on every run:
-		// credential_process runs many times a minute.
-		line := fmt.Sprintf("saml2sts: keyring unavailable (%s); caching in %s (mode 0600)\n", reason(kerr), f.Dir())
-		marker := filepath.Join(f.Dir(), noticeFile)
-		if old, _ := os.ReadFile(marker); a.notice != nil && string(old) != line {
-			fmt.Fprint(a.notice, line)
-			atomicfile.Write(marker, []byte(line), 0o600)
-		}
+		warm.Notice(f.Dir(), kerr, a.notice)
 	}
 	f := a.file
 	a.mu.Unlock()
 	return op(f)
 }
-
-// noticeFile remembers the last fallback notice shown.
-const noticeFile = "keyring-notice"
 
 func (a *auto) Get(key string) (v []byte, err error) {
 	err = a.do(func(s Store) error { v, err = s.Get(key); return err })
@@ -148,11 +128,4 @@ func openFile(dir string) (*File, error) {
 		dir = d
 	}
 	return NewFile(dir)
-}
-
-func reason(err error) string {
-	if u, ok := errors.AsType[*UnavailableError](err); ok {
-		return u.detail()
-	}
-	return err.Error()
 }

@@ -1,12 +1,13 @@
 // Command saml2sts-credential-process is the warm path of
 // `saml2sts credential-process`: the AWS CLI and SDKs start it on every
 // credential resolution, so it links only what a cache hit needs (no AWS
-// SDK, no cobra, no net/http, no IdP adapter) and starts in about the time
-// of a hello-world.
+// SDK, no cobra, no net/http, no IdP adapter, no go-keyring: it reads
+// through cache/warm, whose keyring read is one godbus connection) and
+// starts in about the time of a hello-world.
 //
 // On a fresh cache hit it prints the credential_process JSON and exits 0.
 // On anything else (a miss, stale credentials, another identity's record,
-// another flag, SAML2STS_DEBUG or a SAML2STS_<KEY> override, any error) it
+// a locked keyring item or one go-keyring must read, another flag, SAML2STS_DEBUG or a SAML2STS_<KEY> override, any error) it
 // replaces itself with `saml2sts credential-process` and the same
 // arguments (the saml2sts beside it, else on PATH), so that errors, exit
 // codes and logins are exactly the full binary's. With cache = keyring and
@@ -27,7 +28,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/saml2sts/saml2sts/cache"
+	"github.com/saml2sts/saml2sts/cache/warm"
 	"github.com/saml2sts/saml2sts/internal/credrec"
 	"github.com/saml2sts/saml2sts/internal/exitcode"
 	"github.com/saml2sts/saml2sts/internal/safefile"
@@ -56,24 +57,20 @@ func serve(args, environ []string, getenv func(string) string, out, errOut io.Wr
 	if err != nil {
 		return 0, false
 	}
-	dir, err := cache.Dir(runtime.GOOS, getenv)
+	dir, err := warm.Dir(runtime.GOOS, getenv)
 	if err != nil || !private(dir) {
 		return 0, false // the full binary makes it private, or says why not
 	}
-	store, err := cache.Open(s.Cache, dir, errOut)
+	raw, err := warm.Get(s.Cache, dir, warm.CredsKey(s.Name), errOut)
 	if err != nil {
-		return 0, false
-	}
-	raw, err := store.Get(cache.CredsKey(s.Name))
-	if err != nil {
-		if u, isU := errors.AsType[*cache.UnavailableError](err); isU && u.Err == nil && s.Cache == "keyring" {
+		if u, isU := errors.AsType[*warm.UnavailableError](err); isU && u.Err == nil && s.Cache == "keyring" {
 			// No bus, or no answer in time: the full binary would wait
 			// as long again to say the same.
-			err = credrec.ReadError(store.Name(), err)
+			err = credrec.ReadError("keyring", err)
 			fmt.Fprintf(errOut, "saml2sts: %s\n", strings.ReplaceAll(err.Error(), "\n", " "))
 			return exitcode.Of(err), true
 		}
-		return 0, false
+		return 0, false // a miss, a locked item, ...: the full binary's
 	}
 	line, ok := credrec.Serve(raw, s.Want(), now)
 	if !ok {
