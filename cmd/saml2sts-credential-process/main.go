@@ -7,7 +7,8 @@
 //
 // On a fresh cache hit it prints the credential_process JSON and exits 0.
 // On anything else (a miss, stale credentials, another identity's record,
-// a locked keyring item or one go-keyring must read, another flag, SAML2STS_DEBUG or a SAML2STS_<KEY> override, any error) it
+// a locked keyring item or one only go-keyring can read, another flag,
+// SAML2STS_DEBUG or a SAML2STS_<KEY> override, any error) it
 // replaces itself with `saml2sts credential-process` and the same
 // arguments (the saml2sts beside it, else on PATH), so that errors, exit
 // codes and logins are exactly the full binary's. With cache = keyring and
