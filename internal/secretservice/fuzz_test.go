@@ -27,9 +27,9 @@ func FuzzParseMessage(f *testing.F) {
 		if n > len(b) || len(m.body) > n {
 			t.Fatalf("message of %d bytes in %d", n, len(b))
 		}
-		str(m, m.sender)
 		openReply(m, m.sender)
-		pathsReply(m, m.sender)
+		pathsReply(m, m.sender, false)
+		pathsReply(m, m.sender, true)
 		secretsReply(m, m.sender, session)
 		expect(m, m.sender, m.sig)
 	})

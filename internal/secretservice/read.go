@@ -17,6 +17,7 @@ const (
 	secretsPath  = "/org/freedesktop/secrets"
 	ifService    = "org.freedesktop.Secret.Service"
 	ifCollection = "org.freedesktop.Secret.Collection"
+	ifProps      = "org.freedesktop.DBus.Properties"
 )
 
 // LoginCollection is the collection go-keyring stores items in.
@@ -31,28 +32,27 @@ type Result struct {
 // exchange runs one read over rw, a connected bus socket: queries are
 // the attribute sets sought in collection. uid is the client's for SASL
 // EXTERNAL; guid, when not empty, is the server GUID the address named.
+//
+// Three round trips:
+//
+//  1. SASL, BEGIN, Hello and the Service's Collections property, in one
+//     write (sd-bus pipelines the handshake the same way);
+//  2. OpenSession("plain") and a SearchItems per query, in one write;
+//  3. one GetSecrets for every item found.
+//
+// The first call to the daemon must not need the caller's per-client
+// state, and its answer must be awaited: see doc.go for the gnome-keyring
+// race this avoids. Every reply to a call sent is read before returning
+// (but on a broken stream or timeout), so the daemon never handles a
+// call of ours after we hung up.
 func exchange(rw io.ReadWriter, uid int, guid, collection string, queries []map[string]string) ([]Result, error) {
 	if !validPath(collection) || len(queries) == 0 {
 		return nil, unsupported("bad request")
 	}
-	// The order is a general client's (godbus, GDBus): SASL answered
-	// before BEGIN, Hello answered before any call. gnome-keyring 42.1
-	// aborts now and then (SIGTRAP after "gkd_secret_service_get_pkcs11_
-	// session: assertion 'client' failed" in OpenSession) under clients
-	// that pipeline more: with the handshake, Hello and the calls in one
-	// write, four loops of this reader crashed it within ~150 calls each;
-	// with only the calls after Hello's answer (and GetNameOwner among
-	// them) it crashed in the warm-call benchmark. In this order it never
-	// did (docs/performance.md).
-	calls := []call{
-		{dest: busName, path: busPath, iface: busName, member: "Hello"},
-		{dest: secretsName, path: secretsPath, iface: ifService, member: "OpenSession", sig: "sv", body: openBody()},
-	}
-	for _, q := range queries {
-		calls = append(calls, call{dest: secretsName, path: collection, iface: ifCollection, member: "SearchItems", sig: "a{ss}", body: attrsBody(q)})
-	}
-	// Round trip 1: SASL EXTERNAL with the uid as initial response.
-	out := []byte("\x00AUTH EXTERNAL " + hex.EncodeToString([]byte(strconv.Itoa(uid))) + "\r\n")
+	// Round trip 1.
+	out := []byte("\x00AUTH EXTERNAL " + hex.EncodeToString([]byte(strconv.Itoa(uid))) + "\r\nBEGIN\r\n")
+	out = append(out, call{dest: busName, path: busPath, iface: busName, member: "Hello"}.marshal(1)...)
+	out = append(out, call{dest: secretsName, path: secretsPath, iface: ifProps, member: "Get", sig: "ss", body: propBody(ifService, "Collections")}.marshal(2)...)
 	if _, err := rw.Write(out); err != nil {
 		return nil, writeErr(err)
 	}
@@ -60,43 +60,45 @@ func exchange(rw io.ReadWriter, uid int, guid, collection string, queries []map[
 	if err := r.auth(guid); err != nil {
 		return nil, err
 	}
-	// Round trip 2: BEGIN and Hello, which the bus answers itself.
-	out = append([]byte("BEGIN\r\n"), calls[0].marshal(1)...)
-	if _, err := rw.Write(out); err != nil {
-		return nil, writeErr(err)
-	}
-	replies, err := r.replies(1)
+	replies, err := r.replies(2)
 	if err != nil {
 		return nil, err
 	}
 	if err := expect(replies[0], busName, "s"); err != nil {
 		return nil, err
 	}
-	// Round trip 3: OpenSession and the searches at once.
-	out = out[:0]
-	for i, c := range calls[1:] {
-		out = append(out, c.marshal(uint32(i+2))...)
+	// The daemon that answered first must answer the rest.
+	owner := replies[1].sender
+	if replies[1].typ != typeError && (len(owner) < 2 || owner[0] != ':') {
+		return nil, unsupported("%s answered from no unique name", secretsName)
+	}
+	colls, err := pathsReply(replies[1], owner, true)
+	if err != nil {
+		return nil, err
+	}
+	if !slices.Contains(colls, collection) {
+		return nil, unsupported("no collection %s", collection)
+	}
+	// Round trip 2.
+	out = call{dest: secretsName, path: secretsPath, iface: ifService, member: "OpenSession", sig: "sv", body: openBody()}.marshal(3)
+	for i, q := range queries {
+		out = append(out, call{dest: secretsName, path: collection, iface: ifCollection, member: "SearchItems", sig: "a{ss}", body: attrsBody(q)}.marshal(uint32(4+i))...)
 	}
 	if _, err := rw.Write(out); err != nil {
 		return nil, writeErr(err)
 	}
-	if replies, err = r.replies(len(calls) - 1); err != nil {
+	if replies, err = r.replies(1 + len(queries)); err != nil {
 		return nil, err
 	}
-	// The daemon that answered OpenSession must answer the rest.
-	owner := replies[0].sender
 	session, err := openReply(replies[0], owner)
 	if err != nil {
 		return nil, err
-	}
-	if len(owner) < 2 || owner[0] != ':' {
-		return nil, unsupported("%s answered from no unique name", secretsName)
 	}
 	results := make([]Result, len(queries))
 	paths := make([]string, len(queries))
 	var want []string
 	for i := range queries {
-		items, err := pathsReply(replies[1+i], owner)
+		items, err := pathsReply(replies[1+i], owner, false)
 		if err != nil {
 			return nil, err
 		}
@@ -110,9 +112,9 @@ func exchange(rw io.ReadWriter, uid int, guid, collection string, queries []map[
 	if len(want) == 0 {
 		return results, nil
 	}
-	// Round trip 4: every secret at once.
+	// Round trip 3.
 	get := call{dest: secretsName, path: secretsPath, iface: ifService, member: "GetSecrets", sig: "aoo", body: getBody(want, session)}
-	if _, err := rw.Write(get.marshal(uint32(len(calls) + 1))); err != nil {
+	if _, err := rw.Write(get.marshal(uint32(4 + len(queries)))); err != nil {
 		return nil, writeErr(err)
 	}
 	last, err := r.replies(1)
@@ -134,6 +136,14 @@ func exchange(rw io.ReadWriter, uid int, guid, collection string, queries []map[
 		results[i] = Result{Found: true, Secret: s}
 	}
 	return results, nil
+}
+
+// propBody is Properties.Get's (interface, property).
+func propBody(iface, prop string) []byte {
+	var e enc
+	e.str(iface)
+	e.str(prop)
+	return e.b
 }
 
 // openBody is OpenSession's ("plain", <"">): no transport encryption,
@@ -282,15 +292,6 @@ func expect(m *message, sender, sig string) error {
 	return nil
 }
 
-func str(m *message, sender string) (string, error) {
-	if err := expect(m, sender, "s"); err != nil {
-		return "", err
-	}
-	d := &dec{b: m.body, order: m.order}
-	s := d.str()
-	return s, d.done()
-}
-
 // done checks that the whole body was read.
 func (d *dec) done() error {
 	if d.err == nil && d.off != len(d.b) {
@@ -310,12 +311,20 @@ func openReply(m *message, sender string) (string, error) {
 	return s, d.done()
 }
 
-// pathsReply is SearchItems's ao.
-func pathsReply(m *message, sender string) ([]string, error) {
-	if err := expect(m, sender, "ao"); err != nil {
+// pathsReply is SearchItems's ao or, as a variant, Collections's.
+func pathsReply(m *message, sender string, variant bool) ([]string, error) {
+	sig := "ao"
+	if variant {
+		sig = "v"
+	}
+	if err := expect(m, sender, sig); err != nil {
 		return nil, err
 	}
 	d := &dec{b: m.body, order: m.order}
+	if variant && d.signature() != "ao" {
+		d.fail("Collections is not an ao")
+		return nil, d.err
+	}
 	var out []string
 	d.array(4, func() { out = append(out, d.objectPath()) })
 	return out, d.done()

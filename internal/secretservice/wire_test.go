@@ -81,6 +81,18 @@ func pathsRet(paths ...string) []byte {
 	return e.b
 }
 
+// collsRet is Properties.Get(Collections)'s variant.
+func collsRet(paths ...string) []byte {
+	var e enc
+	e.sig("ao")
+	e.array(4, func() {
+		for _, p := range paths {
+			e.str(p)
+		}
+	})
+	return e.b
+}
+
 func secretsRet(sess string, params string, items map[string]string) []byte {
 	var e enc
 	e.array(8, func() {
@@ -101,13 +113,17 @@ func secretsRet(sess string, params string, items map[string]string) []byte {
 
 const okLine = "OK 0123456789abcdef0123456789abcdef\r\n"
 
-// happy is a server's side of a one-query hit, per round trip.
+// happy is a server's side of a one-query hit, per round trip (the SASL
+// answer goes first).
 func happy() [][]msg {
 	return [][]msg{
-		nil, // the SASL answer
-		{{typ: typeSignal, serial: 2, sender: busName, sig: "s", body: strBody(":1.9")}, ret(1, busName, "s", strBody(":1.9"))},
-		{ret(2, owner, "vo", openRet(session)), ret(3, owner, "ao", pathsRet(item))},
-		{ret(4, owner, "a{o(oayays)}", secretsRet(session, "", map[string]string{item: secret}))},
+		{
+			{typ: typeSignal, serial: 2, sender: busName, sig: "s", body: strBody(":1.9")},
+			ret(1, busName, "s", strBody(":1.9")),
+			ret(2, owner, "v", collsRet("/org/freedesktop/secrets/collection/session", LoginCollection)),
+		},
+		{ret(3, owner, "vo", openRet(session)), ret(4, owner, "ao", pathsRet(item))},
+		{ret(5, owner, "a{o(oayays)}", secretsRet(session, "", map[string]string{item: secret}))},
 	}
 }
 
@@ -133,8 +149,27 @@ func TestExchange(t *testing.T) {
 	if err != nil || len(got) != 1 || !got[0].Found || string(got[0].Secret) != secret {
 		t.Fatalf("exchange = %+v, %v", got, err)
 	}
-	if string(p.writes[0]) != "\x00AUTH EXTERNAL 31303030\r\n" || !bytes.HasPrefix(p.writes[1], []byte("BEGIN\r\nl")) {
-		t.Errorf("handshake %q", p.writes[0])
+	if len(p.writes) != 3 || !bytes.HasPrefix(p.writes[0], []byte("\x00AUTH EXTERNAL 31303030\r\nBEGIN\r\nl")) {
+		t.Fatalf("%d writes, first %q", len(p.writes), p.writes[0])
+	}
+}
+
+// TestExchangeFirstCall: the first call to the daemon is one that needs
+// no per-client state (Properties.Get), and nothing else goes to the
+// daemon before its answer is read: gnome-keyring creates that state in
+// an idle callback that can run after a pipelined call (doc.go).
+func TestExchangeFirstCall(t *testing.T) {
+	t.Parallel()
+	p := &player{server: stream(okLine, happy())}
+	if _, err := exchange(p, 0, "", LoginCollection, oneQuery); err != nil {
+		t.Fatal(err)
+	}
+	has := func(w int, s string) bool { return bytes.Contains(p.writes[w], []byte(s)) }
+	if !has(0, ifProps) || !has(0, "Collections") || has(0, "OpenSession") || has(0, "SearchItems") || has(0, "GetSecrets") {
+		t.Errorf("first write %q", p.writes[0])
+	}
+	if !has(1, "OpenSession") || !has(1, "SearchItems") || has(1, ifProps) {
+		t.Errorf("second write %q", p.writes[1])
 	}
 }
 
@@ -154,32 +189,42 @@ func TestExchangeRefuses(t *testing.T) {
 		{"other server", okLine, "ffffffffffffffffffffffffffffffff", happy(), "GUID"},
 		{"long auth line", strings.Repeat("x", 400), "", happy(), "too long"},
 		{"no daemon", okLine, "", mod(func(r [][]msg) {
-			r[2][0] = msg{typ: typeError, serial: 9, replySerial: 2, sender: busName, errName: "org.freedesktop.DBus.Error.ServiceUnknown"}
+			r[0][2] = msg{typ: typeError, serial: 9, replySerial: 2, sender: busName, errName: "org.freedesktop.DBus.Error.ServiceUnknown"}
 		}), "ServiceUnknown"},
-		{"no unique owner", okLine, "", mod(func(r [][]msg) { r[2][0].sender = busName; r[2][1].sender = busName }), "no unique name"},
+		{"no unique owner", okLine, "", mod(func(r [][]msg) { r[0][2].sender = busName }), "no unique name"},
+		{"collection not listed", okLine, "", mod(func(r [][]msg) {
+			r[0][2] = ret(2, owner, "v", collsRet("/org/freedesktop/secrets/collection/session"))
+		}), "no collection"},
+		{"Collections not an ao", okLine, "", mod(func(r [][]msg) {
+			var e enc
+			e.sig("s")
+			e.str(LoginCollection)
+			r[0][2] = ret(2, owner, "v", e.b)
+		}), "not an ao"},
 		{"no such collection", okLine, "", mod(func(r [][]msg) {
-			r[2][1] = msg{typ: typeError, serial: 9, replySerial: 3, sender: owner, errName: "org.freedesktop.Secret.Error.NoSuchObject", sig: "s", body: strBody(secret)}
+			r[1][1] = msg{typ: typeError, serial: 9, replySerial: 4, sender: owner, errName: "org.freedesktop.Secret.Error.NoSuchObject", sig: "s", body: strBody(secret)}
 		}), "NoSuchObject"},
-		{"reply from another peer", okLine, "", mod(func(r [][]msg) { r[2][1].sender = ":1.8" }), "unexpected sender"},
-		{"unknown serial", okLine, "", mod(func(r [][]msg) { r[2][0].replySerial = 42 }), "unknown serial"},
-		{"duplicate reply", okLine, "", mod(func(r [][]msg) { r[2][1].replySerial = 2 }), "unknown serial"},
-		{"wrong signature", okLine, "", mod(func(r [][]msg) { r[2][1].sig = "as" }), "signature"},
+		{"reply from another peer", okLine, "", mod(func(r [][]msg) { r[1][1].sender = ":1.8" }), "unexpected sender"},
+		{"session from another peer", okLine, "", mod(func(r [][]msg) { r[1][0].sender = ":1.8" }), "unexpected sender"},
+		{"unknown serial", okLine, "", mod(func(r [][]msg) { r[1][0].replySerial = 42 }), "unknown serial"},
+		{"duplicate reply", okLine, "", mod(func(r [][]msg) { r[1][1].replySerial = 3 }), "unknown serial"},
+		{"wrong signature", okLine, "", mod(func(r [][]msg) { r[1][1].sig = "as" }), "signature"},
 		{"locked: no secret returned", okLine, "", mod(func(r [][]msg) {
-			r[3][0] = ret(4, owner, "a{o(oayays)}", secretsRet(session, "", nil))
+			r[2][0] = ret(5, owner, "a{o(oayays)}", secretsRet(session, "", nil))
 		}), "locked"},
 		{"GetSecrets refused", okLine, "", mod(func(r [][]msg) {
-			r[3][0] = msg{typ: typeError, serial: 9, replySerial: 4, sender: owner, errName: "org.freedesktop.Secret.Error.IsLocked"}
+			r[2][0] = msg{typ: typeError, serial: 9, replySerial: 5, sender: owner, errName: "org.freedesktop.Secret.Error.IsLocked"}
 		}), "IsLocked"},
 		{"secret of another session", okLine, "", mod(func(r [][]msg) {
-			r[3][0] = ret(4, owner, "a{o(oayays)}", secretsRet("/org/freedesktop/secrets/session/s9", "", map[string]string{item: secret}))
+			r[2][0] = ret(5, owner, "a{o(oayays)}", secretsRet("/org/freedesktop/secrets/session/s9", "", map[string]string{item: secret}))
 		}), "another session"},
 		{"encrypted secret", okLine, "", mod(func(r [][]msg) {
-			r[3][0] = ret(4, owner, "a{o(oayays)}", secretsRet(session, "iv0123456789abcd", map[string]string{item: secret}))
+			r[2][0] = ret(5, owner, "a{o(oayays)}", secretsRet(session, "iv0123456789abcd", map[string]string{item: secret}))
 		}), "another session"},
-		{"trailing bytes", okLine, "", mod(func(r [][]msg) { r[2][0].body = append(openRet(session), 0, 0, 0, 0) }), "trailing"},
-		{"file descriptors", okLine, "", mod(func(r [][]msg) { r[2][0].fds = 1 }), "file descriptors"},
-		{"method call to us", okLine, "", mod(func(r [][]msg) { r[1][0].typ = typeCall; r[1][0].replySerial = 0 }), "method call"},
-		{"connection closed", okLine, "", happy()[:3], "closed"},
+		{"trailing bytes", okLine, "", mod(func(r [][]msg) { r[1][0].body = append(openRet(session), 0, 0, 0, 0) }), "trailing"},
+		{"file descriptors", okLine, "", mod(func(r [][]msg) { r[1][0].fds = 1 }), "file descriptors"},
+		{"method call to us", okLine, "", mod(func(r [][]msg) { r[0][1].typ = typeCall; r[0][1].replySerial = 0 }), "method call"},
+		{"connection closed", okLine, "", happy()[:2], "closed"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			p := &player{server: stream(c.auth, c.rounds)}
@@ -201,7 +246,7 @@ func TestParseMessage(t *testing.T) {
 	if err != nil || n != len(good) || m.replySerial != 3 || m.sender != owner || m.sig != "ao" {
 		t.Fatalf("parseMessage = %+v, %d, %v", m, n, err)
 	}
-	if paths, err := pathsReply(m, owner); err != nil || len(paths) != 2 || paths[1] != item+"0" {
+	if paths, err := pathsReply(m, owner, false); err != nil || len(paths) != 2 || paths[1] != item+"0" {
 		t.Errorf("pathsReply = %q, %v", paths, err)
 	}
 	for i := range len(good) {
