@@ -9,6 +9,9 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/godbus/dbus/v5"
+	"github.com/zalando/go-keyring"
 )
 
 // recorder records a real exchange as a script.
@@ -74,5 +77,59 @@ func TestRealCapture(t *testing.T) {
 		if err := os.WriteFile(filepath.Join("testdata", c.file), b, 0o644); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// TestRealConcurrentReaders: readers that come and go in parallel, as
+// parallel AWS SDK clients spawn credential_process, leave gnome-keyring
+// running: the same daemon owns org.freedesktop.secrets before and after,
+// and every read finds the value. With OpenSession sent before an answer
+// from the daemon (the race in doc.go), gnome-keyring 42.1 aborted within
+// the first few reads of this test.
+func TestRealConcurrentReaders(t *testing.T) {
+	realBus(t)
+	const service, user, value = "saml2sts-stress", "stress", "stress-secret"
+	if err := keyring.Set(service, user, value); err != nil {
+		t.Fatalf("storing the test item: %v", err)
+	}
+	t.Cleanup(func() { keyring.Delete(service, user) })
+	conn, err := dbus.ConnectSessionBus()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	daemon := func() string {
+		var owner string
+		if err := conn.BusObject().Call("org.freedesktop.DBus.GetNameOwner", 0, secretsName).Store(&owner); err != nil {
+			return err.Error()
+		}
+		return owner
+	}
+	before := daemon()
+	const readers, reads = 4, 150
+	errs := make(chan error, readers)
+	for range readers {
+		go func() {
+			for range reads {
+				res, err := Read(os.Getenv("DBUS_SESSION_BUS_ADDRESS"), 3*time.Second, LoginCollection,
+					[]map[string]string{{"service": service, "username": user}})
+				if err == nil && (!res[0].Found || string(res[0].Secret) != value) {
+					err = fmt.Errorf("read %+v", res[0])
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range readers {
+		if err := <-errs; err != nil {
+			t.Errorf("reader: %v", err)
+		}
+	}
+	if after := daemon(); after != before {
+		t.Fatalf("org.freedesktop.secrets was %s, now %s: gnome-keyring crashed or restarted", before, after)
 	}
 }
