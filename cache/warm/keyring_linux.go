@@ -13,10 +13,10 @@ import (
 const speculate = 3
 
 // ReadKeyring reads the value whose head item is name from the Secret
-// Service the quick way (internal/secretservice): two round trips on one
-// socket, the searches for the head and its first chunks pipelined with
-// the connection set-up, every secret fetched with one GetSecrets, no
-// Close; go-keyring makes ~11 sequential round trips per item. A missing
+// Service the quick way (internal/secretservice): three round trips on
+// one socket, the searches for the head and its first chunks in one
+// write, every secret fetched with one GetSecrets, no Close; go-keyring
+// makes ~11 sequential round trips per item. A missing
 // head is ErrNotFound; no bus, or no answer within timeout, an
 // UnavailableError; a locked item, more chunks and anything unexpected
 // ErrSlow.
