@@ -20,16 +20,17 @@ const (
 	password = "bench-password"
 )
 
-// BenchmarkWarmCredentialProcess times whole processes, interleaved in each
-// iteration so machine drift hits all of them alike: a Go hello-world (the
-// floor for spawning any Go binary), then, per backend (file; keyring when
-// a D-Bus session bus is available), the exact credential_process line
-// `configure --aws-profile` writes (the saml2sts-credential-process helper
-// installed beside saml2sts) and the full `saml2sts credential-process`.
-// It reports medians and the median of per-iteration ratios to hello (the
-// pairs share the load of that moment): issue 15 targets line/hello <= 1.5
-// for file and <= 2.0 for keyring.
-func BenchmarkWarmCredentialProcess(b *testing.B) {
+// rig is a logged-in profile per backend, each with the credential_process
+// line configure wrote, against loopback Keycloak and STS emulators.
+type rig struct {
+	env                []string
+	bin, helper, hello string
+	backends           []string
+	lines              map[string][]string // backend -> the line configure wrote
+	st                 *ststest.Server
+}
+
+func newRig(b *testing.B) *rig {
 	dir := b.TempDir()
 	bin := build(b, dir)
 	helper := buildHelper(b, dir)
@@ -41,9 +42,9 @@ func BenchmarkWarmCredentialProcess(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer kc.Close()
+	b.Cleanup(kc.Close)
 	st := ststest.New(ststest.Options{Providers: map[string]*x509.Certificate{provider: kc.Certificate()}})
-	defer st.Close()
+	b.Cleanup(st.Close)
 
 	env := []string{
 		"PATH=" + os.Getenv("PATH"), "HOME=" + dir,
@@ -70,13 +71,13 @@ func BenchmarkWarmCredentialProcess(b *testing.B) {
 	// The keyring outlives this run (gnome-keyring keeps it on disk), so
 	// profile names are unique per run and logged out at the end.
 	name := func(be string) string { return be + "-" + filepath.Base(dir) }
-	defer func() {
+	b.Cleanup(func() {
 		for _, be := range backends {
 			c := exec.Command(bin, "logout", "--profile", name(be))
 			c.Env = env
 			c.Run()
 		}
-	}()
+	})
 	for _, be := range backends {
 		runOK("", "configure", "--profile", name(be), "--provider", "keycloak", "--url", kc.URL(),
 			"--username", "ana", "--role-arn", role, "--cache", be, "--region", "eu-west-1", "--aws-profile", name(be))
@@ -89,16 +90,30 @@ func BenchmarkWarmCredentialProcess(b *testing.B) {
 		if v, ok := strings.CutPrefix(l, "credential_process = "); ok {
 			f := strings.Fields(v)
 			if i := slices.Index(f, "--profile"); i > 0 && i+1 < len(f) {
-				lines[f[i+1]] = f
+				lines[strings.SplitN(f[i+1], "-", 2)[0]] = f
 			}
 		}
 	}
 	for _, be := range backends {
-		if l := lines[name(be)]; len(l) == 0 || l[0] != helper {
+		if l := lines[be]; len(l) == 0 || l[0] != helper || l[slices.Index(l, "--profile")+1] != name(be) {
 			b.Fatalf("configure wrote %q for %s, want the helper %s:\n%s", l, be, helper, awsCfg)
 		}
 	}
+	return &rig{env: env, bin: bin, helper: helper, hello: hello, backends: backends, lines: lines, st: st}
+}
 
+// BenchmarkWarmCredentialProcess times whole processes, interleaved in each
+// iteration so machine drift hits all of them alike: a Go hello-world (the
+// floor for spawning any Go binary), then, per backend (file; keyring when
+// a D-Bus session bus is available), the exact credential_process line
+// `configure --aws-profile` writes (the saml2sts-credential-process helper
+// installed beside saml2sts) and the full `saml2sts credential-process`.
+// It reports medians and the median of per-iteration ratios to hello (the
+// pairs share the load of that moment): issue 15 targets line/hello <= 1.5
+// for file and <= 2.0 for keyring.
+func BenchmarkWarmCredentialProcess(b *testing.B) {
+	r := newRig(b)
+	env, bin, hello, backends, lines := r.env, r.bin, r.hello, r.backends, r.lines
 	timeOne := func(name string, args ...string) time.Duration {
 		c := exec.Command(name, args...)
 		c.Env = env
@@ -115,11 +130,11 @@ func BenchmarkWarmCredentialProcess(b *testing.B) {
 		h := timeOne(hello)
 		times["hello"] = append(times["hello"], h)
 		for _, be := range backends {
-			l := lines[name(be)]
+			l := lines[be]
 			for _, run := range []struct {
 				key  string
 				args []string
-			}{{be, l}, {be + "-full", []string{bin, "credential-process", "--profile", name(be)}}} {
+			}{{be, l}, {be + "-full", []string{bin, "credential-process", "--profile", l[slices.Index(l, "--profile")+1]}}} {
 				d := timeOne(run.args[0], run.args[1:]...)
 				times[run.key] = append(times[run.key], d)
 				ratios[run.key] = append(ratios[run.key], float64(d)/float64(h))
@@ -135,7 +150,7 @@ func BenchmarkWarmCredentialProcess(b *testing.B) {
 			b.ReportMetric(medianF(ratios[k]), k+"/hello")
 		}
 	}
-	if n := st.Calls("AssumeRoleWithSAML"); n != len(backends) {
+	if n := r.st.Calls("AssumeRoleWithSAML"); n != len(backends) {
 		b.Fatalf("AssumeRoleWithSAML calls = %d: the timed calls were not warm", n)
 	}
 }

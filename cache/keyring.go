@@ -156,6 +156,10 @@ func (k *Keyring) Set(key string, value []byte) error {
 	}
 	name := itemName(key)
 	old := 0
+	// This Get also keeps gnome-keyring 42.1 up: go-keyring's Set opens
+	// with OpenSession, which can overtake the daemon's set-up of a new
+	// client and abort it (internal/secretservice's doc); its Get starts
+	// with Properties.Get, and both share one connection per process.
 	if head, err := k.get(name); err == nil {
 		old, _, _, _ = parseHead(head)
 	} else if !errors.Is(err, ErrNotFound) {

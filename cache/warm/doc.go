@@ -1,5 +1,5 @@
-// Package warm is the read side of the cache stores, without go-keyring
-// or flock: what a warm `credential_process` call needs to find a
+// Package warm is the read side of the cache stores, without go-keyring,
+// godbus or flock: what a warm `credential_process` call needs to find a
 // record. The cache package reads through it too (its Store
 // implementations call these functions), so item names, chunking, file
 // format and the keyring's errors and messages cannot drift between the

@@ -1,9 +1,9 @@
 // Command saml2sts-credential-process is the warm path of
 // `saml2sts credential-process`: the AWS CLI and SDKs start it on every
 // credential resolution, so it links only what a cache hit needs (no AWS
-// SDK, no cobra, no net/http, no IdP adapter, no go-keyring: it reads
-// through cache/warm, whose keyring read is one godbus connection) and
-// starts in about the time of a hello-world.
+// SDK, no cobra, no net/http, no IdP adapter, no go-keyring or godbus: it
+// reads through cache/warm, whose keyring read is a three-round-trip D-Bus
+// client of its own) and starts in about the time of a hello-world.
 //
 // On a fresh cache hit it prints the credential_process JSON and exits 0.
 // On anything else (a miss, stale credentials, another identity's record,

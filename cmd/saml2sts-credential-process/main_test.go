@@ -28,8 +28,8 @@ func TestMain(m *testing.M) {
 }
 
 // TestDeps: the helper links none of the heavy packages whose init made
-// the warm call slow, nor go-keyring or flock (it reads through
-// cache/warm, not the cache package).
+// the warm call slow, nor go-keyring, godbus, flock or net (its keyring
+// read is cache/warm's own D-Bus client).
 func TestDeps(t *testing.T) {
 	t.Parallel()
 	out, err := exec.Command("go", "list", "-deps", ".").Output()
@@ -44,7 +44,7 @@ func TestDeps(t *testing.T) {
 		"github.com/PuerkitoBio/", "golang.org/x/net/html", "github.com/jcmturner/", "github.com/saml2sts/saml2sts/idp",
 		"github.com/saml2sts/saml2sts/sts", "github.com/saml2sts/saml2sts/internal/cli", "github.com/saml2sts/saml2sts/internal/broker",
 		"github.com/saml2sts/saml2sts/internal/config", "github.com/saml2sts/saml2sts/opensearch",
-		"github.com/zalando/", "github.com/gofrs/"}
+		"github.com/zalando/", "github.com/godbus/", "github.com/gofrs/", "net"}
 	if slices.Contains(deps, "github.com/saml2sts/saml2sts/cache") {
 		t.Error("links package cache (go-keyring, flock): read through cache/warm")
 	}
