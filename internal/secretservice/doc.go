@@ -10,7 +10,9 @@
 //
 //  1. AUTH EXTERNAL with the uid as initial response, BEGIN, Hello, and
 //     Properties.Get(Service, "Collections"), in one write;
-//  2. OpenSession("plain") and a SearchItems per query, in one write;
+//  2. OpenSession("plain") and a SearchItems per query, in one write (in
+//     the login collection or, where Collections lists none, the default
+//     alias: where go-keyring writes);
 //  3. one GetSecrets for every item found.
 //
 // Why the first call is Properties.Get, answered before anything else is

@@ -20,8 +20,14 @@ const (
 	ifProps      = "org.freedesktop.DBus.Properties"
 )
 
-// LoginCollection is the collection go-keyring stores items in.
+// LoginCollection is the collection go-keyring stores items in when the
+// Secret Service lists it. Otherwise (KeePassXC and others name their
+// collections after their databases) go-keyring uses DefaultAlias, and so
+// does a read of LoginCollection.
 const LoginCollection = "/org/freedesktop/secrets/collection/login"
+
+// DefaultAlias is the path of the default collection's alias.
+const DefaultAlias = "/org/freedesktop/secrets/aliases/default"
 
 // Result is what one query found: the secret of the first matching item.
 type Result struct {
@@ -77,7 +83,10 @@ func exchange(rw io.ReadWriter, uid int, guid, collection string, queries []map[
 		return nil, err
 	}
 	if !slices.Contains(colls, collection) {
-		return nil, unsupported("no collection %s", collection)
+		if collection != LoginCollection {
+			return nil, unsupported("no collection %s", collection)
+		}
+		collection = DefaultAlias // go-keyring's choice, where it wrote
 	}
 	// Round trip 2.
 	out = call{dest: secretsName, path: secretsPath, iface: ifService, member: "OpenSession", sig: "sv", body: openBody()}.marshal(3)

@@ -154,6 +154,31 @@ func TestExchange(t *testing.T) {
 	}
 }
 
+// TestExchangeCollection: without a login collection (KeePassXC), a read
+// of LoginCollection searches the default alias, as go-keyring does when
+// it writes; any other collection that is not listed is refused.
+func TestExchangeCollection(t *testing.T) {
+	t.Parallel()
+	noLogin := happy()
+	noLogin[0][2] = ret(2, owner, "v", collsRet("/org/freedesktop/secrets/collection/Passwords"))
+	p := &player{server: stream(okLine, noLogin)}
+	got, err := exchange(p, 0, "", LoginCollection, oneQuery)
+	if err != nil || !got[0].Found || string(got[0].Secret) != secret {
+		t.Fatalf("exchange = %+v, %v", got, err)
+	}
+	if !bytes.Contains(p.writes[1], []byte(DefaultAlias)) || bytes.Contains(p.writes[1], []byte(LoginCollection)) {
+		t.Errorf("searched %q, want the default alias", p.writes[1])
+	}
+	other := "/org/freedesktop/secrets/collection/other"
+	p = &player{server: stream(okLine, happy())}
+	if _, err := exchange(p, 0, "", other, oneQuery); !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), "no collection "+other) {
+		t.Errorf("unlisted %s: %v", other, err)
+	}
+	if len(p.writes) != 1 {
+		t.Errorf("%d writes after the refusal, want 1 (nothing sent after the answer)", len(p.writes))
+	}
+}
+
 // TestExchangeFirstCall: the first call to the daemon is one that needs
 // no per-client state (Properties.Get), and nothing else goes to the
 // daemon before its answer is read: gnome-keyring creates that state in
@@ -192,9 +217,6 @@ func TestExchangeRefuses(t *testing.T) {
 			r[0][2] = msg{typ: typeError, serial: 9, replySerial: 2, sender: busName, errName: "org.freedesktop.DBus.Error.ServiceUnknown"}
 		}), "ServiceUnknown"},
 		{"no unique owner", okLine, "", mod(func(r [][]msg) { r[0][2].sender = busName }), "no unique name"},
-		{"collection not listed", okLine, "", mod(func(r [][]msg) {
-			r[0][2] = ret(2, owner, "v", collsRet("/org/freedesktop/secrets/collection/session"))
-		}), "no collection"},
 		{"Collections not an ao", okLine, "", mod(func(r [][]msg) {
 			var e enc
 			e.sig("s")
