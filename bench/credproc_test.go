@@ -27,6 +27,7 @@ type rig struct {
 	bin, helper, hello string
 	backends           []string
 	lines              map[string][]string // backend -> the line configure wrote
+	profiles           map[string]string   // backend -> its profile
 	st                 *ststest.Server
 }
 
@@ -84,22 +85,25 @@ func newRig(b *testing.B) *rig {
 		runOK(password, "login", "--profile", name(be), "--password-stdin")
 	}
 	// The exact line configure wrote (no quoting needed: temp paths).
-	lines := map[string][]string{}
+	byProfile := map[string][]string{}
 	awsCfg, _ := os.ReadFile(filepath.Join(dir, "aws-config"))
 	for _, l := range strings.Split(string(awsCfg), "\n") {
 		if v, ok := strings.CutPrefix(l, "credential_process = "); ok {
 			f := strings.Fields(v)
 			if i := slices.Index(f, "--profile"); i > 0 && i+1 < len(f) {
-				lines[strings.SplitN(f[i+1], "-", 2)[0]] = f
+				byProfile[f[i+1]] = f
 			}
 		}
 	}
+	r := &rig{env: env, bin: bin, helper: helper, hello: hello, backends: backends, lines: map[string][]string{}, profiles: map[string]string{}, st: st}
 	for _, be := range backends {
-		if l := lines[be]; len(l) == 0 || l[0] != helper || l[slices.Index(l, "--profile")+1] != name(be) {
+		l := byProfile[name(be)]
+		if len(l) == 0 || l[0] != helper {
 			b.Fatalf("configure wrote %q for %s, want the helper %s:\n%s", l, be, helper, awsCfg)
 		}
+		r.lines[be], r.profiles[be] = l, name(be)
 	}
-	return &rig{env: env, bin: bin, helper: helper, hello: hello, backends: backends, lines: lines, st: st}
+	return r
 }
 
 // BenchmarkWarmCredentialProcess times whole processes, interleaved in each
@@ -134,7 +138,7 @@ func BenchmarkWarmCredentialProcess(b *testing.B) {
 			for _, run := range []struct {
 				key  string
 				args []string
-			}{{be, l}, {be + "-full", []string{bin, "credential-process", "--profile", l[slices.Index(l, "--profile")+1]}}} {
+			}{{be, l}, {be + "-full", []string{bin, "credential-process", "--profile", r.profiles[be]}}} {
 				d := timeOne(run.args[0], run.args[1:]...)
 				times[run.key] = append(times[run.key], d)
 				ratios[run.key] = append(ratios[run.key], float64(d)/float64(h))

@@ -31,7 +31,8 @@ func ReadKeyring(service, name string, timeout time.Duration) ([]byte, error) {
 		if i > 0 {
 			user = ChunkName(name, i)
 		}
-		// go-keyring's attributes, in its login collection.
+		// go-keyring's attributes, where it writes (secretservice picks
+		// the same collection).
 		queries[i] = map[string]string{"username": user, "service": service}
 	}
 	res, err := secretservice.Read(addr, timeout, secretservice.LoginCollection, queries)

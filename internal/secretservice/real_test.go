@@ -114,7 +114,7 @@ func TestRealConcurrentReaders(t *testing.T) {
 				res, err := Read(os.Getenv("DBUS_SESSION_BUS_ADDRESS"), 3*time.Second, LoginCollection,
 					[]map[string]string{{"service": service, "username": user}})
 				if err == nil && (!res[0].Found || string(res[0].Secret) != value) {
-					err = fmt.Errorf("read %+v", res[0])
+					err = fmt.Errorf("read found=%v, %d bytes; want the stored value", res[0].Found, len(res[0].Secret))
 				}
 				if err != nil {
 					errs <- err
